@@ -1,0 +1,364 @@
+"""Payload models of the device contract v1 (pydantic v2).
+
+These models are the single source of truth: the JSON Schemas and the AsyncAPI document in
+``docs/contract/`` are generated from them (``carehub contract generate``), and a test fails
+when the committed files differ. Models are strict (no string-to-number coercion), refuse
+unknown fields (vendor additions go into ``ext``) and refuse NaN/Infinity.
+
+Ranges are plausibility limits, not clinical thresholds: a value outside them cannot come
+from a living person or a working sensor and is refused with ``value_implausible``.
+
+>>> Telemetry.model_validate_json(b'{"ts": 1767225600, "seq": 7, "hr": 72, "spo2": 97}').hr
+72.0
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from hub.contract import limits
+
+CONTRACT_VERSION = "1.0.0"
+
+
+def _to_epoch(value: float | datetime) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+Timestamp = Annotated[
+    float | AwareDatetime,
+    AfterValidator(_to_epoch),
+    Field(
+        description="Device time: seconds since the Unix epoch (UTC), or an RFC 3339 "
+        "date-time with an offset, e.g. 2026-03-01T08:30:00+08:00.",
+        examples=[1767225600.0, "2026-01-01T08:00:00+08:00"],
+    ),
+]
+Seq = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=limits.MAX_SEQ,
+        description="Message counter, strictly increasing per device across all its "
+        "message types. Restart it only together with a new `boot` in the status message.",
+    ),
+]
+Text = Annotated[str, Field(min_length=1, max_length=limits.MAX_TEXT)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(
+        strict=True, extra="forbid", frozen=True, allow_inf_nan=False, use_enum_values=True
+    )
+
+
+def _check_ext(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value)) > limits.MAX_EXT_BYTES:
+        raise PydanticCustomError(
+            "ext_too_large", "ext is larger than {limit} bytes", {"limit": limits.MAX_EXT_BYTES}
+        )
+    return value
+
+
+Ext = Annotated[
+    dict[str, Any] | None,
+    AfterValidator(_check_ext),
+    Field(
+        description="Vendor-specific extras, stored as given (at most 2 KiB). Anything not "
+        "defined by the contract belongs here, not at the top level."
+    ),
+]
+
+
+class DeviceKind(StrEnum):
+    """What a device is; decides which messages and detectors apply to it."""
+
+    WEARABLE = "wearable"
+    PENDANT = "pendant"
+    GATEWAY = "gateway"
+    MOTION = "motion"
+    DOOR = "door"
+    BED = "bed"
+    TOILET = "toilet"
+    SMOKE = "smoke"
+    GAS = "gas"
+    WATER = "water"
+    ENV = "env"
+    BP_MONITOR = "bp_monitor"
+    GLUCOSE_METER = "glucose_meter"
+
+
+# --- telemetry -------------------------------------------------------------------------
+
+
+class Quality(_Msg):
+    """Signal quality as the device judges it; readings flagged here are not alarmed on."""
+
+    hr: Fraction | None = Field(None, description="Confidence in `hr`, 0–1.")
+    spo2: Fraction | None = Field(None, description="Confidence in `spo2`, 0–1.")
+    motion: bool | None = Field(None, description="The wearer was moving during the reading.")
+    worn: bool | None = Field(None, description="The wearable is on the body (skin contact).")
+
+
+AccSample = tuple[
+    Annotated[float, Field(ge=-limits.MAX_ACC_G, le=limits.MAX_ACC_G)],
+    Annotated[float, Field(ge=-limits.MAX_ACC_G, le=limits.MAX_ACC_G)],
+    Annotated[float, Field(ge=-limits.MAX_ACC_G, le=limits.MAX_ACC_G)],
+]
+
+
+class AccBurst(_Msg):
+    """A burst of 3-axis acceleration in g, evenly sampled from ``t0`` at ``hz``."""
+
+    t0: Timestamp
+    hz: float = Field(ge=limits.ACC_HZ_RANGE[0], le=limits.ACC_HZ_RANGE[1], description="Hz")
+    g: list[AccSample] = Field(
+        min_length=1,
+        max_length=limits.MAX_ACC_SAMPLES,
+        description="Samples [x, y, z] in g (1 g = 9.80665 m/s²), any axis orientation.",
+    )
+
+
+class Telemetry(_Msg):
+    """Periodic readings: topic ``carehub/v1/devices/{device_id}/telemetry``.
+
+    At least one reading besides ``ts`` and ``seq`` is required.
+    """
+
+    ts: Timestamp
+    seq: Seq
+    hr: float | None = Field(None, ge=20, le=250, description="Heart rate, beats/min.")
+    spo2: float | None = Field(None, ge=50, le=100, description="Oxygen saturation, %.")
+    rr: float | None = Field(None, ge=3, le=70, description="Respiration rate, breaths/min.")
+    temp: float | None = Field(None, ge=30, le=44, description="Body temperature, °C.")
+    sbp: float | None = Field(None, ge=50, le=280, description="Systolic blood pressure, mmHg.")
+    dbp: float | None = Field(None, ge=20, le=180, description="Diastolic blood pressure, mmHg.")
+    glucose: float | None = Field(None, ge=0.5, le=40, description="Blood glucose, mmol/L.")
+    battery: float | None = Field(None, ge=0, le=100, description="Battery charge, %.")
+    rssi: float | None = Field(None, ge=-130, le=0, description="Radio signal strength, dBm.")
+    room_temp: float | None = Field(None, ge=-30, le=70, description="Room temperature, °C.")
+    humidity: float | None = Field(None, ge=0, le=100, description="Relative humidity, %.")
+    quality: Quality | None = None
+    acc: AccBurst | None = None
+    ext: Ext = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Telemetry:
+        readings = self.model_dump(exclude={"ts", "seq", "quality", "ext"}, exclude_none=True)
+        if not readings:
+            raise PydanticCustomError("empty_telemetry", "telemetry carries no reading")
+        if self.sbp is not None and self.dbp is not None and self.dbp >= self.sbp:
+            raise PydanticCustomError("value_implausible", "dbp must be below sbp")
+        return self
+
+
+# --- events ----------------------------------------------------------------------------
+
+
+class _Event(_Msg):
+    ts: Timestamp
+    seq: Seq
+    room: Text | None = Field(None, description="Where in the home, e.g. `bathroom`.")
+    ext: Ext = None
+
+
+class SosEvent(_Event):
+    """The resident pressed the SOS button."""
+
+    type: Literal["sos"]
+    press: Literal["single", "double", "long"] | None = None
+
+
+class FallEvent(_Event):
+    """The device itself detected a fall (vendor-side detection)."""
+
+    type: Literal["fall"]
+    confidence: Fraction | None = None
+    impact_g: float | None = Field(None, ge=0, le=64, description="Peak |a| in g.")
+
+
+class MotionEvent(_Event):
+    """A PIR sensor saw movement (``active`` false: the room became still)."""
+
+    type: Literal["motion"]
+    active: bool = True
+
+
+class DoorEvent(_Event):
+    """A door contact opened or closed."""
+
+    type: Literal["door"]
+    open: bool
+    door: Text | None = Field(None, description="Which door, e.g. `front`.")
+
+
+class BedEvent(_Event):
+    """A bed sensor: the resident got into (occupied) or out of bed."""
+
+    type: Literal["bed"]
+    occupied: bool
+
+
+class ToiletEvent(_Event):
+    """A toilet/bathroom presence sensor changed."""
+
+    type: Literal["toilet"]
+    occupied: bool
+
+
+class HazardEvent(_Event):
+    """Smoke, gas or water detected (``alarm`` true) or cleared (false)."""
+
+    type: Literal["smoke", "gas", "water"]
+    alarm: bool
+
+
+class ButtonEvent(_Event):
+    """Any other button (e.g. an "I'm fine" check-in button)."""
+
+    type: Literal["button"]
+    button: Text | None = None
+    press: Literal["single", "double", "long"] | None = None
+
+
+class WearEvent(_Event):
+    """A wearable was put on (worn true) or taken off (false)."""
+
+    type: Literal["wear"]
+    worn: bool
+
+
+Event = Annotated[
+    SosEvent
+    | FallEvent
+    | MotionEvent
+    | DoorEvent
+    | BedEvent
+    | ToiletEvent
+    | HazardEvent
+    | ButtonEvent
+    | WearEvent,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+EVENT_TYPES: tuple[str, ...] = (
+    "sos", "fall", "motion", "door", "bed", "toilet", "smoke", "gas", "water", "button", "wear",
+)  # fmt: skip
+ALARM_EVENT_TYPES: frozenset[str] = frozenset({"sos", "fall", "smoke", "gas", "water"})
+
+
+# --- status ----------------------------------------------------------------------------
+
+
+class Status(_Msg):
+    """Retained presence: topic ``.../status``. ``online`` is the birth message a device
+    publishes (retained) after every connect; ``offline`` is its Last Will (retained) or
+    what it publishes before a clean shutdown."""
+
+    state: Literal["online", "offline"]
+    ts: Timestamp | None = Field(None, description="Omit in the Last Will.")
+    boot: int | None = Field(
+        None, ge=0, le=limits.MAX_SEQ, description="Boot counter; a new value lets `seq` restart."
+    )
+    kind: DeviceKind | None = None
+    vendor: Text | None = None
+    model: Text | None = None
+    firmware: Text | None = None
+    capabilities: list[Text] | None = Field(
+        None, max_length=32, description="What the device measures or does, e.g. `hr`, `acc`."
+    )
+    interval_s: float | None = Field(
+        None, ge=1, le=86_400, description="Seconds between telemetry messages it promises."
+    )
+    reason: Text | None = Field(None, description="Why offline, e.g. `shutdown`, `low_battery`.")
+    ext: Ext = None
+
+
+# --- commands and replies --------------------------------------------------------------
+
+
+class _Command(_Msg):
+    id: Text = Field(description="Command id; the device echoes it in its reply.")
+    ts: float = Field(description="Hub time, epoch seconds.")
+
+
+class NotifyCommand(_Command):
+    """Tell the resident something: vibrate and/or speak ("help is coming")."""
+
+    cmd: Literal["notify"]
+    pattern: Literal["help_coming", "acknowledged", "alarm_cleared"]
+    text: dict[Literal["zh-CN", "en"], Annotated[str, Field(max_length=200)]] | None = None
+    vibrate: bool = True
+    voice: bool = False
+    alert_id: Text | None = None
+
+
+class ConfigCommand(_Command):
+    """Change device settings; fields left out stay as they are."""
+
+    cmd: Literal["config"]
+    interval_s: float | None = Field(None, ge=1, le=86_400)
+    acc_hz: float | None = Field(None, ge=limits.ACC_HZ_RANGE[0], le=limits.ACC_HZ_RANGE[1])
+    fall_detection: bool | None = None
+
+
+class PingCommand(_Command):
+    """Ask the device to reply; proves the command path works."""
+
+    cmd: Literal["ping"]
+
+
+Command = Annotated[NotifyCommand | ConfigCommand | PingCommand, Field(discriminator="cmd")]
+COMMAND_ADAPTER: TypeAdapter[Any] = TypeAdapter(Command)
+
+
+class Reply(_Msg):
+    """A device's answer to a command: topic ``.../reply``."""
+
+    id: Text = Field(description="The `id` of the command answered.")
+    ts: Timestamp
+    status: Literal["received", "done", "failed", "unsupported"]
+    detail: Annotated[str, Field(max_length=500)] | None = None
+
+
+# --- errors (hub -> device) ------------------------------------------------------------
+
+
+class ErrorReport(_Msg):
+    """Why the hub refused a message (or a warning about an accepted one): topic
+    ``.../errors``."""
+
+    code: str = Field(description="Machine-readable reason; see the table of codes.")
+    severity: Literal["error", "warning"] = "error"
+    detail: Annotated[str, Field(max_length=500)]
+    topic: Annotated[str, Field(max_length=300)] = Field(description="Topic of the message.")
+    seq: int | None = Field(None, description="`seq` of the refused message, when readable.")
+    ts: float = Field(description="Hub time of the refusal, epoch seconds.")
+    dead_letter: bool = Field(True, description="The raw message was kept for inspection.")
+    contract: Literal["v1"] = "v1"
+
+
+MESSAGE_MODELS: dict[str, Any] = {
+    "telemetry": Telemetry,
+    "event": EVENT_ADAPTER,
+    "status": Status,
+    "reply": Reply,
+    "cmd": COMMAND_ADAPTER,
+    "errors": ErrorReport,
+}
+"""Message type (last topic level) → the model or adapter that validates it."""
