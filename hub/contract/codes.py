@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     """``seq`` is far behind the newest one seen and cannot be checked for duplicates."""
     RATE_LIMITED = "rate_limited"
     """The device sends more messages per second than the contract allows."""
+    INTERNAL_ERROR = "internal_error"
+    """The hub failed on this message; it is kept as a dead letter and will be looked at."""
 
 
 class WarningCode(StrEnum):

@@ -15,6 +15,7 @@ from a living person or a working sensor and is refused with ``value_implausible
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -23,6 +24,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -31,6 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from hub.contract import limits
+from hub.contract.codes import ErrorCode, WarningCode
 
 CONTRACT_VERSION = "1.0.0"
 
@@ -39,12 +42,33 @@ def _to_epoch(value: float | datetime) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
+# RFC 3339 section 5.6 date-time. The string is parsed here because pydantic alone would
+# also take "1767225600" (a number in a string) or a date without a time.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _parse_rfc3339(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        if not _RFC3339.match(value):
+            raise ValueError(value)
+        return datetime.fromisoformat(value.upper())
+    except ValueError:
+        raise PydanticCustomError(
+            "datetime_format",
+            "expected epoch seconds or an RFC 3339 date-time with an offset, "
+            "e.g. 2026-03-01T08:30:00+08:00",
+        ) from None
+
+
 Timestamp = Annotated[
-    float | AwareDatetime,
+    float | Annotated[AwareDatetime, BeforeValidator(_parse_rfc3339)],
     AfterValidator(_to_epoch),
     Field(
         description="Device time: seconds since the Unix epoch (UTC), or an RFC 3339 "
-        "date-time with an offset, e.g. 2026-03-01T08:30:00+08:00.",
+        "date-time with an offset, e.g. 2026-03-01T08:30:00+08:00. The hub refuses a time "
+        "before 2020-01-01 or more than 24 h ahead of its own clock (`value_implausible`).",
         examples=[1767225600.0, "2026-01-01T08:00:00+08:00"],
     ),
 ]
@@ -68,7 +92,14 @@ class _Msg(BaseModel):
 
 
 def _check_ext(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value)) > limits.MAX_EXT_BYTES:
+    if value is None:
+        return None
+    try:
+        # compact UTF-8 JSON: the size a vendor gets from any JSON library without spaces
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except ValueError:
+        raise PydanticCustomError("finite_number", "ext holds NaN or Infinity") from None
+    if len(text.encode()) > limits.MAX_EXT_BYTES:
         raise PydanticCustomError(
             "ext_too_large", "ext is larger than {limit} bytes", {"limit": limits.MAX_EXT_BYTES}
         )
@@ -79,8 +110,9 @@ Ext = Annotated[
     dict[str, Any] | None,
     AfterValidator(_check_ext),
     Field(
-        description="Vendor-specific extras, stored as given (at most 2 KiB). Anything not "
-        "defined by the contract belongs here, not at the top level."
+        description="Vendor-specific extras, stored as given: at most 2048 bytes as compact "
+        "UTF-8 JSON, finite numbers only. Anything not defined by the contract belongs here, "
+        "not at the top level."
     ),
 ]
 
@@ -125,12 +157,17 @@ AccSample = tuple[
 class AccBurst(_Msg):
     """A burst of 3-axis acceleration in g, evenly sampled from ``t0`` at ``hz``."""
 
-    t0: Timestamp
-    hz: float = Field(ge=limits.ACC_HZ_RANGE[0], le=limits.ACC_HZ_RANGE[1], description="Hz")
+    t0: Timestamp = Field(description="Device time of the first sample (same forms as `ts`).")
+    hz: float = Field(
+        ge=limits.ACC_HZ_RANGE[0],
+        le=limits.ACC_HZ_RANGE[1],
+        description="Sampling rate, Hz; sample i was taken at t0 + i / hz.",
+    )
     g: list[AccSample] = Field(
         min_length=1,
         max_length=limits.MAX_ACC_SAMPLES,
-        description="Samples [x, y, z] in g (1 g = 9.80665 m/s²), any axis orientation.",
+        description="Samples [x, y, z] in g (1 g = 9.80665 m/s²), any axis orientation, "
+        "each component within ±32 g; at most 2000 samples (10 s at 200 Hz).",
     )
 
 
@@ -153,8 +190,8 @@ class Telemetry(_Msg):
     rssi: float | None = Field(None, ge=-130, le=0, description="Radio signal strength, dBm.")
     room_temp: float | None = Field(None, ge=-30, le=70, description="Room temperature, °C.")
     humidity: float | None = Field(None, ge=0, le=100, description="Relative humidity, %.")
-    quality: Quality | None = None
-    acc: AccBurst | None = None
+    quality: Quality | None = Field(None, description="Signal quality of this message's readings.")
+    acc: AccBurst | None = Field(None, description="A burst of raw acceleration.")
     ext: Ext = None
 
     @model_validator(mode="after")
@@ -181,14 +218,16 @@ class SosEvent(_Event):
     """The resident pressed the SOS button."""
 
     type: Literal["sos"]
-    press: Literal["single", "double", "long"] | None = None
+    press: Literal["single", "double", "long"] | None = Field(
+        None, description="How the button was pressed."
+    )
 
 
 class FallEvent(_Event):
     """The device itself detected a fall (vendor-side detection)."""
 
     type: Literal["fall"]
-    confidence: Fraction | None = None
+    confidence: Fraction | None = Field(None, description="The device's confidence, 0–1.")
     impact_g: float | None = Field(None, ge=0, le=64, description="Peak |a| in g.")
 
 
@@ -196,14 +235,14 @@ class MotionEvent(_Event):
     """A PIR sensor saw movement (``active`` false: the room became still)."""
 
     type: Literal["motion"]
-    active: bool = True
+    active: bool = Field(True, description="Movement seen (true) or the room became still.")
 
 
 class DoorEvent(_Event):
     """A door contact opened or closed."""
 
     type: Literal["door"]
-    open: bool
+    open: bool = Field(description="The door is now open (true) or closed (false).")
     door: Text | None = Field(None, description="Which door, e.g. `front`.")
 
 
@@ -211,36 +250,38 @@ class BedEvent(_Event):
     """A bed sensor: the resident got into (occupied) or out of bed."""
 
     type: Literal["bed"]
-    occupied: bool
+    occupied: bool = Field(description="Someone is in bed now.")
 
 
 class ToiletEvent(_Event):
     """A toilet/bathroom presence sensor changed."""
 
     type: Literal["toilet"]
-    occupied: bool
+    occupied: bool = Field(description="Someone is in the toilet/bathroom now.")
 
 
 class HazardEvent(_Event):
     """Smoke, gas or water detected (``alarm`` true) or cleared (false)."""
 
     type: Literal["smoke", "gas", "water"]
-    alarm: bool
+    alarm: bool = Field(description="Hazard detected (true) or cleared (false).")
 
 
 class ButtonEvent(_Event):
     """Any other button (e.g. an "I'm fine" check-in button)."""
 
     type: Literal["button"]
-    button: Text | None = None
-    press: Literal["single", "double", "long"] | None = None
+    button: Text | None = Field(None, description="Which button, e.g. `im_fine`.")
+    press: Literal["single", "double", "long"] | None = Field(
+        None, description="How the button was pressed."
+    )
 
 
 class WearEvent(_Event):
     """A wearable was put on (worn true) or taken off (false)."""
 
     type: Literal["wear"]
-    worn: bool
+    worn: bool = Field(description="The wearable is now on the body.")
 
 
 Event = Annotated[
@@ -270,15 +311,18 @@ class Status(_Msg):
     publishes (retained) after every connect; ``offline`` is its Last Will (retained) or
     what it publishes before a clean shutdown."""
 
-    state: Literal["online", "offline"]
-    ts: Timestamp | None = Field(None, description="Omit in the Last Will.")
+    state: Literal["online", "offline"] = Field(
+        description="`online` in the birth message, `offline` in the Last Will and before a "
+        "clean shutdown."
+    )
+    ts: Timestamp | None = Field(None, description="Device time; omit it in the Last Will.")
     boot: int | None = Field(
         None, ge=0, le=limits.MAX_SEQ, description="Boot counter; a new value lets `seq` restart."
     )
-    kind: DeviceKind | None = None
-    vendor: Text | None = None
-    model: Text | None = None
-    firmware: Text | None = None
+    kind: DeviceKind | None = Field(None, description="What the device is.")
+    vendor: Text | None = Field(None, description="Manufacturer.")
+    model: Text | None = Field(None, description="Product model.")
+    firmware: Text | None = Field(None, description="Firmware version.")
     capabilities: list[Text] | None = Field(
         None, max_length=32, description="What the device measures or does, e.g. `hr`, `acc`."
     )
@@ -301,20 +345,34 @@ class NotifyCommand(_Command):
     """Tell the resident something: vibrate and/or speak ("help is coming")."""
 
     cmd: Literal["notify"]
-    pattern: Literal["help_coming", "acknowledged", "alarm_cleared"]
-    text: dict[Literal["zh-CN", "en"], Annotated[str, Field(max_length=200)]] | None = None
-    vibrate: bool = True
-    voice: bool = False
-    alert_id: Text | None = None
+    pattern: Literal["help_coming", "acknowledged", "alarm_cleared"] = Field(
+        description="What to tell: `help_coming` (staff took the alarm and someone is on the "
+        "way), `acknowledged` (the alarm was seen), `alarm_cleared` (the alarm is over)."
+    )
+    text: dict[Literal["zh-CN", "en"], Annotated[str, Field(max_length=200)]] | None = Field(
+        None, description="Text to show or speak, by language; the device picks its own."
+    )
+    vibrate: bool = Field(True, description="Vibrate (or beep) to get attention.")
+    voice: bool = Field(False, description="Speak the text, when the device can.")
+    alert_id: Text | None = Field(None, description="The hub's alert this notice is about.")
 
 
 class ConfigCommand(_Command):
     """Change device settings; fields left out stay as they are."""
 
     cmd: Literal["config"]
-    interval_s: float | None = Field(None, ge=1, le=86_400)
-    acc_hz: float | None = Field(None, ge=limits.ACC_HZ_RANGE[0], le=limits.ACC_HZ_RANGE[1])
-    fall_detection: bool | None = None
+    interval_s: float | None = Field(
+        None, ge=1, le=86_400, description="Seconds between telemetry messages."
+    )
+    acc_hz: float | None = Field(
+        None,
+        ge=limits.ACC_HZ_RANGE[0],
+        le=limits.ACC_HZ_RANGE[1],
+        description="Accelerometer sampling rate, Hz.",
+    )
+    fall_detection: bool | None = Field(
+        None, description="Turn on-device fall detection on or off."
+    )
 
 
 class PingCommand(_Command):
@@ -332,8 +390,13 @@ class Reply(_Msg):
 
     id: Text = Field(description="The `id` of the command answered.")
     ts: Timestamp
-    status: Literal["received", "done", "failed", "unsupported"]
-    detail: Annotated[str, Field(max_length=500)] | None = None
+    status: Literal["received", "done", "failed", "unsupported"] = Field(
+        description="`received` (will act on it), `done`, `failed` (say why in `detail`), "
+        "`unsupported` (this device cannot do it)."
+    )
+    detail: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="Human-readable detail, e.g. why it failed."
+    )
 
 
 # --- errors (hub -> device) ------------------------------------------------------------
@@ -343,9 +406,20 @@ class ErrorReport(_Msg):
     """Why the hub refused a message (or a warning about an accepted one): topic
     ``.../errors``."""
 
-    code: str = Field(description="Machine-readable reason; see the table of codes.")
-    severity: Literal["error", "warning"] = "error"
-    detail: Annotated[str, Field(max_length=500)]
+    code: str = Field(
+        description="Machine-readable reason. Errors: "
+        + ", ".join(f"`{c}`" for c in ErrorCode)
+        + "; warnings: "
+        + ", ".join(f"`{c}`" for c in WarningCode)
+        + ". Codes may be added within v1: treat an unknown code by its `severity`."
+    )
+    severity: Literal["error", "warning"] = Field(
+        "error",
+        description="`error`: the message was refused; `warning`: accepted, but fix this.",
+    )
+    detail: Annotated[str, Field(max_length=500)] = Field(
+        description="What was wrong, for a person to read (English)."
+    )
     topic: Annotated[str, Field(max_length=300)] = Field(description="Topic of the message.")
     seq: int | None = Field(None, description="`seq` of the refused message, when readable.")
     ts: float = Field(description="Hub time of the refusal, epoch seconds.")

@@ -228,6 +228,32 @@ class IngestBatch:
         )  # fmt: skip
 
 
+STATUS_DEVICE_FIELDS: tuple[str, ...] = ("firmware", "model", "vendor", "capabilities", "interval_s")
+"""Keys of :attr:`StatusChange.info` that ``write_batch`` copies into the device registry."""
+
+
+def device_fields_from_status(info: dict[str, Any]) -> dict[str, Any]:
+    """The registry fields a status message updates, as ``Device`` field values.
+
+    Only well-typed values are taken (the payload was validated upstream); anything else is
+    ignored rather than failing a whole batch.
+
+    >>> device_fields_from_status({"firmware": "2.1", "capabilities": ["hr"], "boot": 3})
+    {'firmware': '2.1', 'capabilities': ('hr',)}
+    """
+    out: dict[str, Any] = {}
+    for key in ("firmware", "model", "vendor"):
+        if isinstance(info.get(key), str):
+            out[key] = info[key]
+    caps = info.get("capabilities")
+    if isinstance(caps, list | tuple) and all(isinstance(c, str) for c in caps):
+        out["capabilities"] = tuple(caps)
+    interval = info.get("interval_s")
+    if isinstance(interval, int | float) and not isinstance(interval, bool):
+        out["interval_s"] = float(interval)
+    return out
+
+
 @runtime_checkable
 class Store(Protocol):
     """Everything the hub keeps. See the module docstring for threading and time rules."""
@@ -296,7 +322,10 @@ class Store(Protocol):
 
     # queries
     def telemetry(
-        self, device_id: str, since: float | None = None, until: float | None = None,
+        self,
+        device_id: str,
+        since: float | None = None,
+        until: float | None = None,
         limit: int = 10_000,
     ) -> list[TelemetryRow]:
         """Ascending by device time."""
@@ -322,6 +351,6 @@ class Store(Protocol):
         """Newest first."""
         ...
 
-    def command_replies(self, device_id: str, command_id: str | None = None) -> list[
-        CommandReplyRow
-    ]: ...
+    def command_replies(
+        self, device_id: str, command_id: str | None = None
+    ) -> list[CommandReplyRow]: ...

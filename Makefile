@@ -1,0 +1,51 @@
+# carehub — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test lint typecheck pytest system-deps bench contract clean
+
+## venv: create or refresh .venv with the project and its dev tools
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || \
+		{ echo "carehub needs Python 3.11 (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## demo: start the hub with the embedded broker and SQLite, print where it listens
+demo: venv
+	$(BIN)/carehub serve
+
+## system-deps: install/start what the tests need outside Python (mosquitto, PostgreSQL)
+system-deps:
+	@bash .ci/system-deps.sh
+
+## test: lint, type-check and run the whole test suite
+test: venv system-deps lint typecheck pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy hub alerts dashboard device_sim
+
+pytest: venv
+	$(BIN)/pytest -q --doctest-modules hub alerts tests
+
+## bench: run the benchmarks; results go to bench/results.json
+bench: venv system-deps
+	$(BIN)/python bench/ingest.py
+	@if [ -f bench/detect.py ]; then $(BIN)/python bench/detect.py; fi
+
+## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
+contract: venv
+	$(BIN)/carehub contract generate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

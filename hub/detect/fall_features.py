@@ -1,0 +1,190 @@
+"""Impact candidates and their orientation-agnostic window features, at the working rate.
+
+Everything here works on binned signals (see :mod:`hub.detect.resample`): an array
+``(D, T, 5)`` of per-bin mean x, y, z, mean ``|a|`` and max ``|a|`` in g. A bin ``k`` is an
+impact candidate when its mean ``|a|`` reaches the trigger level and is the largest within
+``sep`` bins before (strictly) and after it. The features of a candidate only use the
+magnitude ``|a|`` and the angle between two mean acceleration vectors, so they do not
+depend on how the sensor is mounted:
+
+``log_peak``      log of the peak mean ``|a|`` (impact, g)
+``pre_min``       lowest ``|a|`` in the second before the peak (free fall, g)
+``descent``       integral of ``|a| - 1 g`` over the second before the peak (g·s; a fall
+                  loses speed in the vertical direction)
+``cos_turn``      cosine of the angle between the gravity direction before the fall and
+                  after it (orientation change; 1 = unchanged)
+``log_post_std``  log of the std of ``|a|`` after the impact (stillness)
+``post_dev``      mean ``||a| - 1 g|`` after the impact (stillness)
+``log_pre_std``   log of the std of ``|a|`` before the fall (activity before)
+``post_norm``     length of the mean acceleration vector after the impact (1 g when still)
+``impact``        integral of ``||a| - 1 g|`` over ±0.15 s around the peak (g·s)
+
+The choice follows the usual structure of fall detectors (impact, orientation change,
+stillness: e.g. Bourke et al., Gait & Posture 26(2), 2007; Kangas et al., Gait & Posture
+28(2), 2008); the weights that combine them are learned (see ``fall_params.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "log_peak",
+    "pre_min",
+    "descent",
+    "cos_turn",
+    "log_post_std",
+    "post_dev",
+    "log_pre_std",
+    "post_norm",
+    "impact",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Window layout around a candidate peak bin ``k``, in bins of the working rate.
+
+    ``pre`` = (start, end) bins before ``k`` of the "before" orientation window,
+    ``post`` = (start, end) bins after ``k`` of the "after" window (end inclusive: the
+    decision is taken once bin ``k + post[1]`` is complete), ``sep`` = bins on each side
+    in which the peak must be the largest.
+    """
+
+    working_hz: float
+    pre: tuple[int, int]
+    post: tuple[int, int]
+    sep: int
+    impact_half: int
+
+    @classmethod
+    def from_seconds(
+        cls,
+        working_hz: float,
+        pre_s: tuple[float, float],
+        post_s: tuple[float, float],
+        sep_s: float,
+        impact_half_s: float = 0.15,
+    ) -> Geometry:
+        """Convert a layout given in seconds to bins."""
+
+        def b(s: float) -> int:
+            return round(s * working_hz)
+
+        geo = cls(
+            working_hz, (b(pre_s[0]), b(pre_s[1])), (b(post_s[0]), b(post_s[1])), b(sep_s),
+            b(impact_half_s),
+        )
+        if not (geo.pre[0] > geo.pre[1] >= 0 and 0 <= geo.post[0] < geo.post[1]):
+            raise ValueError(f"bad window layout {geo}")
+        if geo.sep > geo.post[1] or geo.sep > geo.pre[0] or geo.sep < 1:
+            raise ValueError("sep must lie within both windows")
+        return geo
+
+    @property
+    def history(self) -> int:
+        """Bins kept per device so every candidate window is complete when decided."""
+        return self.pre[0] + self.post[1]
+
+    @property
+    def delay(self) -> int:
+        """Bins between a peak and its decision."""
+        return self.post[1]
+
+
+def _gather(binned: F64, d_idx: I64, k_idx: I64, lo: int, hi: int) -> F64:
+    """Windows ``binned[d, k+lo : k+hi+1]`` for each candidate, shape ``(N, hi-lo+1, 5)``."""
+    offsets = np.arange(lo, hi + 1, dtype=np.int64)
+    return binned[d_idx[:, None], k_idx[:, None] + offsets[None, :]]
+
+
+def find_candidates(
+    binned: F64, k_lo: int, k_hi: int, trigger_g: float, geo: Geometry
+) -> tuple[I64, I64, F64]:
+    """Candidate peaks with ``k_lo <= k < k_hi`` whose whole window lies in ``binned``.
+
+    Returns device indices, bin indices and the candidate windows ``(N, pre+post+1, 5)``
+    (bins ``k - pre[0]`` .. ``k + post[1]``). Windows with a missing bin are dropped.
+    """
+    k_lo = max(k_lo, geo.pre[0])
+    k_hi = min(k_hi, binned.shape[1] - geo.post[1])
+    empty = np.empty(0, dtype=np.int64)
+    if k_hi <= k_lo:
+        return empty, empty, np.empty((0, geo.history + 1, binned.shape[2]))
+    with np.errstate(invalid="ignore"):
+        hit = binned[:, k_lo:k_hi, 3] >= trigger_g
+    d_idx, k_idx = np.nonzero(hit)
+    k_idx = k_idx.astype(np.int64) + k_lo
+    d_idx = d_idx.astype(np.int64)
+    win = _gather(binned, d_idx, k_idx, -geo.pre[0], geo.post[1])
+    c = geo.pre[0]
+    mag = win[..., 3]
+    with np.errstate(invalid="ignore"):
+        before = mag[:, c - geo.sep : c].max(axis=1)
+        after = mag[:, c + 1 : c + geo.sep + 1].max(axis=1)
+        ok = (mag[:, c] > before) & (mag[:, c] >= after) & np.isfinite(win).all(axis=(1, 2))
+    return d_idx[ok], k_idx[ok], win[ok]
+
+
+def window_features(win: F64, geo: Geometry) -> F64:
+    """Feature matrix ``(N, len(FEATURE_NAMES))`` of candidate windows from :func:`find_candidates`."""
+    c = geo.pre[0]
+    dt = 1.0 / geo.working_hz
+    mag = win[..., 3]
+    pre = win[:, c - geo.pre[0] : c - geo.pre[1]]
+    post = win[:, c + geo.post[0] : c + geo.post[1] + 1]
+    g_pre = pre[..., :3].mean(axis=1)
+    g_post = post[..., :3].mean(axis=1)
+    n_pre = np.linalg.norm(g_pre, axis=1)
+    n_post = np.linalg.norm(g_post, axis=1)
+    cos_turn = np.einsum("ni,ni->n", g_pre, g_post) / np.maximum(n_pre * n_post, 1e-9)
+    descent_win = mag[:, c - geo.sep : c]
+    around = mag[:, c - geo.impact_half : c + geo.impact_half + 1]
+    post_mag = post[..., 3]
+    return np.column_stack(
+        [
+            np.log(mag[:, c]),
+            descent_win.min(axis=1),
+            (descent_win - 1.0).sum(axis=1) * dt,
+            np.clip(cos_turn, -1.0, 1.0),
+            np.log(post_mag.std(axis=1) + 0.01),
+            np.abs(post_mag - 1.0).mean(axis=1),
+            np.log(pre[..., 3].std(axis=1) + 0.01),
+            n_post,
+            np.abs(around - 1.0).sum(axis=1) * dt,
+        ]
+    )
+
+
+def angle_deg(win: F64, geo: Geometry) -> F64:
+    """Orientation change of each candidate in degrees (for evidence and reasons)."""
+    cos_turn = window_features(win, geo)[:, FEATURE_NAMES.index("cos_turn")]
+    return np.degrees(np.arccos(cos_turn))
+
+
+@dataclass(frozen=True, slots=True)
+class LogisticModel:
+    """``p = sigmoid(w · (x - mean) / scale + bias)``: the learned stage, numpy only."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def score(self, feats: F64) -> F64:
+        """Probability-like score in [0, 1] per row of ``feats``."""
+        z = (feats - np.asarray(self.mean)) / np.asarray(self.scale)
+        logit = z @ np.asarray(self.weights) + self.bias
+        out: F64 = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+        return out
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of stored numbers (weights, bias and the standardisation)."""
+        return 3 * len(self.weights) + 1

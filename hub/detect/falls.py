@@ -1,0 +1,342 @@
+"""Fall detection from a wrist, waist or pendant accelerometer, streaming and causal.
+
+Pipeline per device (see ``docs/fall-detection.md`` for the method and its evaluation):
+
+1. **Resample** each burst to the working rate (20 Hz) by causal block aggregation
+   (:mod:`hub.detect.resample`); bins do not depend on how the stream was cut into bursts.
+2. **Impact**: a bin whose mean ``|a|`` reaches ``trigger_g`` and is the largest within
+   ``sep_s`` on both sides is a candidate.
+3. **Confirmation window**: ``post_s[1]`` seconds after the peak the candidate's
+   orientation-agnostic features (:mod:`hub.detect.fall_features`: impact, free fall,
+   change of the gravity direction, stillness after the impact) are scored by a small
+   logistic model; a score at or above ``threshold`` raises a ``fall`` finding.
+4. **Follow-up** (:mod:`hub.detect.fall_followup`): ``long_lie`` when the person is not up
+   after ``long_lie_s``, ``fall_recovered`` when they get up and move.
+
+The shipped parameters (``fall_params.json``) were calibrated with subject-grouped data
+from SisFall (Sucerquia et al., Sensors 17(1):198, 2017) and UMAFall (Casilari et al.,
+Procedia Computer Science 110, 2017); rerun with ``python -m hub.evaluation.calibrate_falls``.
+
+Stream handling (per device, state never shared between devices):
+
+- A burst whose ``t0`` is within ``max_jitter_s`` of where the previous one ended continues
+  the stream. A forward gap, a clock that jumps backwards or a new rate **restarts** the
+  signal windows: no fall can be confirmed until ``grace_period`` seconds of new data have
+  arrived. An open fall follow-up survives a restart.
+- Non-finite samples are ignored; a bin with no valid sample is missing, and a candidate
+  whose windows miss a bin is not scored.
+- Empty bursts are ignored. Rates outside 20–200 Hz and malformed arrays raise
+  ``ValueError`` (the contract refuses them before they get here).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from hub.detect import fall_followup as fu
+from hub.detect.fall_features import (
+    FEATURE_NAMES,
+    Geometry,
+    LogisticModel,
+    find_candidates,
+    window_features,
+)
+from hub.detect.findings import Finding
+from hub.detect.resample import N_CH, aggregate, empty_partial
+
+HZ_RANGE = (20.0, 200.0)
+MAX_G = 32.0
+PARAMS_FILE = "fall_params.json"
+
+
+def load_shipped_params() -> dict[str, Any]:
+    """The versioned parameter file shipped inside the package (a package resource)."""
+    text = resources.files("hub.detect").joinpath(PARAMS_FILE).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class FallDetector:
+    """Streaming fall detector for any number of devices (state keyed by device id).
+
+    Examples
+    --------
+    >>> det = FallDetector.shipped()
+    >>> det.update("w-1", 1.7e9, 50.0, np.tile([0.0, 0.0, 1.0], (50, 1)))
+    []
+    """
+
+    def __init__(
+        self,
+        model: LogisticModel,
+        threshold: float,
+        *,
+        trigger_g: float = 1.5,
+        working_hz: float = 20.0,
+        pre_s: tuple[float, float] = (1.5, 0.5),
+        post_s: tuple[float, float] = (0.5, 1.5),
+        sep_s: float = 1.0,
+        grace_period: float | None = None,
+        max_jitter_s: float = 0.05,
+        long_lie_s: float = 60.0,
+        recover_s: float = 4.0,
+        walk_std_g: float = 0.12,
+        still_std_g: float = 0.04,
+    ) -> None:
+        if len(model.weights) != len(FEATURE_NAMES):
+            raise ValueError(f"model has {len(model.weights)} weights, needs {len(FEATURE_NAMES)}")
+        self.model = model
+        self.threshold = threshold
+        self.trigger_g = trigger_g
+        self.working_hz = working_hz
+        self.pre_s = pre_s
+        self.post_s = post_s
+        self.sep_s = sep_s
+        self.geometry = Geometry.from_seconds(working_hz, pre_s, post_s, sep_s)
+        minimum = self.geometry.history / working_hz
+        self.grace_period = minimum if grace_period is None else max(grace_period, minimum)
+        self.max_jitter_s = max_jitter_s
+        self.rules = fu.FollowUpRules(working_hz, long_lie_s, recover_s, walk_std_g, still_std_g)
+        self._index: dict[str, int] = {}
+        self._free: list[int] = []
+        self._ids: list[str] = []
+        self._alloc(0)
+        self._follow: dict[int, fu.FollowUp] = {}
+
+    # --- construction -----------------------------------------------------------------
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], **overrides: Any) -> FallDetector:
+        """Build from a parameter document (``{"params": {...}, "model": {...}}``)."""
+        m = params["model"]
+        model = LogisticModel(
+            tuple(m["mean"]), tuple(m["scale"]), tuple(m["weights"]), float(m["bias"])
+        )
+        if tuple(m.get("features", FEATURE_NAMES)) != FEATURE_NAMES:
+            raise ValueError("parameter file was made for other features")
+        kw: dict[str, Any] = dict(params["params"])
+        for key in ("pre_s", "post_s"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        kw.update(overrides)
+        threshold = kw.pop("threshold")
+        return cls(model, float(threshold), **kw)
+
+    @classmethod
+    def shipped(cls, **overrides: Any) -> FallDetector:
+        """The detector with the shipped, calibrated parameters."""
+        return cls.from_params(load_shipped_params(), **overrides)
+
+    # --- per-device state -------------------------------------------------------------
+
+    def _alloc(self, cap: int) -> None:
+        h = self.geometry.history
+        self._cap = cap
+        self._hz = np.zeros(cap)
+        self._anchor = np.zeros(cap)
+        self._count = np.zeros(cap, dtype=np.int64)
+        self._open = np.zeros(cap, dtype=np.int64)
+        self._partial = empty_partial(cap)
+        self._hist = np.full((cap, h, N_CH), np.nan)
+        self._live = np.zeros(cap, dtype=bool)
+
+    def _grow(self, need: int) -> None:
+        old = (self._hz, self._anchor, self._count, self._open, self._partial, self._hist,
+               self._live)  # fmt: skip
+        n = self._cap
+        self._alloc(max(need, 2 * n, 16))
+        for new, prev in zip(
+            (self._hz, self._anchor, self._count, self._open, self._partial, self._hist,
+             self._live), old, strict=True,
+        ):  # fmt: skip
+            new[:n] = prev
+
+    def _rows(self, device_ids: Sequence[str]) -> NDArray[np.int64]:
+        rows = np.empty(len(device_ids), dtype=np.int64)
+        for i, dev in enumerate(device_ids):
+            row = self._index.get(dev)
+            if row is None:
+                if self._free:
+                    row = self._free.pop()
+                    self._ids[row] = dev
+                else:
+                    row = len(self._ids)
+                    if row >= self._cap:
+                        self._grow(row + 1)
+                    self._ids.append(dev)
+                self._index[dev] = row
+                self._live[row] = False
+            rows[i] = row
+        return rows
+
+    def forget(self, device_id: str) -> None:
+        """Drop all state of a device (e.g. it was unbound from its resident)."""
+        row = self._index.pop(device_id, None)
+        if row is not None:
+            self._live[row] = False
+            self._follow.pop(row, None)
+            self._free.append(row)
+
+    @property
+    def devices(self) -> int:
+        """Number of devices with state."""
+        return len(self._index)
+
+    def in_follow_up(self, device_id: str) -> bool:
+        """Whether a fall of this device is still being followed (not up yet)."""
+        row = self._index.get(device_id)
+        return row is not None and row in self._follow
+
+    def _restart(self, rows: NDArray[np.int64], t0: NDArray[np.float64], hz: float) -> None:
+        self._live[rows] = True
+        self._hz[rows] = hz
+        self._anchor[rows] = t0
+        self._count[rows] = 0
+        self._open[rows] = 0
+        self._partial[rows] = empty_partial(len(rows))
+        self._hist[rows] = np.nan
+
+    # --- streaming --------------------------------------------------------------------
+
+    def update(self, device_id: str, t0: float, hz: float, samples: ArrayLike) -> list[Finding]:
+        """Consume one burst of ``(n, 3)`` samples in g starting at ``t0`` (epoch s)."""
+        x = np.asarray(samples, dtype=np.float64)
+        if x.size == 0:
+            return []
+        if x.ndim != 2 or x.shape[1] != 3:
+            raise ValueError(f"samples must have shape (n, 3), not {x.shape}")
+        return self.update_many([device_id], np.array([t0], dtype=np.float64), hz, x[None])
+
+    def update_many(
+        self, device_ids: Sequence[str], t0: ArrayLike, hz: float, samples: ArrayLike
+    ) -> list[Finding]:
+        """Consume one burst per device at once: ``samples`` is ``(D, n, 3)``, one ``t0`` each.
+
+        All devices of one call share the rate and the burst length; this is the fast path
+        for many devices (the results are the same as calling :meth:`update` per device).
+        """
+        x = np.asarray(samples, dtype=np.float64)
+        if x.ndim != 3 or x.shape[2] != 3 or x.shape[0] != len(device_ids):
+            raise ValueError(f"samples must have shape ({len(device_ids)}, n, 3), not {x.shape}")
+        if not (HZ_RANGE[0] <= hz <= HZ_RANGE[1]):
+            raise ValueError(f"rate {hz!r} Hz is outside {HZ_RANGE[0]:g}-{HZ_RANGE[1]:g} Hz")
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            return []
+        starts = np.broadcast_to(np.asarray(t0, dtype=np.float64), (x.shape[0],))
+        if not np.isfinite(starts).all():
+            raise ValueError("t0 must be a finite time")
+        rows = self._rows(device_ids)
+        if len(np.unique(rows)) != len(rows):
+            raise ValueError("a device appears twice in one call")
+        x = np.clip(x, -MAX_G, MAX_G)
+        expected = self._anchor[rows] + self._count[rows] / np.where(self._live[rows], self._hz[rows], 1.0)
+        restart = (
+            ~self._live[rows] | (self._hz[rows] != hz) | ~(np.abs(starts - expected) <= self.max_jitter_s)
+        )
+        if restart.any():
+            self._restart(rows[restart], starts[restart], hz)
+        return self._advance(rows, x, hz)
+
+    def _advance(self, rows: NDArray[np.int64], x: NDArray[np.float64], hz: float) -> list[Finding]:
+        geo = self.geometry
+        h, delay = geo.history, geo.delay
+        open_old = self._open[rows]
+        bins, n_done, partial = aggregate(
+            x, self._count[rows], open_old, self._partial[rows], hz, self.working_hz
+        )
+        width = bins.shape[1]
+        joined = np.concatenate([self._hist[rows], bins], axis=1)
+        d_idx, k_idx, win = find_candidates(joined, h - delay, h + width - delay, self.trigger_g, geo)
+        decision = k_idx + delay - h  # index among this burst's new bins
+        grace_bins = round(self.grace_period * self.working_hz)
+        keep = open_old[d_idx] + decision >= grace_bins - 1
+        d_idx, decision, win = d_idx[keep], decision[keep], win[keep]
+        alarms: dict[int, dict[int, tuple[float, NDArray[np.float64]]]] = {}
+        if len(d_idx):
+            scores = self.model.score(window_features(win, geo))
+            for i in np.flatnonzero(scores >= self.threshold).tolist():
+                alarms.setdefault(int(d_idx[i]), {})[int(decision[i])] = (float(scores[i]), win[i])
+        take = n_done[:, None] + np.arange(h, dtype=np.int64)[None, :]
+        self._hist[rows] = np.take_along_axis(joined, take[..., None], axis=1)
+        self._count[rows] += x.shape[1]
+        self._open[rows] = open_old + n_done
+        self._partial[rows] = partial
+        slow = set(alarms) | {d for d, r in enumerate(rows.tolist()) if r in self._follow}
+        out: list[Finding] = []
+        for d in sorted(slow):
+            row = int(rows[d])
+            ends = self._anchor[row] + (open_old[d] + np.arange(n_done[d]) + 1) / self.working_hz
+            out += self._device_events(row, bins[d, : n_done[d], 3], ends, alarms.get(d, {}), hz)
+        return out
+
+    def _device_events(
+        self,
+        row: int,
+        mags: NDArray[np.float64],
+        ends: NDArray[np.float64],
+        alarms: dict[int, tuple[float, NDArray[np.float64]]],
+        hz: float,
+    ) -> list[Finding]:
+        """Alarms and follow-up of one device over its new bins, in time order."""
+        dev = self._ids[row]
+        out: list[Finding] = []
+        j = 0
+        while j < len(mags):
+            state = self._follow.get(row)
+            nxt = min((k for k in alarms if k >= j), default=len(mags))
+            if state is not None:
+                found, over = fu.step(state, self.rules, dev, mags[j:nxt], ends[j:nxt])
+                out += found
+                if over:
+                    del self._follow[row]
+                    # Continue right after the bin where recovery was recognised.
+                    j = int(np.searchsorted(ends, found[-1].at)) + 1
+                    continue
+            if nxt >= len(mags):
+                break
+            if row not in self._follow:
+                score, win = alarms[nxt]
+                out.append(self._fall(dev, float(ends[nxt]), score, win, hz))
+                self._follow[row] = fu.FollowUp(fall_at=float(ends[nxt]))
+            j = nxt + 1
+        return out
+
+    def _fall(self, dev: str, at: float, score: float, win: NDArray[np.float64], hz: float) -> Finding:
+        geo = self.geometry
+        feats = window_features(win[None], geo)[0]
+        c = geo.pre[0]
+        peak = float(win[c, 4])
+        angle = float(np.degrees(np.arccos(feats[FEATURE_NAMES.index("cos_turn")])))
+        post_std = float(np.exp(feats[FEATURE_NAMES.index("log_post_std")]) - 0.01)
+        impact_at = at - geo.delay / self.working_hz
+        still = post_std < 0.1
+        zh_tail = "，随后静止" if still else ""
+        en_tail = " followed by stillness" if still else ""
+        return Finding(
+            dev,
+            "fall",
+            "high",
+            at,
+            {
+                "score": round(score, 4),
+                "impact_g": round(peak, 3),
+                "angle_deg": round(angle, 1),
+                "post_std_g": round(post_std, 4),
+                "impact_at": impact_at,
+                "input_hz": hz,
+                "source": "hub",
+            },
+            {
+                "zh-CN": f"检测到跌倒：冲击 {peak:.1f} g，姿态变化 {angle:.0f}°{zh_tail}",
+                "en": f"Fall detected: {peak:.1f} g impact, {angle:.0f}° turn{en_tail}",
+            },
+        )
+
+
+__all__ = ["FallDetector", "load_shipped_params"]

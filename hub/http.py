@@ -1,0 +1,43 @@
+"""The hub's own HTTP surface: ``/healthz`` and Prometheus ``/metrics``.
+
+The dashboard (``dashboard/``) mounts these routes into its app; ``carehub serve`` serves
+them alone when no dashboard is configured.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from hub.server import Hub
+
+
+def health_router() -> APIRouter:
+    """Routes that read the running :class:`hub.server.Hub` from ``app.state.hub``."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness and readiness of the hub")
+    async def healthz(request: Request) -> JSONResponse:
+        hub: Hub = request.app.state.hub
+        report: dict[str, Any] = await hub.health()
+        return JSONResponse(report, status_code=200 if report["ok"] else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics(request: Request) -> Response:
+        hub: Hub = request.app.state.hub
+        hub.refresh_gauges()
+        return Response(generate_latest(hub.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """A minimal app serving the health routes for ``hub``."""
+    app = FastAPI(title="carehub hub", version="1")
+    app.state.hub = hub
+    app.include_router(health_router())
+    return app

@@ -1,0 +1,187 @@
+"""``carehub serve``: the hub process — broker connection, ingest pipeline, store, HTTP.
+
+:class:`Hub` owns the long-lived resources and is what tests start against a throwaway
+broker and database; :func:`serve` adds the embedded broker (when no external one is
+configured) and the HTTP server, and stops everything cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hub.contract.topics import PREFIX, subscriptions
+from hub.errors import ConfigError
+from hub.ingest import Ingest
+from hub.metrics import HubMetrics
+from hub.pipeline import Pipeline
+from hub.settings import HubSettings
+from hub.store import open_store
+from hub.store.base import Store
+
+log = logging.getLogger(__name__)
+
+HUB_STATUS_TOPIC = f"{PREFIX}/hub/status"
+
+
+class Hub:
+    """One hub node: MQTT adapter → ingest pipeline → store, with metrics."""
+
+    def __init__(
+        self,
+        store: Store,
+        mqtt_url: str,
+        *,
+        settings: HubSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        node_id: str | None = None,
+    ) -> None:
+        from hub.mqtt import MqttAdapter, MqttSettings  # the only paho importer
+
+        self.settings = settings or HubSettings()
+        self.store = store
+        self.clock = clock
+        self.metrics = HubMetrics()
+        self.node_id = node_id or f"carehub-hub-{socket.gethostname()}"
+        online = json.dumps({"state": "online", "node": self.node_id}).encode()
+        offline = json.dumps({"state": "offline", "node": self.node_id}).encode()
+        self.mqtt_settings = MqttSettings.from_url(mqtt_url)
+        self.adapter = MqttAdapter(
+            self.mqtt_settings,
+            subscriptions=subscriptions(),
+            queue_size=self.settings.queue_size,
+            birth=(HUB_STATUS_TOPIC, online),
+            will=(HUB_STATUS_TOPIC, offline),
+            manual_ack=True,
+            clock=clock,
+        )
+        self.ingest = Ingest(metrics=self.metrics, clock=clock)
+        self.pipeline = Pipeline(
+            store,
+            self.adapter,
+            self.ingest,
+            metrics=self.metrics,
+            max_rows=self.settings.batch_max_rows,
+            max_delay_s=self.settings.batch_max_delay_s,
+            registry_refresh_s=self.settings.registry_refresh_s,
+            recent_seq_s=self.settings.recent_seq_hours * 3600,
+            clock=clock,
+        )
+        self.started_at: float | None = None
+        self._dropped_counted = 0
+
+    async def start(self) -> None:
+        await self.pipeline.prepare()
+        await self.adapter.start(asyncio.get_running_loop())
+        await self.pipeline.start()
+        self.started_at = self.clock()
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
+        await self.adapter.stop()
+
+    def refresh_gauges(self) -> None:
+        stats = self.adapter.stats()
+        self.metrics.queue_depth.set(stats.get("queue_depth", 0))
+        self.metrics.mqtt_connected.set(1 if stats.get("connected") else 0)
+        dropped = stats.get("dropped", 0)
+        if dropped > self._dropped_counted:  # the adapter counts; the metric follows
+            self.metrics.queue_dropped.inc(dropped - self._dropped_counted)
+            self._dropped_counted = dropped
+
+    async def health(self) -> dict[str, Any]:
+        """What ``/healthz`` reports: ok only when the broker and the store answer."""
+        stats = self.adapter.stats()
+        try:
+            await asyncio.to_thread(self.store.list_cities)
+            store_ok, store_error = True, None
+        except Exception as exc:  # report, never raise from a health check
+            store_ok, store_error = False, str(exc)
+        return {
+            "ok": bool(stats.get("connected")) and store_ok,
+            "mqtt": {k: v for k, v in stats.items() if not callable(v)},
+            "store": {"ok": store_ok, "backend": self.store.backend, "error": store_error},
+            "batches_written": self.pipeline.batches_written,
+            "uptime_s": round(self.clock() - self.started_at, 1) if self.started_at else None,
+        }
+
+
+async def serve(settings: HubSettings, *, announce: Callable[[str], None] = print) -> None:
+    """Run the hub (and the embedded broker when no external one is set) until cancelled."""
+    import uvicorn
+
+    from hub.http import create_app
+
+    broker = None
+    mqtt_url = settings.mqtt_url
+    if mqtt_url is None:
+        from hub.broker import start_embedded_broker
+
+        broker = await start_embedded_broker(
+            settings.embedded_mqtt_host, settings.embedded_mqtt_port
+        )
+        mqtt_url = broker.url
+    if settings.mqtt_password is not None:
+        mqtt_url = _with_password(mqtt_url, settings.mqtt_password.get_secret_value())
+    db_url = settings.resolved_database_url()
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await asyncio.to_thread(open_store, db_url)
+    hub = Hub(store, mqtt_url, settings=settings)
+    try:
+        await hub.start()
+        app = create_app(hub)
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+        )
+        server = uvicorn.Server(config)
+        announce(f"carehub hub {hub.node_id}")
+        announce(f"  MQTT broker : {_redact(mqtt_url)}{' (embedded)' if broker else ''}")
+        announce(f"  store       : {store.backend} {_redact(db_url)}")
+        announce(f"  health      : http://{settings.http_host}:{settings.http_port}/healthz")
+        announce(f"  metrics     : http://{settings.http_host}:{settings.http_port}/metrics")
+        announce("Press Ctrl-C to stop.")
+        await server.serve()
+        if not server.started:
+            raise ConfigError(
+                f"could not listen on {settings.http_host}:{settings.http_port}; "
+                "set CAREHUB_HTTP_PORT to a free port"
+            )
+    finally:
+        await hub.stop()
+        await asyncio.to_thread(store.close)
+        if broker is not None:
+            await broker.stop()
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _with_password(url: str, password: str) -> str:
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.username:
+        raise ConfigError("CAREHUB_MQTT_PASSWORD is set but CAREHUB_MQTT_URL has no user")
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{parts.username}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+

@@ -1,0 +1,67 @@
+"""Settings of the hub process (``carehub serve``): environment variables with the
+``CAREHUB_`` prefix, also read from a ``.env`` file in the working directory.
+
+With nothing set, the hub starts an embedded MQTT broker and keeps its data in SQLite under
+``./data``. Built in ``main()``, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigError
+
+_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin", "carehub"})
+
+
+class HubSettings(BaseSettings):
+    """Everything ``carehub serve`` can be told."""
+
+    model_config = SettingsConfigDict(env_prefix="CAREHUB_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    mqtt_url: str | None = Field(
+        None,
+        description="External broker, e.g. mqtts://hub:PASS@broker:8883. Unset: embedded broker.",
+    )
+    mqtt_password: SecretStr | None = Field(
+        None, description="Overrides the password in mqtt_url (keeps it out of the URL)."
+    )
+    embedded_mqtt_host: str = "127.0.0.1"
+    embedded_mqtt_port: int = 1883
+    database_url: str | None = Field(
+        None, description="postgresql://... or sqlite:///path. Unset: SQLite in data_dir."
+    )
+    data_dir: Path = Path("data")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    queue_size: int = Field(20_000, ge=100)
+    batch_max_rows: int = Field(2_000, ge=1)
+    batch_max_delay_s: float = Field(0.25, gt=0, le=10)
+    registry_refresh_s: float = Field(5.0, gt=0)
+    recent_seq_hours: float = Field(24.0, gt=0)
+
+    @model_validator(mode="after")
+    def _safe_for_production(self) -> HubSettings:
+        if self.environment != "production":
+            return self
+        if self.mqtt_url is None or self.database_url is None:
+            raise ConfigError(
+                "production needs CAREHUB_MQTT_URL and CAREHUB_DATABASE_URL "
+                "(the embedded broker and SQLite are for development and demos)"
+            )
+        if self.mqtt_password is not None and (
+            self.mqtt_password.get_secret_value().lower() in _PLACEHOLDERS
+        ):
+            raise ConfigError("CAREHUB_MQTT_PASSWORD is a placeholder; set a real secret")
+        return self
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'carehub.sqlite3'}"

@@ -1,0 +1,44 @@
+"""Device clock offset estimation: pure, per device.
+
+The delay ``received_at - ts`` of a message is the device clock's offset (negated) plus the
+network and broker delay, which is never negative. The smallest delay over recent messages
+therefore estimates the offset (the idea behind NTP's minimum-delay filter). A device that
+uploads a backlog after being offline shows large delays that shrink as it catches up: its
+messages arrive faster than their device times advance, so those are left out of the
+estimate rather than reported as skew.
+
+>>> est = ClockOffset(samples=3)
+>>> for i in range(3):
+...     off = est.update(ts=1000.0 + 30 * i + 300, received_at=1000.0 + 30 * i + 0.2)
+>>> round(off, 1)
+299.8
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class ClockOffset:
+    """Estimated device clock minus hub clock, in seconds (positive: device ahead)."""
+
+    __slots__ = ("_delays", "_last", "catch_up_ratio", "samples")
+
+    def __init__(self, samples: int = 8, catch_up_ratio: float = 2.0) -> None:
+        self.samples = samples
+        self.catch_up_ratio = catch_up_ratio
+        self._delays: deque[float] = deque(maxlen=samples)
+        self._last: tuple[float, float] | None = None
+
+    def update(self, ts: float, received_at: float) -> float | None:
+        """Add one message; return the offset estimate once enough live messages were seen,
+        else ``None`` (also while the device is catching up on a backlog)."""
+        last, self._last = self._last, (ts, received_at)
+        if last is not None:
+            d_ts, d_rx = ts - last[0], received_at - last[1]
+            if d_ts > self.catch_up_ratio * max(d_rx, 0.0) + 1.0:
+                return None  # backlog: device time runs ahead of arrival time
+        self._delays.append(received_at - ts)
+        if len(self._delays) < self.samples:
+            return None
+        return -min(self._delays)

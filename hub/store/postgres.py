@@ -1,0 +1,649 @@
+"""The production store: PostgreSQL through psycopg 3 and a connection pool, TimescaleDB
+when the extension is available.
+
+The constructor does no I/O; :meth:`PostgresStore.open` opens the pool (the app lifespan or
+:func:`hub.store.open_store` calls it) and detects TimescaleDB. Telemetry is written with
+binary COPY; one :class:`~hub.store.base.IngestBatch` is one transaction. Times are
+``timestamptz`` in the database and float epoch seconds at this boundary (microsecond
+resolution, the precision of ``timestamptz``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import psycopg.errors
+from psycopg.types.json import Json, Jsonb
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+
+from hub.errors import Conflict, MigrationError, NotFound, StoreError
+from hub.store import migrations
+from hub.store.base import (
+    VITAL_FIELDS,
+    City,
+    CommandReplyRow,
+    Contact,
+    DeadLetter,
+    Device,
+    DeviceState,
+    District,
+    EventRow,
+    IngestBatch,
+    Resident,
+    StatusChange,
+    Station,
+    TelemetryRow,
+    Unprovisioned,
+    device_fields_from_status,
+)
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK = 0x6361_7265_6875_62
+"""pg_advisory_xact_lock key ("carehub"): hub workers starting together migrate in turn."""
+
+DEFAULT_RETENTION = "400 days"
+
+TELEMETRY_COLS = ("device_id", "seq", "ts", "received_at", *VITAL_FIELDS, "quality", "acc", "ext")
+TELEMETRY_TYPES = (
+    "text", "int8", "timestamptz", "timestamptz", *("float8",) * len(VITAL_FIELDS),
+    "json", "json", "json",
+)  # fmt: skip
+"""Column types for binary COPY, in TELEMETRY_COLS order."""
+
+DEVICE_COLS = (
+    "id", "kind", "vendor", "model", "firmware", "capabilities", "resident_id", "gateway_id",
+    "interval_s", "enabled", "created_at",
+)  # fmt: skip
+
+STATE_SELECT = (
+    "SELECT d.id, s.online, s.changed_at, s.last_seen_at, s.last_seq, s.boot, s.clock_offset_s"
+    " FROM devices d LEFT JOIN device_state s ON s.device_id = d.id"
+)
+
+# Keep the newest presence: a new boot restarts seq, an older boot is stale. Rows of devices
+# not in the registry are skipped (the pipeline refuses their messages anyway). Parameters
+# in a SELECT list carry casts: PostgreSQL does not infer them from the target columns there.
+UPSERT_SEEN = """
+INSERT INTO device_state AS s (device_id, last_seen_at, last_seq, boot, clock_offset_s)
+SELECT %(id)s::text, %(seen)s::timestamptz, %(seq)s::bigint, %(boot)s::bigint,
+       %(offset)s::float8
+WHERE EXISTS (SELECT 1 FROM devices WHERE id = %(id)s::text)
+ON CONFLICT (device_id) DO UPDATE SET
+    last_seq = CASE
+        WHEN excluded.boot IS NOT NULL AND (s.boot IS NULL OR excluded.boot > s.boot)
+            THEN excluded.last_seq
+        WHEN excluded.boot IS NOT NULL AND excluded.boot < s.boot THEN s.last_seq
+        ELSE GREATEST(s.last_seq, excluded.last_seq)
+    END,
+    boot = GREATEST(s.boot, excluded.boot),
+    last_seen_at = GREATEST(s.last_seen_at, excluded.last_seen_at),
+    clock_offset_s = COALESCE(excluded.clock_offset_s, s.clock_offset_s)
+"""
+
+UPSERT_STATUS = """
+INSERT INTO device_state AS s (device_id, online, changed_at, boot)
+SELECT %(id)s::text, %(online)s::boolean, %(at)s::timestamptz, %(boot)s::bigint
+WHERE EXISTS (SELECT 1 FROM devices WHERE id = %(id)s::text)
+ON CONFLICT (device_id) DO UPDATE SET
+    online = CASE WHEN s.changed_at IS NULL OR excluded.changed_at >= s.changed_at
+                  THEN excluded.online ELSE s.online END,
+    changed_at = GREATEST(s.changed_at, excluded.changed_at),
+    last_seq = CASE WHEN excluded.boot > COALESCE(s.boot, -1) THEN NULL ELSE s.last_seq END,
+    boot = GREATEST(s.boot, excluded.boot)
+"""
+
+UPSERT_UNPROVISIONED = """
+INSERT INTO unprovisioned AS u (device_id, first_seen, last_seen, count, last_topic, gateway_id)
+SELECT %(id)s::text, %(at)s::timestamptz, %(at)s::timestamptz, 1, %(topic)s::text, %(gw)s::text
+WHERE NOT EXISTS (SELECT 1 FROM devices WHERE id = %(id)s::text)
+ON CONFLICT (device_id) DO UPDATE SET
+    count = u.count + 1,
+    first_seen = LEAST(u.first_seen, excluded.first_seen),
+    last_seen = GREATEST(u.last_seen, excluded.last_seen),
+    last_topic = excluded.last_topic,
+    gateway_id = COALESCE(excluded.gateway_id, u.gateway_id)
+"""
+
+
+
+def to_dt(ts: float) -> datetime:
+    """Epoch seconds to an aware UTC datetime (rounded to the microsecond)."""
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def choose_backend(*, available: bool, applied: bool, prefer: bool | None) -> str:
+    """``"timescale"`` when the extension is (or was) in use, else ``"postgres"``.
+
+    ``prefer``: None detects, False never uses it, True requires it.
+
+    >>> choose_backend(available=True, applied=False, prefer=None)
+    'timescale'
+    >>> choose_backend(available=True, applied=False, prefer=False)
+    'postgres'
+    """
+    if applied:
+        return "timescale"
+    if prefer is True and not available:
+        raise StoreError("TimescaleDB was required but the extension is not available")
+    return "timescale" if available and prefer is not False else "postgres"
+
+
+class PostgresStore:
+    """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""
+
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 8, timescale: bool | None = None,
+        telemetry_retention: str = DEFAULT_RETENTION,
+    ) -> None:  # fmt: skip
+        self.url = url
+        self.backend = "postgres"
+        self.telemetry_retention = telemetry_retention
+        self._prefer_timescale = timescale
+        self._pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, open=False, name="carehub-store",
+            check=ConnectionPool.check_connection,
+        )  # fmt: skip
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def open(self, timeout: float = 10.0) -> None:
+        """Open the pool (waiting for its first connection) and detect TimescaleDB."""
+        try:
+            self._pool.open(wait=True, timeout=timeout)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreError(f"cannot connect to PostgreSQL within {timeout:g} s") from exc
+        with self._conn("detect TimescaleDB") as conn:
+            available = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')"
+            ).fetchone()
+            applied = conn.execute(
+                "SELECT to_regclass('schema_migrations') IS NOT NULL AND EXISTS ("
+                " SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')"
+            ).fetchone()
+        self.backend = choose_backend(
+            available=bool(available and available[0]), applied=bool(applied and applied[0]),
+            prefer=self._prefer_timescale,
+        )  # fmt: skip
+
+    @contextmanager
+    def _conn(self, what: str) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection in a transaction (committed on success); psycopg errors leave
+        as hub.errors."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.errors.IntegrityError as exc:
+            raise Conflict(f"{what}: {exc.diag.message_primary or exc}") from exc
+        except (PoolClosed, PoolTimeout) as exc:
+            raise StoreError(f"{what}: store not open or exhausted ({exc})") from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"{what}: {exc}") from exc
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._conn("query") as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any], missing: str) -> tuple[Any, ...]:
+        rows = self._query(sql, params)
+        if not rows:
+            raise NotFound(missing)
+        return rows[0]
+
+    def _write(self, what: str, sql: str, params: Sequence[Any], *, must_match: str = "") -> None:
+        with self._conn(what) as conn:
+            cur = conn.execute(sql, params)
+            if must_match and cur.rowcount == 0:
+                raise NotFound(must_match)
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def available_migrations(self) -> list[migrations.Migration]:
+        """Every migration this back-end uses, in order (TimescaleDB's after PostgreSQL's)."""
+        found = migrations.load("postgres")
+        if self.backend == "timescale":
+            found += migrations.load("timescale")
+        return found
+
+    def migrate(self) -> list[str]:
+        applied: list[str] = []
+        for mig in self.available_migrations():
+            try:
+                with self._conn(f"migration {mig.name}") as conn:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())"
+                    )
+                    done = conn.execute(
+                        "SELECT 1 FROM schema_migrations WHERE version = %s", (mig.version,)
+                    ).fetchone()
+                    if done:
+                        continue
+                    if mig.version.startswith("timescale/"):
+                        conn.execute(
+                            "SELECT set_config('carehub.telemetry_retention', %s, true)",
+                            (self.telemetry_retention,),
+                        )
+                    for statement in mig.statements():
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version) VALUES (%s)", (mig.version,)
+                    )
+            except StoreError as exc:
+                raise MigrationError(str(exc)) from exc
+            log.info("applied migration %s", mig.name)
+            applied.append(mig.version)
+        return applied
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # --- hierarchy ----------------------------------------------------------------------
+
+    def add_city(self, city: City) -> None:
+        self._write(
+            f"add city {city.id!r}", "INSERT INTO cities (id, name) VALUES (%s, %s)",
+            (city.id, city.name),
+        )  # fmt: skip
+
+    def add_district(self, district: District) -> None:
+        d = district
+        self._write(
+            f"add district {d.id!r}",
+            "INSERT INTO districts (id, city_id, name, kind) VALUES (%s, %s, %s, %s)",
+            (d.id, d.city_id, d.name, d.kind),
+        )
+
+    def add_station(self, station: Station) -> None:
+        s = station
+        self._write(
+            f"add station {s.id!r}",
+            "INSERT INTO stations (id, district_id, name, kind, address, lat, lon, timezone)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (s.id, s.district_id, s.name, s.kind, s.address, s.lat, s.lon, s.timezone),
+        )
+
+    def list_cities(self) -> list[City]:
+        return [City(*r) for r in self._query("SELECT id, name FROM cities ORDER BY id")]
+
+    def list_districts(self, city_id: str | None = None) -> list[District]:
+        where, params = _filters(city_id=city_id)
+        rows = self._query(f"SELECT id, city_id, name, kind FROM districts{where} ORDER BY id", params)
+        return [District(*r) for r in rows]
+
+    _STATION = "SELECT id, district_id, name, kind, address, lat, lon, timezone FROM stations"
+
+    def list_stations(self, district_id: str | None = None) -> list[Station]:
+        where, params = _filters(district_id=district_id)
+        return [Station(*r) for r in self._query(f"{self._STATION}{where} ORDER BY id", params)]
+
+    def get_station(self, station_id: str) -> Station:
+        row = self._one(f"{self._STATION} WHERE id = %s", (station_id,), f"station {station_id!r}")
+        return Station(*row)
+
+    # --- residents and contacts ---------------------------------------------------------
+
+    _RESIDENT = (
+        "SELECT id, station_id, name, address, lat, lon, birth_year, status, clinical"
+        " FROM residents"
+    )
+
+    @staticmethod
+    def _resident_params(r: Resident) -> tuple[Any, ...]:
+        return (
+            r.station_id, r.name, r.address, r.lat, r.lon, r.birth_year, r.status,
+            Jsonb(r.clinical), r.id,
+        )  # fmt: skip
+
+    def add_resident(self, resident: Resident) -> None:
+        self._write(
+            f"add resident {resident.id!r}",
+            "INSERT INTO residents (station_id, name, address, lat, lon, birth_year, status,"
+            " clinical, id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            self._resident_params(resident),
+        )
+
+    def update_resident(self, resident: Resident) -> None:
+        self._write(
+            f"update resident {resident.id!r}",
+            "UPDATE residents SET station_id = %s, name = %s, address = %s, lat = %s, lon = %s,"
+            " birth_year = %s, status = %s, clinical = %s WHERE id = %s",
+            self._resident_params(resident),
+            must_match=f"resident {resident.id!r}",
+        )
+
+    def get_resident(self, resident_id: str) -> Resident:
+        row = self._one(
+            f"{self._RESIDENT} WHERE id = %s", (resident_id,), f"resident {resident_id!r}"
+        )
+        return Resident(*row)
+
+    def list_residents(self, station_id: str | None = None) -> list[Resident]:
+        where, params = _filters(station_id=station_id)
+        return [Resident(*r) for r in self._query(f"{self._RESIDENT}{where} ORDER BY id", params)]
+
+    def add_contact(self, contact: Contact) -> None:
+        c = contact
+        self._write(
+            f"add contact {c.id!r}",
+            "INSERT INTO contacts (id, resident_id, name, relation, phone, channels, prefs)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (c.id, c.resident_id, c.name, c.relation, c.phone, Jsonb(list(c.channels)),
+             Jsonb(c.prefs)),
+        )  # fmt: skip
+
+    def list_contacts(self, resident_id: str) -> list[Contact]:
+        rows = self._query(
+            "SELECT id, resident_id, name, relation, phone, channels, prefs FROM contacts"
+            " WHERE resident_id = %s ORDER BY id",
+            (resident_id,),
+        )
+        return [Contact(*r[:5], channels=tuple(r[5]), prefs=r[6]) for r in rows]
+
+    # --- devices ------------------------------------------------------------------------
+
+    _DEVICE = f"SELECT {', '.join(DEVICE_COLS)} FROM devices"
+
+    @staticmethod
+    def _device(r: tuple[Any, ...]) -> Device:
+        return Device(
+            id=r[0], kind=r[1], vendor=r[2], model=r[3], firmware=r[4],
+            capabilities=tuple(r[5]), resident_id=r[6], gateway_id=r[7], interval_s=r[8],
+            enabled=r[9], created_at=r[10].timestamp(),
+        )  # fmt: skip
+
+    def add_device(self, device: Device, secret_hash: str | None = None) -> None:
+        d = device
+        created = to_dt(d.created_at) if d.created_at > 0 else datetime.now(UTC)
+        with self._conn(f"add device {d.id!r}") as conn:
+            conn.execute(
+                "INSERT INTO devices (id, kind, vendor, model, firmware, capabilities,"
+                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (d.id, d.kind, d.vendor, d.model, d.firmware, Jsonb(list(d.capabilities)),
+                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created),
+            )  # fmt: skip
+            conn.execute("DELETE FROM unprovisioned WHERE device_id = %s", (d.id,))
+
+    def update_device(self, device: Device) -> None:
+        d = device
+        self._write(
+            f"update device {d.id!r}",
+            "UPDATE devices SET kind = %s, vendor = %s, model = %s, firmware = %s,"
+            " capabilities = %s, resident_id = %s, gateway_id = %s, interval_s = %s,"
+            " enabled = %s WHERE id = %s",
+            (d.kind, d.vendor, d.model, d.firmware, Jsonb(list(d.capabilities)), d.resident_id,
+             d.gateway_id, d.interval_s, d.enabled, d.id),
+            must_match=f"device {d.id!r}",
+        )  # fmt: skip
+
+    def get_device(self, device_id: str) -> Device:
+        row = self._one(f"{self._DEVICE} WHERE id = %s", (device_id,), f"device {device_id!r}")
+        return self._device(row)
+
+    def list_devices(
+        self, *, resident_id: str | None = None, gateway_id: str | None = None
+    ) -> list[Device]:
+        where, params = _filters(resident_id=resident_id, gateway_id=gateway_id)
+        return [self._device(r) for r in self._query(f"{self._DEVICE}{where} ORDER BY id", params)]
+
+    def set_device_secret(self, device_id: str, secret_hash: str) -> None:
+        self._write(
+            f"set secret of {device_id!r}", "UPDATE devices SET secret_hash = %s WHERE id = %s",
+            (secret_hash, device_id), must_match=f"device {device_id!r}",
+        )  # fmt: skip
+
+    def get_device_secret(self, device_id: str) -> str | None:
+        row = self._one(
+            "SELECT secret_hash FROM devices WHERE id = %s", (device_id,), f"device {device_id!r}"
+        )
+        secret: str | None = row[0]
+        return secret
+
+    def list_unprovisioned(self) -> list[Unprovisioned]:
+        rows = self._query(
+            "SELECT device_id, first_seen, last_seen, count, last_topic, gateway_id"
+            " FROM unprovisioned ORDER BY last_seen DESC, device_id"
+        )
+        return [Unprovisioned(r[0], r[1].timestamp(), r[2].timestamp(), *r[3:]) for r in rows]
+
+    # --- ingest -------------------------------------------------------------------------
+
+    def write_batch(self, batch: IngestBatch) -> list[int]:
+        ids: list[int] = []
+        with self._conn("write batch") as conn, conn.cursor() as cur:
+            if batch.telemetry:
+                _write_telemetry(conn, cur, batch.telemetry)
+            if batch.events:
+                cur.executemany(
+                    "INSERT INTO events (device_id, seq, ts, received_at, type, data)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    [(e.device_id, e.seq, to_dt(e.ts), to_dt(e.received_at), e.type,
+                      Json(e.data)) for e in batch.events],
+                )  # fmt: skip
+            if batch.dead_letters:
+                cur.executemany(
+                    "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
+                    " device_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                    [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
+                      d.device_id) for d in batch.dead_letters],
+                    returning=True,
+                )  # fmt: skip
+                ids = _returned_ids(cur)
+            # per-device rows in device order, so concurrent batches lock rows in one order
+            for st in sorted(batch.status, key=_by_device):
+                _write_status(cur, st)
+            if batch.replies:
+                cur.executemany(
+                    "INSERT INTO command_replies (device_id, command_id, ts, received_at,"
+                    " status, detail) VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(r.device_id, r.command_id, to_dt(r.ts), to_dt(r.received_at), r.status,
+                      r.detail) for r in batch.replies],
+                )  # fmt: skip
+            if batch.seen:
+                cur.executemany(UPSERT_SEEN, [_seen_params(s) for s in sorted(batch.seen, key=_by_device)])
+            if batch.unprovisioned:
+                cur.executemany(
+                    UPSERT_UNPROVISIONED,
+                    [{"id": u[0], "topic": u[1], "at": to_dt(u[2]), "gw": u[3]}
+                     for u in sorted(batch.unprovisioned, key=lambda u: u[0])],
+                )  # fmt: skip
+        return ids
+
+    def device_states(self) -> list[DeviceState]:
+        return [_state(r) for r in self._query(f"{STATE_SELECT} ORDER BY d.id")]
+
+    def get_device_state(self, device_id: str) -> DeviceState:
+        row = self._one(f"{STATE_SELECT} WHERE d.id = %s", (device_id,), f"device {device_id!r}")
+        return _state(row)
+
+    def recent_seqs(self, since: float) -> dict[str, list[int]]:
+        at = to_dt(since)
+        rows = self._query(
+            "SELECT device_id, seq FROM telemetry WHERE received_at >= %s"
+            " UNION SELECT device_id, seq FROM events WHERE received_at >= %s ORDER BY 1, 2",
+            (at, at),
+        )
+        out: dict[str, list[int]] = {}
+        for device_id, seq in rows:
+            out.setdefault(device_id, []).append(seq)
+        return out
+
+    # --- queries ------------------------------------------------------------------------
+
+    def telemetry(
+        self, device_id: str, since: float | None = None, until: float | None = None,
+        limit: int = 10_000,
+    ) -> list[TelemetryRow]:  # fmt: skip
+        sql = f"SELECT {', '.join(TELEMETRY_COLS)} FROM telemetry WHERE device_id = %s"
+        params: list[Any] = [device_id]
+        if since is not None:
+            sql += " AND ts >= %s"
+            params.append(to_dt(since))
+        if until is not None:
+            sql += " AND ts < %s"
+            params.append(to_dt(until))
+        rows = self._query(f"{sql} ORDER BY ts, seq LIMIT %s", [*params, limit])
+        return [_telemetry_row(r) for r in rows]
+
+    def events(
+        self, device_id: str | None = None, since: float | None = None, limit: int = 1_000
+    ) -> list[EventRow]:
+        where, params = _filters(device_id=device_id)
+        if since is not None:
+            where += " AND received_at >= %s" if where else " WHERE received_at >= %s"
+            params.append(to_dt(since))
+        rows = self._query(
+            "SELECT device_id, seq, ts, received_at, type, data FROM events"
+            f"{where} ORDER BY received_at DESC, device_id, seq DESC LIMIT %s",
+            [*params, limit],
+        )
+        return [EventRow(r[0], r[1], r[2].timestamp(), r[3].timestamp(), r[4], r[5]) for r in rows]
+
+    def dead_letters(
+        self, *, device_id: str | None = None, code: str | None = None, limit: int = 100
+    ) -> list[DeadLetter]:
+        where, params = _filters(device_id=device_id, code=code)
+        rows = self._query(
+            "SELECT received_at, topic, payload, code, detail, device_id, id FROM dead_letters"
+            f"{where} ORDER BY id DESC LIMIT %s",
+            [*params, limit],
+        )
+        return [DeadLetter(r[0].timestamp(), r[1], bytes(r[2]), *r[3:]) for r in rows]
+
+    def count_dead_letters(self) -> dict[str, int]:
+        return dict(self._query("SELECT code, count(*) FROM dead_letters GROUP BY code"))
+
+    def status_history(self, device_id: str, limit: int = 100) -> list[StatusChange]:
+        rows = self._query(
+            "SELECT device_id, online, at, source, info FROM status_log WHERE device_id = %s"
+            " ORDER BY at DESC, id DESC LIMIT %s",
+            (device_id, limit),
+        )
+        return [StatusChange(r[0], r[1], r[2].timestamp(), r[3], r[4]) for r in rows]
+
+    def command_replies(
+        self, device_id: str, command_id: str | None = None
+    ) -> list[CommandReplyRow]:
+        where, params = _filters(device_id=device_id, command_id=command_id)
+        rows = self._query(
+            "SELECT device_id, command_id, ts, received_at, status, detail FROM command_replies"
+            f"{where} ORDER BY received_at, id",
+            params,
+        )
+        return [
+            CommandReplyRow(r[0], r[1], r[2].timestamp(), r[3].timestamp(), r[4], r[5])
+            for r in rows
+        ]
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _filters(**equal: Any) -> tuple[str, list[Any]]:
+    """`` WHERE a = %s AND ...`` for the arguments that are not None (names are ours)."""
+    used = {k: v for k, v in equal.items() if v is not None}
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(f"{k} = %s" for k in used), list(used.values())
+
+
+def _by_device(row: StatusChange | DeviceState) -> str:
+    return row.device_id
+
+
+def _returned_ids(cur: psycopg.Cursor[Any]) -> list[int]:
+    ids: list[int] = []
+    while True:
+        row = cur.fetchone()
+        assert row is not None
+        ids.append(row[0])
+        if not cur.nextset():
+            return ids
+
+
+def _telemetry_values(rows: Iterable[TelemetryRow]) -> Iterator[tuple[Any, ...]]:
+    for t in rows:
+        v = t.values
+        yield (
+            t.device_id, t.seq, to_dt(t.ts), to_dt(t.received_at),
+            *(v.get(f) for f in VITAL_FIELDS), t.quality, t.acc, t.ext,
+        )  # fmt: skip
+
+
+def _copy_into(cur: psycopg.Cursor[Any], table: str, rows: Sequence[TelemetryRow]) -> None:
+    with cur.copy(f"COPY {table} ({', '.join(TELEMETRY_COLS)}) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.set_types(TELEMETRY_TYPES)
+        for values in _telemetry_values(rows):
+            cp.write_row(values)
+
+
+def _write_telemetry(
+    conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], rows: Sequence[TelemetryRow]
+) -> None:
+    """COPY straight into telemetry; if a row is already there (a redelivery that slipped
+    past the in-memory filter), redo the batch through a staging table and skip the
+    duplicates, so one repeated message never costs the rest of the batch."""
+    try:
+        with conn.transaction():
+            _copy_into(cur, "telemetry", rows)
+    except psycopg.errors.UniqueViolation:
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS telemetry_incoming (LIKE telemetry)"
+            " ON COMMIT DELETE ROWS"
+        )
+        _copy_into(cur, "telemetry_incoming", rows)
+        cur.execute(
+            "INSERT INTO telemetry SELECT * FROM telemetry_incoming ON CONFLICT DO NOTHING"
+        )
+
+
+def _write_status(cur: psycopg.Cursor[Any], st: StatusChange) -> None:
+    at = to_dt(st.at)
+    cur.execute(
+        "INSERT INTO status_log (device_id, online, at, source, info) VALUES (%s, %s, %s, %s, %s)",
+        (st.device_id, st.online, at, st.source, Jsonb(st.info)),
+    )
+    boot = st.info.get("boot")
+    boot = boot if isinstance(boot, int) and not isinstance(boot, bool) else None
+    cur.execute(UPSERT_STATUS, {"id": st.device_id, "online": st.online, "at": at, "boot": boot})
+    fields = device_fields_from_status(st.info)
+    if "capabilities" in fields:
+        fields["capabilities"] = Jsonb(list(fields["capabilities"]))
+    for column, value in fields.items():
+        # column names come from a fixed list in base.py, never from the payload
+        cur.execute(f"UPDATE devices SET {column} = %s WHERE id = %s", (value, st.device_id))
+
+
+def _seen_params(s: DeviceState) -> dict[str, Any]:
+    return {
+        "id": s.device_id, "seen": None if s.last_seen_at is None else to_dt(s.last_seen_at),
+        "seq": s.last_seq, "boot": s.boot, "offset": s.clock_offset_s,
+    }  # fmt: skip
+
+
+def _state(r: tuple[Any, ...]) -> DeviceState:
+    return DeviceState(r[0], r[1], _ts(r[2]), _ts(r[3]), r[4], r[5], r[6])
+
+
+_N_VITALS = len(VITAL_FIELDS)
+
+
+def _telemetry_row(r: tuple[Any, ...]) -> TelemetryRow:
+    vitals = r[4 : 4 + _N_VITALS]
+    quality, acc, ext = r[4 + _N_VITALS :]
+    return TelemetryRow(
+        device_id=r[0], seq=r[1], ts=r[2].timestamp(), received_at=r[3].timestamp(),
+        values={f: v for f, v in zip(VITAL_FIELDS, vitals, strict=True) if v is not None},
+        quality=quality, acc=acc, ext=ext,
+    )  # fmt: skip

@@ -1,0 +1,556 @@
+"""The embedded store: SQLite in WAL mode, the default that needs nothing installed.
+
+One connection guarded by a lock serves every thread (``check_same_thread=False``); WAL
+lets readers in other processes (a backup, ``sqlite3`` on the command line) work during
+writes. Times are REAL epoch seconds, JSON is TEXT, payloads are BLOB.
+
+>>> store = SqliteStore(":memory:")
+>>> store.migrate()
+['0001']
+>>> store.migrate()
+[]
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hub.errors import Conflict, MigrationError, NotFound, StoreError
+from hub.store import migrations
+from hub.store.base import (
+    VITAL_FIELDS,
+    City,
+    CommandReplyRow,
+    Contact,
+    DeadLetter,
+    Device,
+    DeviceState,
+    District,
+    EventRow,
+    IngestBatch,
+    Resident,
+    StatusChange,
+    Station,
+    TelemetryRow,
+    Unprovisioned,
+    device_fields_from_status,
+)
+
+BUSY_TIMEOUT_MS = 5_000
+"""How long a writer waits for another process's write lock before failing."""
+
+_TELEMETRY_COLS = ("device_id", "seq", "ts", "received_at", *VITAL_FIELDS, "quality", "acc", "ext")
+_INSERT_TELEMETRY = (
+    f"INSERT INTO telemetry ({', '.join(_TELEMETRY_COLS)}) "
+    f"VALUES ({', '.join('?' * len(_TELEMETRY_COLS))}) "
+    "ON CONFLICT (device_id, ts, seq) DO NOTHING"
+)
+
+# Keep the newest presence: a new boot restarts seq, an older boot is stale.
+_UPSERT_SEEN = """
+INSERT INTO device_state (device_id, last_seen_at, last_seq, boot, clock_offset_s)
+SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)
+ON CONFLICT (device_id) DO UPDATE SET
+    last_seq = CASE
+        WHEN excluded.boot IS NOT NULL AND (boot IS NULL OR excluded.boot > boot)
+            THEN excluded.last_seq
+        WHEN excluded.boot IS NOT NULL AND excluded.boot < boot THEN last_seq
+        ELSE max(coalesce(last_seq, excluded.last_seq), coalesce(excluded.last_seq, last_seq))
+    END,
+    boot = max(coalesce(boot, excluded.boot), coalesce(excluded.boot, boot)),
+    last_seen_at = max(coalesce(last_seen_at, excluded.last_seen_at),
+                       coalesce(excluded.last_seen_at, last_seen_at)),
+    clock_offset_s = coalesce(excluded.clock_offset_s, clock_offset_s)
+"""
+
+_UPSERT_STATUS = """
+INSERT INTO device_state (device_id, online, changed_at, boot)
+SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)
+ON CONFLICT (device_id) DO UPDATE SET
+    online = CASE WHEN changed_at IS NULL OR excluded.changed_at >= changed_at
+                  THEN excluded.online ELSE online END,
+    changed_at = max(coalesce(changed_at, excluded.changed_at), excluded.changed_at),
+    last_seq = CASE WHEN excluded.boot > coalesce(boot, -1) THEN NULL ELSE last_seq END,
+    boot = max(coalesce(boot, excluded.boot), coalesce(excluded.boot, boot))
+"""
+
+_UPSERT_UNPROVISIONED = """
+INSERT INTO unprovisioned (device_id, first_seen, last_seen, count, last_topic, gateway_id)
+SELECT ?1, ?3, ?3, 1, ?2, ?4 WHERE NOT EXISTS (SELECT 1 FROM devices WHERE id = ?1)
+ON CONFLICT (device_id) DO UPDATE SET
+    count = count + 1,
+    first_seen = min(first_seen, excluded.first_seen),
+    last_seen = max(last_seen, excluded.last_seen),
+    last_topic = excluded.last_topic,
+    gateway_id = coalesce(excluded.gateway_id, gateway_id)
+"""
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _convert(exc: sqlite3.Error, what: str) -> StoreError:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return Conflict(f"{what}: {exc}")
+    return StoreError(f"{what}: {exc}")
+
+
+class SqliteStore:
+    """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so DDL is transactional
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )  # fmt: skip
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction; sqlite3 errors leave as hub.errors."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _convert(exc, what) from exc
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _convert(exc, what) from exc
+                raise
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _convert(exc, "query") from exc
+
+    def _one(self, sql: str, params: Sequence[Any], missing: str) -> tuple[Any, ...]:
+        rows = self._query(sql, params)
+        if not rows:
+            raise NotFound(missing)
+        return rows[0]
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        applied: list[str] = []
+        with self._lock:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+            )
+            done = {r[0] for r in self._db.execute("SELECT version FROM schema_migrations")}
+            for mig in migrations.pending(migrations.load("sqlite"), done):
+                try:
+                    with self._tx(f"migration {mig.name}") as db:
+                        for statement in mig.statements("sqlite"):
+                            db.execute(statement)
+                        db.execute(
+                            "INSERT INTO schema_migrations VALUES (?, ?)", (mig.version, time.time())
+                        )
+                except StoreError as exc:
+                    raise MigrationError(str(exc)) from exc
+                applied.append(mig.version)
+        return applied
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- hierarchy ----------------------------------------------------------------------
+
+    def add_city(self, city: City) -> None:
+        with self._tx(f"add city {city.id!r}") as db:
+            db.execute("INSERT INTO cities (id, name) VALUES (?, ?)", (city.id, city.name))
+
+    def add_district(self, district: District) -> None:
+        d = district
+        with self._tx(f"add district {d.id!r}") as db:
+            db.execute(
+                "INSERT INTO districts (id, city_id, name, kind) VALUES (?, ?, ?, ?)",
+                (d.id, d.city_id, d.name, d.kind),
+            )
+
+    def add_station(self, station: Station) -> None:
+        s = station
+        with self._tx(f"add station {s.id!r}") as db:
+            db.execute(
+                "INSERT INTO stations (id, district_id, name, kind, address, lat, lon, timezone) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (s.id, s.district_id, s.name, s.kind, s.address, s.lat, s.lon, s.timezone),
+            )
+
+    def list_cities(self) -> list[City]:
+        return [City(*r) for r in self._query("SELECT id, name FROM cities ORDER BY id")]
+
+    def list_districts(self, city_id: str | None = None) -> list[District]:
+        rows = self._query(
+            "SELECT id, city_id, name, kind FROM districts WHERE ?1 IS NULL OR city_id = ?1 "
+            "ORDER BY id",
+            (city_id,),
+        )
+        return [District(*r) for r in rows]
+
+    _STATION = "SELECT id, district_id, name, kind, address, lat, lon, timezone FROM stations"
+
+    def list_stations(self, district_id: str | None = None) -> list[Station]:
+        rows = self._query(
+            f"{self._STATION} WHERE ?1 IS NULL OR district_id = ?1 ORDER BY id", (district_id,)
+        )
+        return [Station(*r) for r in rows]
+
+    def get_station(self, station_id: str) -> Station:
+        row = self._one(
+            f"{self._STATION} WHERE id = ?", (station_id,), f"station {station_id!r}"
+        )
+        return Station(*row)
+
+    # --- residents and contacts ---------------------------------------------------------
+
+    _RESIDENT = (
+        "SELECT id, station_id, name, address, lat, lon, birth_year, status, clinical "
+        "FROM residents"
+    )
+
+    @staticmethod
+    def _resident(row: tuple[Any, ...]) -> Resident:
+        return Resident(*row[:8], clinical=json.loads(row[8]))
+
+    @staticmethod
+    def _resident_params(r: Resident) -> tuple[Any, ...]:
+        return (
+            r.station_id, r.name, r.address, r.lat, r.lon, r.birth_year, r.status,
+            json.dumps(r.clinical), r.id,
+        )  # fmt: skip
+
+    def add_resident(self, resident: Resident) -> None:
+        with self._tx(f"add resident {resident.id!r}") as db:
+            db.execute(
+                "INSERT INTO residents (station_id, name, address, lat, lon, birth_year, status,"
+                " clinical, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._resident_params(resident),
+            )
+
+    def update_resident(self, resident: Resident) -> None:
+        with self._tx(f"update resident {resident.id!r}") as db:
+            cur = db.execute(
+                "UPDATE residents SET station_id = ?, name = ?, address = ?, lat = ?, lon = ?,"
+                " birth_year = ?, status = ?, clinical = ? WHERE id = ?",
+                self._resident_params(resident),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"resident {resident.id!r}")
+
+    def get_resident(self, resident_id: str) -> Resident:
+        row = self._one(
+            f"{self._RESIDENT} WHERE id = ?", (resident_id,), f"resident {resident_id!r}"
+        )
+        return self._resident(row)
+
+    def list_residents(self, station_id: str | None = None) -> list[Resident]:
+        rows = self._query(
+            f"{self._RESIDENT} WHERE ?1 IS NULL OR station_id = ?1 ORDER BY id", (station_id,)
+        )
+        return [self._resident(r) for r in rows]
+
+    def add_contact(self, contact: Contact) -> None:
+        c = contact
+        with self._tx(f"add contact {c.id!r}") as db:
+            db.execute(
+                "INSERT INTO contacts (id, resident_id, name, relation, phone, channels, prefs)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (c.id, c.resident_id, c.name, c.relation, c.phone,
+                 json.dumps(list(c.channels)), json.dumps(c.prefs)),
+            )  # fmt: skip
+
+    def list_contacts(self, resident_id: str) -> list[Contact]:
+        rows = self._query(
+            "SELECT id, resident_id, name, relation, phone, channels, prefs FROM contacts"
+            " WHERE resident_id = ? ORDER BY id",
+            (resident_id,),
+        )
+        return [
+            Contact(*r[:5], channels=tuple(json.loads(r[5])), prefs=json.loads(r[6])) for r in rows
+        ]
+
+    # --- devices ------------------------------------------------------------------------
+
+    _DEVICE = (
+        "SELECT id, kind, vendor, model, firmware, capabilities, resident_id, gateway_id,"
+        " interval_s, enabled, created_at FROM devices"
+    )
+
+    @staticmethod
+    def _device(r: tuple[Any, ...]) -> Device:
+        return Device(
+            id=r[0], kind=r[1], vendor=r[2], model=r[3], firmware=r[4],
+            capabilities=tuple(json.loads(r[5])), resident_id=r[6], gateway_id=r[7],
+            interval_s=r[8], enabled=bool(r[9]), created_at=r[10],
+        )  # fmt: skip
+
+    def add_device(self, device: Device, secret_hash: str | None = None) -> None:
+        d = device
+        created = d.created_at if d.created_at > 0 else time.time()
+        with self._tx(f"add device {d.id!r}") as db:
+            db.execute(
+                "INSERT INTO devices (id, kind, vendor, model, firmware, capabilities,"
+                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (d.id, d.kind, d.vendor, d.model, d.firmware, json.dumps(list(d.capabilities)),
+                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created),
+            )  # fmt: skip
+            db.execute("DELETE FROM unprovisioned WHERE device_id = ?", (d.id,))
+
+    def update_device(self, device: Device) -> None:
+        d = device
+        with self._tx(f"update device {d.id!r}") as db:
+            cur = db.execute(
+                "UPDATE devices SET kind = ?, vendor = ?, model = ?, firmware = ?,"
+                " capabilities = ?, resident_id = ?, gateway_id = ?, interval_s = ?, enabled = ?"
+                " WHERE id = ?",
+                (d.kind, d.vendor, d.model, d.firmware, json.dumps(list(d.capabilities)),
+                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, d.id),
+            )  # fmt: skip
+            if cur.rowcount == 0:
+                raise NotFound(f"device {d.id!r}")
+
+    def get_device(self, device_id: str) -> Device:
+        row = self._one(f"{self._DEVICE} WHERE id = ?", (device_id,), f"device {device_id!r}")
+        return self._device(row)
+
+    def list_devices(
+        self, *, resident_id: str | None = None, gateway_id: str | None = None
+    ) -> list[Device]:
+        rows = self._query(
+            f"{self._DEVICE} WHERE (?1 IS NULL OR resident_id = ?1)"
+            " AND (?2 IS NULL OR gateway_id = ?2) ORDER BY id",
+            (resident_id, gateway_id),
+        )
+        return [self._device(r) for r in rows]
+
+    def set_device_secret(self, device_id: str, secret_hash: str) -> None:
+        with self._tx(f"set secret of {device_id!r}") as db:
+            cur = db.execute(
+                "UPDATE devices SET secret_hash = ? WHERE id = ?", (secret_hash, device_id)
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"device {device_id!r}")
+
+    def get_device_secret(self, device_id: str) -> str | None:
+        row = self._one(
+            "SELECT secret_hash FROM devices WHERE id = ?", (device_id,), f"device {device_id!r}"
+        )
+        secret: str | None = row[0]
+        return secret
+
+    def list_unprovisioned(self) -> list[Unprovisioned]:
+        rows = self._query(
+            "SELECT device_id, first_seen, last_seen, count, last_topic, gateway_id"
+            " FROM unprovisioned ORDER BY last_seen DESC, device_id"
+        )
+        return [Unprovisioned(*r) for r in rows]
+
+    # --- ingest -------------------------------------------------------------------------
+
+    def write_batch(self, batch: IngestBatch) -> list[int]:
+        ids: list[int] = []
+        with self._tx("write batch") as db:
+            if batch.telemetry:
+                db.executemany(_INSERT_TELEMETRY, map(_telemetry_params, batch.telemetry))
+            if batch.events:
+                db.executemany(
+                    "INSERT INTO events (device_id, seq, ts, received_at, type, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, ts, seq) DO NOTHING",
+                    [(e.device_id, e.seq, e.ts, e.received_at, e.type, json.dumps(e.data))
+                     for e in batch.events],
+                )  # fmt: skip
+            for dl in batch.dead_letters:
+                cur = db.execute(
+                    "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
+                    " device_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    (dl.received_at, dl.topic, bytes(dl.payload), dl.code, dl.detail,
+                     dl.device_id),
+                )  # fmt: skip
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+            for st in batch.status:
+                self._write_status(db, st)
+            if batch.replies:
+                db.executemany(
+                    "INSERT INTO command_replies (device_id, command_id, ts, received_at,"
+                    " status, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(r.device_id, r.command_id, r.ts, r.received_at, r.status, r.detail)
+                     for r in batch.replies],
+                )  # fmt: skip
+            if batch.seen:
+                db.executemany(
+                    _UPSERT_SEEN,
+                    [(s.device_id, s.last_seen_at, s.last_seq, s.boot, s.clock_offset_s)
+                     for s in batch.seen],
+                )  # fmt: skip
+            if batch.unprovisioned:
+                db.executemany(_UPSERT_UNPROVISIONED, batch.unprovisioned)
+        return ids
+
+    @staticmethod
+    def _write_status(db: sqlite3.Connection, st: StatusChange) -> None:
+        db.execute(
+            "INSERT INTO status_log (device_id, online, at, source, info) VALUES (?, ?, ?, ?, ?)",
+            (st.device_id, st.online, st.at, st.source, json.dumps(st.info)),
+        )
+        boot = st.info.get("boot")
+        db.execute(_UPSERT_STATUS, (st.device_id, st.online, st.at, _int_or_none(boot)))
+        for column, value in device_fields_from_status(st.info).items():
+            if column == "capabilities":
+                value = json.dumps(list(value))
+            # column names come from a fixed list, never from the payload
+            db.execute(f"UPDATE devices SET {column} = ? WHERE id = ?", (value, st.device_id))
+
+    _STATE = (
+        "SELECT d.id, s.online, s.changed_at, s.last_seen_at, s.last_seq, s.boot,"
+        " s.clock_offset_s FROM devices d LEFT JOIN device_state s ON s.device_id = d.id"
+    )
+
+    @staticmethod
+    def _state(r: tuple[Any, ...]) -> DeviceState:
+        online = None if r[1] is None else bool(r[1])
+        return DeviceState(r[0], online, *r[2:])
+
+    def device_states(self) -> list[DeviceState]:
+        return [self._state(r) for r in self._query(f"{self._STATE} ORDER BY d.id")]
+
+    def get_device_state(self, device_id: str) -> DeviceState:
+        row = self._one(f"{self._STATE} WHERE d.id = ?", (device_id,), f"device {device_id!r}")
+        return self._state(row)
+
+    def recent_seqs(self, since: float) -> dict[str, list[int]]:
+        rows = self._query(
+            "SELECT device_id, seq FROM telemetry WHERE received_at >= ?1"
+            " UNION SELECT device_id, seq FROM events WHERE received_at >= ?1"
+            " ORDER BY 1, 2",
+            (since,),
+        )
+        out: dict[str, list[int]] = {}
+        for device_id, seq in rows:
+            out.setdefault(device_id, []).append(seq)
+        return out
+
+    # --- queries ------------------------------------------------------------------------
+
+    def telemetry(
+        self, device_id: str, since: float | None = None, until: float | None = None,
+        limit: int = 10_000,
+    ) -> list[TelemetryRow]:  # fmt: skip
+        rows = self._query(
+            f"SELECT {', '.join(_TELEMETRY_COLS)} FROM telemetry WHERE device_id = ?1"
+            " AND (?2 IS NULL OR ts >= ?2) AND (?3 IS NULL OR ts < ?3)"
+            " ORDER BY ts, seq LIMIT ?4",
+            (device_id, since, until, limit),
+        )
+        return [_telemetry_row(r) for r in rows]
+
+    def events(
+        self, device_id: str | None = None, since: float | None = None, limit: int = 1_000
+    ) -> list[EventRow]:
+        rows = self._query(
+            "SELECT device_id, seq, ts, received_at, type, data FROM events"
+            " WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR received_at >= ?2)"
+            " ORDER BY received_at DESC, rowid DESC LIMIT ?3",
+            (device_id, since, limit),
+        )
+        return [EventRow(*r[:5], data=json.loads(r[5])) for r in rows]
+
+    def dead_letters(
+        self, *, device_id: str | None = None, code: str | None = None, limit: int = 100
+    ) -> list[DeadLetter]:
+        rows = self._query(
+            "SELECT received_at, topic, payload, code, detail, device_id, id FROM dead_letters"
+            " WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR code = ?2)"
+            " ORDER BY id DESC LIMIT ?3",
+            (device_id, code, limit),
+        )
+        return [DeadLetter(r[0], r[1], bytes(r[2]), *r[3:]) for r in rows]
+
+    def count_dead_letters(self) -> dict[str, int]:
+        return dict(self._query("SELECT code, count(*) FROM dead_letters GROUP BY code"))
+
+    def status_history(self, device_id: str, limit: int = 100) -> list[StatusChange]:
+        rows = self._query(
+            "SELECT device_id, online, at, source, info FROM status_log WHERE device_id = ?"
+            " ORDER BY at DESC, id DESC LIMIT ?",
+            (device_id, limit),
+        )
+        return [StatusChange(r[0], bool(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def command_replies(
+        self, device_id: str, command_id: str | None = None
+    ) -> list[CommandReplyRow]:
+        rows = self._query(
+            "SELECT device_id, command_id, ts, received_at, status, detail FROM command_replies"
+            " WHERE device_id = ?1 AND (?2 IS NULL OR command_id = ?2)"
+            " ORDER BY received_at, id",
+            (device_id, command_id),
+        )
+        return [CommandReplyRow(*r) for r in rows]
+
+
+# --- row conversion ---------------------------------------------------------------------
+
+
+def _telemetry_params(t: TelemetryRow) -> tuple[Any, ...]:
+    values = t.values
+    return (
+        t.device_id, t.seq, t.ts, t.received_at, *(values.get(f) for f in VITAL_FIELDS),
+        _dumps(t.quality), _dumps(t.acc), _dumps(t.ext),
+    )  # fmt: skip
+
+
+_N_VITALS = len(VITAL_FIELDS)
+
+
+def _telemetry_row(r: tuple[Any, ...]) -> TelemetryRow:
+    vitals = r[4 : 4 + _N_VITALS]
+    q, acc, ext = r[4 + _N_VITALS :]
+    return TelemetryRow(
+        device_id=r[0], seq=r[1], ts=r[2], received_at=r[3],
+        values={f: v for f, v in zip(VITAL_FIELDS, vitals, strict=True) if v is not None},
+        quality=_loads(q), acc=_loads(acc), ext=_loads(ext),
+    )  # fmt: skip
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

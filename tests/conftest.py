@@ -1,0 +1,31 @@
+"""Test-suite wiring: shared fixtures and the guard against unexpected logged errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.brokers",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_unexpected_error_logs(
+    caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    """Fail a test that logged an ERROR it did not expect.
+
+    A test that expects errors marks itself with ``@pytest.mark.allow_error_logs``.
+    """
+    caplog.set_level(logging.INFO)
+    yield
+    if request.node.get_closest_marker("allow_error_logs"):
+        return
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    if errors:
+        lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in errors)
+        pytest.fail(f"unexpected error logged:\n{lines}")
