@@ -73,7 +73,7 @@ def _model_schema(msg_type: str) -> dict[str, Any]:
         raw = model.json_schema(mode="validation")
     else:
         raw = model.model_json_schema(mode="validation")
-    schema = _tidy(raw)
+    schema: dict[str, Any] = _tidy(raw)
     if msg_type in _UNION_DOCS:
         schema["title"], schema["description"] = _UNION_DOCS[msg_type]
     return schema
@@ -411,7 +411,14 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNode:
+    # short lists of scalars ([x, y, z] samples, `required`) read better inline
+    flow = all(not isinstance(item, dict | list) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
 
 
 def render_json(schema: dict[str, Any]) -> str:

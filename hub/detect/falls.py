@@ -202,6 +202,29 @@ class FallDetector:
         self._partial[rows] = empty_partial(len(rows))
         self._hist[rows] = np.nan
 
+    # --- offline inspection (calibration) ---------------------------------------------
+
+    def candidates(
+        self, hz: float, samples: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Scored-to-be candidates of one whole recording streamed from a fresh state.
+
+        Returns the decision times (s from the first sample) and the feature matrix of every
+        candidate the streaming path would score, in the same order. Calibration uses it;
+        it runs the same functions as :meth:`update` on the recording as one burst.
+        """
+        x = np.clip(np.asarray(samples, dtype=np.float64), -MAX_G, MAX_G)[None]
+        geo = self.geometry
+        h, delay = geo.history, geo.delay
+        zero = np.zeros(1, dtype=np.int64)
+        bins, _, _ = aggregate(x, zero, zero, empty_partial(1), hz, self.working_hz)
+        joined = np.concatenate([np.full((1, h, bins.shape[2]), np.nan), bins], axis=1)
+        _, k_idx, win = find_candidates(joined, h - delay, h + bins.shape[1] - delay, self.trigger_g, geo)
+        decision = k_idx + delay - h
+        keep = decision >= round(self.grace_period * self.working_hz) - 1
+        times = (decision[keep] + 1) / self.working_hz
+        return times.astype(np.float64), window_features(win[keep], geo)
+
     # --- streaming --------------------------------------------------------------------
 
     def update(self, device_id: str, t0: float, hz: float, samples: ArrayLike) -> list[Finding]:

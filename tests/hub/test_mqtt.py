@@ -1,0 +1,362 @@
+"""The MQTT adapter against real brokers (a throwaway Mosquitto and the embedded amqtt)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from hub.broker import free_port
+from hub.errors import BrokerError, ConfigError
+from hub.mqtt import Inbound, MqttAdapter, MqttSettings
+from tests.fixtures.brokers import AmqttThread, MosquittoProcess
+from tests.fixtures.mqtt_client import MqttTestClient
+
+TIMEOUT = 20.0
+
+
+def uid() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+async def next_message(adapter: MqttAdapter) -> Inbound:
+    async with asyncio.timeout(TIMEOUT):
+        return await adapter.get()
+
+
+async def eventually(check: Callable[[], bool], within: float = TIMEOUT, what: str = "") -> None:
+    """Poll a condition that another thread (paho's, a broker's) makes true."""
+    try:
+        async with asyncio.timeout(within):
+            while not check():  # noqa: ASYNC110 - the state changes in other threads
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"not within {within} s: {what}") from None
+
+
+def settings_for(url: str, **query: Any) -> MqttSettings:
+    query.setdefault("client_id", f"hub-test-{uid()}")
+    query.setdefault("reconnect_max", 1)
+    return MqttSettings.from_url(url + "?" + "&".join(f"{k}={v}" for k, v in query.items()))
+
+
+async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking test-client call without blocking the adapter's event loop."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+@pytest.fixture
+def watcher(broker: Any) -> Iterator[MqttTestClient]:
+    with MqttTestClient(broker.url) as client:
+        yield client
+
+
+@pytest.fixture
+async def adapter_factory() -> Any:
+    started: list[MqttAdapter] = []
+
+    async def make(url: str, **kwargs: Any) -> MqttAdapter:
+        settings = kwargs.pop("settings", None) or settings_for(url)
+        kwargs.setdefault("subscriptions", [])
+        adapter = MqttAdapter(settings, **kwargs)
+        await adapter.start()
+        started.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in started:
+        await adapter.stop()
+
+
+Factory = Callable[..., Awaitable[MqttAdapter]]
+
+
+# -- settings -------------------------------------------------------------------------------
+
+
+def test_settings_parse_every_option() -> None:
+    s = MqttSettings.from_url(
+        "mqtts://hub%40x:s3cr%2Ft@broker.example:9999?client_id=hub-7&protocol=3"
+        "&keepalive=30&clean_start=true&session_expiry=60&ca_file=ca.pem&cert_file=c.pem"
+        "&key_file=k.pem&insecure=yes&reconnect_min=0.1&reconnect_max=5"
+    )
+    assert (s.host, s.port, s.username, s.password) == ("broker.example", 9999, "hub@x", "s3cr/t")
+    assert (s.client_id, s.protocol, s.keepalive, s.clean_start) == ("hub-7", 3, 30, True)
+    assert (s.tls, s.ca_file, s.cert_file, s.key_file, s.insecure) == (
+        True,
+        "ca.pem",
+        "c.pem",
+        "k.pem",
+        True,
+    )
+    assert (s.session_expiry, s.reconnect_min, s.reconnect_max) == (60, 0.1, 5.0)
+
+
+def test_settings_defaults_are_persistent_mqtt5() -> None:
+    s = MqttSettings.from_url("mqtt://localhost")
+    assert (s.port, s.protocol, s.clean_start, s.tls) == (1883, 5, False, False)
+    assert s.session_expiry > 0
+    assert s.client_id.startswith("carehub-hub-")
+    assert MqttSettings.from_url("mqtts://localhost").port == 8883
+    assert MqttSettings.from_url("mqtt://h?protocol=auto").protocol == 5
+    assert MqttSettings.from_url("mqtt://h?protocol=3.1.1").protocol == 3
+
+
+def test_password_is_masked() -> None:
+    s = MqttSettings.from_url("mqtt://hub:TopSecret99@localhost:1883")
+    assert "TopSecret99" not in repr(s)
+    assert "TopSecret99" not in s.url
+    assert "password='***'" in repr(s)
+    assert s.url == "mqtt://hub@localhost:1883"
+    assert "password=None" in repr(MqttSettings.from_url("mqtt://localhost"))
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://localhost", "mqtt://"),
+        ("mqtt://", "no host"),
+        ("mqtt://localhost:99999", "malformed"),
+        ("mqtt://localhost?colour=blue", "unknown MQTT URL option 'colour'"),
+        ("mqtt://localhost?protocol=4.5", "protocol"),
+        ("mqtt://localhost?keepalive=soon", "not a number"),
+        ("mqtt://localhost?clean_start=maybe", "not a boolean"),
+        ("mqtt://localhost?ca_file=ca.pem", "mqtts://"),
+        ("mqtt://localhost?reconnect_min=5&reconnect_max=1", "reconnect_max"),
+    ],
+)
+def test_bad_urls_are_refused_clearly(url: str, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        MqttSettings.from_url(url)
+
+
+def test_unreadable_tls_files_are_a_config_error() -> None:
+    settings = MqttSettings.from_url("mqtts://localhost?ca_file=does-not-exist.pem")
+    adapter = MqttAdapter(settings, subscriptions=[])
+    with pytest.raises(ConfigError, match="TLS"):
+        adapter._make_client(5)
+
+
+# -- against brokers ------------------------------------------------------------------------
+
+
+@pytest.mark.broker
+async def test_messages_flow_in(
+    broker: Any, watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(broker.url, subscriptions=[(f"{base}/#", 1)])
+    await call(watcher.publish, f"{base}/a", b"zero", qos=0)
+    await call(watcher.publish, f"{base}/b", b"\x00one\xff", qos=1)
+
+    first, second = await next_message(adapter), await next_message(adapter)
+    got = sorted([first, second], key=lambda m: m.topic)
+    assert [(m.topic, m.payload, m.qos, m.retain) for m in got] == [
+        (f"{base}/a", b"zero", 0, False),
+        (f"{base}/b", b"\x00one\xff", 1, False),
+    ]
+    assert got[1].mid > 0
+    assert adapter.ack(got[1]) is True
+    assert adapter.ack(got[0]) is False  # nothing to acknowledge for QoS 0
+    stats = adapter.stats()
+    assert (stats["received"], stats["dropped"], stats["connected"]) == (2, 0, True)
+
+
+@pytest.mark.broker
+async def test_mqtt5_falls_back_to_311_on_amqtt(
+    amqtt_broker: AmqttThread, adapter_factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(amqtt_broker.url, subscriptions=[(f"{base}/#", 1)])
+    assert adapter.protocol == "3.1.1"
+    assert any("refused MQTT 5" in r.getMessage() for r in caplog.records)
+    with MqttTestClient(amqtt_broker.url) as client:
+        await call(client.publish, f"{base}/x", b"after fallback")
+        assert (await next_message(adapter)).payload == b"after fallback"
+
+
+@pytest.mark.broker
+async def test_mosquitto_speaks_mqtt5_and_no_local(
+    mosquitto: MosquittoProcess, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)])
+    assert adapter.protocol == "5"
+    published = adapter.publish(f"{base}/own", b"mine", qos=1)
+    await eventually(published.done, what="own publish acknowledged")
+    with MqttTestClient(mosquitto.url) as client:
+        await call(client.publish, f"{base}/theirs", b"theirs")
+    # no_local: the adapter's own publish is not echoed back, the other client's is.
+    assert (await next_message(adapter)).payload == b"theirs"
+    assert adapter.stats()["published"] == 1
+
+
+@pytest.mark.broker
+async def test_publish_errors_become_broker_errors(broker: Any, adapter_factory: Factory) -> None:
+    idle = MqttAdapter(settings_for(broker.url), subscriptions=[])
+    with pytest.raises(BrokerError, match="not started"):
+        idle.publish("t/x", b"x")
+    adapter = await adapter_factory(broker.url)
+    with pytest.raises(BrokerError, match="cannot publish"):
+        adapter.publish("t/#", b"wildcards are not allowed in a topic name")
+
+
+async def test_start_fails_clearly_when_no_broker_listens() -> None:
+    adapter = MqttAdapter(settings_for(f"mqtt://127.0.0.1:{free_port()}"), subscriptions=[])
+    with pytest.raises(BrokerError, match="could not connect"):
+        await adapter.start(wait_connected=1.0)
+    assert adapter.stats()["connected"] is False
+
+
+@pytest.fixture(params=["mosquitto", "amqtt"])
+def restartable(request: pytest.FixtureRequest, mosquitto_factory: Any) -> Iterator[Any]:
+    if request.param == "mosquitto":
+        yield mosquitto_factory()
+        return
+    broker = AmqttThread()
+    broker.start()
+    yield broker
+    broker.close()
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+async def test_resubscribes_and_republishes_birth_after_broker_restart(
+    restartable: Any, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    changes: list[bool] = []
+    adapter = await adapter_factory(
+        restartable.url,
+        subscriptions=[(f"{base}/in/#", 1)],
+        birth=(f"{base}/hub/status", b"online"),
+    )
+    adapter.on_connect_change(changes.append)
+
+    await call(restartable.stop)
+    await eventually(lambda: not adapter.stats()["connected"], what="outage noticed")
+    await call(restartable.start)  # same port; the broker remembers nothing
+    await eventually(lambda: adapter.stats()["connects"] >= 2, within=40, what="reconnected")
+
+    with MqttTestClient(restartable.url) as client:
+        await call(client.subscribe, f"{base}/hub/status")
+        birth = await call(client.wait_for, lambda m: m.topic == f"{base}/hub/status")
+        assert (birth[0].payload, birth[0].retain) == (b"online", True)
+        await call(client.publish, f"{base}/in/x", b"after restart", qos=1)
+        message = await next_message(adapter)
+    assert (message.topic, message.payload) == (f"{base}/in/x", b"after restart")
+    assert changes[-2:] == [False, True]
+
+
+@pytest.mark.broker
+async def test_last_will_is_retained_when_the_socket_dies(
+    broker: Any, watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    will_topic = f"{base}/hub/will"
+    # Birth on another topic, so the reconnect does not overwrite the retained Will.
+    adapter = await adapter_factory(
+        broker.url, will=(will_topic, b"offline"), birth=(f"{base}/hub/birth", b"online")
+    )
+    await call(watcher.subscribe, will_topic)
+    adapter.abort_connection()
+    await call(watcher.wait_for, lambda m: m.topic == will_topic and m.payload == b"offline")
+
+    with MqttTestClient(broker.url) as late:
+        await call(late.subscribe, will_topic)
+        retained = await call(late.wait_for, lambda m: m.topic == will_topic)
+    assert (retained[0].payload, retained[0].retain) == (b"offline", True)
+    await eventually(lambda: adapter.stats()["connects"] >= 2, what="adapter reconnected")
+
+
+@pytest.mark.broker
+async def test_full_queue_drops_and_never_blocks_the_network_thread(
+    broker: Any, watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    dropped_reports: list[int] = []
+    adapter = await adapter_factory(
+        broker.url, subscriptions=[(f"{base}/#", 1)], queue_size=5, manual_ack=False
+    )
+    adapter.on_drop(dropped_reports.append)
+    total = 300
+    for i in range(total):
+        await call(watcher.publish, f"{base}/flood", str(i).encode(), qos=1)
+    # Nobody consumes, yet every message reached the adapter: the network thread went on.
+    await eventually(lambda: adapter.stats()["received"] == total, what="all received")
+    await eventually(lambda: sum(dropped_reports) == adapter.dropped, what="drops reported")
+    assert adapter.dropped == total - 5
+    assert adapter.stats()["queue_depth"] == 5
+
+    kept = [(await next_message(adapter)).payload for _ in range(5)]
+    assert kept == [b"0", b"1", b"2", b"3", b"4"]
+    await call(watcher.publish, f"{base}/later", b"still alive", qos=1)
+    assert (await next_message(adapter)).payload == b"still alive"
+
+
+@pytest.mark.broker
+async def test_unacked_message_is_redelivered_after_reconnect(
+    mosquitto: MosquittoProcess, watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)])
+    await call(watcher.publish, f"{base}/sos", b"help", qos=1)
+    first = await next_message(adapter)
+    assert (first.payload, first.dup) == (b"help", False)
+
+    adapter.abort_connection()  # crash before the store committed: no ack was sent
+    again = await next_message(adapter)
+    assert (again.payload, again.dup, again.mid) == (b"help", True, first.mid)
+    assert adapter.ack(again) is True
+
+    adapter.abort_connection()  # acknowledged now: the broker must not resend it
+    await eventually(lambda: adapter.stats()["connects"] >= 3, what="third connection")
+    await call(watcher.publish, f"{base}/next", b"next", qos=1)
+    assert (await next_message(adapter)).payload == b"next"
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+async def test_dropped_qos1_messages_come_back_when_the_consumer_catches_up(
+    mosquitto: MosquittoProcess, watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)], queue_size=20)
+    total = 200
+    for i in range(total):
+        await call(watcher.publish, f"{base}/m", str(i).encode(), qos=1)
+    await eventually(lambda: adapter.dropped > 0, what="some messages dropped")
+
+    seen: set[bytes] = set()
+    async with asyncio.timeout(60):
+        while len(seen) < total:
+            message = await adapter.get()
+            seen.add(message.payload)
+            adapter.ack(message)
+    assert seen == {str(i).encode() for i in range(total)}
+    assert adapter.stats()["resyncs"] >= 1
+
+
+@pytest.mark.broker
+@pytest.mark.allow_error_logs
+async def test_failing_hook_is_logged_not_raised(
+    broker: Any, watcher: MqttTestClient, adapter_factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(broker.url, subscriptions=[(f"{base}/#", 1)], queue_size=1)
+
+    def broken(_n: int) -> None:
+        raise RuntimeError("hook bug")
+
+    adapter.on_drop(broken)
+    for i in range(3):
+        await call(watcher.publish, f"{base}/x", str(i).encode(), qos=1)
+    await eventually(lambda: adapter.dropped == 2, what="drops")
+    await eventually(
+        lambda: any("hook" in r.getMessage() and r.exc_info for r in caplog.records),
+        what="hook failure logged",
+    )
+    assert (await next_message(adapter)).payload == b"0"

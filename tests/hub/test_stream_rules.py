@@ -1,0 +1,72 @@
+"""Per-device streaming rules: duplicate window, token bucket, clock offset."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from hub.dedup import SeqWindow
+from hub.ratelimit import TokenBucket
+from hub.skew import ClockOffset
+
+
+def test_seq_window_matches_a_set_based_reference_on_random_streams() -> None:
+    rng = random.Random(7)
+    window = SeqWindow(window=64)
+    seen: dict[int, int] = {}
+    high = None
+    for _ in range(5000):
+        seq = max(0, (high or 0) + rng.randint(-80, 5))
+        digest = rng.choice([1, 1, 1, 2])
+        verdict = window.check(seq, digest)
+        if seq in seen and (high is None or seq > high - 64 or verdict != "out_of_window"):
+            expected = "duplicate" if seen[seq] == digest else "reused"
+        elif high is not None and seq <= high - 64:
+            expected = "out_of_window"
+        else:
+            expected = "new"
+        if expected == "new":
+            seen[seq] = digest
+            high = seq if high is None else max(high, seq)
+        assert verdict == expected, (seq, high)
+    assert len(window._seen) <= 2 * 64 + 1  # memory stays bounded
+
+
+def test_seq_window_reset_after_reboot() -> None:
+    w = SeqWindow(window=8)
+    for s in range(100, 110):
+        assert w.check(s, s) == "new"
+    assert w.check(1, 1) == "out_of_window"
+    w.reset()
+    assert w.check(1, 1) == "new"
+
+
+def test_token_bucket_refills_at_rate_and_ignores_a_clock_going_backwards() -> None:
+    b = TokenBucket(rate=10.0, burst=5)
+    assert sum(b.allow(100.0) for _ in range(10)) == 5
+    assert sum(b.allow(99.0) for _ in range(10)) == 0  # backwards: no free tokens
+    assert sum(b.allow(100.5) for _ in range(10)) == 5  # 0.5 s x 10/s, capped at burst
+
+
+def test_clock_offset_estimate_is_the_minimum_delay() -> None:
+    rng = random.Random(3)
+    est = ClockOffset(samples=8)
+    result = None
+    for i in range(50):
+        rx = 1000.0 + 30 * i
+        ts = rx + 45.0 - rng.uniform(0.05, 3.0)  # device 45 s ahead, network delay 0.05-3 s
+        result = est.update(ts, rx)
+    assert result is not None
+    # never more than the true offset less the smallest delay, never worse than the largest
+    assert 45.0 - 3.0 <= result <= 45.0 - 0.05
+
+
+@pytest.mark.parametrize("jump", [-3600.0, 7200.0])
+def test_clock_offset_follows_a_device_clock_that_jumps(jump: float) -> None:
+    est = ClockOffset(samples=3)
+    for i in range(5):
+        assert est.update(1000.0 + 30 * i, 1000.0 + 30 * i + 0.1) in (None, pytest.approx(-0.1))
+    rx = 1150.0
+    values = [est.update(rx + 30 * k + jump, rx + 30 * k + 0.1) for k in range(4)]
+    assert values[-1] == pytest.approx(jump - 0.1)  # after a full window, the new offset
