@@ -13,6 +13,7 @@ EMQX.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import socket
@@ -22,6 +23,9 @@ from typing import Any
 from hub.errors import BrokerError
 
 log = logging.getLogger(__name__)
+
+_SHUTDOWN_NUDGE = 2.0  # seconds before we help amqtt's shutdown along (see stop())
+_SHUTDOWN_TIMEOUT = 10.0
 
 _PLUGINS: dict[str, dict[str, Any]] = {
     # The only plugin we need: amqtt refuses every client when no auth plugin answers.
@@ -75,8 +79,18 @@ class EmbeddedBroker:
         if self._broker is None:
             return
         broker, self._broker = self._broker, None
+        readers = [h.reader for _s, h in list(broker.sessions.values()) if h and h.reader]
+        shutdown = asyncio.ensure_future(broker.shutdown())
         try:
-            await broker.shutdown()
+            done, _ = await asyncio.wait({shutdown}, timeout=_SHUTDOWN_NUDGE)
+            if not done:
+                # Python 3.11's wait_for can swallow a cancellation (fixed in 3.12): amqtt's
+                # shutdown then waits forever for a client reader it cancelled. An EOF ends
+                # such a reader the normal way.
+                log.info("embedded MQTT broker: ending %d client readers", len(readers))
+                for reader in readers:
+                    reader.feed_eof()
+            await asyncio.wait_for(shutdown, _SHUTDOWN_TIMEOUT)
         except Exception as exc:  # amqtt raises its own errors and transitions.MachineError
             raise BrokerError(f"embedded MQTT broker did not shut down cleanly: {exc}") from exc
 

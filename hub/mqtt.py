@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 Protocol = Literal[3, 5]
 _UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # MQTT 5 reason code / MQTT 3.1.1 CONNACK return code
 _DROP_LOG_INTERVAL = 10.0  # seconds between two "queue full" warnings
+_PROBE_TIMEOUT = 10.0  # seconds to wait for the CONNACK of the MQTT 5 probe
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -254,6 +255,7 @@ class MqttAdapter:
         self._lock = threading.Lock()  # guards counters written from two threads
         self._client: paho.Client | None = None
         self._protocol: Protocol = settings.protocol
+        self._probed = False
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
         self._conn_lost = threading.Event()
@@ -446,14 +448,7 @@ class MqttAdapter:
             reconnect_on_failure=False,  # the reconnect loop is ours (_supervise)
             manual_ack=self.manual_ack,
         )
-        if s.username is not None:
-            client.username_pw_set(s.username, s.password)
-        if s.tls:
-            try:
-                client.tls_set(ca_certs=s.ca_file, certfile=s.cert_file, keyfile=s.key_file)
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"MQTT TLS settings unusable: {exc}") from exc
-            client.tls_insecure_set(s.insecure)
+        self._set_credentials(client)
         if self.will is not None:
             client.will_set(self.will[0], self.will[1], qos=1, retain=True)
         client.max_inflight_messages_set(100)
@@ -463,6 +458,47 @@ class MqttAdapter:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         return client
+
+    def _set_credentials(self, client: paho.Client) -> None:
+        s = self.settings
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            try:
+                client.tls_set(ca_certs=s.ca_file, certfile=s.cert_file, keyfile=s.key_file)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"MQTT TLS settings unusable: {exc}") from exc
+            client.tls_insecure_set(s.insecure)
+
+    def _speaks_mqtt5(self) -> bool:
+        """Ask the broker, on a throwaway connection, whether it accepts MQTT 5.
+
+        Why a probe: amqtt misreads an MQTT 5 CONNECT that carries properties (the session
+        expiry we need) and then waits for bytes that never come, instead of refusing it.
+        A bare CONNECT on a separate client id it refuses at once, and the hub's own
+        session is not disturbed. Raises OSError when the broker is unreachable or silent.
+        """
+        s = self.settings
+        probe = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"{s.client_id}-probe",
+            protocol=paho.MQTTv5,
+            reconnect_on_failure=False,
+        )
+        self._set_credentials(probe)
+        answer: list[ReasonCode] = []
+        probe.on_connect = lambda _c, _u, _f, reason, _p: answer.append(reason)
+        probe.connect(s.host, s.port, s.keepalive, clean_start=True)
+        deadline = time.monotonic() + _PROBE_TIMEOUT
+        try:
+            while not answer and time.monotonic() < deadline and not self._stopping.is_set():
+                if probe.loop(0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    break
+        finally:
+            probe.disconnect()
+        if not answer:
+            raise OSError("no CONNACK from the broker")
+        return answer[0].value not in _UNSUPPORTED_PROTOCOL
 
     def _supervise(self) -> None:
         """Connect, wait for the connection to end, back off, repeat until stopped."""
@@ -475,12 +511,21 @@ class MqttAdapter:
             self._reconnect_now = False
             connects_before = self.connects
             try:
+                if self._protocol == 5 and not self._probed:
+                    if not self._speaks_mqtt5():
+                        log.info("broker %s refused MQTT 5; using MQTT 3.1.1", self.settings.url)
+                        self._protocol = 3
+                        self._client = client = self._make_client(3)
+                    self._probed = True
                 self._connect(client)
             except (OSError, ValueError) as exc:
                 if not outage_logged:
                     log.warning("MQTT broker %s unreachable (%s); retrying", self.settings.url, exc)
                     outage_logged = True
             else:
+                # paho 2.2's loop_start() replaces its wake-up socket pair without closing
+                # the previous one (a leaked pair per reconnect): close it first.
+                client._reset_sockets(sockpair_only=True)
                 client.loop_start()
                 while not self._conn_lost.wait(1.0):
                     if getattr(client, "_thread", None) is None:  # network thread ended

@@ -32,7 +32,10 @@ Observer = Callable[[Sequence[Accepted]], None]
 class Source(Protocol):
     """The MQTT adapter as the pipeline uses it."""
 
-    async def get(self) -> Any: ...
+    async def get_batch(self, max_items: int = 500) -> list[Any]:
+        """Wait for at least one message, then take what is queued, up to ``max_items``."""
+        ...
+
     def ack(self, inbound: Any) -> None: ...
     def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> Any: ...
 
@@ -125,17 +128,17 @@ class Pipeline:
             if first_at is not None:
                 timeout = max(0.0, first_at + self.max_delay_s - self.monotonic())
             try:
-                msg = await asyncio.wait_for(self.source.get(), timeout)
+                msgs = await asyncio.wait_for(self.source.get_batch(500), timeout)
             except TimeoutError:
-                msg = None
-            if msg is not None:
+                msgs = []
+            for msg in msgs:
                 self.ingest.handle(msg)
-                self._ack_now()
+            self._ack_now()
             pending = self.ingest.pending
             if pending.rows() or pending.acks or pending.outbox or pending.seen:
                 first_at = first_at if first_at is not None else self.monotonic()
             due = first_at is not None and (
-                msg is None
+                not msgs
                 or pending.urgent
                 or pending.rows() >= self.max_rows
                 or self.monotonic() - first_at >= self.max_delay_s

@@ -44,6 +44,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "log_pre_std",
     "post_norm",
     "impact",
+    "cos_fast",
+    "post_min",
+    "cos_settle",
+    "pre_dev",
 )
 
 
@@ -158,8 +162,18 @@ def window_features(win: F64, geo: Geometry) -> F64:
             np.log(pre[..., 3].std(axis=1) + 0.01),
             n_post,
             np.abs(around - 1.0).sum(axis=1) * dt,
+            _cos(g_pre, win[:, c + 3 : c + geo.post[0] + 1, :3].mean(axis=1)),
+            mag[:, c + 1 : c + geo.post[0] + 1].min(axis=1),
+            _cos(post[:, : post.shape[1] // 2, :3].mean(axis=1), post[:, post.shape[1] // 2 :, :3].mean(axis=1)),
+            np.abs(pre[..., 3] - 1.0).mean(axis=1),
         ]
     )
+
+
+def _cos(a: F64, b: F64) -> F64:
+    den = np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-9)
+    out: F64 = np.clip(np.einsum("ni,ni->n", a, b) / den, -1.0, 1.0)
+    return out
 
 
 def angle_deg(win: F64, geo: Geometry) -> F64:
@@ -168,9 +182,25 @@ def angle_deg(win: F64, geo: Geometry) -> F64:
     return np.degrees(np.arccos(cos_turn))
 
 
+def expand(z: F64) -> F64:
+    """Standardised features followed by all their pairwise products (``z_i z_j``, i <= j)."""
+    iu, ju = np.triu_indices(z.shape[1])
+    out: F64 = np.column_stack([z, z[:, iu] * z[:, ju]])
+    return out
+
+
+def n_expanded(n_features: int) -> int:
+    """Length of :func:`expand`'s output for ``n_features`` inputs."""
+    return n_features + n_features * (n_features + 1) // 2
+
+
 @dataclass(frozen=True, slots=True)
 class LogisticModel:
-    """``p = sigmoid(w · (x - mean) / scale + bias)``: the learned stage, numpy only."""
+    """The learned stage, numpy only: a logistic regression over quadratic features.
+
+    ``p = sigmoid(w · expand((x - mean) / scale) + bias)``: the pairwise products let a
+    linear model express "a turn *and* stillness" without trees or layers.
+    """
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -180,11 +210,11 @@ class LogisticModel:
     def score(self, feats: F64) -> F64:
         """Probability-like score in [0, 1] per row of ``feats``."""
         z = (feats - np.asarray(self.mean)) / np.asarray(self.scale)
-        logit = z @ np.asarray(self.weights) + self.bias
+        logit = expand(z) @ np.asarray(self.weights) + self.bias
         out: F64 = 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
         return out
 
     @property
     def n_parameters(self) -> int:
         """Number of stored numbers (weights, bias and the standardisation)."""
-        return 3 * len(self.weights) + 1
+        return len(self.weights) + 1 + len(self.mean) + len(self.scale)

@@ -45,6 +45,7 @@ from hub.detect.fall_features import (
     Geometry,
     LogisticModel,
     find_candidates,
+    n_expanded,
     window_features,
 )
 from hub.detect.findings import Finding
@@ -89,8 +90,9 @@ class FallDetector:
         walk_std_g: float = 0.12,
         still_std_g: float = 0.04,
     ) -> None:
-        if len(model.weights) != len(FEATURE_NAMES):
-            raise ValueError(f"model has {len(model.weights)} weights, needs {len(FEATURE_NAMES)}")
+        need = n_expanded(len(FEATURE_NAMES))
+        if len(model.weights) != need or len(model.mean) != len(FEATURE_NAMES):
+            raise ValueError(f"model has {len(model.weights)} weights, needs {need}")
         self.model = model
         self.threshold = threshold
         self.trigger_g = trigger_g

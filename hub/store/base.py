@@ -228,7 +228,7 @@ class IngestBatch:
         )  # fmt: skip
 
 
-STATUS_DEVICE_FIELDS: tuple[str, ...] = ("firmware", "model", "vendor", "capabilities", "interval_s")
+STATUS_DEVICE_FIELDS = ("firmware", "model", "vendor", "capabilities", "interval_s")
 """Keys of :attr:`StatusChange.info` that ``write_batch`` copies into the device registry."""
 
 

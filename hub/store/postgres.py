@@ -6,6 +6,9 @@ The constructor does no I/O; :meth:`PostgresStore.open` opens the pool (the app 
 binary COPY; one :class:`~hub.store.base.IngestBatch` is one transaction. Times are
 ``timestamptz`` in the database and float epoch seconds at this boundary (microsecond
 resolution, the precision of ``timestamptz``).
+
+The module is longer than most: one class implements the whole protocol, so each
+operation's SQL sits next to the code that runs it (as in :mod:`hub.store.sqlite`).
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ from hub.store.base import (
     EventRow,
     IngestBatch,
     Resident,
-    StatusChange,
     Station,
+    StatusChange,
     TelemetryRow,
     Unprovisioned,
     device_fields_from_status,
 )
+
 log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x6361_7265_6875_62
@@ -110,7 +114,6 @@ ON CONFLICT (device_id) DO UPDATE SET
 """
 
 
-
 def to_dt(ts: float) -> datetime:
     """Epoch seconds to an aware UTC datetime (rounded to the microsecond)."""
     return datetime.fromtimestamp(ts, UTC)
@@ -162,25 +165,31 @@ class PostgresStore:
         except PoolTimeout as exc:
             self._pool.close()
             raise StoreError(f"cannot connect to PostgreSQL within {timeout:g} s") from exc
+        try:
+            available, applied = self._detect_timescale()
+            self.backend = choose_backend(
+                available=available, applied=applied, prefer=self._prefer_timescale
+            )
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def _detect_timescale(self) -> tuple[bool, bool]:
+        """(extension available on the server, extension already installed here)."""
         with self._conn("detect TimescaleDB") as conn:
-            available = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')"
+            row = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'),"
+                " EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')"
             ).fetchone()
-            applied = conn.execute(
-                "SELECT to_regclass('schema_migrations') IS NOT NULL AND EXISTS ("
-                " SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')"
-            ).fetchone()
-        self.backend = choose_backend(
-            available=bool(available and available[0]), applied=bool(applied and applied[0]),
-            prefer=self._prefer_timescale,
-        )  # fmt: skip
+        return (bool(row[0]), bool(row[1])) if row else (False, False)
 
     @contextmanager
     def _conn(self, what: str) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in a transaction (committed on success); psycopg errors leave
         as hub.errors."""
         try:
-            with self._pool.connection() as conn:
+            # an explicit outer transaction makes nested conn.transaction() a savepoint
+            with self._pool.connection() as conn, conn.transaction():
                 yield conn
         except psycopg.errors.IntegrityError as exc:
             raise Conflict(f"{what}: {exc.diag.message_primary or exc}") from exc
@@ -278,7 +287,9 @@ class PostgresStore:
 
     def list_districts(self, city_id: str | None = None) -> list[District]:
         where, params = _filters(city_id=city_id)
-        rows = self._query(f"SELECT id, city_id, name, kind FROM districts{where} ORDER BY id", params)
+        rows = self._query(
+            f"SELECT id, city_id, name, kind FROM districts{where} ORDER BY id", params
+        )
         return [District(*r) for r in rows]
 
     _STATION = "SELECT id, district_id, name, kind, address, lat, lon, timezone FROM stations"
@@ -348,7 +359,7 @@ class PostgresStore:
             " WHERE resident_id = %s ORDER BY id",
             (resident_id,),
         )
-        return [Contact(*r[:5], channels=tuple(r[5]), prefs=r[6]) for r in rows]
+        return [Contact(r[0], r[1], r[2], r[3], r[4], tuple(r[5]), r[6]) for r in rows]
 
     # --- devices ------------------------------------------------------------------------
 
@@ -451,7 +462,9 @@ class PostgresStore:
                       r.detail) for r in batch.replies],
                 )  # fmt: skip
             if batch.seen:
-                cur.executemany(UPSERT_SEEN, [_seen_params(s) for s in sorted(batch.seen, key=_by_device)])
+                cur.executemany(
+                    UPSERT_SEEN, [_seen_params(s) for s in sorted(batch.seen, key=_by_device)]
+                )
             if batch.unprovisioned:
                 cur.executemany(
                     UPSERT_UNPROVISIONED,
@@ -603,9 +616,7 @@ def _write_telemetry(
             " ON COMMIT DELETE ROWS"
         )
         _copy_into(cur, "telemetry_incoming", rows)
-        cur.execute(
-            "INSERT INTO telemetry SELECT * FROM telemetry_incoming ON CONFLICT DO NOTHING"
-        )
+        cur.execute("INSERT INTO telemetry SELECT * FROM telemetry_incoming ON CONFLICT DO NOTHING")
 
 
 def _write_status(cur: psycopg.Cursor[Any], st: StatusChange) -> None:

@@ -4,6 +4,9 @@ One connection guarded by a lock serves every thread (``check_same_thread=False`
 lets readers in other processes (a backup, ``sqlite3`` on the command line) work during
 writes. Times are REAL epoch seconds, JSON is TEXT, payloads are BLOB.
 
+The module is longer than most: one class implements the whole protocol, so each
+operation's SQL sits next to the code that runs it (as in :mod:`hub.store.postgres`).
+
 >>> store = SqliteStore(":memory:")
 >>> store.migrate()
 ['0001']
@@ -37,8 +40,8 @@ from hub.store.base import (
     EventRow,
     IngestBatch,
     Resident,
-    StatusChange,
     Station,
+    StatusChange,
     TelemetryRow,
     Unprovisioned,
     device_fields_from_status,
@@ -180,7 +183,8 @@ class SqliteStore:
                         for statement in mig.statements("sqlite"):
                             db.execute(statement)
                         db.execute(
-                            "INSERT INTO schema_migrations VALUES (?, ?)", (mig.version, time.time())
+                            "INSERT INTO schema_migrations VALUES (?, ?)",
+                            (mig.version, time.time()),
                         )
                 except StoreError as exc:
                     raise MigrationError(str(exc)) from exc
@@ -234,9 +238,7 @@ class SqliteStore:
         return [Station(*r) for r in rows]
 
     def get_station(self, station_id: str) -> Station:
-        row = self._one(
-            f"{self._STATION} WHERE id = ?", (station_id,), f"station {station_id!r}"
-        )
+        row = self._one(f"{self._STATION} WHERE id = ?", (station_id,), f"station {station_id!r}")
         return Station(*row)
 
     # --- residents and contacts ---------------------------------------------------------
@@ -248,7 +250,8 @@ class SqliteStore:
 
     @staticmethod
     def _resident(row: tuple[Any, ...]) -> Resident:
-        return Resident(*row[:8], clinical=json.loads(row[8]))
+        r = row
+        return Resident(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], clinical=json.loads(r[8]))
 
     @staticmethod
     def _resident_params(r: Resident) -> tuple[Any, ...]:
@@ -304,7 +307,8 @@ class SqliteStore:
             (resident_id,),
         )
         return [
-            Contact(*r[:5], channels=tuple(json.loads(r[5])), prefs=json.loads(r[6])) for r in rows
+            Contact(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), json.loads(r[6]))
+            for r in rows
         ]
 
     # --- devices ------------------------------------------------------------------------
@@ -434,10 +438,11 @@ class SqliteStore:
         )
         boot = st.info.get("boot")
         db.execute(_UPSERT_STATUS, (st.device_id, st.online, st.at, _int_or_none(boot)))
-        for column, value in device_fields_from_status(st.info).items():
-            if column == "capabilities":
-                value = json.dumps(list(value))
-            # column names come from a fixed list, never from the payload
+        fields = device_fields_from_status(st.info)
+        if "capabilities" in fields:
+            fields["capabilities"] = json.dumps(list(fields["capabilities"]))
+        for column, value in fields.items():
+            # column names come from a fixed list in base.py, never from the payload
             db.execute(f"UPDATE devices SET {column} = ? WHERE id = ?", (value, st.device_id))
 
     _STATE = (
@@ -489,10 +494,10 @@ class SqliteStore:
         rows = self._query(
             "SELECT device_id, seq, ts, received_at, type, data FROM events"
             " WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR received_at >= ?2)"
-            " ORDER BY received_at DESC, rowid DESC LIMIT ?3",
+            " ORDER BY received_at DESC, device_id, seq DESC LIMIT ?3",
             (device_id, since, limit),
         )
-        return [EventRow(*r[:5], data=json.loads(r[5])) for r in rows]
+        return [EventRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
 
     def dead_letters(
         self, *, device_id: str | None = None, code: str | None = None, limit: int = 100

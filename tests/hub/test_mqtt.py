@@ -154,13 +154,15 @@ async def test_messages_flow_in(
 
     first, second = await next_message(adapter), await next_message(adapter)
     got = sorted([first, second], key=lambda m: m.topic)
+    # amqtt 0.12.1 delivers at the subscription's QoS, not min(publish, subscription).
+    qos_of_zero = 1 if isinstance(broker, AmqttThread) else 0
     assert [(m.topic, m.payload, m.qos, m.retain) for m in got] == [
-        (f"{base}/a", b"zero", 0, False),
+        (f"{base}/a", b"zero", qos_of_zero, False),
         (f"{base}/b", b"\x00one\xff", 1, False),
     ]
     assert got[1].mid > 0
     assert adapter.ack(got[1]) is True
-    assert adapter.ack(got[0]) is False  # nothing to acknowledge for QoS 0
+    assert adapter.ack(got[0]) is bool(qos_of_zero)  # nothing to acknowledge for QoS 0
     stats = adapter.stats()
     assert (stats["received"], stats["dropped"], stats["connected"]) == (2, 0, True)
 

@@ -13,7 +13,7 @@ transaction, so a failed file leaves nothing behind.
 >>> [m.version for m in load("postgres")][:1]
 ['0001']
 >>> split_sql("CREATE TABLE a (x text DEFAULT ';'); -- done\\nSELECT 1;")
-["CREATE TABLE a (x text DEFAULT ';')", '-- done\\nSELECT 1']
+["CREATE TABLE a (x text DEFAULT ';')", 'SELECT 1']
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def load(set_name: str) -> list[Migration]:
             continue
         match = _FILE.match(entry.name)
         if match is None:
-            raise MigrationError(f"migration file name {set_name}/{entry.name} is not NNNN_name.sql")
+            raise MigrationError(
+                f"migration file name {set_name}/{entry.name} is not NNNN_name.sql"
+            )
         num = match["num"]
         version = num if set_name in MAIN_SETS else f"{set_name}/{num}"
         if version in found:
@@ -80,12 +82,13 @@ def split_sql(sql: str, *, dialect: str = "postgres") -> list[str]:
     """Split a script into statements at top-level semicolons.
 
     Quotes (``'...'``, ``"..."``), comments (``--``, ``/* */``) and PostgreSQL dollar quotes
-    (``$$...$$``, ``$fn$...$fn$``) are respected. Pieces holding only comments are dropped.
+    (``$$...$$``, ``$fn$...$fn$``) are respected. Comments before a statement are left out;
+    pieces holding only comments are dropped.
     For SQLite, pieces are joined until :func:`sqlite3.complete_statement` agrees, so
     ``CREATE TRIGGER ... BEGIN ...; END`` stays whole.
     """
     pieces: list[tuple[str, bool]] = []  # (text, has code besides comments)
-    start, i, n, code = 0, 0, len(sql), False
+    start, i, n, code = 0, 0, len(sql), False  # start: first code character of the piece
     while i < n:
         ch = sql[i]
         if ch == "-" and sql.startswith("--", i):
@@ -98,7 +101,8 @@ def split_sql(sql: str, *, dialect: str = "postgres") -> list[str]:
                 raise MigrationError("unterminated /* comment")
             i = end + 2
             continue
-        code = code or not ch.isspace()
+        if not code and not ch.isspace():
+            start, code = i, True
         if ch in "'\"":
             end = sql.find(ch, i + 1)
             # a doubled quote ('it''s') is just two adjacent quoted runs: loop handles it

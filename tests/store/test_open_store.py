@@ -1,0 +1,114 @@
+"""``open_store``: URL schemes, and errors at the edges of each back-end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub.errors import ConfigError, MigrationError, StoreError
+from hub.store import open_store, sqlite_path
+from hub.store.base import City
+from hub.store.postgres import PostgresStore
+from hub.store.sqlite import SqliteStore
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///var/hub.db", "var/hub.db"),
+        ("sqlite:////srv/carehub/hub.db", "/srv/carehub/hub.db"),
+        ("sqlite://:memory:", ":memory:"),
+        ("sqlite:///:memory:", ":memory:"),
+    ],
+)
+def test_sqlite_paths(url: str, path: str) -> None:
+    assert sqlite_path(url) == path
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "carehub.db", "", "sqlite://relative.db"])
+def test_bad_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        open_store(url)
+
+
+def test_sqlite_file_persists_and_is_migrated_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'hub.db'}"  # absolute: four slashes
+    assert url.startswith("sqlite:////")
+    store = open_store(url)
+    try:
+        assert store.backend == "sqlite"
+        store.add_city(City("sh", "上海"))
+    finally:
+        store.close()
+    again = open_store(url)
+    try:
+        assert again.list_cities() == [City("sh", "上海")]
+        assert again.migrate() == []
+    finally:
+        again.close()
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "hub.db")
+    try:
+        db = store._db
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA foreign_keys").fetchone() == (1,)
+        assert db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    finally:
+        store.close()
+
+
+def test_sqlite_in_memory_url() -> None:
+    store = open_store("sqlite://:memory:")
+    try:
+        assert store.list_cities() == []
+    finally:
+        store.close()
+
+
+def test_sqlite_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StoreError):
+        SqliteStore(tmp_path / "dir.db").migrate()
+
+
+def test_postgres_url_opens_and_migrates(pg_url: str) -> None:
+    for url in (pg_url, pg_url.replace("postgresql://", "postgres://", 1)):
+        store = open_store(url)
+        try:
+            assert store.backend == "postgres"
+            assert store.migrate() == []
+        finally:
+            store.close()
+
+
+def test_postgres_constructor_does_no_io_and_unopened_use_fails() -> None:
+    store = PostgresStore("postgresql://nobody@127.0.0.1:1/none")  # nothing listens on 1
+    with pytest.raises(StoreError):
+        store.list_cities()
+    store.close()
+
+
+def test_postgres_unreachable_is_a_store_error() -> None:
+    store = PostgresStore("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+    with pytest.raises(StoreError):
+        store.open(timeout=1.0)
+
+
+def test_failed_migration_is_reported_and_rolled_back(
+    sqlite_store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.store import migrations
+
+    broken = migrations.Migration("0002", "sqlite/0002_broken.sql", "CREATE TABLE x (a);\nBOGUS;")
+    real_load = migrations.load
+    monkeypatch.setattr(migrations, "load", lambda name: [*real_load(name), broken])
+    with pytest.raises(MigrationError):
+        sqlite_store.migrate()
+    tables = {r[0] for r in sqlite_store._db.execute("SELECT name FROM sqlite_master")}
+    assert "x" not in tables  # the half-applied file left nothing behind
+    monkeypatch.setattr(migrations, "load", real_load)
+    assert sqlite_store.migrate() == []
