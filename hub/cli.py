@@ -464,10 +464,9 @@ def db_migrate(db: DbOpt = None) -> None:
 
 def _register_optional() -> None:
     """Sub-apps that live in other packages (added as they exist)."""
-    with contextlib.suppress(ImportError):
-        from hub.contract.cli import contract_app
+    from hub.contract.cli import contract_app
 
-        app.add_typer(contract_app, name="contract", help="Device contract files (docs/).")
+    app.add_typer(contract_app, name="contract", help="Device contract files (docs/).")
     with contextlib.suppress(ImportError):
         from hub.evaluation.cli import eval_app
 

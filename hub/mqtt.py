@@ -264,7 +264,9 @@ class MqttAdapter:
         self._connect_hooks: list[Callable[[bool], None]] = []
         self._drop_hooks: list[Callable[[int], None]] = []
         self._sub_mids: dict[int, list[str]] = {}
-        self.connected = False
+        self.connected = False  # connected and subscribed
+        self._up = False  # CONNACK received
+        self._ready_mid: int | None = None  # SUBACK that completes a (re)connect
         self.session_epoch = 0
         self.received = 0
         self.dropped = 0
@@ -564,14 +566,14 @@ class MqttAdapter:
             return
         if not flags.session_present:
             self.session_epoch += 1  # acks for the old session's messages are now void
-        self.connects += 1
-        self.connected = True
+        self._up = True
         log.info(
             "connected to MQTT broker %s (MQTT %s, session present: %s)",
             self.settings.url,
-            self.protocol,
+            "5" if self._protocol == 5 else "3.1.1",
             flags.session_present,
         )
+        self._ready_mid = None
         if self.subscriptions:
             topics: list[tuple[str, Any]] = [
                 (t, SubscribeOptions(qos=q, noLocal=not t.startswith("$share/")))
@@ -579,21 +581,33 @@ class MqttAdapter:
                 else (t, q)
                 for t, q in self.subscriptions
             ]
-            _rc, mid = client.subscribe(topics)
-            if mid is not None:
-                self._sub_mids[mid] = [t for t, _ in self.subscriptions]
+            rc, mid = client.subscribe(topics)
+            if mid is None:  # the connection is already gone; the next connect retries
+                log.warning("could not subscribe: %s", paho.error_string(rc))
+                return
+            self._sub_mids[mid] = [t for t, _ in self.subscriptions]
+            self._ready_mid = mid
         if self.birth is not None:
             client.publish(self.birth[0], self.birth[1], qos=1, retain=True)
+        if self._ready_mid is None:
+            self._mark_ready()
+
+    def _mark_ready(self) -> None:
+        # "Connected" means subscribed too: a message published right after start() returns
+        # must not race the SUBSCRIBE.
+        self.connects += 1
+        self.connected = True
         self._notify_connect(True)
 
     def _on_disconnect(
         self, _c: paho.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
     ) -> None:
+        was_up, self._up = self._up, False
         was_connected, self.connected = self.connected, False
         self._conn_lost.set()
+        if was_up and not self._stopping.is_set() and not self._reconnect_now:
+            log.warning("lost MQTT broker %s: %s; reconnecting", self.settings.url, reason)
         if was_connected:
-            if not self._stopping.is_set() and not self._reconnect_now:
-                log.warning("lost MQTT broker %s: %s; reconnecting", self.settings.url, reason)
             self._notify_connect(False)
 
     def _on_subscribe(
@@ -603,6 +617,9 @@ class MqttAdapter:
         for topic, code in zip(topics, codes, strict=False):
             if code.is_failure:
                 log.warning("broker refused subscription to %r: %s", topic, code)
+        if mid == self._ready_mid:
+            self._ready_mid = None
+            self._mark_ready()
 
     def _on_message(self, client: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
         # Runs in paho's network thread: cheap work only, never block, never raise.

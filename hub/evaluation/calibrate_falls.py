@@ -46,7 +46,7 @@ from hub.evaluation.datasets import Recording, default_data_dir, load
 
 DEFAULT_RATES = (20.0, 25.0, 50.0)
 DEFAULT_POSITIONS = ("WRIST", "WAIST", "CHEST")
-FA_BUDGET_PER_H = 0.6
+FA_BUDGET_PER_H = 0.9
 L2 = 1e-4
 INNER_FOLDS = 4
 PEAK_BASELINE_G = 3.52

@@ -8,7 +8,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ from hub.server import HUB_STATUS_TOPIC, Hub
 from hub.settings import HubSettings
 from hub.store.base import City, Device, District, Resident, Station, Store
 from tests.fixtures.mqtt_client import MqttTestClient
+from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -34,17 +35,6 @@ def _registry(store: Store) -> None:
     provision_device(store, Device("w-1", "wearable", resident_id="r-1"))
     provision_device(store, Device("gw-1", "gateway", resident_id="r-1"))
     provision_device(store, Device("door-1", "door", gateway_id="gw-1", resident_id="r-1"))
-
-
-async def _until(what: str, check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await asyncio.to_thread(check)
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -79,16 +69,18 @@ async def test_device_data_lands_in_the_store_and_refusals_come_back(
         dev.publish("carehub/v1/devices/stranger-9/telemetry", _tel(1), 1)
         dev.publish("carehub/v1/gateways/gw-1/devices/w-1/event", json.dumps(sos).encode(), 1)
 
-        rows = await _until("5 telemetry rows", lambda: len(store.telemetry("w-1")) == 5 or None)
+        rows = await eventually(
+            "5 telemetry rows", lambda: len(store.telemetry("w-1")) == 5 or None
+        )
         assert rows
         assert [r.values["hr"] for r in store.telemetry("w-1")] == [71, 72, 73, 74, 75]
-        await _until("both events", lambda: len(store.events()) == 2 or None)
+        await eventually("both events", lambda: len(store.events()) == 2 or None)
         assert {(e.device_id, e.type) for e in store.events()} == {
             ("w-1", "sos"),
             ("door-1", "door"),
         }
 
-        codes = await _until(
+        codes = await eventually(
             "three dead letters",
             lambda: (c := store.count_dead_letters()) and sum(c.values()) == 3 and c,
         )
@@ -123,9 +115,9 @@ async def test_last_will_marks_the_device_offline(hub: Hub, store: Store, broker
     try:
         birth = json.dumps({"state": "online", "ts": time.time()}).encode()
         dev.publish("carehub/v1/devices/w-1/status", birth, 1, True)
-        await _until("online", lambda: store.get_device_state("w-1").online is True)
+        await eventually("online", lambda: store.get_device_state("w-1").online is True)
         dev.abort()  # the socket dies without DISCONNECT: the broker publishes the Will
-        await _until("offline", lambda: store.get_device_state("w-1").online is False, 30)
+        await eventually("offline", lambda: store.get_device_state("w-1").online is False, 30)
     finally:
         dev.disconnect()
     history = store.status_history("w-1")
@@ -136,7 +128,7 @@ async def test_duplicates_stay_dropped_after_a_restart(hub: Hub, store: Store, b
     with MqttTestClient(broker.url) as dev:
         for seq in (1, 2, 3):
             dev.publish("carehub/v1/devices/w-1/telemetry", _tel(seq), 1)
-        await _until("3 rows", lambda: len(store.telemetry("w-1")) == 3 or None)
+        await eventually("3 rows", lambda: len(store.telemetry("w-1")) == 3 or None)
     await hub.stop()
     again = Hub(store, broker.url, settings=SETTINGS, node_id="test-hub")
     await again.start()
@@ -144,7 +136,7 @@ async def test_duplicates_stay_dropped_after_a_restart(hub: Hub, store: Store, b
         with MqttTestClient(broker.url) as dev:
             dev.publish("carehub/v1/devices/w-1/telemetry", _tel(3), 1)  # redelivered copy
             dev.publish("carehub/v1/devices/w-1/telemetry", _tel(4), 1)
-            await _until("row 4", lambda: len(store.telemetry("w-1")) == 4 or None)
+            await eventually("row 4", lambda: len(store.telemetry("w-1")) == 4 or None)
         assert [r.seq for r in store.telemetry("w-1")] == [1, 2, 3, 4]
         assert store.count_dead_letters() == {}
         assert again.metrics.duplicates._value.get() == 1
@@ -161,7 +153,7 @@ async def test_health_and_metrics_endpoints(hub: Hub, broker: Any) -> None:
         dev.publish("carehub/v1/devices/w-1/telemetry", b"garbage", 1)
         transport = httpx.ASGITransport(app=create_app(hub))
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            await _until("a dead letter", lambda: hub.metrics.dead_letters._value.get() >= 1)
+            await eventually("a dead letter", lambda: hub.metrics.dead_letters._value.get() >= 1)
             health = await client.get("/healthz")
             assert health.status_code == 200
             assert health.json()["ok"] is True
