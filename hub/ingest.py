@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -142,7 +143,9 @@ class Ingest:
         self._windows: dict[str, SeqWindow] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._offsets: dict[str, ClockOffset] = {}
-        self._state: dict[str, DeviceState] = {}
+        self._live: dict[str, _Live] = {}
+        self._touched: set[str] = set()
+        self._counts: Counter[tuple[str, str]] = Counter()
         self._reported: dict[tuple[str, str], float] = {}
 
     # --- set-up --------------------------------------------------------------------------
@@ -154,7 +157,7 @@ class Ingest:
     def seed(self, states: Iterable[DeviceState], recent: Mapping[str, list[int]]) -> None:
         """Restore per-device state after a restart, so duplicates are still caught."""
         for st in states:
-            self._state[st.device_id] = st
+            self._live[st.device_id] = _Live.of(st)
         for device_id, seqs in recent.items():
             self._window(device_id).seed(seqs)
 
@@ -173,7 +176,28 @@ class Ingest:
     def take(self) -> Pending:
         """Hand over the pending work and start a new batch."""
         pending, self._pending = self._pending, Pending()
+        pending.seen = {d: self._live[d].freeze(d) for d in self._touched}
+        self._touched.clear()
+        self._flush_counts()
         return pending
+
+    def _flush_counts(self) -> None:
+        # Counted in plain ints per message and handed to prometheus once per batch: a
+        # labelled prometheus increment costs more than validating a small message.
+        m = self.metrics
+        for (kind, label), n in self._counts.items():
+            if kind == "in":
+                m.messages_in.labels(label).inc(n)
+            elif kind == "ok":
+                m.accepted.labels(label).inc(n)
+            elif kind == "refused":
+                m.refused.labels(label).inc(n)
+                m.dead_letters.inc(n)
+            elif kind == "dup":
+                m.duplicates.inc(n)
+            elif kind == "warn":
+                m.warnings.labels(label).inc(n)
+        self._counts.clear()
 
     @property
     def pending(self) -> Pending:
@@ -185,7 +209,7 @@ class Ingest:
             self._ack(msg, now=True)
             return
         parsed = parse_topic(topic)
-        self.metrics.messages_in.labels(parsed.msg_type if parsed else "invalid").inc()
+        self._counts["in", parsed.msg_type if parsed else "invalid"] += 1
         if parsed is None:
             self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(topic)))
             return
@@ -241,7 +265,7 @@ class Ingest:
         window = self._window(device.id)
         verdict = window.check(m.seq, hash(msg.payload))
         if verdict == "duplicate":
-            self.metrics.duplicates.inc()
+            self._counts["dup", ""] += 1
             self._ack(msg, now=True)
             return
         if verdict != "new":
@@ -264,14 +288,14 @@ class Ingest:
             p.urgent = True
             self._ack(msg, now=False)
         self._seen(device.id, msg.received_at, seq=m.seq, offset=offset)
-        self.metrics.accepted.labels(parsed.msg_type).inc()
+        self._counts["ok", parsed.msg_type] += 1
         p.accepted.append(
             Accepted(device, parsed.msg_type, m, msg.received_at, parsed.gateway_id, offset)
         )
 
     def _status(self, msg: InboundLike, parsed: Topic, device: Device, m: Any) -> None:
         online = m.state == "online"
-        prev = self._state.get(device.id)
+        prev = self._live.get(device.id)
         if m.boot is not None and (prev is None or prev.boot != m.boot):
             self._window(device.id).reset()  # a new boot may restart seq
         at = m.ts if m.ts is not None else msg.received_at
@@ -283,7 +307,7 @@ class Ingest:
             source = "birth" if online else ("shutdown" if m.reason else "will")
             p.status.append(StatusChange(device.id, online, at, source, info))
             p.accepted.append(Accepted(device, "status", m, msg.received_at, parsed.gateway_id))
-        self.metrics.accepted.labels("status").inc()
+        self._counts["ok", "status"] += 1
         p.urgent = True
         self._ack(msg, now=False)
 
@@ -293,7 +317,7 @@ class Ingest:
             CommandReplyRow(device.id, m.id, m.ts, msg.received_at, m.status, m.detail)
         )
         p.accepted.append(Accepted(device, "reply", m, msg.received_at))
-        self.metrics.accepted.labels("reply").inc()
+        self._counts["ok", "reply"] += 1
         p.urgent = True
         self._ack(msg, now=False)
 
@@ -316,20 +340,22 @@ class Ingest:
         online: bool | None = None,
         changed_at: float | None = None,
     ) -> None:
-        prev = self._state.get(device_id) or DeviceState(device_id)
-        state = DeviceState(
-            device_id,
-            online=online if online is not None else prev.online,
-            changed_at=changed_at if online is not None else prev.changed_at,
-            last_seen_at=max(at, prev.last_seen_at or at),
-            last_seq=max(seq, prev.last_seq or seq) if seq is not None else prev.last_seq,
-            boot=boot if boot is not None else prev.boot,
-            clock_offset_s=offset if offset is not None else prev.clock_offset_s,
-        )
-        if boot is not None and prev.boot != boot:
-            state = DeviceState(**{**_asdict(state), "last_seq": None})
-        self._state[device_id] = state
-        self._pending.seen[device_id] = state
+        live = self._live.get(device_id)
+        if live is None:
+            live = self._live[device_id] = _Live()
+        if live.last_seen_at is None or at > live.last_seen_at:
+            live.last_seen_at = at
+        if boot is not None and boot != live.boot:
+            live.boot = boot
+            live.last_seq = None  # seq restarts with a new boot
+        if seq is not None and (live.last_seq is None or seq > live.last_seq):
+            live.last_seq = seq
+        if offset is not None:
+            live.clock_offset_s = offset
+        if online is not None:
+            live.online = online
+            live.changed_at = changed_at
+        self._touched.add(device_id)
 
     def _clock_offset(
         self, msg: InboundLike, parsed: Topic, device_id: str, m: Any
@@ -343,7 +369,7 @@ class Ingest:
             last = self._reported.get(key)
             if last is None or msg.received_at - last >= SKEW_REPORT_INTERVAL_S:
                 self._reported[key] = msg.received_at
-                self.metrics.warnings.labels(WarningCode.CLOCK_SKEW.value).inc()
+                self._counts["warn", WarningCode.CLOCK_SKEW.value] += 1
                 side = "ahead of" if offset > 0 else "behind"
                 detail = f"device clock is about {abs(offset):.0f} s {side} the hub; sync it (NTP)"
                 self._report(msg.topic, WarningCode.CLOCK_SKEW, detail, m.seq, "warning", False)
@@ -351,8 +377,7 @@ class Ingest:
 
     def _refuse(self, msg: InboundLike, parsed: Topic | None, refusal: Refusal) -> None:
         code = str(refusal.code)
-        self.metrics.refused.labels(code).inc()
-        self.metrics.dead_letters.inc()
+        self._counts["refused", code] += 1
         device_id = parsed.device_id if parsed else None
         self._pending.dead_letters.append(
             DeadLetter(
@@ -408,8 +433,36 @@ def _telemetry_row(device_id: str, m: models.Telemetry, received_at: float) -> T
     return TelemetryRow(device_id, m.seq, m.ts, received_at, values, quality, acc, m.ext)
 
 
-def _asdict(state: DeviceState) -> dict[str, Any]:
-    return {k: getattr(state, k) for k in DeviceState.__slots__}
+class _Live:
+    """What the hub knows of one device right now (mutable; frozen per batch)."""
+
+    __slots__ = ("boot", "changed_at", "clock_offset_s", "last_seen_at", "last_seq", "online")
+
+    def __init__(self) -> None:
+        self.online: bool | None = None
+        self.changed_at: float | None = None
+        self.last_seen_at: float | None = None
+        self.last_seq: int | None = None
+        self.boot: int | None = None
+        self.clock_offset_s: float | None = None
+
+    @classmethod
+    def of(cls, state: DeviceState) -> _Live:
+        live = cls()
+        for name in cls.__slots__:
+            setattr(live, name, getattr(state, name))
+        return live
+
+    def freeze(self, device_id: str) -> DeviceState:
+        return DeviceState(
+            device_id,
+            online=self.online,
+            changed_at=self.changed_at,
+            last_seen_at=self.last_seen_at,
+            last_seq=self.last_seq,
+            boot=self.boot,
+            clock_offset_s=self.clock_offset_s,
+        )
 
 
 def _topic_help(topic: str) -> str:

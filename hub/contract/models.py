@@ -195,13 +195,19 @@ class Telemetry(_Msg):
     ext: Ext = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> Telemetry:
-        readings = self.model_dump(exclude={"ts", "seq", "quality", "ext"}, exclude_none=True)
-        if not readings:
+    def _consistent(self) -> Telemetry:  # runs per message: plain attribute checks only
+        if all(getattr(self, name) is None for name in _READINGS):
             raise PydanticCustomError("empty_telemetry", "telemetry carries no reading")
         if self.sbp is not None and self.dbp is not None and self.dbp >= self.sbp:
             raise PydanticCustomError("value_implausible", "dbp must be below sbp")
         return self
+
+
+_READINGS = (
+    "hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery", "rssi", "room_temp",
+    "humidity", "acc",
+)  # fmt: skip
+"""Telemetry fields that count as a reading (one of them is required)."""
 
 
 # --- events ----------------------------------------------------------------------------

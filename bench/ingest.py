@@ -1,0 +1,213 @@
+"""Ingest throughput: the whole hub pipeline against a bare paho subscriber, and COPY
+against executemany.
+
+1. ``ingest_vs_paho``: messages per second through the whole ingest (MQTT adapter,
+   validation, duplicate filter, batched writes to PostgreSQL) divided by the rate of a bare
+   paho subscriber that only counts the same messages from the same Mosquitto. The
+   publisher runs in its own process; runs alternate (paho, hub, paho, hub, ...) and the
+   medians are compared. Goal: ≥ 0.6.
+2. ``copy_vs_executemany``: time to insert the same telemetry rows with ``executemany``
+   divided by the time through the store's COPY path. Goal: ≥ 5.
+
+Run: ``make bench`` (or ``.venv/bin/python -m bench.ingest``). Results are merged into
+``bench/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as paho
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+from psycopg.types.json import Json
+
+from bench.common import median, mosquitto, pg_database, record, show
+from hub.contract.topics import subscriptions
+from hub.ingest import Accepted
+from hub.server import Hub
+from hub.settings import HubSettings
+from hub.store.base import VITAL_FIELDS, Device, IngestBatch, TelemetryRow
+from hub.store.postgres import TELEMETRY_COLS, PostgresStore, _telemetry_values
+
+
+def _publish(url: str, devices: int, per_device: int, start_seq: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.publisher", url, "--devices", str(devices),
+         "--per-device", str(per_device), "--start-seq", str(start_seq)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def bare_paho_rate(url: str, devices: int, per_device: int, start_seq: int) -> float:
+    """Messages/s a paho subscriber receives when it does nothing but count."""
+    n = devices * per_device
+    done = threading.Event()
+    subscribed = threading.Event()
+    state = {"count": 0, "first": 0.0, "last": 0.0}
+
+    def on_message(_c: Any, _u: Any, _m: paho.MQTTMessage) -> None:
+        if state["count"] == 0:
+            state["first"] = time.perf_counter()
+        state["count"] += 1
+        if state["count"] == n:
+            state["last"] = time.perf_counter()
+            done.set()
+
+    parts = urlsplit(url)
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-paho-{time.time_ns()}")
+    client.on_message = on_message
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
+    client.subscribe([(topic, qos) for topic, qos in subscriptions()])
+    client.loop_start()
+    subscribed.wait(10)
+    pub = _publish(url, devices, per_device, start_seq)
+    if not done.wait(300):
+        raise SystemExit(f"bare paho received only {state['count']} of {n}")
+    pub.wait()
+    client.disconnect()
+    client.loop_stop()
+    return n / (state["last"] - state["first"])
+
+
+async def hub_rate(
+    store: PostgresStore, url: str, devices: int, per_device: int, start_seq: int
+) -> float:
+    """Messages/s through the whole hub: from the first message received to the last
+    batch committed."""
+    n = devices * per_device
+    settings = HubSettings(queue_size=100_000)
+    hub = Hub(store, f"{url}?client_id=bench-hub-{time.time_ns()}", settings=settings)
+    done = asyncio.Event()
+    state = {"count": 0, "last": 0.0, "first": float("inf")}
+
+    def observer(batch: Any) -> None:
+        items: list[Accepted] = list(batch)
+        state["count"] += len(items)
+        state["first"] = min(state["first"], min(a.received_at for a in items))
+        if state["count"] >= n:
+            state["last"] = time.time()
+            done.set()
+
+    hub.pipeline.observers.append(observer)
+    await hub.start()
+    pub = await asyncio.to_thread(_publish, url, devices, per_device, start_seq)
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+    except TimeoutError:
+        raise SystemExit(
+            f"hub stored only {state['count']} of {n}; {hub.adapter.stats()}"
+        ) from None
+    finally:
+        await asyncio.to_thread(pub.wait)
+        await hub.stop()
+    refused = sum(m.get() for m in [hub.metrics.dead_letters._value])
+    if refused or hub.adapter.stats().get("dropped"):
+        raise SystemExit(f"benchmark invalid: {refused} refused, {hub.adapter.stats()}")
+    return n / (state["last"] - state["first"])
+
+
+def _rows(n: int, devices: int = 1000) -> list[TelemetryRow]:
+    now = time.time()
+    values = {"hr": 72.0, "spo2": 97.0, "rr": 16.0, "temp": 36.6, "battery": 80.0}
+    quality = {"hr": 0.95, "spo2": 0.9, "motion": False, "worn": True}
+    return [
+        TelemetryRow(f"bench-{i % devices:05d}", i // devices, now + i // devices, now, values,
+                     quality)
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def copy_vs_executemany(store: PostgresStore, url: str, n: int) -> tuple[float, float, float]:
+    """Seconds for COPY (the store's path) and executemany of the same rows; their ratio."""
+    rows = _rows(n)
+    placeholders = ", ".join(["%s"] * len(TELEMETRY_COLS))
+    insert = f"INSERT INTO telemetry ({', '.join(TELEMETRY_COLS)}) VALUES ({placeholders})"
+    json_from = len(TELEMETRY_COLS) - 3
+
+    def as_params(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        head, tail = values[:json_from], values[json_from:]
+        return (*head, *(None if v is None else Json(v) for v in tail))
+
+    copy_times, many_times = [], []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(2):
+            conn.execute("TRUNCATE telemetry")
+            t0 = time.perf_counter()
+            store.write_batch(IngestBatch(telemetry=rows))
+            copy_times.append(time.perf_counter() - t0)
+            conn.execute("TRUNCATE telemetry")
+            t0 = time.perf_counter()  # both sides convert the same rows inside the timing
+            params = [as_params(v) for v in _telemetry_values(rows)]
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(insert, params)
+            many_times.append(time.perf_counter() - t0)
+        conn.execute("TRUNCATE telemetry")
+    c, m = median(copy_times), median(many_times)
+    return c, m, m / c
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    with mosquitto() as url, pg_database() as db_url:
+        store = PostgresStore(db_url, max_size=4)
+        store.open()
+        store.migrate()
+        now = time.time()
+        for d in range(args.devices):
+            store.add_device(Device(f"bench-{d:05d}", "wearable", created_at=now))
+        paho_rates, hub_rates = [], []
+        seq = 0
+        for _ in range(args.rounds):
+            paho_rates.append(
+                await asyncio.to_thread(bare_paho_rate, url, args.devices, args.per_device, seq)
+            )
+            seq += args.per_device
+            hub_rates.append(await hub_rate(store, url, args.devices, args.per_device, seq))
+            seq += args.per_device
+        ratio = median(hub_rates) / median(paho_rates)
+        copy_s, many_s, copy_ratio = copy_vs_executemany(store, db_url, args.copy_rows)
+        store.close()
+    n = args.devices * args.per_device
+    show(
+        "ingest (PostgreSQL, Mosquitto)",
+        [
+            ("messages per run", f"{n:,} from {args.devices:,} devices"),
+            ("bare paho subscriber", f"{median(paho_rates):,.0f} msg/s"),
+            ("whole hub ingest", f"{median(hub_rates):,.0f} msg/s"),
+            ("ingest_vs_paho", f"{ratio:.2f}x (goal >= 0.6)"),
+            (f"COPY {args.copy_rows:,} rows", f"{copy_s:.2f} s"),
+            (f"executemany {args.copy_rows:,} rows", f"{many_s:.2f} s"),
+            ("copy_vs_executemany", f"{copy_ratio:.1f}x (goal >= 5)"),
+        ],
+    )
+    record(
+        {
+            "ingest_vs_paho": round(ratio, 3),
+            "copy_vs_executemany": round(copy_ratio, 2),
+            "ingest_msgs_per_s": round(median(hub_rates)),
+            "paho_msgs_per_s": round(median(paho_rates)),
+        }
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devices", type=int, default=5000)
+    ap.add_argument("--per-device", type=int, default=12)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--copy-rows", type=int, default=100_000)
+    asyncio.run(main_async(ap.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
+
+_ = VITAL_FIELDS  # the row layout the COPY path and the baseline share
