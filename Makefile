@@ -40,8 +40,8 @@ pytest: venv
 
 ## bench: run the benchmarks; results go to bench/results.json
 bench: venv system-deps
-	$(BIN)/python bench/ingest.py
-	@if [ -f bench/detect.py ]; then $(BIN)/python bench/detect.py; fi
+	$(BIN)/python -m bench.ingest
+	@if [ -f bench/detect.py ]; then $(BIN)/python -m bench.detect; fi
 
 ## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
 contract: venv
