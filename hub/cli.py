@@ -102,6 +102,8 @@ def serve(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("amqtt", "transitions"):  # the embedded broker narrates every state change
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     try:
         settings = HubSettings()
         asyncio.run(run(settings))

@@ -125,7 +125,7 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
         broker = await start_embedded_broker(
             settings.embedded_mqtt_host, settings.embedded_mqtt_port
         )
-        mqtt_url = broker.url
+        mqtt_url = f"{broker.url}?protocol=3"  # amqtt speaks MQTT 3.1.1 only
     if settings.mqtt_password is not None:
         mqtt_url = _with_password(mqtt_url, settings.mqtt_password.get_secret_value())
     db_url = settings.resolved_database_url()
@@ -145,7 +145,8 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
         )
         server = uvicorn.Server(config)
         announce(f"carehub hub {hub.node_id}")
-        announce(f"  MQTT broker : {_redact(mqtt_url)}{' (embedded)' if broker else ''}")
+        shown = broker.url + " (embedded)" if broker else _redact(mqtt_url)
+        announce(f"  MQTT broker : {shown}")
         announce(f"  store       : {store.backend} {_redact(db_url)}")
         announce(f"  health      : http://{settings.http_host}:{settings.http_port}/healthz")
         announce(f"  metrics     : http://{settings.http_host}:{settings.http_port}/metrics")

@@ -1,0 +1,72 @@
+"""Hostile traffic through a real broker: the hub refuses it with reasons and keeps
+serving a well-behaved device during and after."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from hub.registry import provision_device
+from hub.server import Hub
+from hub.settings import HubSettings
+from hub.store.base import Device, Store
+from tests.fixtures.mqtt_client import MqttTestClient
+from tests.fixtures.waiting import eventually
+
+pytestmark = [pytest.mark.broker, pytest.mark.postgres]
+
+HOSTILE: list[tuple[str, bytes, str]] = [
+    ("carehub/v1/devices/w-1/telemetry", b"x" * (1 << 20), "payload_too_large"),
+    ("carehub/v1/devices/w-1/telemetry", b'{"ts": 1767225600, "seq"', "json_invalid"),
+    ("carehub/v1/devices/w-1/telemetry", b"\xff\xfe\xfd", "encoding_invalid"),
+    ("carehub/v1/devices/w-1/telemetry", b'{"a":' * 5000 + b"1" + b"}" * 5000, "json_invalid"),
+    ("carehub/v1/devices/w-1/telemetry", b'{"ts": 1767225600, "seq": 1, "hr": NaN}',
+     "json_invalid"),
+    ("carehub/v1/devices/w-1/telemetry", b'{"ts": 1767225600, "seq": 2, "hr": 1e308}',
+     "value_implausible"),
+    ("carehub/v1/devices/w-1/event", b'{"ts": 1767225600, "seq": 3, "type": "party"}',
+     "schema_invalid"),
+    ("carehub/v1/devices/w-1/status", b'{"state": 1}', "schema_invalid"),
+    ("carehub/v1/devices/w-1/weather", b"{}", "topic_invalid"),
+    ("carehub/v1/devices/nobody/telemetry", b"{}", "unknown_device"),
+]  # fmt: skip
+
+
+@pytest.fixture
+async def hub(store: Store, broker: Any) -> AsyncIterator[Hub]:
+    provision_device(store, Device("w-1", "wearable"))
+    provision_device(store, Device("good-1", "wearable"))
+    settings = HubSettings(batch_max_delay_s=0.05)
+    h = Hub(store, f"{broker.url}?client_id=hub-{time.time_ns()}", settings=settings)
+    await h.start()
+    yield h
+    await h.stop()
+
+
+async def test_hostile_traffic_is_refused_and_a_good_device_keeps_being_served(
+    hub: Hub, store: Store, broker: Any
+) -> None:
+    with MqttTestClient(broker.url) as attacker, MqttTestClient(broker.url) as good:
+        seq = 0
+        for _ in range(2):
+            for topic, payload, _code in HOSTILE:
+                attacker.publish(topic, payload, 1)
+                seq += 1
+                body = {"ts": time.time(), "seq": seq, "hr": 60 + seq % 30}
+                good.publish("carehub/v1/devices/good-1/telemetry", json.dumps(body).encode(), 1)
+        await eventually("every good reading stored", lambda: len(store.telemetry("good-1")) == seq)
+        expected: dict[str, int] = {}
+        for _topic, _payload, code in HOSTILE:
+            expected[code] = expected.get(code, 0) + 2
+        counts = await eventually(
+            "every hostile message dead-lettered",
+            lambda: (c := store.count_dead_letters()) == expected and c,
+        )
+        assert counts == expected
+    [big] = store.dead_letters(code="payload_too_large", limit=1)
+    assert len(big.payload) == 1 << 20  # kept whole, for the vendor to inspect
+    assert hub.adapter.stats()["connected"]
