@@ -28,6 +28,7 @@ from hub.metrics import HubMetrics
 from hub.ratelimit import TokenBucket
 from hub.skew import ClockOffset
 from hub.store.base import (
+    VITAL_FIELDS,
     CommandReplyRow,
     DeadLetter,
     Device,
@@ -40,6 +41,10 @@ from hub.store.base import (
 from hub.validate import Refusal, decode
 
 log = logging.getLogger(__name__)
+
+_UNSEEN: Any = object()
+_TOPIC_CACHE = 200_000
+"""Parsed topics remembered (each device publishes on the same few topics)."""
 
 REPORT_INTERVAL_S = 5.0
 """At most one error report per device and code in this many seconds (no amplification)."""
@@ -146,6 +151,7 @@ class Ingest:
         self._live: dict[str, _Live] = {}
         self._touched: set[str] = set()
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._topics: dict[str, Any] = {}
         self._reported: dict[tuple[str, str], float] = {}
 
     # --- set-up --------------------------------------------------------------------------
@@ -208,7 +214,12 @@ class Ingest:
         if is_outbound(topic):  # our own cmd/errors echoed back by the broker
             self._ack(msg, now=True)
             return
-        parsed = parse_topic(topic)
+        parsed = self._topics.get(topic, _UNSEEN)
+        if parsed is _UNSEEN:
+            parsed = parse_topic(topic)
+            if len(self._topics) >= _TOPIC_CACHE:
+                self._topics.clear()  # bounded: a flood of made-up topics cannot grow it
+            self._topics[topic] = parsed
         self._counts["in", parsed.msg_type if parsed else "invalid"] += 1
         if parsed is None:
             self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(topic)))
@@ -420,16 +431,21 @@ class Ingest:
 
 
 def _telemetry_row(device_id: str, m: models.Telemetry, received_at: float) -> TelemetryRow:
-    values = {
-        k: v
-        for k in ("hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery", "rssi",
-                  "room_temp", "humidity")
-        if (v := getattr(m, k)) is not None
-    }  # fmt: skip
+    values = {}
+    for k in VITAL_FIELDS:
+        v = getattr(m, k)
+        if v is not None:
+            values[k] = v
     acc = None
     if m.acc is not None:
         acc = {"t0": m.acc.t0, "hz": m.acc.hz, "g": [list(s) for s in m.acc.g]}
-    quality = m.quality.model_dump(exclude_none=True) if m.quality is not None else None
+    quality = None
+    if (q := m.quality) is not None:
+        quality = {
+            k: v
+            for k, v in (("hr", q.hr), ("spo2", q.spo2), ("motion", q.motion), ("worn", q.worn))
+            if v is not None
+        }
     return TelemetryRow(device_id, m.seq, m.ts, received_at, values, quality, acc, m.ext)
 
 

@@ -53,12 +53,6 @@ def decode(msg_type: str, payload: bytes, *, now: float) -> Any:
             ErrorCode.PAYLOAD_TOO_LARGE,
             f"payload is {len(payload)} bytes; the limit is {limits.MAX_PAYLOAD_BYTES}",
         )
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Refusal(
-            ErrorCode.ENCODING_INVALID, f"payload is not UTF-8: {exc.reason} at byte {exc.start}"
-        )
     model = MESSAGE_MODELS[msg_type]
     try:
         if isinstance(model, type):
@@ -66,6 +60,13 @@ def decode(msg_type: str, payload: bytes, *, now: float) -> Any:
         else:
             msg = model.validate_json(payload)
     except ValidationError as exc:
+        # The JSON parser checks UTF-8 itself; only a failed message pays for telling a
+        # wrong encoding apart from broken JSON.
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            detail = f"payload is not UTF-8: {bad.reason} at byte {bad.start}"
+            return Refusal(ErrorCode.ENCODING_INVALID, detail)
         return _refusal_from(exc, payload)
     except RecursionError:
         return Refusal(ErrorCode.JSON_INVALID, "payload is nested too deeply")
