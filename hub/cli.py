@@ -469,10 +469,9 @@ def _register_optional() -> None:
     from hub.contract.cli import contract_app
 
     app.add_typer(contract_app, name="contract", help="Device contract files (docs/).")
-    with contextlib.suppress(ImportError):
-        from hub.evaluation.cli import eval_app
+    from hub.evaluation.cli import eval_app
 
-        app.add_typer(eval_app, name="eval", help="Evaluate detectors on recordings.")
+    app.add_typer(eval_app, name="eval", help="Evaluate detectors on recordings.")
 
 
 _register_optional()

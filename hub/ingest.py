@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from hub.contract import limits, models
 from hub.contract.codes import ErrorCode, WarningCode
@@ -42,6 +42,7 @@ from hub.validate import Refusal, decode
 
 log = logging.getLogger(__name__)
 
+StatusSource = Literal["birth", "will", "shutdown", "silence"]
 _UNSEEN: Any = object()
 _TOPIC_CACHE = 200_000
 """Parsed topics remembered (each device publishes on the same few topics)."""
@@ -315,7 +316,7 @@ class Ingest:
         p = self._pending
         same = prev is not None and prev.online == online
         if not (same and msg.retain):  # a retained copy replayed on subscribe changes nothing
-            source = "birth" if online else ("shutdown" if m.reason else "will")
+            source: StatusSource = "birth" if online else ("shutdown" if m.reason else "will")
             p.status.append(StatusChange(device.id, online, at, source, info))
             p.accepted.append(Accepted(device, "status", m, msg.received_at, parsed.gateway_id))
         self._counts["ok", "status"] += 1

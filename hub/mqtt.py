@@ -63,6 +63,7 @@ Protocol = Literal[3, 5]
 _UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # MQTT 5 reason code / MQTT 3.1.1 CONNACK return code
 _DROP_LOG_INTERVAL = 10.0  # seconds between two "queue full" warnings
 _PROBE_TIMEOUT = 10.0  # seconds to wait for the CONNACK of the MQTT 5 probe
+_RESYNC_POLL = 0.5  # seconds between checks whether dropped QoS 1 messages can be refetched
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -178,8 +179,10 @@ class MqttSettings:
             "tls": tls,
         }
         for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
-            if key in ("client_id", "ca_file", "cert_file", "key_file"):
-                fields[key] = value or None if key != "client_id" else value
+            if key == "client_id":
+                fields[key] = value  # empty: the default, carehub-hub-<hostname>
+            elif key in ("ca_file", "cert_file", "key_file"):
+                fields[key] = value or None
             elif key == "protocol":
                 if value.lower() not in _PROTOCOLS:
                     raise ConfigError(f"MQTT URL option protocol={value!r}: use 5, 3 or auto")
@@ -339,20 +342,26 @@ class MqttAdapter:
 
     async def get(self) -> Inbound:
         """Wait for the next message."""
-        if self._queue is None:
+        queue = self._queue
+        if queue is None:
             raise BrokerError("MQTT adapter not started")
-        item = await self._queue.get()
-        self._after_get()
-        return item
+        while queue.empty() and self._unacked_drops:
+            # Caught up with drops outstanding: have them redelivered. Poll, because the
+            # reconnect may be refused for now (e.g. while a connect is in progress).
+            self._resync_if_caught_up()
+            try:
+                async with asyncio.timeout(_RESYNC_POLL):
+                    return await queue.get()
+            except TimeoutError:
+                continue
+        return await queue.get()
 
     async def get_batch(self, max_items: int = 500) -> list[Inbound]:
         """Wait for at least one message, then take what is queued, up to ``max_items``."""
-        first = await self.get()
-        batch = [first]
+        batch = [await self.get()]
         assert self._queue is not None
         while len(batch) < max_items and not self._queue.empty():
             batch.append(self._queue.get_nowait())
-        self._after_get()
         return batch
 
     def __aiter__(self) -> MqttAdapter:
@@ -687,19 +696,18 @@ class MqttAdapter:
             for hook in self._drop_hooks:
                 self._run_hook(hook, new_drops)
 
-    def _after_get(self) -> None:
+    def _resync_if_caught_up(self) -> None:
         # Unacknowledged drops hold the broker's in-flight window; once we have caught up,
-        # reconnect so the broker redelivers them (and frees the window).
-        if self._unacked_drops and self._queue is not None and self._queue.empty():
-            client = self._client
-            if client is None or not self.connected or self._reconnect_now:
-                return
-            with self._lock:
-                lost, self._unacked_drops = self._unacked_drops, 0
-            self.resyncs += 1
-            log.info("reconnecting so the broker redelivers %d unacknowledged messages", lost)
-            self._reconnect_now = True
-            client.disconnect()
+        # reconnect (clean DISCONNECT, so no Will) and the broker redelivers them.
+        client = self._client
+        if client is None or not self._up or self._reconnect_now:
+            return
+        with self._lock:
+            lost, self._unacked_drops = self._unacked_drops, 0
+        self.resyncs += 1
+        log.info("reconnecting so the broker redelivers %d unacknowledged messages", lost)
+        self._reconnect_now = True
+        client.disconnect()
 
     def _notify_connect(self, connected: bool) -> None:
         loop = self._loop

@@ -36,7 +36,7 @@ class Source(Protocol):
         """Wait for at least one message, then take what is queued, up to ``max_items``."""
         ...
 
-    def ack(self, inbound: Any) -> None: ...
+    def ack(self, inbound: Any) -> Any: ...
     def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> Any: ...
 
 
@@ -92,19 +92,18 @@ class Pipeline:
 
     async def stop(self) -> None:
         """Stop consuming, write what is pending, then stop the writer."""
-        consume, *others = self._tasks or [None]
-        if consume is not None:
-            consume.cancel()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks[:1]:  # the consumer first: nothing new enters
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await consume
+                await task
         await self._hand_off()
-        await self.drain()
-        for task in others:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._tasks = []
+        if tasks:
+            await self.drain()
+        for task in tasks[1:]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def drain(self) -> None:
         """Wait until every batch handed to the writer is committed."""

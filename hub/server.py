@@ -184,5 +184,3 @@ def _with_password(url: str, password: str) -> str:
     port = f":{parts.port}" if parts.port else ""
     netloc = f"{parts.username}:{quote(password, safe='')}@{host}{port}"
     return urlunsplit(parts._replace(netloc=netloc))
-
-

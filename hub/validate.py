@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from hub.contract import limits
 from hub.contract.codes import ErrorCode
@@ -55,10 +55,10 @@ def decode(msg_type: str, payload: bytes, *, now: float) -> Any:
         )
     model = MESSAGE_MODELS[msg_type]
     try:
-        if isinstance(model, type):
-            msg = model.model_validate_json(payload)
-        else:
+        if isinstance(model, TypeAdapter):
             msg = model.validate_json(payload)
+        else:
+            msg = model.model_validate_json(payload)
     except ValidationError as exc:
         # The JSON parser checks UTF-8 itself; only a failed message pays for telling a
         # wrong encoding apart from broken JSON.

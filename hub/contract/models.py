@@ -18,7 +18,7 @@ import json
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -62,16 +62,21 @@ def _parse_rfc3339(value: object) -> object:
         ) from None
 
 
-Timestamp = Annotated[
-    float | Annotated[AwareDatetime, BeforeValidator(_parse_rfc3339)],
-    AfterValidator(_to_epoch),
-    Field(
-        description="Device time: seconds since the Unix epoch (UTC), or an RFC 3339 "
-        "date-time with an offset, e.g. 2026-03-01T08:30:00+08:00. The hub refuses a time "
-        "before 2020-01-01 or more than 24 h ahead of its own clock (`value_implausible`).",
-        examples=[1767225600.0, "2026-01-01T08:00:00+08:00"],
-    ),
-]
+if TYPE_CHECKING:  # after validation a timestamp is always epoch seconds
+    Timestamp = float
+else:
+    Timestamp = Annotated[
+        float | Annotated[AwareDatetime, BeforeValidator(_parse_rfc3339)],
+        AfterValidator(_to_epoch),
+        Field(
+            description="Device time: seconds since the Unix epoch (UTC), or an RFC 3339 "
+            "date-time with an offset, e.g. 2026-03-01T08:30:00+08:00. The hub refuses a time "
+            "before 2020-01-01 or more than 24 h ahead of its own clock (`value_implausible`).",
+            examples=[1767225600.0, "2026-01-01T08:00:00+08:00"],
+        ),
+    ]
+
+
 Seq = Annotated[
     int,
     Field(

@@ -18,6 +18,10 @@ depend on how the sensor is mounted:
 ``log_pre_std``   log of the std of ``|a|`` before the fall (activity before)
 ``post_norm``     length of the mean acceleration vector after the impact (1 g when still)
 ``impact``        integral of ``||a| - 1 g|`` over ±0.15 s around the peak (g·s)
+``cos_fast``      like ``cos_turn`` but with the direction 0.15-0.5 s after the peak
+``post_min``      lowest ``|a|`` in the 0.5 s after the peak (rebound, g)
+``cos_settle``    cosine between the first and second half of the after window (settled)
+``pre_dev``       mean ``||a| - 1 g|`` before the fall (activity before)
 
 The choice follows the usual structure of fall detectors (impact, orientation change,
 stillness: e.g. Bourke et al., Gait & Posture 26(2), 2007; Kangas et al., Gait & Posture
@@ -82,7 +86,10 @@ class Geometry:
             return round(s * working_hz)
 
         geo = cls(
-            working_hz, (b(pre_s[0]), b(pre_s[1])), (b(post_s[0]), b(post_s[1])), b(sep_s),
+            working_hz,
+            (b(pre_s[0]), b(pre_s[1])),
+            (b(post_s[0]), b(post_s[1])),
+            b(sep_s),
             b(impact_half_s),
         )
         if not (geo.pre[0] > geo.pre[1] >= 0 and 0 <= geo.post[0] < geo.post[1]):
@@ -105,7 +112,8 @@ class Geometry:
 def _gather(binned: F64, d_idx: I64, k_idx: I64, lo: int, hi: int) -> F64:
     """Windows ``binned[d, k+lo : k+hi+1]`` for each candidate, shape ``(N, hi-lo+1, 5)``."""
     offsets = np.arange(lo, hi + 1, dtype=np.int64)
-    return binned[d_idx[:, None], k_idx[:, None] + offsets[None, :]]
+    out: F64 = binned[d_idx[:, None], k_idx[:, None] + offsets[None, :]]
+    return out
 
 
 def find_candidates(
@@ -137,7 +145,7 @@ def find_candidates(
 
 
 def window_features(win: F64, geo: Geometry) -> F64:
-    """Feature matrix ``(N, len(FEATURE_NAMES))`` of candidate windows from :func:`find_candidates`."""
+    """Feature matrix ``(N, len(FEATURE_NAMES))`` of windows from :func:`find_candidates`."""
     c = geo.pre[0]
     dt = 1.0 / geo.working_hz
     mag = win[..., 3]
@@ -164,7 +172,10 @@ def window_features(win: F64, geo: Geometry) -> F64:
             np.abs(around - 1.0).sum(axis=1) * dt,
             _cos(g_pre, win[:, c + 3 : c + geo.post[0] + 1, :3].mean(axis=1)),
             mag[:, c + 1 : c + geo.post[0] + 1].min(axis=1),
-            _cos(post[:, : post.shape[1] // 2, :3].mean(axis=1), post[:, post.shape[1] // 2 :, :3].mean(axis=1)),
+            _cos(
+                post[:, : post.shape[1] // 2, :3].mean(axis=1),
+                post[:, post.shape[1] // 2 :, :3].mean(axis=1),
+            ),
             np.abs(pre[..., 3] - 1.0).mean(axis=1),
         ]
     )

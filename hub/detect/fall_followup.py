@@ -16,6 +16,7 @@ or lengthen the wait; bins without data (NaN) count as time but not as movement.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,11 @@ class FollowUpRules:
 
 
 def step(
-    state: FollowUp, rules: FollowUpRules, device_id: str, mags: NDArray[np.float64], ends: NDArray[np.float64]
+    state: FollowUp,
+    rules: FollowUpRules,
+    device_id: str,
+    mags: NDArray[np.float64],
+    ends: NDArray[np.float64],
 ) -> tuple[list[Finding], bool]:
     """Advance the follow-up over bins with mean ``|a|`` ``mags`` ending at times ``ends``.
 
@@ -68,7 +73,7 @@ def step(
     long_bins = round(rules.long_lie_s * rules.working_hz)
     for m, end in zip(mags.tolist(), ends.tolist(), strict=True):
         state.bins += 1
-        if m == m:  # not NaN
+        if not math.isnan(m):
             state.blk_n += 1
             state.blk_sum += m
             state.blk_sq += m * m

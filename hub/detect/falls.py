@@ -221,7 +221,9 @@ class FallDetector:
         zero = np.zeros(1, dtype=np.int64)
         bins, _, _ = aggregate(x, zero, zero, empty_partial(1), hz, self.working_hz)
         joined = np.concatenate([np.full((1, h, bins.shape[2]), np.nan), bins], axis=1)
-        _, k_idx, win = find_candidates(joined, h - delay, h + bins.shape[1] - delay, self.trigger_g, geo)
+        _, k_idx, win = find_candidates(
+            joined, h - delay, h + bins.shape[1] - delay, self.trigger_g, geo
+        )
         decision = k_idx + delay - h
         keep = decision >= round(self.grace_period * self.working_hz) - 1
         times = (decision[keep] + 1) / self.working_hz
@@ -260,9 +262,13 @@ class FallDetector:
         if len(np.unique(rows)) != len(rows):
             raise ValueError("a device appears twice in one call")
         x = np.clip(x, -MAX_G, MAX_G)
-        expected = self._anchor[rows] + self._count[rows] / np.where(self._live[rows], self._hz[rows], 1.0)
+        expected = self._anchor[rows] + self._count[rows] / np.where(
+            self._live[rows], self._hz[rows], 1.0
+        )
         restart = (
-            ~self._live[rows] | (self._hz[rows] != hz) | ~(np.abs(starts - expected) <= self.max_jitter_s)
+            ~self._live[rows]
+            | (self._hz[rows] != hz)
+            | ~(np.abs(starts - expected) <= self.max_jitter_s)
         )
         if restart.any():
             self._restart(rows[restart], starts[restart], hz)
@@ -277,7 +283,9 @@ class FallDetector:
         )
         width = bins.shape[1]
         joined = np.concatenate([self._hist[rows], bins], axis=1)
-        d_idx, k_idx, win = find_candidates(joined, h - delay, h + width - delay, self.trigger_g, geo)
+        d_idx, k_idx, win = find_candidates(
+            joined, h - delay, h + width - delay, self.trigger_g, geo
+        )
         decision = k_idx + delay - h  # index among this burst's new bins
         grace_bins = round(self.grace_period * self.working_hz)
         keep = open_old[d_idx] + decision >= grace_bins - 1
@@ -332,7 +340,9 @@ class FallDetector:
             j = nxt + 1
         return out
 
-    def _fall(self, dev: str, at: float, score: float, win: NDArray[np.float64], hz: float) -> Finding:
+    def _fall(
+        self, dev: str, at: float, score: float, win: NDArray[np.float64], hz: float
+    ) -> Finding:
         geo = self.geometry
         feats = window_features(win[None], geo)[0]
         c = geo.pre[0]

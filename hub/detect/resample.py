@@ -31,7 +31,8 @@ I64 = NDArray[np.int64]
 
 def bin_of(n: I64, hz: float, working_hz: float) -> I64:
     """Working-rate bin of sample index ``n`` (exact for rates that divide evenly)."""
-    return np.floor((n * working_hz) / hz).astype(np.int64)
+    out: I64 = np.floor((n * working_hz) / hz).astype(np.int64)
+    return out
 
 
 def aggregate(
@@ -62,7 +63,7 @@ def aggregate(
     rel = bin_of(idx, hz, working_hz) - open_bin[:, None]
     n_complete = bin_of(count + n, hz, working_hz) - open_bin
     width = int(rel[:, -1].max()) + 1
-    finite = np.isfinite(samples).all(axis=2)
+    finite: NDArray[np.bool_] = np.asarray(np.isfinite(samples).all(axis=2))
     xyz = np.where(finite[..., None], samples, 0.0)
     mag = np.sqrt(np.einsum("dni,dni->dn", xyz, xyz))
     flat = (np.arange(n_dev, dtype=np.int64)[:, None] * width + rel).ravel()

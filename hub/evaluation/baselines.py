@@ -29,7 +29,7 @@ def magnitude(r: Recording) -> NDArray[np.float64]:
 
 
 def c8_series(r: Recording) -> NDArray[np.float64]:
-    """C8 at the end of each 1-s window (causal), one value per sample from the first full window."""
+    """C8 at the end of each 1-s window (causal), one value per sample from the first window."""
     n = max(1, round(C8_WINDOW_S * r.hz))
     up = r.xyz_g[: max(n, 1)].mean(axis=0)
     norm = np.linalg.norm(up)
@@ -56,7 +56,9 @@ def c8_stat(r: Recording) -> float:
     return float(c8_series(r).max())
 
 
-def alarm_times(series: NDArray[np.float64], hz: float, threshold: float, offset: int = 0) -> list[float]:
+def alarm_times(
+    series: NDArray[np.float64], hz: float, threshold: float, offset: int = 0
+) -> list[float]:
     """Times (s) of threshold crossings, at most one per ``REFRACTORY_S``."""
     out: list[float] = []
     quiet_until = -np.inf

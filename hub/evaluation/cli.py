@@ -26,6 +26,11 @@ eval_app = typer.Typer(help="Evaluate detectors on recorded data sets.", no_args
 DEFAULT_RATE = 50.0
 
 
+@eval_app.callback()
+def _group() -> None:
+    """Evaluate detectors on recorded data sets."""
+
+
 def _pct(v: Any) -> str:
     return "—" if v is None else f"{100 * v:.1f} %"
 
@@ -61,8 +66,11 @@ def _table(result: dict[str, Any]) -> Table:
 def falls(
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="Data set directory (or a directory of data sets). "
-                     "Default: $CAREHUB_FALL_DATA or ../shared/data."),  # fmt: skip
+        typer.Option(
+            "--data",
+            help="Data set directory (or a directory of data sets). "
+            "Default: $CAREHUB_FALL_DATA or ../shared/data.",
+        ),
     ] = None,
     position: Annotated[
         str | None, typer.Option("--position", help="Sensor position, e.g. wrist, waist.")
@@ -109,8 +117,12 @@ def falls(
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    result["data"] = {"position": position, "rate_hz": rate, "datasets": sorted({r.dataset for r in recs})}
+    result["data"] = {
+        "position": position,
+        "rate_hz": rate,
+        "datasets": sorted({r.dataset for r in recs}),
+    }
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
-        Console().print(_table(result))
+        Console(width=None if sys.stdout.isatty() else 160).print(_table(result))

@@ -114,9 +114,7 @@ def _age(value: str | None) -> int | None:
         return None
 
 
-def iter_recordings(
-    data: Path, rate: float, position: str | None = None
-) -> Iterator[Recording]:
+def iter_recordings(data: Path, rate: float, position: str | None = None) -> Iterator[Recording]:
     """Yield every recording under ``data`` resampled to ``rate`` Hz.
 
     ``position`` (case-insensitive, e.g. ``"wrist"``) keeps only that sensor position;

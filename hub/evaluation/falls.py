@@ -42,7 +42,7 @@ def run_detector(det: FallDetector, recs: Sequence[Recording], tick: Tick | None
     return out
 
 
-def _nan_to_none(v: float) -> float | None:
+def _nan_to_none(v: float | np.floating[Any]) -> float | None:
     return None if not np.isfinite(v) else round(float(v), 4)
 
 
@@ -64,9 +64,7 @@ def metrics(recs: Sequence[Recording], alarms: Alarms) -> dict[str, Any]:
         "n_falls": len(falls),
         "n_adl": len(adls),
         "sensitivity": _nan_to_none(np.mean(hit) if hit else np.nan),
-        "specificity": _nan_to_none(
-            np.mean([not alarms[i] for i in adls]) if adls else np.nan
-        ),
+        "specificity": _nan_to_none(np.mean([not alarms[i] for i in adls]) if adls else np.nan),
         "false_alarms": adl_alarms,
         "adl_hours": round(hours, 3),
         "false_alarms_per_hour": _nan_to_none(adl_alarms / hours if hours > 0 else np.nan),
@@ -80,7 +78,10 @@ def report(recs: Sequence[Recording], alarms: Alarms) -> dict[str, Any]:
     out = metrics(recs, alarms)
     groups = sorted({r.group for r in recs})
     out["groups"] = {
-        g: metrics([r for r in recs if r.group == g], [a for r, a in zip(recs, alarms, strict=True) if r.group == g])
+        g: metrics(
+            [r for r in recs if r.group == g],
+            [a for r, a in zip(recs, alarms, strict=True) if r.group == g],
+        )
         for g in groups
     }
     return out

@@ -55,6 +55,12 @@ def watcher(broker: Any) -> Iterator[MqttTestClient]:
 
 
 @pytest.fixture
+def mosquitto_watcher(mosquitto: MosquittoProcess) -> Iterator[MqttTestClient]:
+    with MqttTestClient(mosquitto.url) as client:
+        yield client
+
+
+@pytest.fixture
 async def adapter_factory() -> Any:
     started: list[MqttAdapter] = []
 
@@ -301,8 +307,9 @@ async def test_full_queue_drops_and_never_blocks_the_network_thread(
 
 @pytest.mark.broker
 async def test_unacked_message_is_redelivered_after_reconnect(
-    mosquitto: MosquittoProcess, watcher: MqttTestClient, adapter_factory: Factory
+    mosquitto: MosquittoProcess, mosquitto_watcher: MqttTestClient, adapter_factory: Factory
 ) -> None:
+    watcher = mosquitto_watcher
     base = f"t/{uid()}"
     adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)])
     await call(watcher.publish, f"{base}/sos", b"help", qos=1)
@@ -326,8 +333,9 @@ async def test_unacked_message_is_redelivered_after_reconnect(
 @pytest.mark.broker
 @pytest.mark.slow
 async def test_dropped_qos1_messages_come_back_when_the_consumer_catches_up(
-    mosquitto: MosquittoProcess, watcher: MqttTestClient, adapter_factory: Factory
+    mosquitto: MosquittoProcess, mosquitto_watcher: MqttTestClient, adapter_factory: Factory
 ) -> None:
+    watcher = mosquitto_watcher
     base = f"t/{uid()}"
     adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)], queue_size=20)
     total = 200
