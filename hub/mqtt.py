@@ -1,7 +1,7 @@
 """The hub's MQTT adapter: the only module of the hub that imports paho.
 
-What crosses into our code is an :class:`Inbound` (a frozen dataclass), handed from paho's
-network thread into asyncio through one bounded :class:`asyncio.Queue`::
+What crosses into our code is an :class:`Inbound` (a frozen dataclass) in one bounded
+:class:`asyncio.Queue`::
 
     settings = MqttSettings.from_url("mqtt://hub:secret@broker:1883?client_id=hub-1")
     adapter = MqttAdapter(settings, subscriptions=[("carehub/v1/devices/+/+", 1)])
@@ -13,22 +13,23 @@ network thread into asyncio through one bounded :class:`asyncio.Queue`::
 
 Rules this module keeps (CONVENTIONS.md "One adapter per outside system"):
 
-- The network thread never blocks. Messages are appended to a deque and moved into the
-  queue by one ``call_soon_threadsafe`` per batch (each hop costs throughput; see
-  DEPENDENCIES.md "Throughput facts").
+- paho's network I/O runs in the asyncio event loop (:mod:`hub.mqtt_loop`), not in a
+  thread of its own: ``on_message`` puts each message straight into the queue. Only the
+  blocking TCP/TLS connect goes to an executor thread. (A network thread fought the ingest
+  code for the GIL on every ``recv()`` and cost most of the throughput.)
 - When the queue is full a message is **dropped and counted** (``dropped``, the
-  ``on_drop`` hooks, a rate-limited warning). With ``manual_ack`` a dropped QoS 1 message is
-  **not acknowledged**: once the consumer has caught up the adapter reconnects (clean
-  DISCONNECT, no Last Will) so the broker redelivers everything unacknowledged; with a
-  persistent session nothing is lost. Without ``manual_ack`` paho acknowledges on receipt
-  and a dropped QoS 1 message is lost (it is still counted).
+  ``on_drop`` hooks, a rate-limited warning), never waited for. With ``manual_ack`` a
+  dropped QoS 1 message is **not acknowledged**: once the consumer has caught up the adapter
+  reconnects (clean DISCONNECT, no Last Will) so the broker redelivers everything
+  unacknowledged; with a persistent session nothing is lost. Without ``manual_ack`` paho
+  acknowledges on receipt and a dropped QoS 1 message is lost (it is still counted).
 - Acknowledgement is manual by default: paho acknowledges a QoS 1 message when
   ``on_message`` returns, before anything reached the store (DEPENDENCIES.md), so we call
   ``ack`` after the commit instead. Delivery is at least once: duplicates are possible after
   a reconnect and the store drops them (same device and ``seq``).
-- The reconnect loop is ours (exponential back-off with jitter); every connect
-  re-subscribes and republishes the birth message. MQTT 5 is tried first and, when the
-  broker refuses it (amqtt speaks 3.1.1 only), the adapter falls back to 3.1.1 once.
+- The reconnect loop is ours (an asyncio task, exponential back-off with jitter); every
+  connect re-subscribes and republishes the birth message. MQTT 5 is tried first and, when
+  the broker refuses it (amqtt speaks 3.1.1 only), the adapter falls back to 3.1.1 once.
 - paho errors become :class:`hub.errors.BrokerError` (or ``ConfigError`` for settings);
   a bad message is logged, counted and skipped, never raised into a loop.
 """
@@ -36,17 +37,16 @@ Rules this module keeps (CONVENTIONS.md "One adapter per outside system"):
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import logging
 import random
-import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any, TypeVar
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -56,16 +56,17 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.errors import BrokerError, ConfigError
+from hub.mqtt_loop import LoopDriver
+from hub.mqtt_settings import MqttSettings, Protocol
 
 log = logging.getLogger(__name__)
 
-Protocol = Literal[3, 5]
+T = TypeVar("T")
 _UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # MQTT 5 reason code / MQTT 3.1.1 CONNACK return code
 _DROP_LOG_INTERVAL = 10.0  # seconds between two "queue full" warnings
 _PROBE_TIMEOUT = 10.0  # seconds to wait for the CONNACK of the MQTT 5 probe
 _RESYNC_POLL = 0.5  # seconds between checks whether dropped QoS 1 messages can be refetched
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
+_CALL_TIMEOUT = 10.0  # seconds another thread waits for the event loop to take a publish
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,130 +88,6 @@ class Inbound:
     session_epoch: int = 0
 
 
-def _default_client_id() -> str:
-    return f"carehub-hub-{socket.gethostname()}"
-
-
-def _parse_bool(key: str, value: str) -> bool:
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise ConfigError(f"MQTT URL option {key}={value!r} is not a boolean (use true or false)")
-
-
-def _parse_number(key: str, value: str, kind: type[int] | type[float], low: float) -> Any:
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ConfigError(f"MQTT URL option {key}={value!r} is not a number") from None
-    if number < low:
-        raise ConfigError(f"MQTT URL option {key}={value!r} must be at least {low}")
-    return number
-
-
-_PROTOCOLS: dict[str, Protocol] = {"5": 5, "auto": 5, "3": 3, "3.1.1": 3, "311": 3, "4": 3}
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class MqttSettings:
-    """How to reach the broker. Build it with :meth:`from_url`.
-
-    ``protocol`` 5 means "MQTT 5, falling back to 3.1.1 when the broker refuses it";
-    3 means MQTT 3.1.1 only. The session is persistent by default (``clean_start=False``;
-    with MQTT 5 it expires ``session_expiry`` seconds after a disconnect) so QoS 1 messages
-    published while the hub was away are delivered when it comes back.
-
-    >>> s = MqttSettings.from_url("mqtts://hub:pw@example.org?protocol=3&insecure=true")
-    >>> (s.tls, s.port, s.protocol, s.insecure)
-    (True, 8883, 3, True)
-    >>> "pw" in repr(s)
-    False
-    """
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    client_id: str = ""
-    protocol: Protocol = 5
-    keepalive: int = 60
-    clean_start: bool = False
-    session_expiry: int = 86_400
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    insecure: bool = False
-    reconnect_min: float = 0.5
-    reconnect_max: float = 30.0
-
-    def __post_init__(self) -> None:
-        if not self.client_id:
-            object.__setattr__(self, "client_id", _default_client_id())
-        if not self.tls and (self.ca_file or self.cert_file or self.key_file or self.insecure):
-            raise ConfigError("TLS options (ca_file, cert_file, key_file, insecure) need mqtts://")
-        if self.reconnect_max < self.reconnect_min:
-            raise ConfigError("reconnect_max must not be smaller than reconnect_min")
-
-    @classmethod
-    def from_url(cls, url: str) -> MqttSettings:
-        """Parse ``mqtt://[user[:password]@]host[:port][?option=value&...]`` (or ``mqtts://``).
-
-        Options: ``client_id``, ``protocol`` (5, 3 or auto), ``keepalive``, ``clean_start``,
-        ``session_expiry``, ``ca_file``, ``cert_file``, ``key_file``, ``insecure``,
-        ``reconnect_min``, ``reconnect_max``. Raises :class:`ConfigError` when malformed.
-        """
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError as exc:
-            raise ConfigError(f"malformed MQTT URL: {exc}") from None
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ConfigError(f"MQTT URL must start with mqtt:// or mqtts://, got {parts.scheme!r}")
-        if not parts.hostname:
-            raise ConfigError("MQTT URL has no host")
-        tls = parts.scheme == "mqtts"
-        fields: dict[str, Any] = {
-            "host": parts.hostname,
-            "port": port or (8883 if tls else 1883),
-            "username": unquote(parts.username) if parts.username else None,
-            "password": unquote(parts.password) if parts.password is not None else None,
-            "tls": tls,
-        }
-        for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=False):
-            if key == "client_id":
-                fields[key] = value  # empty: the default, carehub-hub-<hostname>
-            elif key in ("ca_file", "cert_file", "key_file"):
-                fields[key] = value or None
-            elif key == "protocol":
-                if value.lower() not in _PROTOCOLS:
-                    raise ConfigError(f"MQTT URL option protocol={value!r}: use 5, 3 or auto")
-                fields[key] = _PROTOCOLS[value.lower()]
-            elif key in ("keepalive", "session_expiry"):
-                fields[key] = _parse_number(key, value, int, 0)
-            elif key in ("reconnect_min", "reconnect_max"):
-                fields[key] = _parse_number(key, value, float, 0.01)
-            elif key in ("clean_start", "insecure"):
-                fields[key] = _parse_bool(key, value)
-            else:
-                raise ConfigError(f"unknown MQTT URL option {key!r}")
-        return cls(**fields)
-
-    @property
-    def url(self) -> str:
-        """The broker address for logs: scheme, user, host and port, never the password."""
-        user = f"{self.username}@" if self.username else ""
-        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
-
-    def __repr__(self) -> str:
-        shown = ", ".join(
-            f"{name}={'***' if name == 'password' and value else value!r}"
-            for name, value in ((n, getattr(self, n)) for n in self.__dataclass_fields__)
-        )
-        return f"MqttSettings({shown})"
-
-
 @dataclass(frozen=True, slots=True)
 class Published:
     """Receipt of :meth:`MqttAdapter.publish`; ``done()`` is true once the broker has it."""
@@ -226,9 +103,10 @@ class Published:
 class MqttAdapter:
     """Receive from and publish to one broker; see the module docstring for the rules.
 
-    Hooks (``on_connect_change``, ``on_drop``) run in the asyncio loop given to
-    :meth:`start`. ``subscriptions`` are ``(topic filter, qos)`` pairs; ``birth`` and
-    ``will`` are ``(topic, payload)`` pairs, both sent retained with QoS 1.
+    Everything runs in the event loop that :meth:`start` runs in, hooks
+    (``on_connect_change``, ``on_drop``) included. ``subscriptions`` are
+    ``(topic filter, qos)`` pairs; ``birth`` and ``will`` are ``(topic, payload)`` pairs,
+    both sent retained with QoS 1.
     """
 
     def __init__(
@@ -252,18 +130,18 @@ class MqttAdapter:
         self.manual_ack = manual_ack
         self._clock = clock
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._queue: asyncio.Queue[Inbound] | None = None
-        self._pending: deque[Inbound] = deque()
-        self._drain_scheduled = False
-        self._lock = threading.Lock()  # guards counters written from two threads
         self._client: paho.Client | None = None
+        self._driver: LoopDriver | None = None
         self._protocol: Protocol = settings.protocol
         self._probed = False
-        self._supervisor: threading.Thread | None = None
-        self._stopping = threading.Event()
-        self._conn_lost = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Future[Any] | None = None  # a connect in the executor
+        self._stopping = False
+        self._conn_lost = asyncio.Event()
         self._reconnect_now = False
-        self._connected_event: asyncio.Event | None = None
+        self._connected_event = asyncio.Event()
         self._connect_hooks: list[Callable[[bool], None]] = []
         self._drop_hooks: list[Callable[[int], None]] = []
         self._sub_mids: dict[int, list[str]] = {}
@@ -279,6 +157,7 @@ class MqttAdapter:
         self.resyncs = 0
         self._unacked_drops = 0
         self._drops_reported = 0
+        self._drop_report_due = False
         self._last_drop_log = 0.0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -286,22 +165,24 @@ class MqttAdapter:
     async def start(
         self, loop: asyncio.AbstractEventLoop | None = None, *, wait_connected: float | None = 10.0
     ) -> None:
-        """Start the connection thread; wait up to ``wait_connected`` s for the first CONNACK.
+        """Start connecting; wait up to ``wait_connected`` s until connected and subscribed.
 
-        Raises :class:`BrokerError` if the broker is not reached in time (the adapter is
-        stopped again); with ``wait_connected=None`` it keeps trying in the background.
+        ``loop``, if given, must be the running loop (the adapter lives in it). Raises
+        :class:`BrokerError` if the broker is not reached in time (the adapter is stopped
+        again); with ``wait_connected=None`` it keeps trying in the background.
         """
-        if self._supervisor is not None:
+        if self._task is not None:
             raise BrokerError("MQTT adapter already started")
-        self._loop = loop or asyncio.get_running_loop()
+        running = asyncio.get_running_loop()
+        if loop is not None and loop is not running:
+            raise ConfigError("MqttAdapter.start() needs the running event loop")
+        self._loop, self._loop_thread = running, threading.get_ident()
         self._queue = asyncio.Queue(maxsize=self.queue_size)
         self._connected_event = asyncio.Event()
-        self._stopping.clear()
+        self._conn_lost = asyncio.Event()
+        self._stopping = False
         self._client = self._make_client(self._protocol)
-        self._supervisor = threading.Thread(
-            target=self._supervise, name=f"mqtt-{self.settings.client_id}", daemon=True
-        )
-        self._supervisor.start()
+        self._task = running.create_task(self._supervise(), name=f"mqtt-{self.settings.client_id}")
         if wait_connected is None:
             return
         try:
@@ -314,15 +195,23 @@ class MqttAdapter:
             ) from None
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Disconnect cleanly (no Last Will) and end the connection thread."""
-        self._stopping.set()
-        client, supervisor = self._client, self._supervisor
-        if client is not None:
-            client.disconnect()
-        self._conn_lost.set()
-        if supervisor is not None:
-            await asyncio.to_thread(supervisor.join, grace)
-        self._supervisor = None
+        """Disconnect cleanly (no Last Will) and end the connection task."""
+        self._stopping = True
+        task, self._task = self._task, None
+        client = self._client
+        if client is not None and client.socket() is not None and not self._conn_lost.is_set():
+            client.disconnect()  # written by the event loop; paho then closes the socket
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._conn_lost.wait(), grace)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None:  # let a connect in flight finish, then close its socket
+            await asyncio.wait([connecting], timeout=grace)
+        if self._driver is not None:
+            self._driver.close()
 
     def abort_connection(self) -> None:
         """Drop the TCP connection without a DISCONNECT, as a crash would.
@@ -330,13 +219,8 @@ class MqttAdapter:
         The broker then publishes the Last Will; the adapter reconnects as after any outage.
         For tests and drills.
         """
-        client = self._client
-        sock = client.socket() if client is not None else None
-        if isinstance(sock, socket.socket):  # also an ssl.SSLSocket
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError as exc:
-                log.debug("abort_connection: %s", exc)
+        if self._driver is not None:
+            self._driver.abort()
 
     # -- consuming ---------------------------------------------------------------------------
 
@@ -371,19 +255,34 @@ class MqttAdapter:
         return await self.get()
 
     def ack(self, message: Inbound) -> bool:
-        """Acknowledge a QoS 1/2 message once it is safely stored; safe from any thread.
+        """Acknowledge a QoS 1/2 message once it is safely stored.
 
         Returns whether an acknowledgement was sent. Nothing is sent for QoS 0, without
         ``manual_ack``, for a message of a discarded broker session, or while disconnected
-        (the broker redelivers after the reconnect, so the message is not lost).
+        (the broker redelivers after the reconnect, so the message is not lost). Safe from
+        any thread: from another thread the acknowledgement is handed to the event loop and
+        the result says whether it was handed over.
         """
-        client = self._client
         if (
             not self.manual_ack
             or message.qos == 0
-            or client is None
+            or self._client is None
             or message.session_epoch != self.session_epoch
         ):
+            return False
+        if threading.get_ident() == self._loop_thread:
+            return self._send_ack(message)
+        try:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._send_ack, message)
+        except RuntimeError:  # the event loop is closed
+            return False
+        return True
+
+    def _send_ack(self, message: Inbound) -> bool:
+        client = self._client
+        # Only while connected: a PUBACK queued during a reconnect would precede CONNECT.
+        if client is None or not self._up or message.session_epoch != self.session_epoch:
             return False
         try:
             return client.ack(message.mid, message.qos) == MQTTErrorCode.MQTT_ERR_SUCCESS
@@ -398,11 +297,18 @@ class MqttAdapter:
 
         QoS 1 messages published while disconnected are sent after the reconnect; a QoS 0
         message while disconnected, an invalid topic or a full outgoing queue raise
-        :class:`BrokerError`.
+        :class:`BrokerError`. From another thread the call waits (briefly) for the event
+        loop to take the message.
         """
-        client = self._client
-        if client is None:
+        if self._client is None:
             raise BrokerError("MQTT adapter not started")
+        if threading.get_ident() == self._loop_thread:
+            return self._publish(topic, payload, qos, retain)
+        return self._call_in_loop(functools.partial(self._publish, topic, payload, qos, retain))
+
+    def _publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> Published:
+        client = self._client
+        assert client is not None
         try:
             info = client.publish(topic, payload, qos=qos, retain=retain)
         except (ValueError, TypeError, OSError) as exc:
@@ -411,9 +317,29 @@ class MqttAdapter:
             info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and qos == 0
         ):
             raise BrokerError(f"cannot publish to {topic!r}: {paho.error_string(info.rc)}")
-        with self._lock:
-            self.published += 1
+        self.published += 1
         return Published(info.mid, info)
+
+    def _call_in_loop(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` in the event loop's thread and wait for its result (other threads)."""
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                done.set_result(fn())
+            except Exception as exc:
+                done.set_exception(exc)
+
+        try:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(run)
+            return done.result(timeout=_CALL_TIMEOUT)
+        except RuntimeError:
+            raise BrokerError("MQTT adapter stopped: its event loop is closed") from None
+        except TimeoutError:
+            raise BrokerError(
+                f"the event loop did not take the message within {_CALL_TIMEOUT:g} s"
+            ) from None
 
     # -- health ------------------------------------------------------------------------------
 
@@ -438,7 +364,7 @@ class MqttAdapter:
             "received": self.received,
             "dropped": self.dropped,
             "malformed": self.malformed,
-            "queue_depth": (self._queue.qsize() if self._queue else 0) + len(self._pending),
+            "queue_depth": self._queue.qsize() if self._queue else 0,
             "published": self.published,
             "connects": self.connects,
             "resyncs": self.resyncs,
@@ -446,7 +372,7 @@ class MqttAdapter:
             "protocol": self.protocol,
         }
 
-    # -- connection thread -------------------------------------------------------------------
+    # -- connection task ---------------------------------------------------------------------
 
     def _make_client(self, protocol: Protocol) -> paho.Client:
         s = self.settings
@@ -481,7 +407,22 @@ class MqttAdapter:
                 raise ConfigError(f"MQTT TLS settings unusable: {exc}") from exc
             client.tls_insecure_set(s.insecure)
 
-    def _speaks_mqtt5(self) -> bool:
+    async def _blocking(self, fn: Callable[[], T]) -> T:
+        """Run a blocking paho call (the TCP/TLS connect) in the default executor.
+
+        Shielded: a cancelled task does not abandon a connect half done; :meth:`stop` waits
+        for it and the driver then closes the socket it opened.
+        """
+        assert self._loop is not None
+        future = self._loop.run_in_executor(None, fn)
+        self._connecting = future
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if future.done() and self._connecting is future:
+                self._connecting = None
+
+    async def _speaks_mqtt5(self) -> bool:
         """Ask the broker, on a throwaway connection, whether it accepts MQTT 5.
 
         Why a probe: amqtt misreads an MQTT 5 CONNECT that carries properties (the session
@@ -489,6 +430,7 @@ class MqttAdapter:
         A bare CONNECT on a separate client id it refuses at once, and the hub's own
         session is not disturbed. Raises OSError when the broker is unreachable or silent.
         """
+        assert self._loop is not None
         s = self.settings
         probe = paho.Client(
             CallbackAPIVersion.VERSION2,
@@ -497,62 +439,88 @@ class MqttAdapter:
             reconnect_on_failure=False,
         )
         self._set_credentials(probe)
-        answer: list[ReasonCode] = []
-        probe.on_connect = lambda _c, _u, _f, reason, _p: answer.append(reason)
-        probe.connect(s.host, s.port, s.keepalive, clean_start=True)
-        deadline = time.monotonic() + _PROBE_TIMEOUT
-        try:
-            while not answer and time.monotonic() < deadline and not self._stopping.is_set():
-                if probe.loop(0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                    break
-        finally:
-            probe.disconnect()
-        if not answer:
-            raise OSError("no CONNACK from the broker")
-        return answer[0].value not in _UNSUPPORTED_PROTOCOL
+        answer: asyncio.Future[ReasonCode] = self._loop.create_future()
 
-    def _supervise(self) -> None:
+        def on_connect(_c: paho.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
+            if not answer.done():
+                answer.set_result(reason)
+
+        def on_closed(*_args: Any) -> None:
+            if not answer.done():
+                answer.set_exception(OSError("the broker closed the connection unanswered"))
+
+        probe.on_connect = on_connect
+        probe.on_disconnect = on_closed
+        driver = LoopDriver(self._loop, probe, on_failure=on_closed)
+        connect = functools.partial(probe.connect, s.host, s.port, s.keepalive, clean_start=True)
+        opened = False
+        try:
+            await self._blocking(connect)
+            opened = True
+            async with asyncio.timeout(_PROBE_TIMEOUT):
+                reason = await answer
+        except TimeoutError:
+            raise OSError("no CONNACK from the broker") from None
+        finally:
+            answer.cancel()  # no-op once answered; otherwise nothing may set it any more
+            if opened and probe.socket() is not None:
+                probe.disconnect()
+                probe.loop_write()  # the DISCONNECT, non-blocking; paho then closes the socket
+            driver.close()  # closes whatever is left, even a socket from a connect cut short
+        return reason.value not in _UNSUPPORTED_PROTOCOL
+
+    async def _supervise(self) -> None:
         """Connect, wait for the connection to end, back off, repeat until stopped."""
+        assert self._loop is not None
         attempt = 0
         outage_logged = False
-        while not self._stopping.is_set():
-            client = self._client
-            assert client is not None
+        while not self._stopping:
             self._conn_lost.clear()
             self._reconnect_now = False
             connects_before = self.connects
             try:
                 if self._protocol == 5 and not self._probed:
-                    if not self._speaks_mqtt5():
+                    if not await self._speaks_mqtt5():
                         log.info("broker %s refused MQTT 5; using MQTT 3.1.1", self.settings.url)
                         self._protocol = 3
-                        self._client = client = self._make_client(3)
+                        self._client = self._make_client(3)
                     self._probed = True
-                self._connect(client)
+                client = self._client
+                assert client is not None
+                driver = self._driver
+                if driver is None or driver.client is not client:
+                    if driver is not None:
+                        driver.close()
+                    driver = self._driver = LoopDriver(
+                        self._loop, client, on_failure=self._io_failed
+                    )
+                await self._blocking(functools.partial(self._connect, client))
             except (OSError, ValueError) as exc:
                 if not outage_logged:
                     log.warning("MQTT broker %s unreachable (%s); retrying", self.settings.url, exc)
                     outage_logged = True
+            except Exception:  # a bug or an unexpected paho error: keep the adapter alive
+                if not outage_logged:
+                    log.exception("connecting to MQTT broker %s failed", self.settings.url)
+                    outage_logged = True
             else:
-                # paho 2.2's loop_start() replaces its wake-up socket pair without closing
-                # the previous one (a leaked pair per reconnect): close it first.
-                client._reset_sockets(sockpair_only=True)
-                client.loop_start()
-                while not self._conn_lost.wait(1.0):
-                    if getattr(client, "_thread", None) is None:  # network thread ended
-                        break
-                # AttributeError: paho's thread cleared itself while we joined it
-                with contextlib.suppress(AttributeError):
-                    client.loop_stop()
+                keepalive = asyncio.create_task(driver.keepalive())
+                try:
+                    await self._conn_lost.wait()
+                finally:
+                    keepalive.cancel()
+                    await asyncio.gather(keepalive, return_exceptions=True)
             if self.connects > connects_before:
                 attempt, outage_logged = 0, False
-            if self._reconnect_now and not self._stopping.is_set():
+            if self._reconnect_now and not self._stopping:
                 continue
             delay = min(self.settings.reconnect_max, self.settings.reconnect_min * 2**attempt)
             attempt += 1
-            self._stopping.wait(random.uniform(delay / 2, delay))  # noqa: S311 - jitter only
+            await asyncio.sleep(random.uniform(delay / 2, delay))  # noqa: S311 - jitter only
 
     def _connect(self, client: paho.Client) -> None:
+        # Runs in an executor thread: blocks for the TCP (and TLS) handshake, then queues
+        # CONNECT; the event loop writes it and reads the CONNACK.
         s = self.settings
         if self._protocol == 5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -560,6 +528,8 @@ class MqttAdapter:
             client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
         else:
             client.connect(s.host, s.port, s.keepalive)
+
+    # -- paho callbacks (event loop thread, inside loop_read/loop_write/loop_misc) ----------
 
     def _on_connect(
         self, client: paho.Client, _u: Any, flags: Any, reason: ReasonCode, _p: Any
@@ -611,10 +581,16 @@ class MqttAdapter:
     def _on_disconnect(
         self, _c: paho.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any
     ) -> None:
+        self._connection_ended(reason)
+
+    def _io_failed(self) -> None:
+        self._connection_ended("network I/O failed")
+
+    def _connection_ended(self, reason: object) -> None:
         was_up, self._up = self._up, False
         was_connected, self.connected = self.connected, False
         self._conn_lost.set()
-        if was_up and not self._stopping.is_set() and not self._reconnect_now:
+        if was_up and not self._stopping and not self._reconnect_now:
             log.warning("lost MQTT broker %s: %s; reconnecting", self.settings.url, reason)
         if was_connected:
             self._notify_connect(False)
@@ -631,7 +607,7 @@ class MqttAdapter:
             self._mark_ready()
 
     def _on_message(self, client: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
-        # Runs in paho's network thread: cheap work only, never block, never raise.
+        # Called once per message inside loop_read(): cheap work only, never block or raise.
         self.received += 1
         try:
             item = Inbound(
@@ -650,51 +626,33 @@ class MqttAdapter:
             if self.manual_ack and msg.qos:
                 client.ack(msg.mid, msg.qos)  # redelivering it would not make it readable
             return
-        queue = self._queue
-        if queue is not None and len(self._pending) + queue.qsize() < self.queue_size:
-            self._pending.append(item)
-        else:
-            self._count_drop(item)
-        if not self._drain_scheduled and self._loop is not None:
-            self._drain_scheduled = True
-            try:
-                self._loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the event loop is closed: we are shutting down
-                self._drain_scheduled = False
-
-    def _count_drop(self, item: Inbound) -> None:
-        with self._lock:
+        assert self._queue is not None
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
             self.dropped += 1
             if self.manual_ack and item.qos > 0:
                 self._unacked_drops += 1
+            if not self._drop_report_due and self._loop is not None:
+                self._drop_report_due = True  # one report per burst, after the read pass
+                self._loop.call_soon(self._report_drops)
 
     # -- event-loop side ---------------------------------------------------------------------
 
-    def _drain(self) -> None:
-        # Clear the flag before draining so a message appended meanwhile schedules a new drain.
-        self._drain_scheduled = False
-        queue = self._queue
-        assert queue is not None
-        pending = self._pending
-        while pending:
-            item = pending.popleft()
-            try:
-                queue.put_nowait(item)
-            except asyncio.QueueFull:
-                self._count_drop(item)
+    def _report_drops(self) -> None:
+        self._drop_report_due = False
         new_drops = self.dropped - self._drops_reported
-        if new_drops:
-            self._drops_reported += new_drops
-            now = time.monotonic()
-            if now - self._last_drop_log >= _DROP_LOG_INTERVAL:
-                self._last_drop_log = now
-                log.warning(
-                    "MQTT queue full (%d): %d messages dropped so far",
-                    self.queue_size,
-                    self.dropped,
-                )
-            for hook in self._drop_hooks:
-                self._run_hook(hook, new_drops)
+        if not new_drops:
+            return
+        self._drops_reported += new_drops
+        now = time.monotonic()
+        if now - self._last_drop_log >= _DROP_LOG_INTERVAL:
+            self._last_drop_log = now
+            log.warning(
+                "MQTT queue full (%d): %d messages dropped so far", self.queue_size, self.dropped
+            )
+        for hook in self._drop_hooks:
+            self._run_hook(hook, new_drops)
 
     def _resync_if_caught_up(self) -> None:
         # Unacknowledged drops hold the broker's in-flight window; once we have caught up,
@@ -702,22 +660,19 @@ class MqttAdapter:
         client = self._client
         if client is None or not self._up or self._reconnect_now:
             return
-        with self._lock:
-            lost, self._unacked_drops = self._unacked_drops, 0
+        lost, self._unacked_drops = self._unacked_drops, 0
         self.resyncs += 1
         log.info("reconnecting so the broker redelivers %d unacknowledged messages", lost)
         self._reconnect_now = True
         client.disconnect()
 
     def _notify_connect(self, connected: bool) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop is closed: shutting down
-            loop.call_soon_threadsafe(self._connect_changed, connected)
+        # Hooks run after paho's callback has returned, not inside it.
+        if self._loop is not None:
+            self._loop.call_soon(self._connect_changed, connected)
 
     def _connect_changed(self, connected: bool) -> None:
-        if connected and self._connected_event is not None:
+        if connected:
             self._connected_event.set()
         for hook in self._connect_hooks:
             self._run_hook(hook, connected)

@@ -151,7 +151,12 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
         announce(f"  health      : http://{settings.http_host}:{settings.http_port}/healthz")
         announce(f"  metrics     : http://{settings.http_host}:{settings.http_port}/metrics")
         announce("Press Ctrl-C to stop.")
-        await server.serve()
+        try:
+            await server.serve()
+        except asyncio.CancelledError:  # stopped by our caller, not by a signal
+            if server.started:
+                await server.shutdown()  # close the listening socket and connections
+            raise
         if not server.started:
             raise ConfigError(
                 f"could not listen on {settings.http_host}:{settings.http_port}; "
