@@ -270,14 +270,27 @@ def resident_contact(
         list[str] | None,
         typer.Option(help="Notification channel (apprise URL); repeat for several."),
     ] = None,
+    min_priority: Annotated[
+        str, typer.Option(help="Notify from this priority up: high, medium or low.")
+    ] = "medium",
+    quiet_hours: Annotated[
+        str | None,
+        typer.Option(
+            help="HH:MM-HH:MM local time without notifications (high priority still goes)."
+        ),
+    ] = None,
+    language: Annotated[str, typer.Option(help="zh-CN or en.")] = "zh-CN",
     db: DbOpt = None,
 ) -> None:
-    """Add a contact to notify for a resident."""
+    """Add a contact to notify for a resident, with their notification preferences."""
+    from hub.registry import contact_prefs
+
+    prefs = contact_prefs(min_priority=min_priority, quiet_hours=quiet_hours, language=language)
     with _store(db) as store:
         store.get_resident(resident_id)
         n = len(store.list_contacts(resident_id)) + 1
         contact = Contact(
-            f"{resident_id}-c{n}", resident_id, name, relation, phone, tuple(channel or ())
+            f"{resident_id}-c{n}", resident_id, name, relation, phone, tuple(channel or ()), prefs
         )
         store.add_contact(contact)
     out.print(f"contact {contact.id} added")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -77,6 +78,29 @@ def verify_secret(store: Store, device_id: str, password: str) -> bool:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def contact_prefs(
+    *, min_priority: str = "medium", quiet_hours: str | None = None, language: str = "zh-CN"
+) -> dict[str, Any]:
+    """Validated notification preferences of a contact.
+
+    >>> contact_prefs(quiet_hours="22:00-07:00")["quiet_hours"]
+    '22:00-07:00'
+    """
+    if min_priority not in ("high", "medium", "low"):
+        raise RegistryError("min_priority is high, medium or low")
+    if language not in ("zh-CN", "en"):
+        raise RegistryError("language is zh-CN or en")
+    prefs: dict[str, Any] = {"min_priority": min_priority, "language": language}
+    if quiet_hours:
+        if not _QUIET_RE.match(quiet_hours):
+            raise RegistryError(f"quiet hours {quiet_hours!r}: use HH:MM-HH:MM, e.g. 22:00-07:00")
+        prefs["quiet_hours"] = quiet_hours
+    return prefs
+
+
+_QUIET_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 # --- CSV import --------------------------------------------------------------------------
@@ -218,6 +242,7 @@ def _resident_from(row: dict[str, str], station_id: str) -> tuple[Resident, Cont
     if "contact_name" in row:
         channels = tuple(c.strip() for c in row.get("contact_channels", "").split(";") if c)
         contact = Contact(
+            prefs=contact_prefs(),
             id=f"{rid}-c1",
             resident_id=rid,
             name=row["contact_name"],

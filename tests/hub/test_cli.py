@@ -102,3 +102,19 @@ def test_deadletters_and_unclaimed_listing(db: str) -> None:
     assert data["dead_letters"][0]["payload"] == "\\xff"
     unclaimed = json.loads(run(db, "device", "unclaimed", "--json"))
     assert [u["device_id"] for u in unclaimed] == ["x"]
+
+
+def test_contact_with_notification_preferences(db: str) -> None:
+    setup_station(db)
+    run(db, "resident", "contact", "r-1", "--name", "王丽", "--relation", "daughter",
+        "--channel", "mailto://wl@example.org", "--quiet-hours", "22:00-07:00",
+        "--min-priority", "high", "--language", "en")  # fmt: skip
+    store = open_store(db)
+    try:
+        [contact] = store.list_contacts("r-1")
+    finally:
+        store.close()
+    assert contact.channels == ("mailto://wl@example.org",)
+    assert contact.prefs == {"min_priority": "high", "language": "en", "quiet_hours": "22:00-07:00"}
+    out = run(db, "resident", "contact", "r-1", "--name", "x", "--quiet-hours", "late", code=1)
+    assert "HH:MM-HH:MM" in out
