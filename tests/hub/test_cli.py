@@ -23,7 +23,7 @@ def db(tmp_path: Path) -> str:
 def run(db: str, *args: str, code: int = 0) -> str:
     result = runner.invoke(app, [*args, "--db", db])
     assert result.exit_code == code, result.output
-    return result.output
+    return result.output + (result.stderr if code else "")
 
 
 def setup_station(db: str) -> None:
