@@ -285,8 +285,8 @@ def resident_contact(
     """Add a contact to notify for a resident, with their notification preferences."""
     from hub.registry import contact_prefs
 
-    prefs = contact_prefs(min_priority=min_priority, quiet_hours=quiet_hours, language=language)
     with _store(db) as store:
+        prefs = contact_prefs(min_priority=min_priority, quiet_hours=quiet_hours, language=language)
         store.get_resident(resident_id)
         n = len(store.list_contacts(resident_id)) + 1
         contact = Contact(
