@@ -208,6 +208,23 @@ class CommandReplyRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FindingRow:
+    """A detector's finding as stored: see :class:`hub.detect.findings.Finding`."""
+
+    resident_id: str | None
+    device_id: str
+    kind: str
+    priority: str
+    at: float
+    """When it happened (device time)."""
+    detected_at: float
+    """When the hub noticed (hub time)."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    reason: dict[str, str] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IngestBatch:
     """Everything one flush of the ingest pipeline writes, in one transaction."""
 

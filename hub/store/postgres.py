@@ -36,6 +36,7 @@ from hub.store.base import (
     DeviceState,
     District,
     EventRow,
+    FindingRow,
     IngestBatch,
     Resident,
     Station,
@@ -544,6 +545,47 @@ class PostgresStore:
             (device_id, limit),
         )
         return [StatusChange(r[0], r[1], r[2].timestamp(), r[3], r[4]) for r in rows]
+
+    def write_findings(self, rows: Sequence[FindingRow]) -> list[int]:
+        if not rows:
+            return []
+        with self._conn("write findings") as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
+                " detected_at, evidence, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING id",
+                [
+                    (f.resident_id, f.device_id, f.kind, f.priority, to_dt(f.at),
+                     to_dt(f.detected_at), Jsonb(f.evidence), Jsonb(f.reason))
+                    for f in rows
+                ],
+                returning=True,
+            )  # fmt: skip
+            return _returned_ids(cur)
+
+    def findings(
+        self,
+        *,
+        resident_id: str | None = None,
+        device_id: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        limit: int = 100,
+    ) -> list[FindingRow]:
+        where, params = _filters(resident_id=resident_id, device_id=device_id, kind=kind)
+        if since is not None:
+            where += " AND detected_at >= %s" if where else " WHERE detected_at >= %s"
+            params.append(to_dt(since))
+        rows = self._query(
+            "SELECT resident_id, device_id, kind, priority, at, detected_at, evidence, reason,"
+            f" id FROM findings{where} ORDER BY detected_at DESC, id DESC LIMIT %s",
+            [*params, limit],
+        )
+        return [
+            FindingRow(r[0], r[1], r[2], r[3], r[4].timestamp(), r[5].timestamp(), r[6], r[7],
+                       r[8])
+            for r in rows
+        ]  # fmt: skip
 
     def command_replies(
         self, device_id: str, command_id: str | None = None

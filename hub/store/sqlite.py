@@ -38,6 +38,7 @@ from hub.store.base import (
     DeviceState,
     District,
     EventRow,
+    FindingRow,
     IngestBatch,
     Resident,
     Station,
@@ -520,6 +521,40 @@ class SqliteStore:
             (device_id, limit),
         )
         return [StatusChange(r[0], bool(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def write_findings(self, rows: Sequence[FindingRow]) -> list[int]:
+        ids: list[int] = []
+        with self._tx("write findings") as db:
+            for f in rows:
+                cur = db.execute(
+                    "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
+                    " detected_at, evidence, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (f.resident_id, f.device_id, f.kind, f.priority, f.at, f.detected_at,
+                     json.dumps(f.evidence), json.dumps(f.reason, ensure_ascii=False)),
+                )  # fmt: skip
+                ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def findings(
+        self,
+        *,
+        resident_id: str | None = None,
+        device_id: str | None = None,
+        kind: str | None = None,
+        since: float | None = None,
+        limit: int = 100,
+    ) -> list[FindingRow]:
+        rows = self._query(
+            "SELECT resident_id, device_id, kind, priority, at, detected_at, evidence, reason, id"
+            " FROM findings WHERE (?1 IS NULL OR resident_id = ?1)"
+            " AND (?2 IS NULL OR device_id = ?2) AND (?3 IS NULL OR kind = ?3)"
+            " AND (?4 IS NULL OR detected_at >= ?4) ORDER BY detected_at DESC, id DESC LIMIT ?5",
+            (resident_id, device_id, kind, since, limit),
+        )
+        return [
+            FindingRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), json.loads(r[7]), r[8])
+            for r in rows
+        ]
 
     def command_replies(
         self, device_id: str, command_id: str | None = None

@@ -103,7 +103,7 @@ def test_failed_migration_is_reported_and_rolled_back(
 ) -> None:
     from hub.store import migrations
 
-    broken = migrations.Migration("0002", "sqlite/0002_broken.sql", "CREATE TABLE x (a);\nBOGUS;")
+    broken = migrations.Migration("9999", "sqlite/9999_broken.sql", "CREATE TABLE x (a);\nBOGUS;")
     real_load = migrations.load
     monkeypatch.setattr(migrations, "load", lambda name: [*real_load(name), broken])
     with pytest.raises(MigrationError):
