@@ -32,7 +32,7 @@ from psycopg.types.json import Json
 from bench.common import median, mosquitto, pg_database, record, show
 from hub.contract.topics import subscriptions
 from hub.ingest import Accepted
-from hub.server import Hub
+from hub.server import Hub, tune_gc
 from hub.settings import HubSettings
 from hub.store.base import Device, IngestBatch, TelemetryRow
 from hub.store.postgres import TELEMETRY_COLS, PostgresStore, _telemetry_values
@@ -156,6 +156,7 @@ def copy_vs_executemany(store: PostgresStore, url: str, n: int) -> tuple[float, 
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    tune_gc()  # as `carehub serve` does
     with mosquitto() as url, pg_database() as db_url:
         store = PostgresStore(db_url, max_size=4)
         store.open()

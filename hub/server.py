@@ -8,6 +8,7 @@ configured) and the HTTP server, and stops everything cleanly on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import socket
@@ -111,12 +112,26 @@ class Hub:
         }
 
 
+def tune_gc() -> None:
+    """Make the cyclic garbage collector cheaper for a long-running hub process.
+
+    Ingestion allocates several short-lived objects per message; with the default
+    thresholds the collector's young-generation passes cost about a fifth of the per-message
+    time (measured with bench/ingest.py's core loop). Objects alive at start-up (modules,
+    registry) are moved out of its way with ``gc.freeze()``.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
 async def serve(settings: HubSettings, *, announce: Callable[[str], None] = print) -> None:
     """Run the hub (and the embedded broker when no external one is set) until cancelled."""
     import uvicorn
 
     from hub.http import create_app
 
+    tune_gc()
     broker = None
     mqtt_url = settings.mqtt_url
     if mqtt_url is None:
