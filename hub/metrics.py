@@ -56,6 +56,9 @@ class HubMetrics:
         self.mqtt_connected = Gauge(
             "carehub_mqtt_connected", "1 while the hub is connected to the broker", registry=r
         )
+        self.findings = Counter(
+            "carehub_findings", "Findings of the detectors", ["kind", "priority"], registry=r
+        )
         self.devices_online = Gauge(
             "carehub_devices_online", "Devices whose last status is online", registry=r
         )

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.contract.topics import PREFIX, subscriptions
+from hub.detection import Detection
+from hub.detection_runner import DetectionRunner
 from hub.errors import ConfigError
 from hub.ingest import Ingest
 from hub.metrics import HubMetrics
@@ -73,17 +75,28 @@ class Hub:
             recent_seq_s=self.settings.recent_seq_hours * 3600,
             clock=clock,
         )
+        self.detection = DetectionRunner(
+            store,
+            Detection(clock=clock),
+            self.metrics,
+            clock=clock,
+            tick_s=self.settings.detect_tick_s,
+            registry_refresh_s=self.settings.registry_refresh_s,
+        )
+        self.pipeline.observers.append(self.detection.observe)
         self.started_at: float | None = None
         self._dropped_counted = 0
 
     async def start(self) -> None:
         await self.pipeline.prepare()
+        await self.detection.start()
         await self.adapter.start(asyncio.get_running_loop())
         await self.pipeline.start()
         self.started_at = self.clock()
 
     async def stop(self) -> None:
         await self.pipeline.stop()
+        await self.detection.stop()
         await self.adapter.stop()
 
     def refresh_gauges(self) -> None:

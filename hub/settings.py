@@ -31,6 +31,11 @@ class HubSettings(BaseSettings):
     mqtt_password: SecretStr | None = Field(
         None, description="Overrides the password in mqtt_url (keeps it out of the URL)."
     )
+    broker_admin_url: SecretStr | None = Field(
+        None,
+        description="Mosquitto dynamic-security admin, e.g. mqtt://admin:PASS@broker:1883: "
+        "device provisioning then creates each device's broker account and ACLs.",
+    )
     embedded_mqtt_host: str = "127.0.0.1"
     embedded_mqtt_port: int = 1883
     database_url: str | None = Field(
@@ -44,6 +49,7 @@ class HubSettings(BaseSettings):
     batch_max_delay_s: float = Field(0.25, gt=0, le=10)
     registry_refresh_s: float = Field(5.0, gt=0)
     recent_seq_hours: float = Field(24.0, gt=0)
+    detect_tick_s: float = Field(5.0, gt=0, description="How often time-based detectors run.")
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> HubSettings:

@@ -1,0 +1,193 @@
+"""Routes what the ingest pipeline stored to the detectors and collects their findings.
+
+:class:`Detection` is the hub's side of ``hub/detect/``: it knows the registry (which
+resident owns a device, their clinical settings and status, which gateway a sensor is
+behind) and turns each accepted message into the calls the detectors expect. It does no
+I/O; :class:`hub.server.Hub` stores the findings it returns and hands them on to the alert
+engine. Time-based findings (silence, inactivity, not up in the morning) come from
+:meth:`tick`, which the hub calls every few seconds with the current time.
+
+Routing:
+
+=========================  ============================================================
+accepted message           detectors
+=========================  ============================================================
+telemetry with ``acc``     falls (wrist, waist or pendant accelerometer bursts)
+telemetry vitals           vital signs (NEWS2, thresholds), baseline drift, BP/glucose
+telemetry ``room_temp``    environment (room temperature extremes)
+event fall / sos           vendor-side detection and the SOS button → findings directly
+event motion/door/bed/...  activity (per resident, through the home's sensors)
+event smoke / gas / water  environment (immediate)
+every message, status      device health (offline, battery, not worn, skew, stuck)
+=========================  ============================================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hub.detect.activity import ActivityDetector, SensorEvent
+from hub.detect.device_health import DeviceHealthDetector, DeviceMessage
+from hub.detect.environment import EnvironmentDetector
+from hub.detect.falls import FallDetector
+from hub.detect.findings import Finding
+from hub.detect.vendor import finding_from_event
+from hub.ingest import Accepted
+from hub.store.base import Device, DeviceState, FindingRow, Resident
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_EVENTS = frozenset({"motion", "door", "bed", "toilet", "button", "sos"})
+HAZARD_EVENTS = frozenset({"smoke", "gas", "water"})
+VENDOR_EVENTS = frozenset({"fall", "sos"})
+
+
+@dataclass(slots=True)
+class _Counts:
+    routed: int = 0
+    failed: int = 0
+
+
+class Detection:
+    """All detectors of one hub node, fed from accepted messages. Not thread-safe: the
+    hub calls it from its event loop only."""
+
+    def __init__(
+        self,
+        *,
+        falls: FallDetector | None = None,
+        activity: ActivityDetector | None = None,
+        environment: EnvironmentDetector | None = None,
+        device_health: DeviceHealthDetector | None = None,
+        vitals: Any = None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.falls = falls if falls is not None else FallDetector.shipped()
+        self.activity = activity if activity is not None else ActivityDetector()
+        self.environment = environment if environment is not None else EnvironmentDetector()
+        self.device_health = device_health if device_health is not None else DeviceHealthDetector()
+        self.vitals = vitals
+        self.clock = clock
+        self.devices: dict[str, Device] = {}
+        self.residents: dict[str, Resident] = {}
+        self.counts = _Counts()
+
+    # --- registry ------------------------------------------------------------------------
+
+    def set_registry(
+        self,
+        devices: Iterable[Device],
+        residents: Iterable[Resident],
+        states: Iterable[DeviceState] = (),
+    ) -> None:
+        """Tell the detectors about devices and residents (called on every refresh)."""
+        now = self.clock()
+        last_seen = {s.device_id: s.last_seen_at for s in states}
+        new_devices = {d.id: d for d in devices}
+        for d in new_devices.values():
+            known = self.devices.get(d.id)
+            if known is None or known != d:
+                self.device_health.register(
+                    d.id,
+                    d.kind,
+                    interval_s=d.interval_s,
+                    gateway_id=d.gateway_id,
+                    last_seen_at=last_seen.get(d.id),
+                )
+        self.devices = new_devices
+        new_residents = {r.id: r for r in residents}
+        for r in new_residents.values():
+            known_r = self.residents.get(r.id)
+            if known_r is None or known_r.status != r.status:
+                self.activity.set_status(r.id, r.status, now)
+            if self.vitals is not None and (known_r is None or known_r.clinical != r.clinical):
+                self.vitals.set_clinical_for(r, self.devices.values())
+        self.residents = new_residents
+
+    # --- messages ------------------------------------------------------------------------
+
+    def observe(self, batch: Sequence[Accepted]) -> list[FindingRow]:
+        """Run the detectors over a committed batch; return the findings as rows."""
+        now = self.clock()
+        findings: list[tuple[Finding, str | None]] = []
+        health: list[DeviceMessage] = []
+        activity: list[SensorEvent] = []
+        for acc in batch:
+            self.counts.routed += 1
+            try:
+                health.append(DeviceMessage.from_accepted(acc))
+                findings += self._route(acc, now, activity)
+            except Exception:  # one bad route must not cost the other detectors
+                self.counts.failed += 1
+                log.exception("detection failed on a %s from %s", acc.msg_type, acc.device.id)
+        findings += [(f, None) for f in self.device_health.update(health, now)]
+        if activity:
+            findings += [(f, None) for f in self.activity.update(activity, now)]
+        return [self._row(f, resident, now) for f, resident in findings]
+
+    def tick(self, now: float) -> list[FindingRow]:
+        """Time-based findings at ``now``."""
+        findings = self.device_health.tick(now) + self.activity.tick(now)
+        return [self._row(f, None, now) for f in findings]
+
+    def _route(
+        self, acc: Accepted, now: float, activity: list[SensorEvent]
+    ) -> list[tuple[Finding, str | None]]:
+        m, device = acc.message, acc.device
+        out: list[tuple[Finding, str | None]] = []
+        if acc.msg_type == "telemetry":
+            if m.acc is not None:
+                samples = np.asarray(m.acc.g, dtype=np.float64)
+                out += [
+                    (f, None) for f in self.falls.update(device.id, m.acc.t0, m.acc.hz, samples)
+                ]
+            if m.room_temp is not None:
+                out += [
+                    (f, None) for f in self.environment.update(device.id, m.ts, m.room_temp, now)
+                ]
+            if self.vitals is not None:
+                out += [(f, None) for f in self.vitals.observe(device, m)]
+        elif acc.msg_type == "event":
+            if m.type in VENDOR_EVENTS:
+                data = m.model_dump(exclude={"ts", "seq", "type"}, exclude_none=True)
+                finding = finding_from_event(device.id, m.type, m.ts, data)
+                if finding is not None:
+                    out.append((finding, None))
+            if m.type in HAZARD_EVENTS:
+                out += [
+                    (f, None)
+                    for f in self.environment.hazard(
+                        device.id, m.type, m.alarm, m.ts, now, room=m.room
+                    )
+                ]
+            resident_id = device.resident_id
+            if m.type in ACTIVITY_EVENTS and resident_id is not None:
+                activity.append(SensorEvent.from_accepted(resident_id, acc))
+        return out
+
+    def _row(self, f: Finding, resident_id: str | None, now: float) -> FindingRow:
+        if resident_id is None:
+            resident_id = _resident_of(f, self.devices)
+        return FindingRow(
+            resident_id, f.device_id, f.kind, f.priority, f.at, now, dict(f.evidence), f.reason
+        )
+
+
+def _resident_of(f: Finding, devices: dict[str, Device]) -> str | None:
+    """The resident a finding concerns: named in the evidence (activity findings are per
+    resident), else the owner of the device, else the owner of its gateway."""
+    named = f.evidence.get("resident_id")
+    if isinstance(named, str):
+        return named
+    device = devices.get(f.device_id)
+    if device is None:
+        return None
+    if device.resident_id is not None:
+        return device.resident_id
+    gateway = devices.get(device.gateway_id) if device.gateway_id else None
+    return gateway.resident_id if gateway is not None else None

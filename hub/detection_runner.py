@@ -1,0 +1,142 @@
+"""The asynchronous side of detection: feeds :class:`hub.detection.Detection` from the
+pipeline, ticks it, keeps its registry current, stores the findings and passes them on.
+
+Findings are written in the order they were found, one batch at a time, in a worker
+thread; only stored findings (with their ids) reach the listeners (the alert engine), so an
+alert always points at evidence that exists. A store outage is retried; findings wait in a
+queue meanwhile (a growing backlog is logged), never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+
+from hub.detection import Detection
+from hub.errors import CarehubError
+from hub.ingest import Accepted
+from hub.metrics import HubMetrics
+from hub.store.base import FindingRow, Store
+
+log = logging.getLogger(__name__)
+
+BACKLOG_WARN = 100
+Listener = Callable[[Sequence[FindingRow]], Awaitable[None] | None]
+
+
+class DetectionRunner:
+    """Runs detection for one hub; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        detection: Detection,
+        metrics: HubMetrics,
+        *,
+        clock: Callable[[], float],
+        tick_s: float = 5.0,
+        registry_refresh_s: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.detection = detection
+        self.metrics = metrics
+        self.clock = clock
+        self.tick_s = tick_s
+        self.registry_refresh_s = registry_refresh_s
+        self.listeners: list[Listener] = []
+        self.written = 0
+        # Unbounded on purpose: findings are few (a handful per resident per day) and one
+        # must never be dropped; a growing backlog is reported instead.
+        self._queue: asyncio.Queue[list[FindingRow]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.refresh_registry(with_states=True)
+        self._tasks = [
+            asyncio.create_task(self._write_loop(), name="findings-write"),
+            asyncio.create_task(self._tick_loop(), name="detection-tick"),
+            asyncio.create_task(self._refresh_loop(), name="detection-registry"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop ticking, store what was found, then stop."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks[1:]:
+            task.cancel()
+        await self._queue.join()
+        for task in tasks[:1]:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def refresh_registry(self, *, with_states: bool = False) -> None:
+        devices = await asyncio.to_thread(self.store.list_devices)
+        residents = await asyncio.to_thread(self.store.list_residents)
+        states = await asyncio.to_thread(self.store.device_states) if with_states else []
+        self.detection.set_registry(devices, residents, states)
+
+    def observe(self, batch: Sequence[Accepted]) -> None:
+        """Pipeline observer: called after each committed batch, on the event loop."""
+        self._enqueue(self.detection.observe(batch))
+
+    async def flush(self) -> None:
+        """Wait until every finding found so far is stored and handed to the listeners."""
+        await self._queue.join()
+
+    def _enqueue(self, rows: list[FindingRow]) -> None:
+        if not rows:
+            return
+        self._queue.put_nowait(rows)
+        if self._queue.qsize() > BACKLOG_WARN:
+            log.warning("%d batches of findings wait to be stored", self._queue.qsize())
+
+    async def _write_loop(self) -> None:
+        while True:
+            rows = await self._queue.get()
+            try:
+                await self._write(rows)
+            finally:
+                self._queue.task_done()
+
+    async def _write(self, rows: list[FindingRow]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                ids = await asyncio.to_thread(self.store.write_findings, rows)
+                break
+            except CarehubError as exc:
+                log.warning("storing %d findings failed (%s); retrying", len(rows), exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        stored = [replace(r, id=i) for r, i in zip(rows, ids, strict=True)]
+        self.written += len(stored)
+        for row in stored:
+            self.metrics.findings.labels(row.kind, row.priority).inc()
+        for listener in self.listeners:
+            try:
+                result = listener(stored)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("findings listener %r failed", listener)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            try:
+                self._enqueue(self.detection.tick(self.clock()))
+            except Exception:
+                log.exception("detection tick failed")
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.registry_refresh_s)
+            try:
+                await self.refresh_registry()
+            except CarehubError as exc:
+                log.warning("detection registry refresh failed: %s", exc)
