@@ -299,12 +299,40 @@ def resident_contact(
 # --- devices -----------------------------------------------------------------------------
 
 
-def _print_credentials(creds: Any) -> None:
+def _broker_accounts() -> Any:
+    """The broker admin (``hub.broker_admin.SyncBrokerAdmin``) when
+    CAREHUB_BROKER_ADMIN_URL is set, else ``None``; call it inside ``_store`` so a bad URL
+    is reported like any other error."""
+    url = HubSettings().broker_admin_url
+    if url is None:
+        return None
+    from hub.broker_admin import SyncBrokerAdmin
+
+    return SyncBrokerAdmin(url.get_secret_value())
+
+
+def _note_no_broker(what: str = "created") -> None:
+    err.print(
+        f"[yellow]note:[/yellow] broker credentials were not {what}; set "
+        "CAREHUB_BROKER_ADMIN_URL to create them in Mosquitto's dynamic security"
+    )
+
+
+def _print_credentials(creds: Any, device: Device | None = None) -> None:
+    from hub.contract.topics import device_topic
+
     out.print(f"[bold]MQTT credentials for {creds.device_id}[/bold] (shown once, not stored):")
     out.print(f"  username: {creds.username}")
     out.print(f"  password: {creds.password}")
     out.print(f"  client id: {creds.device_id}")
-    out.print(f"  publish to: carehub/v1/devices/{creds.device_id}/{{telemetry,event,status}}")
+    gateway = device.gateway_id if device is not None else None
+    if device is not None and device.kind == "gateway":
+        gateway = device.id
+    base = device_topic(creds.device_id, "{telemetry,event,status,reply}", gateway)
+    out.print(f"  publish to: {base}", soft_wrap=True)
+    if gateway is not None and gateway != creds.device_id:
+        note = f"  (its gateway {gateway} publishes for it; docs/device-contract.md, §7)"
+        out.print(note, soft_wrap=True)
 
 
 @device_app.command("provision")
@@ -333,11 +361,14 @@ def device_provision(
         created_at=time.time(),
     )
     with _store(db) as store:
-        creds = provision_device(store, device)
+        broker = _broker_accounts()
+        creds = provision_device(store, device, broker)
     if as_json:
-        out.print_json(json.dumps(asdict(creds)))
-    else:
-        _print_credentials(creds)
+        out.print_json(json.dumps({**asdict(creds), "broker_account": broker is not None}))
+        return
+    _print_credentials(creds, device)
+    if broker is None:
+        _note_no_broker()
 
 
 @device_app.command("claim")
@@ -362,8 +393,12 @@ def device_rotate(device_id: str, db: DbOpt = None) -> None:
     from hub.registry import rotate_secret
 
     with _store(db) as store:
-        creds = rotate_secret(store, device_id)
-    _print_credentials(creds)
+        broker = _broker_accounts()
+        creds = rotate_secret(store, device_id, broker)
+        device = store.get_device(device_id)
+    _print_credentials(creds, device)
+    if broker is None:
+        _note_no_broker("updated")
 
 
 @device_app.command("list")
@@ -464,10 +499,99 @@ def import_devices_cmd(
     if credentials_out.exists():
         raise typer.BadParameter(f"{credentials_out} exists; refusing to overwrite credentials")
     with _store(db) as store:
-        creds = import_devices(store, station, file.read_text(encoding="utf-8"))
+        broker = _broker_accounts()
+        creds = import_devices(store, station, file.read_text(encoding="utf-8"), broker)
     credentials_out.touch(mode=0o600)
     credentials_out.write_text(credentials_csv(creds), encoding="utf-8")
     out.print(f"{len(creds)} devices provisioned; credentials written to {credentials_out}")
+    if broker is None:
+        _note_no_broker()
+
+
+# --- broker accounts (Mosquitto dynamic security) ------------------------------------------
+
+broker_app = typer.Typer(help="Broker accounts in Mosquitto's dynamic security.")
+app.add_typer(broker_app, name="broker", no_args_is_help=True)
+
+
+def _broker_admin_required() -> Any:
+    broker = _broker_accounts()
+    if broker is None:
+        err.print(
+            "[red]error:[/red] set CAREHUB_BROKER_ADMIN_URL "
+            "(e.g. mqtt://admin:PASSWORD@broker:1883, the dynamic-security admin)"
+        )
+        raise typer.Exit(2)
+    return broker
+
+
+@broker_app.command("sync")
+def broker_sync(
+    rotate: Annotated[
+        bool,
+        typer.Option("--rotate", help="Give devices without a broker account a new password."),
+    ] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or update every device's broker role and list devices without a broker
+    account (their passwords are not known); --rotate issues new ones, printed once."""
+    from hub.registry import rotate_secret
+
+    with _store(db) as store:
+        broker = _broker_admin_required()
+        devices = store.list_devices()
+        states = broker.sync_devices(devices)
+        missing = [i for i, s in states.items() if s == "missing"]
+        foreign = [i for i, s in states.items() if s == "foreign"]
+        creds = [rotate_secret(store, i, broker) for i in missing] if rotate else []
+    if as_json:
+        payload = {"states": states, "credentials": [asdict(c) for c in creds]}
+        out.print_json(json.dumps(payload))
+        return
+    out.print(f"{len(devices)} devices: roles up to date, {len(missing)} without a broker account")
+    for device_id in foreign:
+        err.print(f"[red]conflict:[/red] broker client {device_id} is not a carehub device")
+    for c in creds:
+        _print_credentials(c)
+    if missing and not rotate:
+        out.print("without a broker account: " + ", ".join(missing))
+        out.print("run `carehub broker sync --rotate` to give them new passwords (printed once)")
+
+
+@broker_app.command("hub-account")
+def broker_hub_account(
+    username: Annotated[str, typer.Option(help="The hub's MQTT username.")] = "hub",
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Give an existing account a new password.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the hub's own broker account (reads carehub/v1/#, writes cmd, errors and
+    hub status) and print its password once."""
+    import secrets
+
+    from hub.mqtt_settings import MqttSettings
+
+    password = secrets.token_urlsafe(24)
+    try:
+        broker = _broker_admin_required()
+        result = broker.hub_account(username, password, rotate=rotate)
+        admin = MqttSettings.from_url(broker.url)
+    except CarehubError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    shown = password if result != "exists" else None
+    if as_json:
+        out.print_json(json.dumps({"username": username, "result": result, "password": shown}))
+        return
+    if shown is None:
+        out.print(f"hub account {username} exists (role updated); --rotate for a new password")
+        return
+    scheme = "mqtts" if admin.tls else "mqtt"
+    out.print(f"[bold]hub account {username} {result}[/bold] (password shown once, not stored):")
+    out.print(f"  CAREHUB_MQTT_URL={scheme}://{username}@{admin.host}:{admin.port}")
+    out.print(f"  CAREHUB_MQTT_PASSWORD={password}")
 
 
 @db_app.command("migrate")

@@ -3,26 +3,29 @@ CSV import of a station's residents and devices.
 
 A device's MQTT username is its id; its password is generated here, shown once and kept
 only as an argon2 hash (the broker's auth plugin or the dynamic-security sync verifies
-against it).
+against it). Given a :class:`BrokerAccounts` (``hub.broker_admin.SyncBrokerAdmin``), the
+same operations create or update the device's account on the broker, and the registry is
+changed only when the broker has accepted it: a printed password always works there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hub.contract.models import DeviceKind
 from hub.contract.topics import DEVICE_ID_RE
-from hub.errors import NotFound, RegistryError
+from hub.errors import CarehubError, Conflict, NotFound, RegistryError
 from hub.store.base import Contact, Device, Resident, Store
 
 _hasher = PasswordHasher()
@@ -45,8 +48,26 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
-def provision_device(store: Store, device: Device) -> Credentials:
-    """Register ``device`` with a fresh secret; return the credentials (shown once)."""
+class BrokerAccounts(Protocol):
+    """Device accounts on the broker (implemented by ``hub.broker_admin.SyncBrokerAdmin``)."""
+
+    def add_devices(self, items: Sequence[tuple[Device, str]]) -> list[bool]:
+        """Create or update accounts, all or nothing; per device: was it created?"""
+        ...
+
+    def set_password(self, device: Device, password: str) -> None: ...
+
+    def remove_devices(self, device_ids: Sequence[str]) -> None: ...
+
+
+def provision_device(
+    store: Store, device: Device, broker: BrokerAccounts | None = None
+) -> Credentials:
+    """Register ``device`` with a fresh secret; return the credentials (shown once).
+
+    With ``broker`` the device's broker account is created first; when the broker refuses,
+    nothing is registered.
+    """
     check_id(device.id, "device id")
     if device.kind not in KINDS:
         raise RegistryError(f"unknown device kind {device.kind!r}; one of {sorted(KINDS)}")
@@ -56,16 +77,55 @@ def provision_device(store: Store, device: Device) -> Credentials:
         gateway = store.get_device(device.gateway_id)
         if gateway.kind != DeviceKind.GATEWAY:
             raise RegistryError(f"{device.gateway_id} is a {gateway.kind}, not a gateway")
-    password = secrets.token_urlsafe(24)
-    store.add_device(device, _hasher.hash(password))
-    return Credentials(device.id, device.id, password)
+    if broker is not None and _exists(store.get_device, device.id):
+        # checked before the broker is touched: its account belongs to the registered device
+        raise Conflict(f"device {device.id} already exists")
+    return _provision(store, [device], broker)[0]
 
 
-def rotate_secret(store: Store, device_id: str) -> Credentials:
-    """Give a device a new secret; the old one stops working."""
-    store.get_device(device_id)
+def _provision(
+    store: Store, devices: Sequence[Device], broker: BrokerAccounts | None
+) -> list[Credentials]:
+    """Broker accounts first (all or nothing), then the registry; a failing registry write
+    deletes the broker accounts of the devices it did not register."""
+    creds = [Credentials(d.id, d.id, secrets.token_urlsafe(24)) for d in devices]
+    hashes = [_hasher.hash(c.password) for c in creds]
+    created = [False] * len(devices)
+    if broker is not None:
+        created = broker.add_devices([(d, c.password) for d, c in zip(devices, creds, strict=True)])
+    stored = 0
+    try:
+        for device, secret_hash in zip(devices, hashes, strict=True):
+            store.add_device(device, secret_hash)
+            stored += 1
+    except CarehubError:
+        undo = [d.id for d, new in zip(devices[stored:], created[stored:], strict=True) if new]
+        if broker is not None and undo:
+            with contextlib.suppress(CarehubError):
+                broker.remove_devices(undo)
+        raise
+    return creds
+
+
+def rotate_secret(
+    store: Store, device_id: str, broker: BrokerAccounts | None = None
+) -> Credentials:
+    """Give a device a new secret; the old one stops working.
+
+    With ``broker`` the broker gets the new password too (a device without a broker account
+    gets one); when the broker refuses, the old secret is put back in the registry.
+    """
+    device = store.get_device(device_id)
     password = secrets.token_urlsafe(24)
+    old_hash = store.get_device_secret(device_id)
     store.set_device_secret(device_id, _hasher.hash(password))
+    if broker is not None:
+        try:
+            broker.set_password(device, password)
+        except CarehubError:
+            if old_hash is not None:
+                store.set_device_secret(device_id, old_hash)
+            raise
     return Credentials(device_id, device_id, password)
 
 
@@ -144,9 +204,12 @@ def import_residents(store: Store, station_id: str, text: str) -> list[Resident]
     return [r for r, _ in residents]
 
 
-def import_devices(store: Store, station_id: str, text: str) -> list[Credentials]:
+def import_devices(
+    store: Store, station_id: str, text: str, broker: BrokerAccounts | None = None
+) -> list[Credentials]:
     """Provision devices from CSV text; gateways in the file may be referenced by later
-    rows. Residents must belong to ``station_id``. All rows are checked first."""
+    rows. Residents must belong to ``station_id``. All rows are checked first; with
+    ``broker``, every broker account is created before anything is registered."""
     store.get_station(station_id)
     rows = _read_csv(text, DEVICE_COLUMNS, DEVICE_OPTIONAL)
     residents = {r.id for r in store.list_residents(station_id)}
@@ -175,7 +238,7 @@ def import_devices(store: Store, station_id: str, text: str) -> list[Credentials
     _raise_problems(problems)
     # gateways first, so sub-devices can reference them
     devices.sort(key=lambda d: d.kind != DeviceKind.GATEWAY)
-    return [provision_device(store, d) for d in devices]
+    return _provision(store, devices, broker)
 
 
 def credentials_csv(creds: Iterable[Credentials]) -> str:

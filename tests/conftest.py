@@ -10,6 +10,7 @@ import pytest
 pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.brokers",
+    "tests.fixtures.dynsec",
 ]
 
 
