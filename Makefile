@@ -41,7 +41,8 @@ pytest: venv
 ## bench: run the benchmarks; results go to bench/results.json
 bench: venv system-deps
 	$(BIN)/python -m bench.ingest
-	@if [ -f bench/detect.py ]; then $(BIN)/python -m bench.detect; fi
+	$(BIN)/python -m bench.detect
+	$(BIN)/python -m bench.alerts
 
 ## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
 contract: venv

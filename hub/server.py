@@ -8,19 +8,20 @@ configured) and the HTTP server, and stops everything cleanly on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hub.contract.topics import PREFIX, subscriptions
 from hub.detection import Detection
 from hub.detection_runner import DetectionRunner
 from hub.errors import ConfigError
-from hub.ingest import Ingest
+from hub.ingest import Accepted, Ingest
 from hub.metrics import HubMetrics
 from hub.pipeline import Pipeline
 from hub.settings import HubSettings
@@ -84,11 +85,52 @@ class Hub:
             registry_refresh_s=self.settings.registry_refresh_s,
         )
         self.pipeline.observers.append(self.detection.observe)
+        self._background: set[asyncio.Future[Any]] = set()
+        self._build_alerts()
         self.started_at: float | None = None
         self._dropped_counted = 0
 
+    def _build_alerts(self) -> None:
+        """The alert engine: findings in, alerts, notifications and device commands out."""
+        from alerts.directory import StoreDirectory
+        from alerts.engine import AlertEngine
+        from alerts.notify import Dispatcher
+        from alerts.notify.apprise_sender import AppriseSender
+        from alerts.notify.webhook import WebhookSender
+        from alerts.runner import AlertRunner
+
+        public = self.settings.public_url or (
+            f"http://{self.settings.http_host}:{self.settings.http_port}"
+        )
+        self.alert_engine = AlertEngine(
+            self.store, StoreDirectory(self.store), link_base=f"{public.rstrip('/')}/alerts"
+        )
+        self._webhooks = WebhookSender()
+        self.alerts = AlertRunner(
+            self.alert_engine,
+            Dispatcher(self._webhooks, AppriseSender()),
+            publish=lambda topic, payload, qos: self.adapter.publish(topic, payload, qos=qos),
+            clock=self.clock,
+        )
+        self.detection.listeners.append(self.alerts.on_findings)
+        self.pipeline.observers.append(self._replies)
+        self._alerts_task: asyncio.Task[None] | None = None
+
+    def _replies(self, batch: Sequence[Accepted]) -> None:
+        """Command replies from devices confirm the "help is coming" on the alert."""
+        for acc in batch:
+            if acc.msg_type == "reply":
+                m = acc.message
+                task = asyncio.ensure_future(
+                    self.alerts.on_reply(acc.device.id, m.id, m.status, acc.received_at)
+                )
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
     async def start(self) -> None:
         await self.pipeline.prepare()
+        await self.alerts.recover()
+        self._alerts_task = asyncio.create_task(self.alerts.run(), name="alerts")
         await self.detection.start()
         await self.adapter.start(asyncio.get_running_loop())
         await self.pipeline.start()
@@ -97,7 +139,15 @@ class Hub:
     async def stop(self) -> None:
         await self.pipeline.stop()
         await self.detection.stop()
+        if self._alerts_task is not None:
+            self._alerts_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._alerts_task
+            self._alerts_task = None
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.adapter.stop()
+        await self._webhooks.aclose()
 
     def refresh_gauges(self) -> None:
         stats = self.adapter.stats()

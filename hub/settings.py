@@ -44,6 +44,9 @@ class HubSettings(BaseSettings):
     data_dir: Path = Path("data")
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    public_url: str | None = Field(
+        None, description="Address of the dashboard in notification links (default: http_host)."
+    )
     queue_size: int = Field(20_000, ge=100)
     batch_max_rows: int = Field(2_000, ge=1)
     batch_max_delay_s: float = Field(0.25, gt=0, le=10)

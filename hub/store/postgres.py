@@ -28,6 +28,8 @@ from hub.errors import Conflict, MigrationError, NotFound, StoreError
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
+    AlertChanges,
+    AlertRow,
     City,
     CommandReplyRow,
     Contact,
@@ -38,10 +40,13 @@ from hub.store.base import (
     EventRow,
     FindingRow,
     IngestBatch,
+    NotificationRow,
     Resident,
+    SilenceRow,
     Station,
     StatusChange,
     TelemetryRow,
+    TimelineRow,
     Unprovisioned,
     device_fields_from_status,
 )
@@ -601,6 +606,178 @@ class PostgresStore:
             for r in rows
         ]
 
+    # --- alerts -------------------------------------------------------------------------
+
+    def write_alert_changes(self, changes: AlertChanges) -> None:
+        with self._conn("write alert changes") as conn, conn.cursor() as cur:
+            for a in changes.alerts:
+                cur.execute(UPSERT_ALERT, _alert_params(a))
+            if changes.timeline:
+                cur.executemany(
+                    "INSERT INTO alert_timeline (alert_id, resident_id, at, actor, action, detail)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    [(t.alert_id, t.resident_id, to_dt(t.at), t.actor, t.action, Jsonb(t.detail))
+                     for t in changes.timeline],
+                )  # fmt: skip
+            if changes.notifications:
+                cur.executemany(
+                    "INSERT INTO alert_notifications (key, alert_id, round, target, channel,"
+                    " contact_id, language, state, attempts, last_error, due_at, created_at,"
+                    " updated_at, sent_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                    " %s, %s, %s) ON CONFLICT (key) DO NOTHING",
+                    [(n.key, n.alert_id, n.round, n.target, n.channel, n.contact_id, n.language,
+                      n.state, n.attempts, n.last_error, to_dt(n.due_at), to_dt(n.created_at),
+                      to_dt(n.updated_at if n.updated_at is not None else n.created_at),
+                      _opt_dt(n.sent_at)) for n in changes.notifications],
+                )  # fmt: skip
+            if changes.notification_updates:
+                cur.executemany(
+                    "UPDATE alert_notifications SET state = %s, attempts = %s, last_error = %s,"
+                    " due_at = %s, updated_at = %s, sent_at = %s WHERE key = %s",
+                    [(n.state, n.attempts, n.last_error, to_dt(n.due_at),
+                      to_dt(n.updated_at if n.updated_at is not None else n.created_at),
+                      _opt_dt(n.sent_at), n.key) for n in changes.notification_updates],
+                )  # fmt: skip
+
+    _ALERT = (
+        "SELECT id, open_key, kind, state, priority, category, opened_at, updated_at,"
+        " resident_id, device_id, station_id, next_deadline, data FROM alerts"
+    )
+
+    @staticmethod
+    def _alert(r: tuple[Any, ...]) -> AlertRow:
+        data: dict[str, Any] = r[12]
+        key = r[1] or f"{data.get('subject', '')}|{r[2]}"
+        return AlertRow(
+            r[0], key, r[2], r[3], r[4], r[5], r[6].timestamp(), r[7].timestamp(), r[8], r[9],
+            r[10], _ts(r[11]), data,
+        )  # fmt: skip
+
+    def get_alert(self, alert_id: str) -> AlertRow:
+        return self._alert(self._one(f"{self._ALERT} WHERE id = %s", (alert_id,),
+                                     f"alert {alert_id!r}"))  # fmt: skip
+
+    def list_alerts(
+        self, *, station_id: str | None = None, states: Sequence[str] | None = None,
+        priority: str | None = None, resident_id: str | None = None,
+        category: str | None = None, kind: str | None = None, limit: int = 100,
+    ) -> list[AlertRow]:  # fmt: skip
+        where, params = _filters(
+            station_id=station_id, priority=priority, resident_id=resident_id,
+            category=category, kind=kind,
+        )  # fmt: skip
+        if states is not None:
+            where += " AND state = ANY(%s)" if where else " WHERE state = ANY(%s)"
+            params.append(list(states))
+        rows = self._query(
+            f"{self._ALERT}{where} ORDER BY opened_at DESC, id DESC LIMIT %s", [*params, limit]
+        )
+        return [self._alert(r) for r in rows]
+
+    def unresolved_alerts(self) -> list[AlertRow]:
+        rows = self._query(f"{self._ALERT} WHERE state <> 'resolved' ORDER BY opened_at, id")
+        return [self._alert(r) for r in rows]
+
+    def alert_timeline(
+        self, *, alert_id: str | None = None, resident_id: str | None = None,
+        since: float | None = None, limit: int = 1_000,
+    ) -> list[TimelineRow]:  # fmt: skip
+        where, params = _filters(alert_id=alert_id, resident_id=resident_id)
+        if since is not None:
+            where += " AND at >= %s" if where else " WHERE at >= %s"
+            params.append(to_dt(since))
+        rows = self._query(
+            "SELECT alert_id, at, actor, action, detail, resident_id, id FROM alert_timeline"
+            f"{where} ORDER BY at, id LIMIT %s",
+            [*params, limit],
+        )
+        return [TimelineRow(r[0], r[1].timestamp(), r[2], r[3], r[4], r[5], r[6]) for r in rows]
+
+    def alert_notifications(
+        self, *, alert_id: str | None = None, states: Sequence[str] | None = None,
+        due_before: float | None = None, limit: int = 1_000,
+    ) -> list[NotificationRow]:  # fmt: skip
+        where, params = _filters(alert_id=alert_id)
+        clauses = [where.removeprefix(" WHERE ")] if where else []
+        if states is not None:
+            clauses.append("state = ANY(%s)")
+            params.append(list(states))
+        if due_before is not None:
+            clauses.append("due_at <= %s")
+            params.append(to_dt(due_before))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            "SELECT key, alert_id, round, target, channel, due_at, created_at, contact_id,"
+            " language, state, attempts, last_error, updated_at, sent_at"
+            f" FROM alert_notifications{where} ORDER BY due_at, key LIMIT %s",
+            [*params, limit],
+        )
+        return [
+            NotificationRow(r[0], r[1], r[2], r[3], r[4], r[5].timestamp(), r[6].timestamp(),
+                            r[7], r[8], r[9], r[10], r[11], _ts(r[12]), _ts(r[13]))
+            for r in rows
+        ]  # fmt: skip
+
+    def add_silence(self, silence: SilenceRow) -> None:
+        s = silence
+        self._write(
+            f"add silence {s.id!r}",
+            "INSERT INTO alert_silences (id, start_at, end_at, author, reason, resident_id,"
+            " device_id, kind, station_id, technical_only, created_at, cancelled_at,"
+            " cancelled_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (s.id, to_dt(s.start), to_dt(s.end), s.author, s.reason, s.resident_id, s.device_id,
+             s.kind, s.station_id, s.technical_only, to_dt(s.created_at),
+             _opt_dt(s.cancelled_at), s.cancelled_by),
+        )  # fmt: skip
+
+    def cancel_silence(self, silence_id: str, at: float, by: str) -> None:
+        self._write(
+            f"cancel silence {silence_id!r}",
+            "UPDATE alert_silences SET cancelled_at = COALESCE(cancelled_at, %s),"
+            " cancelled_by = COALESCE(cancelled_by, %s) WHERE id = %s",
+            (to_dt(at), by, silence_id),
+            must_match=f"silence {silence_id!r}",
+        )
+
+    def list_silences(
+        self, *, active_at: float | None = None, include_cancelled: bool = False
+    ) -> list[SilenceRow]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if active_at is not None:
+            at = to_dt(active_at)
+            clauses.append(
+                "start_at <= %s AND end_at > %s AND (cancelled_at IS NULL OR cancelled_at > %s)"
+            )
+            params += [at, at, at]
+        if not include_cancelled and active_at is None:
+            clauses.append("cancelled_at IS NULL")
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(
+            "SELECT id, start_at, end_at, author, reason, created_at, resident_id, device_id,"
+            " kind, station_id, technical_only, cancelled_at, cancelled_by FROM alert_silences"
+            f"{where} ORDER BY start_at, id",
+            params,
+        )
+        return [
+            SilenceRow(r[0], r[1].timestamp(), r[2].timestamp(), r[3], r[4], r[5].timestamp(),
+                       r[6], r[7], r[8], r[9], r[10], _ts(r[11]), r[12])
+            for r in rows
+        ]  # fmt: skip
+
+    def set_escalation_policy(self, station_id: str, policy: dict[str, Any], at: float) -> None:
+        self._write(
+            f"set escalation policy of {station_id!r}",
+            "INSERT INTO escalation_policies (station_id, policy, updated_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (station_id) DO UPDATE SET policy = excluded.policy,"
+            " updated_at = excluded.updated_at",
+            (station_id, Jsonb(policy), to_dt(at)),
+        )
+
+    def escalation_policies(self) -> dict[str, dict[str, Any]]:
+        rows = self._query("SELECT station_id, policy FROM escalation_policies ORDER BY 1")
+        return {r[0]: r[1] for r in rows}
+
 
 # --- helpers ----------------------------------------------------------------------------
 
@@ -699,4 +876,30 @@ def _telemetry_row(r: tuple[Any, ...]) -> TelemetryRow:
         device_id=r[0], seq=r[1], ts=r[2].timestamp(), received_at=r[3].timestamp(),
         values={f: v for f, v in zip(VITAL_FIELDS, vitals, strict=True) if v is not None},
         quality=quality, acc=acc, ext=ext,
+    )  # fmt: skip
+
+
+UPSERT_ALERT = """
+INSERT INTO alerts (id, open_key, kind, state, priority, category, resident_id, device_id,
+                    station_id, opened_at, updated_at, next_deadline, data)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO UPDATE SET
+    open_key = excluded.open_key, kind = excluded.kind, state = excluded.state,
+    priority = excluded.priority, category = excluded.category,
+    resident_id = excluded.resident_id, device_id = excluded.device_id,
+    station_id = excluded.station_id, opened_at = excluded.opened_at,
+    updated_at = excluded.updated_at, next_deadline = excluded.next_deadline, data = excluded.data
+"""
+
+
+def _opt_dt(ts: float | None) -> datetime | None:
+    return None if ts is None else to_dt(ts)
+
+
+def _alert_params(a: AlertRow) -> tuple[Any, ...]:
+    open_key = None if a.state == "resolved" else a.key
+    return (
+        a.id, open_key, a.kind, a.state, a.priority, a.category, a.resident_id, a.device_id,
+        a.station_id, to_dt(a.opened_at), to_dt(a.updated_at), _opt_dt(a.next_deadline),
+        Jsonb(a.data),
     )  # fmt: skip

@@ -8,7 +8,7 @@ The module is longer than most: one class implements the whole protocol, so each
 operation's SQL sits next to the code that runs it (as in :mod:`hub.store.postgres`).
 
 >>> store = SqliteStore(":memory:")
->>> store.migrate()
+>>> store.migrate()[:1]
 ['0001']
 >>> store.migrate()
 []
@@ -30,6 +30,8 @@ from hub.errors import Conflict, MigrationError, NotFound, StoreError
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
+    AlertChanges,
+    AlertRow,
     City,
     CommandReplyRow,
     Contact,
@@ -40,10 +42,13 @@ from hub.store.base import (
     EventRow,
     FindingRow,
     IngestBatch,
+    NotificationRow,
     Resident,
+    SilenceRow,
     Station,
     StatusChange,
     TelemetryRow,
+    TimelineRow,
     Unprovisioned,
     device_fields_from_status,
 )
@@ -567,6 +572,159 @@ class SqliteStore:
         )
         return [CommandReplyRow(*r) for r in rows]
 
+    # --- alerts -------------------------------------------------------------------------
+
+    def write_alert_changes(self, changes: AlertChanges) -> None:
+        with self._tx("write alert changes") as db:
+            for a in changes.alerts:
+                db.execute(_UPSERT_ALERT, _alert_params(a))
+            if changes.timeline:
+                db.executemany(
+                    "INSERT INTO alert_timeline (alert_id, resident_id, at, actor, action, detail)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    [(t.alert_id, t.resident_id, t.at, t.actor, t.action,
+                      json.dumps(t.detail, ensure_ascii=False)) for t in changes.timeline],
+                )  # fmt: skip
+            if changes.notifications:
+                db.executemany(
+                    "INSERT INTO alert_notifications (key, alert_id, round, target, channel,"
+                    " contact_id, language, state, attempts, last_error, due_at, created_at,"
+                    " updated_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    [(n.key, n.alert_id, n.round, n.target, n.channel, n.contact_id, n.language,
+                      n.state, n.attempts, n.last_error, n.due_at, n.created_at,
+                      n.updated_at if n.updated_at is not None else n.created_at, n.sent_at)
+                     for n in changes.notifications],
+                )  # fmt: skip
+            if changes.notification_updates:
+                db.executemany(
+                    "UPDATE alert_notifications SET state = ?, attempts = ?, last_error = ?,"
+                    " due_at = ?, updated_at = ?, sent_at = ? WHERE key = ?",
+                    [(n.state, n.attempts, n.last_error, n.due_at,
+                      n.updated_at if n.updated_at is not None else n.created_at, n.sent_at,
+                      n.key) for n in changes.notification_updates],
+                )  # fmt: skip
+
+    _ALERT = (
+        "SELECT id, open_key, kind, state, priority, category, opened_at, updated_at,"
+        " resident_id, device_id, station_id, next_deadline, data FROM alerts"
+    )
+
+    @staticmethod
+    def _alert(r: tuple[Any, ...]) -> AlertRow:
+        data = json.loads(r[12])
+        key = r[1] or f"{data.get('subject', '')}|{r[2]}"
+        return AlertRow(
+            r[0], key, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], data
+        )
+
+    def get_alert(self, alert_id: str) -> AlertRow:
+        return self._alert(self._one(f"{self._ALERT} WHERE id = ?", (alert_id,),
+                                     f"alert {alert_id!r}"))  # fmt: skip
+
+    def list_alerts(
+        self, *, station_id: str | None = None, states: Sequence[str] | None = None,
+        priority: str | None = None, resident_id: str | None = None,
+        category: str | None = None, kind: str | None = None, limit: int = 100,
+    ) -> list[AlertRow]:  # fmt: skip
+        where = (
+            " WHERE (?1 IS NULL OR station_id = ?1) AND (?2 IS NULL OR priority = ?2)"
+            " AND (?3 IS NULL OR resident_id = ?3) AND (?4 IS NULL OR category = ?4)"
+            " AND (?5 IS NULL OR kind = ?5)"
+        )
+        params: list[Any] = [station_id, priority, resident_id, category, kind]
+        if states is not None:
+            where += f" AND state IN ({', '.join('?' * len(states)) or 'NULL'})"
+            params += list(states)
+        rows = self._query(
+            f"{self._ALERT}{where} ORDER BY opened_at DESC, id DESC LIMIT {int(limit)}", params
+        )
+        return [self._alert(r) for r in rows]
+
+    def unresolved_alerts(self) -> list[AlertRow]:
+        rows = self._query(f"{self._ALERT} WHERE state <> 'resolved' ORDER BY opened_at, id")
+        return [self._alert(r) for r in rows]
+
+    def alert_timeline(
+        self, *, alert_id: str | None = None, resident_id: str | None = None,
+        since: float | None = None, limit: int = 1_000,
+    ) -> list[TimelineRow]:  # fmt: skip
+        rows = self._query(
+            "SELECT alert_id, at, actor, action, detail, resident_id, id FROM alert_timeline"
+            " WHERE (?1 IS NULL OR alert_id = ?1) AND (?2 IS NULL OR resident_id = ?2)"
+            " AND (?3 IS NULL OR at >= ?3) ORDER BY at, id LIMIT ?4",
+            (alert_id, resident_id, since, limit),
+        )
+        return [TimelineRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+
+    def alert_notifications(
+        self, *, alert_id: str | None = None, states: Sequence[str] | None = None,
+        due_before: float | None = None, limit: int = 1_000,
+    ) -> list[NotificationRow]:  # fmt: skip
+        where = " WHERE (?1 IS NULL OR alert_id = ?1) AND (?2 IS NULL OR due_at <= ?2)"
+        params: list[Any] = [alert_id, due_before]
+        if states is not None:
+            where += f" AND state IN ({', '.join('?' * len(states)) or 'NULL'})"
+            params += list(states)
+        rows = self._query(
+            "SELECT key, alert_id, round, target, channel, due_at, created_at, contact_id,"
+            " language, state, attempts, last_error, updated_at, sent_at"
+            f" FROM alert_notifications{where} ORDER BY due_at, key LIMIT {int(limit)}",
+            params,
+        )
+        return [NotificationRow(*r) for r in rows]
+
+    def add_silence(self, silence: SilenceRow) -> None:
+        s = silence
+        with self._tx(f"add silence {s.id!r}") as db:
+            db.execute(
+                "INSERT INTO alert_silences (id, start_at, end_at, author, reason, resident_id,"
+                " device_id, kind, station_id, technical_only, created_at, cancelled_at,"
+                " cancelled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (s.id, s.start, s.end, s.author, s.reason, s.resident_id, s.device_id, s.kind,
+                 s.station_id, s.technical_only, s.created_at, s.cancelled_at, s.cancelled_by),
+            )  # fmt: skip
+
+    def cancel_silence(self, silence_id: str, at: float, by: str) -> None:
+        with self._tx(f"cancel silence {silence_id!r}") as db:
+            cur = db.execute(
+                "UPDATE alert_silences SET cancelled_at = coalesce(cancelled_at, ?),"
+                " cancelled_by = coalesce(cancelled_by, ?) WHERE id = ?",
+                (at, by, silence_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"silence {silence_id!r}")
+
+    def list_silences(
+        self, *, active_at: float | None = None, include_cancelled: bool = False
+    ) -> list[SilenceRow]:
+        rows = self._query(
+            "SELECT id, start_at, end_at, author, reason, created_at, resident_id, device_id,"
+            " kind, station_id, technical_only, cancelled_at, cancelled_by FROM alert_silences"
+            " WHERE (?1 IS NULL OR (start_at <= ?1 AND end_at > ?1"
+            "   AND (cancelled_at IS NULL OR cancelled_at > ?1)))"
+            " AND (?2 OR ?1 IS NOT NULL OR cancelled_at IS NULL) ORDER BY start_at, id",
+            (active_at, include_cancelled),
+        )
+        return [
+            SilenceRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]),
+                       r[11], r[12])
+            for r in rows
+        ]  # fmt: skip
+
+    def set_escalation_policy(self, station_id: str, policy: dict[str, Any], at: float) -> None:
+        with self._tx(f"set escalation policy of {station_id!r}") as db:
+            db.execute(
+                "INSERT INTO escalation_policies (station_id, policy, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (station_id) DO UPDATE SET policy = excluded.policy,"
+                " updated_at = excluded.updated_at",
+                (station_id, json.dumps(policy, ensure_ascii=False), at),
+            )
+
+    def escalation_policies(self) -> dict[str, dict[str, Any]]:
+        rows = self._query("SELECT station_id, policy FROM escalation_policies ORDER BY 1")
+        return {r[0]: json.loads(r[1]) for r in rows}
+
 
 # --- row conversion ---------------------------------------------------------------------
 
@@ -594,3 +752,25 @@ def _telemetry_row(r: tuple[Any, ...]) -> TelemetryRow:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+_UPSERT_ALERT = """
+INSERT INTO alerts (id, open_key, kind, state, priority, category, resident_id, device_id,
+                    station_id, opened_at, updated_at, next_deadline, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    open_key = excluded.open_key, kind = excluded.kind, state = excluded.state,
+    priority = excluded.priority, category = excluded.category,
+    resident_id = excluded.resident_id, device_id = excluded.device_id,
+    station_id = excluded.station_id, opened_at = excluded.opened_at,
+    updated_at = excluded.updated_at, next_deadline = excluded.next_deadline, data = excluded.data
+"""
+
+
+def _alert_params(a: AlertRow) -> tuple[Any, ...]:
+    open_key = None if a.state == "resolved" else a.key
+    return (
+        a.id, open_key, a.kind, a.state, a.priority, a.category, a.resident_id, a.device_id,
+        a.station_id, a.opened_at, a.updated_at, a.next_deadline,
+        json.dumps(a.data, ensure_ascii=False),
+    )  # fmt: skip

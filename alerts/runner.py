@@ -1,0 +1,181 @@
+"""The asyncio side of the alert engine: timers, notification workers, commands, events.
+
+:class:`AlertRunner` owns no state of its own that matters: alerts, deadlines and the
+notification outbox live in the store through :class:`~alerts.engine.AlertEngine`. It
+
+- calls the engine in a worker thread (the store is synchronous) and applies the effects:
+  publishes device commands through the ``publish(topic, payload, qos)`` callable it was
+  given, and wakes the sender loop for new notifications;
+- runs :meth:`run`: fire due escalation rounds, send due notifications concurrently
+  (bounded), record every attempt (the engine retries failures with back-off and raises a
+  ``channel_down`` alert for a channel that keeps failing), then sleep until the next
+  deadline or until woken;
+- fans alert changes out to subscribers (:meth:`subscribe`) through bounded queues: a slow
+  subscriber loses events (counted), it never slows the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+
+from alerts.commands import CommandOut
+from alerts.engine import AlertEngine, AlertEvent, Effect, FindingLike, NotificationDue
+from alerts.notify import Sender
+from hub.store.base import NotificationRow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Publish = Callable[[str, bytes, int], Any]
+
+
+class AlertRunner:
+    """Drives an :class:`AlertEngine`; see the module docstring."""
+
+    def __init__(
+        self, engine: AlertEngine, sender: Sender, *, publish: Publish | None = None,
+        clock: Callable[[], float] = time.time, max_sleep_s: float = 1.0,
+        concurrency: int = 32, send_timeout_s: float = 20.0,
+    ) -> None:  # fmt: skip
+        self.engine = engine
+        self.sender = sender
+        self.publish = publish
+        self.clock = clock
+        self.max_sleep_s = max_sleep_s
+        self.send_timeout_s = send_timeout_s
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._inflight: set[str] = set()
+        self._subscribers: list[tuple[asyncio.Queue[AlertEvent], asyncio.AbstractEventLoop]] = []
+        self.dropped_events = 0
+        self.sent = 0
+        self.failed = 0
+        engine.add_listener(self._on_event)
+
+    # --- calling the engine -------------------------------------------------------------
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run an engine method in a worker thread and apply the effects it returns."""
+        result = await asyncio.to_thread(fn, *args, **kwargs)
+        if isinstance(result, list):
+            await self.apply([e for e in result if isinstance(e, NotificationDue | CommandOut)])
+        return result
+
+    async def recover(self) -> None:
+        """Reload the engine from the store (call once at start, before :meth:`run`)."""
+        await self.call(self.engine.recover, self.clock())
+
+    async def on_findings(self, findings: Sequence[FindingLike]) -> None:
+        """Feed stored findings (``FindingRow`` with ids) to the engine."""
+
+        def feed() -> list[Effect]:
+            effects: list[Effect] = []
+            for f in findings:
+                effects += self.engine.on_finding(f, self.clock())
+            return effects
+
+        await self.call(feed)
+
+    async def on_reply(self, device_id: str, command_id: str, status: str, at: float) -> bool:
+        return await asyncio.to_thread(self.engine.on_reply, device_id, command_id, status, at)
+
+    async def apply(self, effects: Sequence[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, CommandOut):
+                await self._publish(effect)
+            else:
+                self._wake.set()
+
+    async def _publish(self, cmd: CommandOut) -> None:
+        if self.publish is None:
+            log.warning("no publisher: command %s for alert %s dropped", cmd.command_id,
+                        cmd.alert_id)  # fmt: skip
+            return
+        try:
+            result = self.publish(cmd.topic, cmd.payload, cmd.qos)
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as exc:  # the broker adapter's errors: record, never crash the loop
+            log.warning("publishing command %s failed: %s", cmd.command_id, exc)
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    async def run_once(self, now: float | None = None) -> int:
+        """Fire due rounds and send every notification due by ``now`` (the clock when
+        None); wait for the sends. Returns the number of attempts made."""
+        at = self.clock() if now is None else now
+        await self.call(self.engine.tick, at)
+        rows = await asyncio.to_thread(self.engine.due_notifications, at)
+        rows = [r for r in rows if r.key not in self._inflight]
+        for r in rows:
+            self._inflight.add(r.key)
+        results = await asyncio.gather(*(self._send(r, now) for r in rows))
+        return len(results)
+
+    async def run(self) -> None:
+        """Until cancelled: run, then sleep until the next deadline or a wake-up."""
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alert runner step failed; retrying")
+            wakeup = await asyncio.to_thread(self.engine.next_wakeup)
+            delay = self.max_sleep_s
+            if wakeup is not None:
+                delay = min(delay, max(0.0, wakeup - self.clock()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            self._wake.clear()
+
+    async def _send(self, row: NotificationRow, now: float | None) -> None:
+        try:
+            async with self._slots:
+                error: str | None = None
+                try:
+                    message = await asyncio.to_thread(self.engine.message_for, row)
+                    await asyncio.wait_for(
+                        self.sender.send(row.channel, message), timeout=self.send_timeout_s
+                    )
+                except TimeoutError:
+                    error = f"timed out after {self.send_timeout_s:g} s"
+                except Exception as exc:  # any sender failure is recorded and retried
+                    error = str(exc) or type(exc).__name__
+                if error is None:
+                    self.sent += 1
+                else:
+                    self.failed += 1
+                at = self.clock() if now is None else now
+                await self.call(self.engine.notification_result, row, at, error)
+        finally:
+            self._inflight.discard(row.key)
+
+    # --- events -----------------------------------------------------------------------------
+
+    def _on_event(self, event: AlertEvent) -> None:
+        # called in the engine's thread: hand over to each subscriber's loop
+        for queue, loop in list(self._subscribers):
+            loop.call_soon_threadsafe(self._offer, queue, event)
+
+    def _offer(self, queue: asyncio.Queue[AlertEvent], event: AlertEvent) -> None:
+        try:
+            queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped_events += 1
+
+    async def subscribe(self, maxsize: int = 1_000) -> AsyncIterator[AlertEvent]:
+        """Alert changes as they happen, until the consumer stops iterating."""
+        queue: asyncio.Queue[AlertEvent] = asyncio.Queue(maxsize)
+        entry = (queue, asyncio.get_running_loop())
+        self._subscribers.append(entry)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.remove(entry)

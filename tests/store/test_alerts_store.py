@@ -1,0 +1,163 @@
+"""The alert tables of the Store contract, on both back-ends: alerts with one unresolved
+alert per key, the append-only timeline, the notification outbox, silences, policies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hub.errors import Conflict, NotFound
+from hub.store.base import (
+    AlertChanges,
+    AlertRow,
+    NotificationRow,
+    SilenceRow,
+    Store,
+    TimelineRow,
+)
+
+T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z; multiples of a microsecond round-trip exactly
+
+
+def alert(alert_id: str, key: str = "r-1|fall", state: str = "open", **kw: object) -> AlertRow:
+    base = AlertRow(
+        alert_id, key, key.split("|")[1], state, "high", "clinical", T0, T0, resident_id="r-1",
+        device_id="w-1", station_id="st-1", next_deadline=T0 + 60,
+        data={"id": alert_id, "subject": key.partition("|")[0], "count": 1, "evidence": {"g": 3.5}},
+    )  # fmt: skip
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def note(n: NotificationRow, **kw: object) -> NotificationRow:
+    return dataclasses.replace(n, **kw)  # type: ignore[arg-type]
+
+
+def test_alert_round_trip_and_update(store: Store) -> None:
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1")]))
+    got = store.get_alert("al-1")
+    assert got.key == "r-1|fall"
+    assert got.data["evidence"] == {"g": 3.5}
+    assert got.next_deadline == pytest.approx(T0 + 60)
+    store.write_alert_changes(
+        AlertChanges(alerts=[alert("al-1", state="acknowledged", next_deadline=None)])
+    )
+    got = store.get_alert("al-1")
+    assert (got.state, got.next_deadline) == ("acknowledged", None)
+    with pytest.raises(NotFound):
+        store.get_alert("al-missing")
+
+
+def test_one_unresolved_alert_per_key(store: Store) -> None:
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1")]))
+    with pytest.raises(Conflict):
+        store.write_alert_changes(
+            AlertChanges(
+                alerts=[alert("al-2")],
+                timeline=[TimelineRow("al-2", T0, "system", "opened")],
+            )
+        )
+    # the failed transaction left nothing behind
+    assert store.alert_timeline(alert_id="al-2") == []
+    # once resolved, the key is free again; both stay queryable
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1", state="resolved")]))
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-2", opened_at=T0 + 5)]))
+    assert [a.id for a in store.list_alerts()] == ["al-2", "al-1"]
+    assert [a.id for a in store.unresolved_alerts()] == ["al-2"]
+    assert store.get_alert("al-1").key == "r-1|fall"
+
+
+def test_list_alerts_filters(store: Store) -> None:
+    store.write_alert_changes(
+        AlertChanges(
+            alerts=[
+                alert("al-1"),
+                alert("al-2", key="w-2|device_offline", category="technical", priority="low",
+                      station_id="st-2", resident_id=None, opened_at=T0 + 1),
+                alert("al-3", key="r-3|vitals", state="acknowledged", priority="medium",
+                      resident_id="r-3", opened_at=T0 + 2),
+            ]
+        )
+    )  # fmt: skip
+    assert [a.id for a in store.list_alerts(station_id="st-1")] == ["al-3", "al-1"]
+    assert [a.id for a in store.list_alerts(category="technical")] == ["al-2"]
+    assert [a.id for a in store.list_alerts(priority="medium")] == ["al-3"]
+    assert [a.id for a in store.list_alerts(states=["open"])] == ["al-2", "al-1"]
+    assert [a.id for a in store.list_alerts(resident_id="r-3")] == ["al-3"]
+    assert [a.id for a in store.list_alerts(kind="fall")] == ["al-1"]
+    assert store.list_alerts(states=[]) == []
+    assert len(store.list_alerts(limit=2)) == 2
+
+
+def test_timeline_is_ordered_and_queryable(store: Store) -> None:
+    entries = [
+        TimelineRow("al-1", T0, "system", "opened", {"priority": "high"}, "r-1"),
+        TimelineRow("al-2", T0 + 1, "system", "opened", {}, "r-2"),
+        TimelineRow("al-1", T0 + 2, "nurse-li", "acknowledged", {"note": "我去看看"}, "r-1"),
+        TimelineRow("al-1", T0 + 2, "system", "command_sent", {"command_id": "c-1"}, "r-1"),
+    ]
+    store.write_alert_changes(AlertChanges(timeline=entries[:2]))
+    store.write_alert_changes(AlertChanges(timeline=entries[2:]))
+    got = store.alert_timeline(alert_id="al-1")
+    assert [e.action for e in got] == ["opened", "acknowledged", "command_sent"]
+    assert got[1].detail == {"note": "我去看看"}
+    assert got[1].actor == "nurse-li"
+    assert all(e.id is not None for e in got)
+    assert [e.alert_id for e in store.alert_timeline(resident_id="r-2")] == ["al-2"]
+    assert len(store.alert_timeline(since=T0 + 1)) == 3
+    assert not hasattr(store, "delete_timeline")
+
+
+def test_outbox_never_duplicates_and_updates(store: Store) -> None:
+    n = NotificationRow("al-1:s0:abc", "al-1", "s0", "station", "json://x", T0, T0)
+    store.write_alert_changes(AlertChanges(notifications=[n]))
+    # writing the same key again (a replayed step) changes nothing
+    store.write_alert_changes(AlertChanges(notifications=[note(n, channel="json://other")]))
+    rows = store.alert_notifications(alert_id="al-1")
+    assert [(r.key, r.channel, r.state) for r in rows] == [("al-1:s0:abc", "json://x", "pending")]
+    assert store.alert_notifications(states=["pending"], due_before=T0 - 1) == []
+    store.write_alert_changes(
+        AlertChanges(
+            notification_updates=[
+                note(n, state="failed", attempts=2, last_error="HTTP 500", due_at=T0 + 30,
+                     updated_at=T0 + 5)
+            ]
+        )
+    )  # fmt: skip
+    row = store.alert_notifications()[0]
+    assert (row.state, row.attempts, row.last_error) == ("failed", 2, "HTTP 500")
+    assert row.due_at == pytest.approx(T0 + 30)
+    assert row.updated_at == pytest.approx(T0 + 5)
+    assert store.alert_notifications(states=["pending"]) == []
+    assert [r.key for r in store.alert_notifications(states=["failed", "sent"])] == [n.key]
+
+
+def test_silences(store: Store) -> None:
+    s1 = SilenceRow("s-1", T0, T0 + 3600, "li", "drill", T0 - 10, resident_id="r-1")
+    s2 = SilenceRow("s-2", T0 + 100, T0 + 200, "wu", "gateway swap", T0, station_id="st-1",
+                    technical_only=True)  # fmt: skip
+    store.add_silence(s1)
+    store.add_silence(s2)
+    with pytest.raises(Conflict):
+        store.add_silence(s1)
+    assert [s.id for s in store.list_silences()] == ["s-1", "s-2"]
+    assert [s.id for s in store.list_silences(active_at=T0 + 50)] == ["s-1"]
+    assert [s.id for s in store.list_silences(active_at=T0 + 150)] == ["s-1", "s-2"]
+    assert store.list_silences()[1].technical_only is True
+    store.cancel_silence("s-1", T0 + 120, "li")
+    assert [s.id for s in store.list_silences(active_at=T0 + 150)] == ["s-2"]
+    assert [s.id for s in store.list_silences(active_at=T0 + 110)] == ["s-1", "s-2"]
+    assert [s.id for s in store.list_silences()] == ["s-2"]
+    cancelled = store.list_silences(include_cancelled=True)[0]
+    assert cancelled.cancelled_by == "li"
+    assert cancelled.cancelled_at == pytest.approx(T0 + 120)
+    with pytest.raises(NotFound):
+        store.cancel_silence("s-9", T0, "li")
+
+
+def test_escalation_policies(store: Store) -> None:
+    assert store.escalation_policies() == {}
+    store.set_escalation_policy("st-1", {"roles": {"station": ["json://a"]}}, T0)
+    store.set_escalation_policy("st-1", {"roles": {"station": ["json://b"]}}, T0 + 1)
+    store.set_escalation_policy("*", {}, T0)
+    assert store.escalation_policies() == {"*": {}, "st-1": {"roles": {"station": ["json://b"]}}}
