@@ -32,11 +32,14 @@ from typing import Any
 import numpy as np
 
 from hub.detect.activity import ActivityDetector, SensorEvent
+from hub.detect.baseline import BaselineDrift
+from hub.detect.bp_glucose import BpGlucoseDetector
 from hub.detect.device_health import DeviceHealthDetector, DeviceMessage
 from hub.detect.environment import EnvironmentDetector
 from hub.detect.falls import FallDetector
 from hub.detect.findings import Finding
 from hub.detect.vendor import finding_from_event
+from hub.detect.vitals import VitalsDetector
 from hub.ingest import Accepted
 from hub.store.base import Device, DeviceState, FindingRow, Resident
 
@@ -45,6 +48,8 @@ log = logging.getLogger(__name__)
 ACTIVITY_EVENTS = frozenset({"motion", "door", "bed", "toilet", "button", "sos"})
 HAZARD_EVENTS = frozenset({"smoke", "gas", "water"})
 VENDOR_EVENTS = frozenset({"fall", "sos"})
+SELF_SERVICE_KINDS = frozenset({"bp_monitor", "glucose_meter"})
+WEARABLE_VITALS = ("hr", "spo2", "rr", "temp", "sbp", "dbp")
 
 
 @dataclass(slots=True)
@@ -64,14 +69,18 @@ class Detection:
         activity: ActivityDetector | None = None,
         environment: EnvironmentDetector | None = None,
         device_health: DeviceHealthDetector | None = None,
-        vitals: Any = None,
+        vitals: VitalsDetector | None = None,
+        drift: BaselineDrift | None = None,
+        bp_glucose: BpGlucoseDetector | None = None,
         clock: Callable[[], float],
     ) -> None:
         self.falls = falls if falls is not None else FallDetector.shipped()
         self.activity = activity if activity is not None else ActivityDetector()
         self.environment = environment if environment is not None else EnvironmentDetector()
         self.device_health = device_health if device_health is not None else DeviceHealthDetector()
-        self.vitals = vitals
+        self.vitals = vitals if vitals is not None else VitalsDetector()
+        self.drift = drift if drift is not None else BaselineDrift()
+        self.bp_glucose = bp_glucose if bp_glucose is not None else BpGlucoseDetector()
         self.clock = clock
         self.devices: dict[str, Device] = {}
         self.residents: dict[str, Resident] = {}
@@ -99,15 +108,26 @@ class Detection:
                     gateway_id=d.gateway_id,
                     last_seen_at=last_seen.get(d.id),
                 )
-        self.devices = new_devices
-        new_residents = {r.id: r for r in residents}
-        for r in new_residents.values():
-            known_r = self.residents.get(r.id)
+        old_residents, self.residents = self.residents, {r.id: r for r in residents}
+        for r in self.residents.values():
+            known_r = old_residents.get(r.id)
             if known_r is None or known_r.status != r.status:
                 self.activity.set_status(r.id, r.status, now)
-            if self.vitals is not None and (known_r is None or known_r.clinical != r.clinical):
-                self.vitals.set_clinical_for(r, self.devices.values())
-        self.residents = new_residents
+        for d in new_devices.values():
+            resident = self.residents.get(d.resident_id) if d.resident_id else None
+            before = old_residents.get(d.resident_id) if d.resident_id else None
+            changed = before is None or resident is None or before.clinical != resident.clinical
+            if resident is not None and (self.devices.get(d.id) != d or changed):
+                self._apply_clinical(d.id, resident)
+        self.devices = new_devices
+
+    def _apply_clinical(self, device_id: str, resident: Resident) -> None:
+        """Per-resident clinical settings (NEWS2 SpO2 scale, limits) for one device."""
+        for detector in (self.vitals, self.bp_glucose):
+            try:
+                detector.set_clinical(device_id, resident.clinical)
+            except ValueError as exc:  # a bad setting keeps the previous ones, loudly
+                log.warning("clinical settings of resident %s refused: %s", resident.id, exc)
 
     # --- messages ------------------------------------------------------------------------
 
@@ -150,8 +170,7 @@ class Detection:
                 out += [
                     (f, None) for f in self.environment.update(device.id, m.ts, m.room_temp, now)
                 ]
-            if self.vitals is not None:
-                out += [(f, None) for f in self.vitals.observe(device, m)]
+            out += [(f, None) for f in self._vitals(device, m)]
         elif acc.msg_type == "event":
             if m.type in VENDOR_EVENTS:
                 data = m.model_dump(exclude={"ts", "seq", "type"}, exclude_none=True)
@@ -169,6 +188,17 @@ class Detection:
             if m.type in ACTIVITY_EVENTS and resident_id is not None:
                 activity.append(SensorEvent.from_accepted(resident_id, acc))
         return out
+
+    def _vitals(self, device: Device, m: Any) -> list[Finding]:
+        if device.kind in SELF_SERVICE_KINDS:
+            if m.sbp is None and m.dbp is None and m.glucose is None:
+                return []
+            return self.bp_glucose.update(device.id, [m])
+        if all(getattr(m, name) is None for name in WEARABLE_VITALS):
+            return []
+        found = self.vitals.update(device.id, [m])
+        flagged = bool(self.vitals.active(device.id))  # no baseline learning while flagged
+        return found + self.drift.update(device.id, [m], flagged=flagged)
 
     def _row(self, f: Finding, resident_id: str | None, now: float) -> FindingRow:
         if resident_id is None:
