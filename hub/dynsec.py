@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from hub.contract.topics import INBOUND_TYPES, OUTBOUND_TYPES, PREFIX, device_topic
+from hub.contract.topics import OUTBOUND_TYPES, PREFIX, device_topic
 from hub.errors import BrokerError
 
 CONTROL_TOPIC: Final = "$CONTROL/dynamic-security/v1"
@@ -98,19 +98,23 @@ def role_name(device_id: str) -> str:
 
 
 def device_acls(device_id: str, gateway_id: str | None = None) -> list[Acl]:
-    """ACLs of a device: publish its inbound topics, subscribe/receive ``cmd`` and ``errors``.
+    """ACLs of a device: publish under its own topic tree (except the hub's ``cmd`` and
+    ``errors``), subscribe/receive its ``cmd`` and ``errors``.
 
+    The publish right covers the whole tree, not only the four inbound types, on purpose: a
+    message on a mistyped topic (``.../telemtry``) then still reaches the hub, which answers
+    with ``topic_invalid`` on the errors topic, instead of the broker dropping it silently
+    (under MQTT 3.1.1 a refused publish is acknowledged and lost without a word).
     A sub-device of a gateway gets the same rights on its topics under the gateway.
 
     >>> [a.topic for a in device_acls("door-1", "gw-9") if a.acltype == "publishClientSend"][0]
-    'carehub/v1/gateways/gw-9/devices/door-1/event'
+    'carehub/v1/gateways/gw-9/devices/door-1/#'
     """
-    acls = [
-        Acl("publishClientSend", device_topic(device_id, t, gateway_id))
-        for t in sorted(INBOUND_TYPES)
-    ]
+    tree = device_topic(device_id, "#", gateway_id)
+    acls = [Acl("publishClientSend", tree)]
     for t in sorted(OUTBOUND_TYPES):
         topic = device_topic(device_id, t, gateway_id)
+        acls.append(Acl("publishClientSend", topic, allow=False, priority=_DENY_PRIORITY))
         acls += [Acl("subscribeLiteral", topic), Acl("publishClientReceive", topic)]
     return acls
 
