@@ -609,6 +609,9 @@ def _register_optional() -> None:
     from hub.evaluation.cli import eval_app
 
     app.add_typer(eval_app, name="eval", help="Evaluate detectors on recordings.")
+    from dashboard.cli import user_app
+
+    app.add_typer(user_app, name="user", help="Dashboard users and API tokens.")
 
 
 _register_optional()

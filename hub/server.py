@@ -192,7 +192,8 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
     """Run the hub (and the embedded broker when no external one is set) until cancelled."""
     import uvicorn
 
-    from hub.http import create_app
+    from dashboard.app import create_app
+    from dashboard.settings import DashboardSettings
 
     tune_gc()
     broker = None
@@ -213,7 +214,7 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
     hub = Hub(store, mqtt_url, settings=settings)
     try:
         await hub.start()
-        app = create_app(hub)
+        app = create_app(hub, DashboardSettings())
         config = uvicorn.Config(
             app,
             host=settings.http_host,
@@ -226,8 +227,11 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
         shown = broker.url + " (embedded)" if broker else _redact(mqtt_url)
         announce(f"  MQTT broker : {shown}")
         announce(f"  store       : {store.backend} {_redact(db_url)}")
-        announce(f"  health      : http://{settings.http_host}:{settings.http_port}/healthz")
-        announce(f"  metrics     : http://{settings.http_host}:{settings.http_port}/metrics")
+        base = f"http://{settings.http_host}:{settings.http_port}"
+        announce(f"  dashboard   : {base}/")
+        announce(f"  API         : {base}/docs")
+        announce(f"  health      : {base}/healthz")
+        announce(f"  metrics     : {base}/metrics")
         announce("Press Ctrl-C to stop.")
         try:
             await server.serve()

@@ -28,8 +28,10 @@ from hub.errors import Conflict, MigrationError, NotFound, StoreError
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
+    VITALS_SERIES_FIELDS,
     AlertChanges,
     AlertRow,
+    ApiTokenRow,
     City,
     CommandReplyRow,
     Contact,
@@ -42,12 +44,15 @@ from hub.store.base import (
     IngestBatch,
     NotificationRow,
     Resident,
+    SessionRow,
     SilenceRow,
     Station,
     StatusChange,
     TelemetryRow,
     TimelineRow,
     Unprovisioned,
+    UserRow,
+    VitalsBucket,
     device_fields_from_status,
 )
 
@@ -777,6 +782,246 @@ class PostgresStore:
     def escalation_policies(self) -> dict[str, dict[str, Any]]:
         rows = self._query("SELECT station_id, policy FROM escalation_policies ORDER BY 1")
         return {r[0]: r[1] for r in rows}
+
+    # --- dashboard users, sessions, tokens --------------------------------------------------
+
+    _USER_COLS = (
+        "id, name, role, password_hash, created_at, scope_id, language, timezone, disabled, prefs"
+    )
+
+    def _user_rows(self, where: str, params: Sequence[Any]) -> list[UserRow]:
+        with self._conn("query users") as conn:
+            rows = conn.execute(
+                f"SELECT {self._USER_COLS} FROM users{where} ORDER BY id", params
+            ).fetchall()
+            links: dict[str, list[str]] = {}
+            for uid, rid in conn.execute(
+                "SELECT user_id, resident_id FROM user_residents ORDER BY user_id, resident_id"
+            ):
+                links.setdefault(uid, []).append(rid)
+        return [
+            UserRow(r[0], r[1], r[2], r[3], r[4].timestamp(), r[5], tuple(links.get(r[0], ())),
+                    r[6], r[7], r[8], r[9])
+            for r in rows
+        ]  # fmt: skip
+
+    def _write_user(self, u: UserRow, insert: bool) -> None:
+        params = (u.name, u.role, u.password_hash, to_dt(u.created_at), u.scope_id, u.language,
+                  u.timezone, u.disabled, Jsonb(u.prefs), u.id)  # fmt: skip
+        with self._conn(f"{'add' if insert else 'update'} user {u.id!r}") as conn:
+            if insert:
+                conn.execute(
+                    "INSERT INTO users (name, role, password_hash, created_at, scope_id,"
+                    " language, timezone, disabled, prefs, id)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    params,
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE users SET name = %s, role = %s, password_hash = %s, created_at = %s,"
+                    " scope_id = %s, language = %s, timezone = %s, disabled = %s, prefs = %s"
+                    " WHERE id = %s",
+                    params,
+                )
+                if cur.rowcount == 0:
+                    raise NotFound(f"user {u.id!r}")
+                conn.execute("DELETE FROM user_residents WHERE user_id = %s", (u.id,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO user_residents (user_id, resident_id) VALUES (%s, %s)",
+                    [(u.id, rid) for rid in dict.fromkeys(u.resident_ids)],
+                )
+
+    def add_user(self, user: UserRow) -> None:
+        self._write_user(user, insert=True)
+
+    def update_user(self, user: UserRow) -> None:
+        self._write_user(user, insert=False)
+
+    def get_user(self, user_id: str) -> UserRow:
+        rows = self._user_rows(" WHERE id = %s", (user_id,))
+        if not rows:
+            raise NotFound(f"user {user_id!r}")
+        return rows[0]
+
+    def list_users(
+        self, *, role: str | None = None, scope_id: str | None = None,
+        resident_id: str | None = None,
+    ) -> list[UserRow]:  # fmt: skip
+        clauses: list[str] = []
+        params: list[Any] = []
+        if role is not None:
+            clauses.append("role = %s")
+            params.append(role)
+        if scope_id is not None:
+            clauses.append("scope_id = %s")
+            params.append(scope_id)
+        if resident_id is not None:
+            clauses.append("id IN (SELECT user_id FROM user_residents WHERE resident_id = %s)")
+            params.append(resident_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._user_rows(where, params)
+
+    def add_session(self, session: SessionRow) -> None:
+        s = session
+        self._write(
+            "add session",
+            "INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (s.id_hash, s.user_id, s.csrf_token, to_dt(s.created_at), to_dt(s.expires_at)),
+        )
+
+    def get_session(self, id_hash: str) -> SessionRow:
+        r = self._one(
+            "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM user_sessions"
+            " WHERE id_hash = %s",
+            (id_hash,),
+            "session",
+        )
+        return SessionRow(r[0], r[1], r[2], r[3].timestamp(), r[4].timestamp())
+
+    def delete_sessions(
+        self, *, id_hash: str | None = None, user_id: str | None = None,
+        expired_before: float | None = None,
+    ) -> int:  # fmt: skip
+        if id_hash is None and user_id is None and expired_before is None:
+            raise StoreError("delete_sessions needs at least one filter")
+        clauses: list[str] = []
+        params: list[Any] = []
+        for sql, value in (("id_hash = %s", id_hash), ("user_id = %s", user_id),
+                           ("expires_at < %s", _opt_dt(expired_before))):  # fmt: skip
+            if value is not None:
+                clauses.append(sql)
+                params.append(value)
+        with self._conn("delete sessions") as conn:
+            cur = conn.execute(f"DELETE FROM user_sessions WHERE {' AND '.join(clauses)}", params)
+            return cur.rowcount
+
+    def add_api_token(self, token: ApiTokenRow) -> None:
+        t = token
+        self._write(
+            f"add API token {t.id!r}",
+            "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at,"
+            " revoked_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (t.id, t.user_id, t.token_hash, t.name, to_dt(t.created_at), _opt_dt(t.expires_at),
+             _opt_dt(t.revoked_at)),
+        )  # fmt: skip
+
+    _TOKEN_COLS = "id, user_id, token_hash, name, created_at, expires_at, revoked_at"  # noqa: S105
+
+    @staticmethod
+    def _token(r: Sequence[Any]) -> ApiTokenRow:
+        return ApiTokenRow(r[0], r[1], r[2], r[3], r[4].timestamp(), _ts(r[5]), _ts(r[6]))
+
+    def get_api_token(self, token_hash: str) -> ApiTokenRow:
+        r = self._one(
+            f"SELECT {self._TOKEN_COLS} FROM api_tokens WHERE token_hash = %s",
+            (token_hash,),
+            "API token",
+        )
+        return self._token(r)
+
+    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
+        rows = self._query(
+            f"SELECT {self._TOKEN_COLS} FROM api_tokens WHERE user_id = %s ORDER BY created_at, id",
+            (user_id,),
+        )
+        return [self._token(r) for r in rows]
+
+    def revoke_api_token(self, token_id: str, at: float) -> None:
+        self._write(
+            f"revoke API token {token_id!r}",
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, %s) WHERE id = %s",
+            (to_dt(at), token_id),
+            must_match=f"API token {token_id!r}",
+        )
+
+    # --- dashboard queries ------------------------------------------------------------------
+
+    def latest_telemetry(self, device_ids: Sequence[str]) -> dict[str, TelemetryRow]:
+        ids = list(dict.fromkeys(device_ids))
+        if not ids:
+            return {}
+        # LATERAL: one index probe per device instead of a scan of everything they sent
+        cols = ", ".join(f"t.{c}" for c in TELEMETRY_COLS)
+        rows = self._query(
+            f"SELECT {cols} FROM unnest(%s::text[]) AS d(id) CROSS JOIN LATERAL ("
+            f" SELECT * FROM telemetry WHERE device_id = d.id ORDER BY ts DESC, seq DESC LIMIT 1"
+            ") AS t",
+            (ids,),
+        )
+        return {r[0]: _telemetry_row(r) for r in rows}
+
+    def vitals_series(
+        self, device_ids: Sequence[str], since: float, until: float, bucket_s: int
+    ) -> list[VitalsBucket]:
+        if bucket_s <= 0:
+            raise StoreError("bucket_s must be positive")
+        ids = list(dict.fromkeys(device_ids))
+        if not ids:
+            return []
+        params = (bucket_s, ids, to_dt(since), to_dt(until))
+        if self.backend == "timescale" and bucket_s % 60 == 0:
+            # the per-minute continuous aggregate, re-bucketed; minutes it has not
+            # materialised yet come from raw telemetry (real-time aggregation may be off)
+            aggs = ", ".join(
+                f"sum({f}_avg * n) / NULLIF(sum(n) FILTER (WHERE {f}_avg IS NOT NULL), 0),"
+                f" min({f}_min), max({f}_max)"
+                for f in VITALS_SERIES_FIELDS
+            )
+            raw = ", ".join(f"avg({f}), min({f}), max({f})" for f in VITALS_SERIES_FIELDS)
+            sql = (
+                "WITH w AS (SELECT COALESCE(max(bucket) + INTERVAL '1 minute', '-infinity')"
+                " AS mark FROM vitals_1m WHERE device_id = ANY(%(ids)s))"
+                f" SELECT device_id, floor(extract(epoch FROM bucket) / %(b)s) * %(b)s AS start,"
+                f" sum(n), {aggs} FROM vitals_1m, w WHERE device_id = ANY(%(ids)s)"
+                " AND bucket >= %(since)s AND bucket < LEAST(%(until)s, w.mark)"
+                " GROUP BY device_id, start"
+                " UNION ALL"
+                f" SELECT device_id, floor(extract(epoch FROM ts) / %(b)s) * %(b)s AS start,"
+                f" count(*), {raw} FROM telemetry, w WHERE device_id = ANY(%(ids)s)"
+                " AND ts >= GREATEST(%(since)s, w.mark) AND ts < %(until)s"
+                " GROUP BY device_id, start ORDER BY 1, 2"
+            )
+            named = {"b": bucket_s, "ids": ids, "since": params[2], "until": params[3]}
+            rows = self._query(sql, named)  # type: ignore[arg-type]
+            return _merge_buckets(rows)
+        raw = ", ".join(f"avg({f}), min({f}), max({f})" for f in VITALS_SERIES_FIELDS)
+        rows = self._query(
+            "SELECT device_id, floor(extract(epoch FROM ts) / %s) * %s AS start, count(*),"
+            f" {raw} FROM telemetry WHERE device_id = ANY(%s) AND ts >= %s AND ts < %s"
+            " GROUP BY device_id, start ORDER BY device_id, start",
+            (bucket_s, bucket_s, ids, params[2], params[3]),
+        )
+        return [_bucket(r) for r in rows]
+
+
+def _bucket(r: Sequence[Any]) -> VitalsBucket:
+    """(device_id, start, n, then mean, min, max of each series field) → VitalsBucket."""
+    values: dict[str, tuple[float, float, float]] = {}
+    for i, name in enumerate(VITALS_SERIES_FIELDS):
+        mean, lo, hi = r[3 + 3 * i : 6 + 3 * i]
+        if mean is not None:
+            values[name] = (float(mean), float(lo), float(hi))
+    return VitalsBucket(r[0], float(r[1]), int(r[2]), values)
+
+
+def _merge_buckets(rows: Sequence[Sequence[Any]]) -> list[VitalsBucket]:
+    """Join a bucket split between the aggregate and raw rows (weighted by count)."""
+    out: list[VitalsBucket] = []
+    for b in (_bucket(r) for r in rows):
+        prev = out[-1] if out else None
+        if prev is None or (prev.device_id, prev.start) != (b.device_id, b.start):
+            out.append(b)
+            continue
+        values = dict(prev.values)
+        for name, (mean, lo, hi) in b.values.items():
+            old = values.get(name)
+            values[name] = (mean, lo, hi) if old is None else (
+                (old[0] * prev.n + mean * b.n) / (prev.n + b.n), min(old[1], lo), max(old[2], hi)
+            )  # fmt: skip
+        out[-1] = VitalsBucket(b.device_id, b.start, prev.n + b.n, values)
+    return out
 
 
 # --- helpers ----------------------------------------------------------------------------

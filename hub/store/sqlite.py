@@ -30,8 +30,10 @@ from hub.errors import Conflict, MigrationError, NotFound, StoreError
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
+    VITALS_SERIES_FIELDS,
     AlertChanges,
     AlertRow,
+    ApiTokenRow,
     City,
     CommandReplyRow,
     Contact,
@@ -44,12 +46,15 @@ from hub.store.base import (
     IngestBatch,
     NotificationRow,
     Resident,
+    SessionRow,
     SilenceRow,
     Station,
     StatusChange,
     TelemetryRow,
     TimelineRow,
     Unprovisioned,
+    UserRow,
+    VitalsBucket,
     device_fields_from_status,
 )
 
@@ -724,6 +729,183 @@ class SqliteStore:
     def escalation_policies(self) -> dict[str, dict[str, Any]]:
         rows = self._query("SELECT station_id, policy FROM escalation_policies ORDER BY 1")
         return {r[0]: json.loads(r[1]) for r in rows}
+
+    # --- dashboard users, sessions, tokens --------------------------------------------------
+
+    _USER_COLS = (
+        "id, name, role, password_hash, created_at, scope_id, language, timezone, disabled, prefs"
+    )
+
+    def _user_rows(self, where: str, params: Sequence[Any]) -> list[UserRow]:
+        rows = self._query(f"SELECT {self._USER_COLS} FROM users{where} ORDER BY id", params)
+        links: dict[str, list[str]] = {}
+        for uid, rid in self._query(
+            "SELECT user_id, resident_id FROM user_residents ORDER BY user_id, resident_id"
+        ):
+            links.setdefault(uid, []).append(rid)
+        return [
+            UserRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(links.get(r[0], ())), r[6], r[7],
+                    bool(r[8]), json.loads(r[9]))
+            for r in rows
+        ]  # fmt: skip
+
+    @staticmethod
+    def _write_user(db: sqlite3.Connection, u: UserRow, insert: bool) -> None:
+        prefs = json.dumps(u.prefs, ensure_ascii=False)
+        params = (u.name, u.role, u.password_hash, u.created_at, u.scope_id, u.language,
+                  u.timezone, u.disabled, prefs, u.id)  # fmt: skip
+        if insert:
+            db.execute(
+                "INSERT INTO users (name, role, password_hash, created_at, scope_id, language,"
+                " timezone, disabled, prefs, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params,
+            )
+        else:
+            cur = db.execute(
+                "UPDATE users SET name = ?, role = ?, password_hash = ?, created_at = ?,"
+                " scope_id = ?, language = ?, timezone = ?, disabled = ?, prefs = ? WHERE id = ?",
+                params,
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"user {u.id!r}")
+            db.execute("DELETE FROM user_residents WHERE user_id = ?", (u.id,))
+        db.executemany(
+            "INSERT INTO user_residents (user_id, resident_id) VALUES (?, ?)",
+            [(u.id, rid) for rid in dict.fromkeys(u.resident_ids)],
+        )
+
+    def add_user(self, user: UserRow) -> None:
+        with self._tx(f"add user {user.id!r}") as db:
+            self._write_user(db, user, insert=True)
+
+    def update_user(self, user: UserRow) -> None:
+        with self._tx(f"update user {user.id!r}") as db:
+            self._write_user(db, user, insert=False)
+
+    def get_user(self, user_id: str) -> UserRow:
+        rows = self._user_rows(" WHERE id = ?", (user_id,))
+        if not rows:
+            raise NotFound(f"user {user_id!r}")
+        return rows[0]
+
+    def list_users(
+        self, *, role: str | None = None, scope_id: str | None = None,
+        resident_id: str | None = None,
+    ) -> list[UserRow]:  # fmt: skip
+        return self._user_rows(
+            " WHERE (?1 IS NULL OR role = ?1) AND (?2 IS NULL OR scope_id = ?2) AND (?3 IS NULL"
+            " OR id IN (SELECT user_id FROM user_residents WHERE resident_id = ?3))",
+            (role, scope_id, resident_id),
+        )
+
+    def add_session(self, session: SessionRow) -> None:
+        s = session
+        with self._tx("add session") as db:
+            db.execute(
+                "INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (s.id_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at),
+            )
+
+    def get_session(self, id_hash: str) -> SessionRow:
+        r = self._one(
+            "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM user_sessions"
+            " WHERE id_hash = ?",
+            (id_hash,),
+            "session",
+        )
+        return SessionRow(*r)
+
+    def delete_sessions(
+        self, *, id_hash: str | None = None, user_id: str | None = None,
+        expired_before: float | None = None,
+    ) -> int:  # fmt: skip
+        if id_hash is None and user_id is None and expired_before is None:
+            raise StoreError("delete_sessions needs at least one filter")
+        with self._tx("delete sessions") as db:
+            cur = db.execute(
+                "DELETE FROM user_sessions WHERE (?1 IS NULL OR id_hash = ?1)"
+                " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR expires_at < ?3)",
+                (id_hash, user_id, expired_before),
+            )
+            return cur.rowcount
+
+    def add_api_token(self, token: ApiTokenRow) -> None:
+        t = token
+        with self._tx(f"add API token {t.id!r}") as db:
+            db.execute(
+                "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at,"
+                " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (t.id, t.user_id, t.token_hash, t.name, t.created_at, t.expires_at, t.revoked_at),
+            )
+
+    _TOKEN_COLS = "id, user_id, token_hash, name, created_at, expires_at, revoked_at"  # noqa: S105
+
+    def get_api_token(self, token_hash: str) -> ApiTokenRow:
+        r = self._one(
+            f"SELECT {self._TOKEN_COLS} FROM api_tokens WHERE token_hash = ?",
+            (token_hash,),
+            "API token",
+        )
+        return ApiTokenRow(*r)
+
+    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
+        rows = self._query(
+            f"SELECT {self._TOKEN_COLS} FROM api_tokens WHERE user_id = ? ORDER BY created_at, id",
+            (user_id,),
+        )
+        return [ApiTokenRow(*r) for r in rows]
+
+    def revoke_api_token(self, token_id: str, at: float) -> None:
+        with self._tx(f"revoke API token {token_id!r}") as db:
+            cur = db.execute(
+                "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+                (at, token_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"API token {token_id!r}")
+
+    # --- dashboard queries ------------------------------------------------------------------
+
+    def latest_telemetry(self, device_ids: Sequence[str]) -> dict[str, TelemetryRow]:
+        out: dict[str, TelemetryRow] = {}
+        for device_id in dict.fromkeys(device_ids):
+            rows = self._query(
+                f"SELECT {', '.join(_TELEMETRY_COLS)} FROM telemetry WHERE device_id = ?"
+                " ORDER BY ts DESC, seq DESC LIMIT 1",
+                (device_id,),
+            )
+            if rows:
+                out[device_id] = _telemetry_row(rows[0])
+        return out
+
+    def vitals_series(
+        self, device_ids: Sequence[str], since: float, until: float, bucket_s: int
+    ) -> list[VitalsBucket]:
+        if bucket_s <= 0:
+            raise StoreError("bucket_s must be positive")
+        ids = list(dict.fromkeys(device_ids))
+        if not ids:
+            return []
+        aggs = ", ".join(f"avg({f}), min({f}), max({f})" for f in VITALS_SERIES_FIELDS)
+        marks = ", ".join(f"?{i}" for i in range(4, 4 + len(ids)))
+        rows = self._query(
+            f"SELECT device_id, CAST(ts / ?1 AS INTEGER) * ?1 AS bucket, count(*), {aggs}"
+            f" FROM telemetry WHERE device_id IN ({marks}) AND ts >= ?2 AND ts < ?3"
+            " GROUP BY device_id, bucket ORDER BY device_id, bucket",
+            (bucket_s, since, until, *ids),
+        )
+        return [_bucket(r) for r in rows]
+
+
+def _bucket(r: Sequence[Any]) -> VitalsBucket:
+    """(device_id, start, n, then mean, min, max of each series field) → VitalsBucket."""
+    values: dict[str, tuple[float, float, float]] = {}
+    for i, name in enumerate(VITALS_SERIES_FIELDS):
+        mean, lo, hi = r[3 + 3 * i : 6 + 3 * i]
+        if mean is not None:
+            values[name] = (float(mean), float(lo), float(hi))
+    return VitalsBucket(r[0], float(r[1]), int(r[2]), values)
 
 
 # --- row conversion ---------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""The dashboard app: REST API, ``/ws``, the static UI, and the hub's health routes.
+
+The :class:`hub.server.Hub` is started and stopped by the caller (``serve()``); the app's
+lifespan only owns what the dashboard adds (the WebSocket broadcaster). Routes reach the
+hub, the store and the authenticator through ``app.state.ctx`` (:mod:`dashboard.deps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from dashboard import errors
+from dashboard.auth import Authenticator, LoginLimiter
+from dashboard.deps import Context
+from dashboard.routers import alerts, devices, residents, session, silences, stations, users
+from dashboard.settings import DashboardSettings
+from dashboard.ws import Broadcaster, ws_router
+from hub.http import health_router
+
+if TYPE_CHECKING:
+    from hub.server import Hub
+
+HERE = Path(__file__).parent
+
+
+def create_app(
+    hub: Hub, settings: DashboardSettings | None = None, *,
+    clock: Callable[[], float] | None = None,
+) -> FastAPI:  # fmt: skip
+    """The dashboard for a running (or about to run) ``hub``.
+
+    ``clock`` defaults to the hub's; tests inject one to move time (sessions, rate limits).
+    """
+    settings = settings or DashboardSettings()
+    clock = clock or hub.clock
+    auth = Authenticator(
+        hub.store, secret=settings.secret(), session_s=settings.session_hours * 3600,
+        limiter=LoginLimiter(settings.login_attempts, settings.login_window_s, clock=clock),
+        clock=clock,
+    )  # fmt: skip
+    ctx = Context(hub=hub, store=hub.store, settings=settings, auth=auth, clock=clock)
+    ctx.broadcaster = Broadcaster(ctx)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        assert ctx.broadcaster is not None
+        await ctx.broadcaster.start()
+        try:
+            yield
+        finally:
+            await ctx.broadcaster.stop()
+
+    app = FastAPI(
+        title="carehub dashboard", version="1", lifespan=lifespan,
+        description="Stations, residents, devices, alerts and users of a carehub node. "
+        "Browsers use a session cookie and send X-CSRF-Token on writes; API clients send "
+        "Authorization: Bearer <token>. Every error has the body {error: {code, message, "
+        "details}}.",
+    )  # fmt: skip
+    app.state.hub = hub  # read by hub.http.health_router()
+    app.state.ctx = ctx
+    errors.install(app)
+    app.include_router(health_router())
+    for module in (session, stations, residents, devices, alerts, silences, users):
+        app.include_router(module.router)
+    app.include_router(ws_router())
+    static = HERE / "static"
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static, html=True), name="static")
+    i18n = HERE / "i18n"
+    if i18n.is_dir():
+        app.mount("/i18n", StaticFiles(directory=i18n), name="i18n")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/static/index.html")
+
+    return app

@@ -1,0 +1,117 @@
+"""FastAPI dependencies: the app context, the authenticated caller and role checks.
+
+Routes declare what they do with ``Depends(Allowed("alerts.act"))``; the authorization
+matrix test reads that back from every route. Cookie sessions must send the CSRF token on
+every method that changes state; bearer tokens need none (a browser never adds them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+
+from dashboard.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, AuthError, Principal, csrf_ok
+from dashboard.errors import ApiError, forbidden
+from dashboard.scope import Scope, scope_for
+from dashboard.settings import DashboardSettings
+from hub.store.base import Store
+
+if TYPE_CHECKING:
+    from dashboard.ws import Broadcaster
+    from hub.server import Hub
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class Context:
+    """Long-lived things the routes use (``app.state.ctx``)."""
+
+    hub: Hub
+    store: Store
+    settings: DashboardSettings
+    auth: Authenticator
+    clock: Callable[[], float]
+    broadcaster: Broadcaster | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def get_ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+CtxDep = Annotated[Context, Depends(get_ctx)]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    principal: Principal
+    scope: Scope
+
+    @property
+    def user_id(self) -> str:
+        return self.principal.user.id
+
+    @property
+    def actor(self) -> str:
+        """How the caller appears on alert timelines (``user:ID``)."""
+        return f"user:{self.principal.user.id}"
+
+
+def bearer(header: str | None) -> str | None:
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+async def authenticate(ctx: Context, headers: Any, cookies: dict[str, str]) -> Caller:
+    """The caller of a request or WebSocket: a bearer token first, else the session."""
+    token = bearer(headers.get("authorization"))
+    if token is not None:
+        principal = await asyncio.to_thread(ctx.auth.from_token, token)
+    elif cookies.get(SESSION_COOKIE):
+        principal = await asyncio.to_thread(ctx.auth.from_cookie, cookies[SESSION_COOKIE])
+    else:
+        raise AuthError("not logged in")
+    scope = await asyncio.to_thread(scope_for, ctx.store, principal.user)
+    return Caller(principal, scope)
+
+
+async def current_caller(request: Request, ctx: CtxDep) -> Caller:
+    caller = await authenticate(ctx, request.headers, dict(request.cookies))
+    if (
+        caller.principal.via == "session"
+        and request.method not in SAFE_METHODS
+        and not csrf_ok(caller.principal.session, request.headers.get(CSRF_HEADER))
+    ):
+        raise ApiError(403, "csrf", f"missing or wrong {CSRF_HEADER} header")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+class Allowed:
+    """Dependency: the caller, when their role may do ``action`` (else 403)."""
+
+    def __init__(self, action: str) -> None:
+        from dashboard.scope import PERMISSIONS
+
+        if action not in PERMISSIONS:
+            raise KeyError(f"unknown action {action!r}")
+        self.action = action
+
+    async def __call__(self, caller: CallerDep) -> Caller:
+        if not caller.scope.can(self.action):
+            raise forbidden(f"role {caller.scope.role} may not {self.action}")
+        return caller
+
+
+def allowed(action: str) -> Any:
+    """``Annotated[Caller, allowed("x")]`` for route signatures."""
+    return Depends(Allowed(action))

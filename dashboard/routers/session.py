@@ -1,0 +1,158 @@
+"""Login, logout, who am I, my preferences and my API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request, Response
+from pydantic import BaseModel, Field
+
+from dashboard.auth import CSRF_COOKIE, SESSION_COOKIE
+from dashboard.deps import CallerDep, CtxDep
+from dashboard.errors import ApiError
+from dashboard.routers import api_router
+from hub.store.base import UserRow
+
+router = api_router("", "session")
+
+LANGUAGES = ("zh-CN", "en")
+
+
+class LoginIn(BaseModel):
+    user: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class PrefsIn(BaseModel):
+    language: str | None = None
+    timezone: str | None = None
+    prefs: dict[str, Any] | None = Field(
+        None, description='e.g. {"min_priority": "high", "quiet_hours": ["22:00", "07:00"]}'
+    )
+
+
+class TokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    expires_in_days: float | None = Field(None, gt=0, le=3650)
+
+
+def user_json(u: UserRow) -> dict[str, Any]:
+    return {
+        "id": u.id, "name": u.name, "role": u.role, "scope_id": u.scope_id,
+        "resident_ids": list(u.resident_ids), "language": u.language, "timezone": u.timezone,
+        "disabled": u.disabled, "prefs": u.prefs, "created_at": u.created_at,
+    }  # fmt: skip
+
+
+def _secure(request: Request, ctx: CtxDep) -> bool:
+    if ctx.settings.cookie_secure is not None:
+        return ctx.settings.cookie_secure
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
+    return proto == "https"
+
+
+@router.post("/auth/login", summary="Log in: sets the session and CSRF cookies")
+async def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep) -> dict[str, Any]:
+    address = request.client.host if request.client else "unknown"
+    new = await asyncio.to_thread(ctx.auth.login, body.user, body.password, address)
+    secure = _secure(request, ctx)
+    max_age = int(new.expires_at - ctx.clock())
+    response.set_cookie(SESSION_COOKIE, new.cookie, max_age=max_age, httponly=True,
+                        samesite="lax", secure=secure, path="/")  # fmt: skip
+    # readable by the page's script, which echoes it in the X-CSRF-Token header
+    response.set_cookie(CSRF_COOKIE, new.csrf_token, max_age=max_age, httponly=False,
+                        samesite="strict", secure=secure, path="/")  # fmt: skip
+    return {"user": user_json(new.user), "csrf_token": new.csrf_token, "expires_at": new.expires_at}
+
+
+@router.post("/auth/logout", summary="Log out: ends the session")
+async def logout(
+    request: Request, response: Response, ctx: CtxDep, caller: CallerDep
+) -> dict[str, bool]:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        await asyncio.to_thread(ctx.auth.logout, cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/me", summary="The caller, their role and what they may do")
+async def me(caller: CallerDep) -> dict[str, Any]:
+    from dashboard.scope import PERMISSIONS
+
+    s = caller.scope
+    return {
+        "user": user_json(caller.principal.user),
+        "stations": None if s.station_ids is None else sorted(s.station_ids),
+        "may": sorted(a for a in PERMISSIONS if s.can(a)),
+    }
+
+
+@router.patch("/me", summary="Change my language, time zone and notification preferences")
+async def update_me(body: PrefsIn, ctx: CtxDep, caller: CallerDep) -> dict[str, Any]:
+    user = await asyncio.to_thread(ctx.store.get_user, caller.user_id)
+    changes: dict[str, Any] = {}
+    if body.language is not None:
+        if body.language not in LANGUAGES:
+            raise ApiError(422, "validation_error", f"language is one of {LANGUAGES}")
+        changes["language"] = body.language
+    if body.timezone is not None:
+        try:
+            ZoneInfo(body.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ApiError(
+                422, "validation_error", f"unknown time zone {body.timezone!r}"
+            ) from None
+        changes["timezone"] = body.timezone
+    if body.prefs is not None:
+        changes["prefs"] = _check_prefs(body.prefs)
+    user = replace(user, **changes)
+    await asyncio.to_thread(ctx.store.update_user, user)
+    return user_json(user)
+
+
+def _check_prefs(prefs: dict[str, Any]) -> dict[str, Any]:
+    """Notification preferences: min priority and quiet hours (HH:MM, may wrap midnight)."""
+    import re
+
+    out = dict(prefs)
+    if "min_priority" in out and out["min_priority"] not in ("high", "medium", "low"):
+        raise ApiError(422, "validation_error", "min_priority is high, medium or low")
+    quiet = out.get("quiet_hours")
+    if quiet is not None:
+        ok = isinstance(quiet, list) and len(quiet) == 2 and all(
+            isinstance(t, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t) for t in quiet
+        )  # fmt: skip
+        if not ok:
+            raise ApiError(422, "validation_error", 'quiet_hours is ["HH:MM", "HH:MM"] or null')
+    return out
+
+
+@router.get("/me/tokens", summary="My API tokens (never their values)")
+async def my_tokens(ctx: CtxDep, caller: CallerDep) -> list[dict[str, Any]]:
+    rows = await asyncio.to_thread(ctx.store.list_api_tokens, caller.user_id)
+    return [
+        {"id": t.id, "name": t.name, "created_at": t.created_at, "expires_at": t.expires_at,
+         "revoked_at": t.revoked_at}
+        for t in rows
+    ]  # fmt: skip
+
+
+@router.post("/me/tokens", status_code=201, summary="Create an API token (shown once)")
+async def new_token(body: TokenIn, ctx: CtxDep, caller: CallerDep) -> dict[str, Any]:
+    expires = ctx.clock() + body.expires_in_days * 86400 if body.expires_in_days else None
+    row, token = await asyncio.to_thread(ctx.auth.new_token, caller.user_id, body.name, expires)
+    return {"id": row.id, "name": row.name, "token": token, "expires_at": expires}
+
+
+@router.delete("/me/tokens/{token_id}", summary="Revoke one of my API tokens")
+async def revoke_token(token_id: str, ctx: CtxDep, caller: CallerDep) -> dict[str, bool]:
+    mine = await asyncio.to_thread(ctx.store.list_api_tokens, caller.user_id)
+    if token_id not in {t.id for t in mine}:
+        raise ApiError(404, "not_found", f"API token {token_id!r}")
+    await asyncio.to_thread(ctx.store.revoke_api_token, token_id, ctx.clock())
+    return {"ok": True}

@@ -1,0 +1,104 @@
+"""Districts, stations and each station's escalation policy."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from alerts.escalation import parse_policy
+from dashboard import queries
+from dashboard.deps import Caller, CtxDep, allowed
+from dashboard.errors import forbidden
+from dashboard.routers import api_router
+from hub.registry import check_id
+from hub.store.base import Station
+
+router = api_router("", "stations")
+
+
+class StationIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    district_id: str
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = "service_station"
+    address: str | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    timezone: str = "Asia/Shanghai"
+
+
+@router.get("/districts", summary="Districts with at least one station you can see")
+async def list_districts(
+    ctx: CtxDep, caller: Annotated[Caller, allowed("stations.read")]
+) -> list[dict[str, Any]]:
+    def work() -> list[dict[str, Any]]:
+        mine = {s.district_id for s in queries.stations(ctx.store, caller.scope)}
+        return [asdict(d) for d in ctx.store.list_districts() if d.id in mine]
+
+    return await asyncio.to_thread(work)
+
+
+@router.get("/stations", summary="Stations you can see")
+async def list_stations(
+    ctx: CtxDep, caller: Annotated[Caller, allowed("stations.read")],
+    district_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    rows = await asyncio.to_thread(queries.stations, ctx.store, caller.scope, district_id)
+    return [asdict(s) for s in rows]
+
+
+@router.get("/stations/{station_id}", summary="One station")
+async def get_station(
+    station_id: str, ctx: CtxDep, caller: Annotated[Caller, allowed("stations.read")]
+) -> dict[str, Any]:
+    return asdict(await asyncio.to_thread(queries.station, ctx.store, caller.scope, station_id))
+
+
+@router.post("/stations", status_code=201, summary="Create a station in your district")
+async def create_station(
+    body: StationIn, ctx: CtxDep, caller: Annotated[Caller, allowed("stations.write")]
+) -> dict[str, Any]:
+    check_id(body.id, "station id")
+
+    def work() -> Station:
+        ctx.store.list_districts()  # the district must exist: the store's foreign key says so
+        s = caller.scope
+        if s.role == "district_admin" and caller.principal.user.scope_id != body.district_id:
+            raise forbidden("a district admin creates stations in their own district")
+        if s.role == "city_admin" and caller.principal.user.scope_id is not None:
+            cities = {d.city_id for d in ctx.store.list_districts() if d.id == body.district_id}
+            if caller.principal.user.scope_id not in cities:
+                raise forbidden("that district is not in your city")
+        station = Station(**body.model_dump())
+        ctx.store.add_station(station)
+        return station
+
+    return asdict(await asyncio.to_thread(work))
+
+
+@router.get("/stations/{station_id}/policy", summary="The station's escalation policy")
+async def get_policy(
+    station_id: str, ctx: CtxDep, caller: Annotated[Caller, allowed("policies.read")]
+) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
+        queries.station(ctx.store, caller.scope, station_id)
+        policies = ctx.store.escalation_policies()
+        return {"station_id": station_id, "policy": policies.get(station_id),
+                "default": station_id not in policies}  # fmt: skip
+
+    return await asyncio.to_thread(work)
+
+
+@router.put("/stations/{station_id}/policy", summary="Set the station's escalation policy")
+async def set_policy(
+    station_id: str, body: dict[str, Any], ctx: CtxDep,
+    caller: Annotated[Caller, allowed("policies.write")],
+) -> dict[str, Any]:  # fmt: skip
+    await asyncio.to_thread(queries.station, ctx.store, caller.scope, station_id)
+    policy = parse_policy({**body, "station_id": station_id})
+    await ctx.hub.alerts.call(ctx.hub.alert_engine.set_policy, policy, ctx.clock())
+    return {"station_id": station_id, "policy": policy.model_dump(), "default": False}

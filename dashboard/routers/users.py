@@ -1,0 +1,100 @@
+"""Users: list and manage the people of your scope (a supervisor: their station's staff and
+families; a district admin: their stations; a city admin: everyone)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from dashboard.auth import hash_password
+from dashboard.deps import Caller, CtxDep, allowed
+from dashboard.errors import forbidden, not_found
+from dashboard.routers import api_router
+from dashboard.routers.session import user_json
+from dashboard.scope import may_manage
+from hub.registry import check_id
+from hub.store.base import Role, UserRow
+
+router = api_router("/users", "users")
+
+
+class UserIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(min_length=8, max_length=256)
+    scope_id: str | None = None
+    resident_ids: list[str] = Field(default_factory=list, max_length=20)
+    language: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+
+
+class UserPatch(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    password: str | None = Field(None, min_length=8, max_length=256)
+    disabled: bool | None = None
+    resident_ids: list[str] | None = Field(None, max_length=20)
+
+
+@router.get("", summary="Users you manage")
+async def list_users(
+    ctx: CtxDep, caller: Annotated[Caller, allowed("users.read")],
+    role: Annotated[Role | None, Query()] = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    def work() -> list[dict[str, Any]]:
+        rows = ctx.store.list_users(role=role)
+        return [user_json(u) for u in rows
+                if u.id == caller.user_id or may_manage(caller.scope, ctx.store, u)]  # fmt: skip
+
+    return await asyncio.to_thread(work)
+
+
+@router.post("", status_code=201, summary="Create a user in your scope")
+async def create_user(
+    body: UserIn, ctx: CtxDep, caller: Annotated[Caller, allowed("users.write")]
+) -> dict[str, Any]:
+    check_id(body.id, "user id")
+    user = UserRow(
+        body.id, body.name, body.role, hash_password(body.password), ctx.clock(),
+        body.scope_id, tuple(body.resident_ids), body.language, body.timezone,
+    )  # fmt: skip
+
+    def work() -> UserRow:
+        if not may_manage(caller.scope, ctx.store, user):
+            raise forbidden("that role or scope is outside what you manage")
+        ctx.store.add_user(user)
+        return user
+
+    return user_json(await asyncio.to_thread(work))
+
+
+@router.patch("/{user_id}", summary="Rename, reset the password, disable, relink a user")
+async def update_user(
+    user_id: str, body: UserPatch, ctx: CtxDep, caller: Annotated[Caller, allowed("users.write")]
+) -> dict[str, Any]:
+    def work() -> UserRow:
+        user = ctx.store.get_user(user_id)
+        if not may_manage(caller.scope, ctx.store, user):
+            raise not_found(f"user {user_id!r}")
+        changes: dict[str, Any] = {}
+        if body.name is not None:
+            changes["name"] = body.name
+        if body.password is not None:
+            changes["password_hash"] = hash_password(body.password)
+        if body.disabled is not None:
+            changes["disabled"] = body.disabled
+        if body.resident_ids is not None:
+            changes["resident_ids"] = tuple(body.resident_ids)
+        updated = replace(user, **changes)
+        if not may_manage(caller.scope, ctx.store, updated):
+            raise forbidden("those residents are outside what you manage")
+        ctx.store.update_user(updated)
+        if body.disabled or body.password is not None:
+            ctx.store.delete_sessions(user_id=user_id)
+        return updated
+
+    return user_json(await asyncio.to_thread(work))

@@ -1,0 +1,67 @@
+"""Settings of the dashboard (environment variables with the ``CAREHUB_`` prefix, also read
+from ``.env``), built in :func:`dashboard.app.create_app`'s caller, never at import time.
+
+In development a random session secret is made at start (sessions then end with the
+process); production refuses a missing or placeholder secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigError
+
+_PLACEHOLDERS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "admin", "carehub", "dev", "test"}
+)
+MIN_SECRET_CHARS = 32
+
+
+class DashboardSettings(BaseSettings):
+    """Everything the dashboard can be told."""
+
+    model_config = SettingsConfigDict(env_prefix="CAREHUB_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    session_secret: SecretStr | None = Field(
+        None, description="Keys the stored session hashes; 32+ characters in production."
+    )
+    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A shift and a half.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure cookies; None: on when the request came over TLS."
+    )
+    login_attempts: int = Field(5, ge=1, description="Failed logins per user and address...")
+    login_window_s: float = Field(300.0, gt=0, description="...within this many seconds.")
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+    default_timezone: str = "Asia/Shanghai"
+    ws_queue_size: int = Field(256, ge=8, description="Frames queued per WebSocket client.")
+    ws_heartbeat_s: float = Field(20.0, gt=0)
+    ws_history: int = Field(10_000, ge=100, description="Events kept for resuming clients.")
+    ws_send_timeout_s: float = Field(10.0, gt=0, description="A send slower than this drops.")
+    map_url: str = Field(
+        "https://uri.amap.com/marker?position={lon},{lat}&name={name}",
+        description="Map link of an address (a template with lat, lon, name).",
+    )
+
+    @model_validator(mode="after")
+    def _safe_for_production(self) -> DashboardSettings:
+        if self.environment != "production":
+            return self
+        value = self.session_secret.get_secret_value() if self.session_secret else ""
+        if value.lower() in _PLACEHOLDERS or len(value) < MIN_SECRET_CHARS:
+            raise ConfigError(
+                "CAREHUB_SESSION_SECRET is missing or a placeholder; set at least "
+                f"{MIN_SECRET_CHARS} random characters (e.g. python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self
+
+    def secret(self) -> bytes:
+        """The session secret, or a random one made once per settings object."""
+        if self.session_secret is None:
+            self.session_secret = SecretStr(secrets.token_urlsafe(32))
+        return self.session_secret.get_secret_value().encode()

@@ -1,0 +1,359 @@
+"""``/ws``: live events for exactly what the caller may see, with resume and heartbeats.
+
+Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
+
+1. Connect to ``/ws`` (session cookie from the same origin, or ``Authorization: Bearer``),
+   optionally with ``?epoch=E&last_event_id=N`` from an earlier connection.
+2. The server sends ``{"type": "snapshot", "epoch", "last_event_id", "alerts",
+   "residents", "devices"}`` — or, when it still holds every event after ``N`` of epoch
+   ``E``, ``{"type": "resumed", "epoch", "from": N, "count"}`` followed by those events.
+3. Then events, each with an increasing ``id``: ``alert`` (opened, updated, acknowledged,
+   resolved...; with the alert and its new timeline entries), ``timeline`` (an entry
+   written outside the engine, e.g. ``going_over``), ``resident`` (status changed),
+   ``device`` (online/offline), ``vitals`` (latest readings, at most one per device every
+   ``VITALS_EVERY_S``). ``heartbeat`` frames come every ``ws_heartbeat_s``; a client may send
+   ``{"type": "ping"}`` and gets ``{"type": "pong"}``.
+
+Fan-out follows the websockets broadcast guide: each event is serialised **once**; each
+client has one bounded queue and one writer task; publishing never waits. A client whose
+queue is full, or whose send takes longer than ``ws_send_timeout_s``, is closed with code
+4008 and a reason, and resumes from its last event id when it reconnects. Close codes:
+4401 not authenticated, 4403 cross-origin cookie use, 4008 too slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from dashboard import queries
+from dashboard.auth import AuthError
+from dashboard.deps import Context, authenticate
+from dashboard.scope import Scope
+from hub.store.base import Resident
+
+if TYPE_CHECKING:
+    from alerts.engine import AlertEvent
+    from hub.ingest import Accepted
+
+log = logging.getLogger(__name__)
+
+VITALS_EVERY_S = 10.0
+"""At most one ``vitals`` event per device this often: tiles need the latest value, not
+every sample, and a district's telemetry would otherwise swamp the consoles."""
+SNAPSHOT_ALERTS = 500
+SNAPSHOT_RESIDENTS = 1_000
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_CROSS_ORIGIN = 4403
+CLOSE_SLOW = 4008
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One serialised event and what decides who sees it."""
+
+    id: int
+    type: str
+    text: str
+    station_id: str | None = None
+    resident_id: str | None = None
+    category: str = "clinical"
+    vendor: str | None = None
+
+
+def visible(scope: Scope, ev: Event) -> bool:
+    """May a client with ``scope`` receive ``ev``? (the same rules as the REST queries)"""
+    if ev.type in ("alert", "timeline"):
+        return scope.sees_alert(ev.station_id, ev.resident_id, ev.category)
+    if ev.type in ("resident", "vitals"):
+        return scope.sees_resident(ev.resident_id, ev.station_id)
+    if ev.type == "device":
+        if scope.role == "vendor":
+            return scope.vendor is not None and ev.vendor == scope.vendor
+        return scope.resident_ids is None and scope.sees_station(ev.station_id)
+    return False
+
+
+class Client:
+    """One connection: its scope, its bounded queue and its writer task."""
+
+    def __init__(self, ws: WebSocket, scope: Scope, maxsize: int) -> None:
+        self.ws = ws
+        self.scope = scope
+        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
+        self.closed: str | None = None
+        self.writer: asyncio.Task[None] | None = None
+
+
+class Broadcaster:
+    """Numbers events, keeps the recent ones for resuming, and fans them out."""
+
+    def __init__(self, ctx: Context, *, clock: Callable[[], float] | None = None) -> None:
+        s = ctx.settings
+        self.ctx = ctx
+        self.clock = clock or ctx.clock
+        self.queue_size = s.ws_queue_size
+        self.heartbeat_s = s.ws_heartbeat_s
+        self.send_timeout_s = s.ws_send_timeout_s
+        self.epoch = secrets.token_hex(6)
+        self.last_id = 0
+        self.history: deque[Event] = deque(maxlen=s.ws_history)
+        self.clients: set[Client] = set()
+        self.dropped_clients = 0
+        self._vitals_at: dict[str, float] = {}
+        self._stations: dict[str, str] = {}  # resident id -> station id
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self.refresh_stations()
+        self.ctx.hub.alert_engine.add_listener(self._from_engine)
+        self.ctx.hub.pipeline.observers.append(self._from_pipeline)
+        self._tasks.append(asyncio.create_task(self._heartbeats(), name="ws-heartbeat"))
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.ctx.hub.alert_engine.remove_listener(self._from_engine)
+        with contextlib.suppress(ValueError):
+            self.ctx.hub.pipeline.observers.remove(self._from_pipeline)
+        for task in self._tasks:
+            task.cancel()
+        for client in list(self.clients):
+            self.drop(client, "server shutting down", code=1001)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def refresh_stations(self) -> None:
+        rows = await asyncio.to_thread(self.ctx.store.list_residents)
+        self._stations = {r.id: r.station_id for r in rows}
+
+    # --- publishing (never waits) -----------------------------------------------------------
+
+    def publish(self, type_: str, payload: dict[str, Any], *, station_id: str | None = None,
+                resident_id: str | None = None, category: str = "clinical",
+                vendor: str | None = None) -> Event:  # fmt: skip
+        """Number, serialise once, keep for resuming and offer to every client that may
+        see it. Call from the event loop's thread."""
+        self.last_id += 1
+        text = json.dumps({"type": type_, "id": self.last_id, **payload}, ensure_ascii=False,
+                          separators=(",", ":"), default=str)  # fmt: skip
+        ev = Event(self.last_id, type_, text, station_id, resident_id, category, vendor)
+        self.history.append(ev)
+        for client in list(self.clients):
+            if visible(client.scope, ev):
+                self._offer(client, text)
+        return ev
+
+    def _offer(self, client: Client, text: str) -> None:
+        if client.closed:
+            return
+        try:
+            client.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.drop(client, f"too slow: {client.queue.maxsize} frames queued; reconnect "
+                              "with last_event_id to resume")  # fmt: skip
+
+    def _from_engine(self, event: AlertEvent) -> None:
+        # the engine calls listeners from worker threads: hop onto the loop
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.alert_event, event)
+
+    def alert_event(self, event: AlertEvent) -> None:
+        a = event.alert
+        data = {k: v for k, v in a.to_dict().items() if k not in queries.PRIVATE_ALERT_FIELDS}
+        self.publish("alert", {"action": event.action, "alert": data,
+                               "entries": [asdict(t) for t in event.entries]},
+                     station_id=a.station_id, resident_id=a.resident_id,
+                     category=a.category)  # fmt: skip
+
+    def timeline_entry(self, alert: dict[str, Any], entry: Any) -> None:
+        self.publish("timeline", {"alert_id": alert["id"], "entry": asdict(entry)},
+                     station_id=alert.get("station_id"), resident_id=alert.get("resident_id"),
+                     category=alert.get("category", "clinical"))  # fmt: skip
+
+    def resident_changed(self, r: Resident) -> None:
+        self._stations[r.id] = r.station_id
+        self.publish("resident", {"resident": asdict(r)}, station_id=r.station_id,
+                     resident_id=r.id)  # fmt: skip
+
+    def _from_pipeline(self, batch: list[Accepted] | Any) -> None:
+        now = self.clock()
+        for acc in batch:
+            d = acc.device
+            station = self._stations.get(d.resident_id) if d.resident_id else None
+            if acc.msg_type == "status":
+                online = acc.message.state == "online"
+                self.publish("device", {"device_id": d.id, "resident_id": d.resident_id,
+                                        "online": online, "at": acc.received_at},
+                             station_id=station, resident_id=d.resident_id,
+                             category="technical", vendor=d.vendor)  # fmt: skip
+            elif acc.msg_type == "telemetry" and d.resident_id is not None:
+                if now - self._vitals_at.get(d.id, -1e18) < VITALS_EVERY_S:
+                    continue
+                self._vitals_at[d.id] = now
+                m = acc.message
+                values = {
+                    k: getattr(m, k, None)
+                    for k in ("hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery")
+                }
+                values = {k: v for k, v in values.items() if v is not None}
+                if values:
+                    self.publish("vitals", {"device_id": d.id, "resident_id": d.resident_id,
+                                            "values": values, "at": acc.received_at},
+                                 station_id=station, resident_id=d.resident_id)  # fmt: skip
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            text = json.dumps({"type": "heartbeat", "t": self.clock(), "epoch": self.epoch,
+                               "last_event_id": self.last_id})  # fmt: skip
+            for client in list(self.clients):
+                self._offer(client, text)
+
+    # --- clients ---------------------------------------------------------------------------
+
+    def drop(self, client: Client, reason: str, code: int = CLOSE_SLOW) -> None:
+        """Disconnect a client at once, never waiting for it."""
+        if client.closed:
+            return
+        client.closed = reason
+        self.clients.discard(client)
+        if code == CLOSE_SLOW:
+            self.dropped_clients += 1
+            log.info("dropping WebSocket client %s: %s", client.scope.user_id, reason)
+        if client.writer is not None:
+            client.writer.cancel()
+        task = asyncio.ensure_future(self._close(client, code, reason[:120]))
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
+    async def _close(self, client: Client, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):  # the peer may be gone already
+            await asyncio.wait_for(client.ws.close(code=code, reason=reason), timeout=2.0)
+
+    def resume(self, client: Client, epoch: str | None, last: int | None) -> int | None:
+        """Queue the events after ``last`` when they are all still held; the number queued,
+        or None when the client needs a snapshot. Synchronous: nothing can slip in."""
+        if epoch != self.epoch or last is None or last > self.last_id:
+            return None
+        oldest = self.history[0].id if self.history else self.last_id + 1
+        if last < oldest - 1:
+            return None
+        missed = [ev.text for ev in self.history if ev.id > last and visible(client.scope, ev)]
+        if len(missed) >= client.queue.maxsize:
+            return None
+        for text in missed:
+            client.queue.put_nowait(text)
+        return len(missed)
+
+    def snapshot(self, scope: Scope, last_id: int) -> str:
+        """The state the client starts from (synchronous: run in a worker thread)."""
+        from dashboard.routers.devices import _health
+        from dashboard.routers.residents import tiles
+
+        store = self.ctx.store
+        rows = queries.alerts(store, scope, states=["open", "acknowledged"],
+                              limit=SNAPSHOT_ALERTS)  # fmt: skip
+        alerts = [queries.alert_json(a) for a in queries.by_priority(rows)]
+        residents: list[dict[str, Any]] = []
+        if scope.station_ids is not None and scope.role != "vendor":
+            found = queries.residents(store, scope)[:SNAPSHOT_RESIDENTS]
+            residents = tiles(self.ctx, found)
+        devices = _health(self.ctx, queries.devices(store, scope)) if scope.vendor else []
+        return json.dumps({"type": "snapshot", "epoch": self.epoch, "last_event_id": last_id,
+                           "alerts": alerts, "residents": residents, "devices": devices},
+                          ensure_ascii=False, default=str)  # fmt: skip
+
+    async def serve(self, ws: WebSocket) -> None:
+        """Run one connection until it closes."""
+        await ws.accept()
+        try:
+            caller = await authenticate(self.ctx, ws.headers, dict(ws.cookies))
+        except AuthError as exc:
+            await ws.close(code=CLOSE_UNAUTHENTICATED, reason=str(exc)[:120])
+            return
+        if caller.principal.via == "session" and not _same_origin(ws):
+            await ws.close(code=CLOSE_CROSS_ORIGIN, reason="cross-origin WebSocket refused")
+            return
+        client = Client(ws, caller.scope, self.queue_size)
+        epoch = ws.query_params.get("epoch")
+        last = _int(ws.query_params.get("last_event_id"))
+        self.clients.add(client)
+        try:
+            count = self.resume(client, epoch, last)
+            if count is None:
+                text = await asyncio.to_thread(self.snapshot, caller.scope, self.last_id)
+            else:
+                text = json.dumps({"type": "resumed", "epoch": self.epoch, "from": last,
+                                   "count": count})  # fmt: skip
+            await ws.send_text(text)
+            client.writer = asyncio.create_task(self._write(client))
+            await self._read(client)
+        except (WebSocketDisconnect, RuntimeError):
+            pass  # the peer left (RuntimeError: sending after the close frame)
+        finally:
+            self.clients.discard(client)
+            client.closed = client.closed or "closed"
+            if client.writer is not None:
+                client.writer.cancel()
+
+    async def _write(self, client: Client) -> None:
+        try:
+            while True:
+                text = await client.queue.get()
+                await asyncio.wait_for(client.ws.send_text(text), timeout=self.send_timeout_s)
+        except TimeoutError:
+            self.drop(client, f"too slow: a send took over {self.send_timeout_s:g} s")
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+
+    async def _read(self, client: Client) -> None:
+        pong = json.dumps({"type": "pong"})
+        while True:
+            text = await client.ws.receive_text()
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                continue  # a malformed frame from a client is ignored, never fatal
+            if isinstance(msg, dict) and msg.get("type") == "ping":
+                self._offer(client, pong)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    """Cookie-authenticated sockets must come from our own pages (no cross-site hijack)."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser: it holds the cookie itself
+    return urlsplit(origin).netloc == ws.headers.get("host")
+
+
+def ws_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/ws")
+    async def websocket(ws: WebSocket) -> None:
+        ctx: Context = ws.app.state.ctx
+        assert ctx.broadcaster is not None
+        await ctx.broadcaster.serve(ws)
+
+    return router
