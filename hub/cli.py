@@ -612,6 +612,9 @@ def _register_optional() -> None:
     from dashboard.cli import user_app
 
     app.add_typer(user_app, name="user", help="Dashboard users and API tokens.")
+    from device_sim.cli import sim_app
+
+    app.add_typer(sim_app, name="sim", help="Simulated residents and devices; scoring.")
 
 
 _register_optional()
