@@ -22,6 +22,15 @@ depend on how the sensor is mounted:
 ``post_min``      lowest ``|a|`` in the 0.5 s after the peak (rebound, g)
 ``cos_settle``    cosine between the first and second half of the after window (settled)
 ``pre_dev``       mean ``||a| - 1 g|`` before the fall (activity before)
+``v_drop``        most negative vertical speed in the second before the peak: the
+                  acceleration along the gravity direction of the "before" window, minus
+                  that gravity, integrated (g·s; the vertical velocity before an impact
+                  separates falls from daily activities, Bourke et al., Medical
+                  Engineering & Physics 30(7), 2008)
+``still_frac``    fraction of the after window with ``||a| - 1 g| < 0.1 g`` (lying still)
+``pre_max``       largest ``|a|`` of the "before" window (gait impacts: jogging, stairs)
+``n_high``        bins of the whole window at or above 1.5 g (one impact or many)
+``late_std``      log std of ``|a|`` over the last 0.5 s of the after window
 
 The choice follows the usual structure of fall detectors (impact, orientation change,
 stillness: e.g. Bourke et al., Gait & Posture 26(2), 2007; Kangas et al., Gait & Posture
@@ -37,6 +46,8 @@ from numpy.typing import NDArray
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
+HIGH_G = 1.5
+"""Level counted by ``n_high`` (the default trigger)."""
 
 FEATURE_NAMES: tuple[str, ...] = (
     "log_peak",
@@ -52,6 +63,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "post_min",
     "cos_settle",
     "pre_dev",
+    "v_drop",
+    "still_frac",
+    "pre_max",
+    "n_high",
+    "late_std",
 )
 
 
@@ -159,6 +175,11 @@ def window_features(win: F64, geo: Geometry) -> F64:
     descent_win = mag[:, c - geo.sep : c]
     around = mag[:, c - geo.impact_half : c + geo.impact_half + 1]
     post_mag = post[..., 3]
+    # Speed along the "before" gravity direction over the second up to the peak.
+    up = g_pre / np.maximum(n_pre, 1e-9)[:, None]
+    along = np.einsum("nti,ni->nt", win[:, c - geo.sep : c + 1, :3], up) - n_pre[:, None]
+    v_drop = (np.cumsum(along, axis=1) * dt).min(axis=1)
+    late = post_mag[:, -max(1, round(0.5 * geo.working_hz)) :]
     return np.column_stack(
         [
             np.log(mag[:, c]),
@@ -177,6 +198,11 @@ def window_features(win: F64, geo: Geometry) -> F64:
                 post[:, post.shape[1] // 2 :, :3].mean(axis=1),
             ),
             np.abs(pre[..., 3] - 1.0).mean(axis=1),
+            v_drop,
+            (np.abs(post_mag - 1.0) < 0.1).mean(axis=1),
+            pre[..., 3].max(axis=1),
+            (mag >= HIGH_G).sum(axis=1).astype(np.float64),
+            np.log(late.std(axis=1) + 0.01),
         ]
     )
 

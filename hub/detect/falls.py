@@ -8,8 +8,9 @@ Pipeline per device (see ``docs/fall-detection.md`` for the method and its evalu
    ``sep_s`` on both sides is a candidate.
 3. **Confirmation window**: ``post_s[1]`` seconds after the peak the candidate's
    orientation-agnostic features (:mod:`hub.detect.fall_features`: impact, free fall,
-   change of the gravity direction, stillness after the impact) are scored by a small
-   logistic model; a score at or above ``threshold`` raises a ``fall`` finding.
+   change of the gravity direction, stillness after the impact) are scored by small
+   boosted trees (:mod:`hub.detect.fall_model`); a score at or above ``threshold`` raises
+   a ``fall`` finding.
 4. **Follow-up** (:mod:`hub.detect.fall_followup`): ``long_lie`` when the person is not up
    after ``long_lie_s``, ``fall_recovered`` when they get up and move.
 
@@ -25,6 +26,11 @@ Stream handling (per device, state never shared between devices):
   arrived. An open fall follow-up survives a restart.
 - Non-finite samples are ignored; a bin with no valid sample is missing, and a candidate
   whose windows miss a bin is not scored.
+- Many devices at once (:meth:`FallDetector.update_many`): devices streaming in step are
+  binned without per-sample index work, in chunks that stay in the CPU caches, and their
+  bins kept in a per-device ring of the last window; only devices whose recent bins
+  reached the trigger (or with an open fall) go on to the candidate, scoring and
+  follow-up stage. The results are the same as device by device.
 - Empty bursts are ignored. Rates outside 20–200 Hz and malformed arrays raise
   ``ValueError`` (the contract refuses them before they get here).
 """
@@ -48,12 +54,15 @@ from hub.detect.fall_features import (
     n_expanded,
     window_features,
 )
+from hub.detect.fall_fleet import CHUNK, MAX_G, Fleet, Slow
+from hub.detect.fall_model import BoostedTrees
 from hub.detect.findings import Finding
 from hub.detect.resample import N_CH, aggregate, empty_partial
 
 HZ_RANGE = (20.0, 200.0)
-MAX_G = 32.0
 PARAMS_FILE = "fall_params.json"
+FallModel = LogisticModel | BoostedTrees
+"""The learned stage: anything with ``score(features) -> [0, 1]`` of these two kinds."""
 
 
 def load_shipped_params() -> dict[str, Any]:
@@ -75,7 +84,7 @@ class FallDetector:
 
     def __init__(
         self,
-        model: LogisticModel,
+        model: FallModel,
         threshold: float,
         *,
         trigger_g: float = 1.5,
@@ -90,9 +99,12 @@ class FallDetector:
         walk_std_g: float = 0.12,
         still_std_g: float = 0.04,
     ) -> None:
-        need = n_expanded(len(FEATURE_NAMES))
-        if len(model.weights) != need or len(model.mean) != len(FEATURE_NAMES):
-            raise ValueError(f"model has {len(model.weights)} weights, needs {need}")
+        if isinstance(model, LogisticModel):
+            need = n_expanded(len(FEATURE_NAMES))
+            if len(model.weights) != need or len(model.mean) != len(FEATURE_NAMES):
+                raise ValueError(f"model has {len(model.weights)} weights, needs {need}")
+        elif model.n_features != len(FEATURE_NAMES):
+            raise ValueError(f"model has {model.n_features} features, needs {len(FEATURE_NAMES)}")
         self.model = model
         self.threshold = threshold
         self.trigger_g = trigger_g
@@ -105,10 +117,7 @@ class FallDetector:
         self.grace_period = minimum if grace_period is None else max(grace_period, minimum)
         self.max_jitter_s = max_jitter_s
         self.rules = fu.FollowUpRules(working_hz, long_lie_s, recover_s, walk_std_g, still_std_g)
-        self._index: dict[str, int] = {}
-        self._free: list[int] = []
-        self._ids: list[str] = []
-        self._alloc(0)
+        self._fleet = Fleet(working_hz, self.geometry.history, self.geometry.delay, trigger_g)
         self._follow: dict[int, fu.FollowUp] = {}
 
     # --- construction -----------------------------------------------------------------
@@ -117,11 +126,15 @@ class FallDetector:
     def from_params(cls, params: Mapping[str, Any], **overrides: Any) -> FallDetector:
         """Build from a parameter document (``{"params": {...}, "model": {...}}``)."""
         m = params["model"]
-        model = LogisticModel(
-            tuple(m["mean"]), tuple(m["scale"]), tuple(m["weights"]), float(m["bias"])
-        )
         if tuple(m.get("features", FEATURE_NAMES)) != FEATURE_NAMES:
             raise ValueError("parameter file was made for other features")
+        model: FallModel
+        if m.get("kind") == "boosted_trees":
+            model = BoostedTrees.from_json(m, len(FEATURE_NAMES))
+        else:
+            model = LogisticModel(
+                tuple(m["mean"]), tuple(m["scale"]), tuple(m["weights"]), float(m["bias"])
+            )
         kw: dict[str, Any] = dict(params["params"])
         for key in ("pre_s", "post_s"):
             if key in kw:
@@ -135,74 +148,21 @@ class FallDetector:
         """The detector with the shipped, calibrated parameters."""
         return cls.from_params(load_shipped_params(), **overrides)
 
-    # --- per-device state -------------------------------------------------------------
-
-    def _alloc(self, cap: int) -> None:
-        h = self.geometry.history
-        self._cap = cap
-        self._hz = np.zeros(cap)
-        self._anchor = np.zeros(cap)
-        self._count = np.zeros(cap, dtype=np.int64)
-        self._open = np.zeros(cap, dtype=np.int64)
-        self._partial = empty_partial(cap)
-        self._hist = np.full((cap, h, N_CH), np.nan)
-        self._live = np.zeros(cap, dtype=bool)
-
-    def _grow(self, need: int) -> None:
-        old = (self._hz, self._anchor, self._count, self._open, self._partial, self._hist,
-               self._live)  # fmt: skip
-        n = self._cap
-        self._alloc(max(need, 2 * n, 16))
-        for new, prev in zip(
-            (self._hz, self._anchor, self._count, self._open, self._partial, self._hist,
-             self._live), old, strict=True,
-        ):  # fmt: skip
-            new[:n] = prev
-
-    def _rows(self, device_ids: Sequence[str]) -> NDArray[np.int64]:
-        rows = np.empty(len(device_ids), dtype=np.int64)
-        for i, dev in enumerate(device_ids):
-            row = self._index.get(dev)
-            if row is None:
-                if self._free:
-                    row = self._free.pop()
-                    self._ids[row] = dev
-                else:
-                    row = len(self._ids)
-                    if row >= self._cap:
-                        self._grow(row + 1)
-                    self._ids.append(dev)
-                self._index[dev] = row
-                self._live[row] = False
-            rows[i] = row
-        return rows
-
     def forget(self, device_id: str) -> None:
         """Drop all state of a device (e.g. it was unbound from its resident)."""
-        row = self._index.pop(device_id, None)
+        row = self._fleet.forget(device_id)
         if row is not None:
-            self._live[row] = False
             self._follow.pop(row, None)
-            self._free.append(row)
 
     @property
     def devices(self) -> int:
         """Number of devices with state."""
-        return len(self._index)
+        return len(self._fleet.index)
 
     def in_follow_up(self, device_id: str) -> bool:
         """Whether a fall of this device is still being followed (not up yet)."""
-        row = self._index.get(device_id)
+        row = self._fleet.index.get(device_id)
         return row is not None and row in self._follow
-
-    def _restart(self, rows: NDArray[np.int64], t0: NDArray[np.float64], hz: float) -> None:
-        self._live[rows] = True
-        self._hz[rows] = hz
-        self._anchor[rows] = t0
-        self._count[rows] = 0
-        self._open[rows] = 0
-        self._partial[rows] = empty_partial(len(rows))
-        self._hist[rows] = np.nan
 
     # --- offline inspection (calibration) ---------------------------------------------
 
@@ -258,55 +218,71 @@ class FallDetector:
         starts = np.broadcast_to(np.asarray(t0, dtype=np.float64), (x.shape[0],))
         if not np.isfinite(starts).all():
             raise ValueError("t0 must be a finite time")
-        rows = self._rows(device_ids)
-        if len(np.unique(rows)) != len(rows):
-            raise ValueError("a device appears twice in one call")
-        x = np.clip(x, -MAX_G, MAX_G)
-        expected = self._anchor[rows] + self._count[rows] / np.where(
-            self._live[rows], self._hz[rows], 1.0
-        )
-        restart = (
-            ~self._live[rows]
-            | (self._hz[rows] != hz)
-            | ~(np.abs(starts - expected) <= self.max_jitter_s)
-        )
+        fl = self._fleet
+        rows, span = fl.rows(device_ids)
+        sel: slice | NDArray[np.int64] = rows if span is None else span
+        live, rate = fl.live[sel], fl.hz[sel]
+        expected = fl.anchor[sel] + fl.count[sel] / np.where(live, rate, 1.0)
+        restart = ~live | (rate != hz) | ~(np.abs(starts - expected) <= self.max_jitter_s)
         if restart.any():
-            self._restart(rows[restart], starts[restart], hz)
-        return self._advance(rows, x, hz)
+            fl.restart(rows[restart], starts[restart], hz)
+        slow: list[Slow] = []
+        for lo in range(0, len(rows), CHUNK):
+            hi = min(lo + CHUNK, len(rows))
+            part = slice(sel.start + lo, sel.start + hi) if isinstance(sel, slice) else rows[lo:hi]
+            slow += fl.advance(rows[lo:hi], part, x[lo:hi], hz)
+        return self._events(slow, hz)
 
-    def _advance(self, rows: NDArray[np.int64], x: NDArray[np.float64], hz: float) -> list[Finding]:
+    def _events(self, slow: list[Slow], hz: float) -> list[Finding]:
+        """Score the candidates of all chunks' hot devices at once, then run alarms and
+        follow-ups device by device (in call order)."""
+        if not slow:
+            return []
+        h = self.geometry.history
+        width = max(c.new.shape[1] for c in slow)
+        n = sum(len(c.row) for c in slow)
+        joined = np.full((n, h + width, N_CH), np.nan)  # double precision from here
+        at = 0
+        for c in slow:
+            joined[at : at + len(c.row), :h] = c.past
+            joined[at : at + len(c.row), h : h + c.new.shape[1]] = c.new
+            at += len(c.row)
+        row = np.concatenate([c.row for c in slow])
+        opened = np.concatenate([c.open for c in slow])
+        done = np.concatenate([c.done for c in slow])
+        hot = np.concatenate([c.hot for c in slow])
+        alarms = self._score(joined[hot], opened[hot], np.flatnonzero(hot))
+        out: list[Finding] = []
+        for i in np.flatnonzero(self._fleet.following[row] | np.isin(np.arange(n), list(alarms))):
+            r = int(row[i])
+            ends = self._fleet.anchor[r] + (opened[i] + np.arange(done[i]) + 1) / self.working_hz
+            mags = joined[i, h : h + done[i], 3]
+            out += self._device_events(r, mags, ends, alarms.get(int(i), {}), hz)
+        return out
+
+    def _score(
+        self, joined: NDArray[np.float64], opened: NDArray[np.int64], which: NDArray[np.int64]
+    ) -> dict[int, dict[int, tuple[float, NDArray[np.float64]]]]:
+        """Candidates in the ``(N, h + W, 5)`` history-and-new-bins of the devices that
+        reached the trigger, scored; alarms by ``which`` entry and new-bin index."""
         geo = self.geometry
         h, delay = geo.history, geo.delay
-        open_old = self._open[rows]
-        bins, n_done, partial = aggregate(
-            x, self._count[rows], open_old, self._partial[rows], hz, self.working_hz
-        )
-        width = bins.shape[1]
-        joined = np.concatenate([self._hist[rows], bins], axis=1)
+        alarms: dict[int, dict[int, tuple[float, NDArray[np.float64]]]] = {}
+        if len(joined) == 0:
+            return alarms
         d_idx, k_idx, win = find_candidates(
-            joined, h - delay, h + width - delay, self.trigger_g, geo
+            joined, h - delay, joined.shape[1] - delay, self.trigger_g, geo
         )
         decision = k_idx + delay - h  # index among this burst's new bins
         grace_bins = round(self.grace_period * self.working_hz)
-        keep = open_old[d_idx] + decision >= grace_bins - 1
+        keep = opened[d_idx] + decision >= grace_bins - 1
         d_idx, decision, win = d_idx[keep], decision[keep], win[keep]
-        alarms: dict[int, dict[int, tuple[float, NDArray[np.float64]]]] = {}
         if len(d_idx):
             scores = self.model.score(window_features(win, geo))
             for i in np.flatnonzero(scores >= self.threshold).tolist():
-                alarms.setdefault(int(d_idx[i]), {})[int(decision[i])] = (float(scores[i]), win[i])
-        take = n_done[:, None] + np.arange(h, dtype=np.int64)[None, :]
-        self._hist[rows] = np.take_along_axis(joined, take[..., None], axis=1)
-        self._count[rows] += x.shape[1]
-        self._open[rows] = open_old + n_done
-        self._partial[rows] = partial
-        slow = set(alarms) | {d for d, r in enumerate(rows.tolist()) if r in self._follow}
-        out: list[Finding] = []
-        for d in sorted(slow):
-            row = int(rows[d])
-            ends = self._anchor[row] + (open_old[d] + np.arange(n_done[d]) + 1) / self.working_hz
-            out += self._device_events(row, bins[d, : n_done[d], 3], ends, alarms.get(d, {}), hz)
-        return out
+                dev = int(which[d_idx[i]])
+                alarms.setdefault(dev, {})[int(decision[i])] = (float(scores[i]), win[i])
+        return alarms
 
     def _device_events(
         self,
@@ -317,7 +293,7 @@ class FallDetector:
         hz: float,
     ) -> list[Finding]:
         """Alarms and follow-up of one device over its new bins, in time order."""
-        dev = self._ids[row]
+        dev = self._fleet.ids[row]
         out: list[Finding] = []
         j = 0
         while j < len(mags):
@@ -328,6 +304,7 @@ class FallDetector:
                 out += found
                 if over:
                     del self._follow[row]
+                    self._fleet.following[row] = False
                     # Continue right after the bin where recovery was recognised.
                     j = int(np.searchsorted(ends, found[-1].at)) + 1
                     continue
@@ -337,6 +314,7 @@ class FallDetector:
                 score, win = alarms[nxt]
                 out.append(self._fall(dev, float(ends[nxt]), score, win, hz))
                 self._follow[row] = fu.FollowUp(fall_at=float(ends[nxt]))
+                self._fleet.following[row] = True
             j = nxt + 1
         return out
 

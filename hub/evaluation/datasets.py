@@ -77,7 +77,8 @@ def manifests(data: Path) -> list[Path]:
     return found
 
 
-def _resample_even(x: NDArray[np.float64], src_hz: float, dst_hz: float) -> NDArray[np.float64]:
+def resample_even(x: NDArray[np.float64], src_hz: float, dst_hz: float) -> NDArray[np.float64]:
+    """Polyphase resampling (with its anti-alias filter) of evenly sampled ``(n, 3)`` data."""
     if abs(src_hz - dst_hz) < 1e-9:
         return x
     ratio = Fraction(dst_hz / src_hz).limit_denominator(200)
@@ -104,7 +105,7 @@ def _timed_to_rate(arr: NDArray[np.float64], rate: float) -> NDArray[np.float64]
         return _regularise(t_s, x, rate)
     # Regularise at the native rate first, then low-pass and decimate like a device would.
     base = float(max(round(native), 1))
-    return _resample_even(_regularise(t_s, x, base), base, rate)
+    return resample_even(_regularise(t_s, x, base), base, rate)
 
 
 def _age(value: str | None) -> int | None:
@@ -141,7 +142,7 @@ def iter_recordings(data: Path, rate: float, position: str | None = None) -> Ite
                 if arr.shape[1] == 3:
                     src = float(row.get("rate_hz") or COUNTS_HZ)
                     scale = COUNTS_TO_G if np.issubdtype(arr.dtype, np.integer) else 1.0
-                    xyz = _resample_even(arr.astype(np.float64) * scale, src, rate)
+                    xyz = resample_even(arr.astype(np.float64) * scale, src, rate)
                 else:
                     xyz = _timed_to_rate(arr, rate)
                 age = _age(row.get("age"))

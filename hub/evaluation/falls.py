@@ -7,8 +7,9 @@ are all fall alarms in daily-activity recordings over their total duration.
 
 Without ``cv`` the shipped detector runs as it is. With ``cv = K`` subjects are split into
 K groups (seeded); for each, the calibration (:mod:`hub.evaluation.calibrate_falls`) is rerun
-on the other subjects and only the held-out subjects are scored, and the baselines'
-thresholds are fitted on the same training subjects.
+on the other subjects (their recordings also at lower device rates, for training only) and
+only the held-out subjects are scored, and the baselines' thresholds are fitted on the same
+training subjects.
 """
 
 from __future__ import annotations
@@ -117,9 +118,15 @@ def evaluate(
     c8_s = np.array([bl.c8_stat(r) for r in recs])
     is_fall = np.array([r.is_fall for r in recs])
     if cv:
-        cands = cal.extract(recs, tick)
+        # Training folds also see their recordings at lower device rates (rate jitter).
+        cands = cal.extract(recs, tick, augmented=True)
+        who = [(r.dataset, r.subject) for r in cands.recordings]
         for test in subject_folds(recs, cv, seed):
-            doc = cal.calibrate(cands.subset(~test))
+            held_out = {
+                (r.dataset, r.subject) for r, t in zip(recs, test.tolist(), strict=True) if t
+            }
+            train = np.array([s not in held_out for s in who])
+            doc = cal.calibrate(cands.subset(train))
             det = FallDetector.from_params(doc)
             idx = np.flatnonzero(test)
             sub = run_detector(det, [recs[i] for i in idx], tick)

@@ -10,7 +10,8 @@ import pytest
 
 from hub.detect import resample
 from hub.detect.fall_features import FEATURE_NAMES
-from hub.detect.falls import FallDetector
+from hub.detect.fall_model import BoostedTrees
+from hub.detect.falls import FallDetector, load_shipped_params
 from hub.detect.findings import Finding
 from hub.detect.vendor import finding_from_event
 
@@ -235,10 +236,113 @@ def test_non_finite_t0_is_refused() -> None:
 
 def test_shipped_parameters_are_consistent() -> None:
     det = FallDetector.shipped()
-    assert len(det.model.mean) == len(FEATURE_NAMES)
+    assert isinstance(det.model, BoostedTrees)
+    assert det.model.n_features == len(FEATURE_NAMES)
     assert 0 < det.threshold < 1
     assert det.grace_period >= det.geometry.history / det.working_hz
-    assert det.model.n_parameters < 1000
+    assert det.model.n_parameters < 5000
+
+
+def test_parameter_file_for_other_features_is_refused() -> None:
+    doc = load_shipped_params()
+    doc["model"] = {**doc["model"], "features": ["log_peak"]}
+    with pytest.raises(ValueError, match="features"):
+        FallDetector.from_params(doc)
+
+
+@pytest.mark.parametrize(
+    ("hz", "n"), [(20.0, 20), (25.0, 25), (50.0, 50), (100.0, 30), (200.0, 200)]
+)
+def test_aligned_binning_equals_general_binning(hz: float, n: int) -> None:
+    rng = np.random.default_rng(int(hz))
+    x = rng.normal(0, 1.5, (6, n, 3))
+    lay = resample.layout(hz, 20.0)
+    assert lay is not None and n % lay.samples == 0
+    x[4, 3, 1] = np.nan  # not usable by the fast path
+    x[5, 2] = [40.0, 0.0, 0.0]  # needs clipping: not usable either
+    fast, ok = resample.aggregate_aligned(x, lay, 32.0)
+    zero = np.zeros(6, dtype=np.int64)
+    general, done, _ = resample.aggregate(x, zero, zero, resample.empty_partial(6), hz, 20.0)
+    assert ok.tolist() == [True] * 4 + [False, False]
+    assert (done == fast.shape[2]).all()
+    # Bit for bit: same operations in the same order.
+    assert np.array_equal(fast[:, :4].transpose(1, 2, 0), general[:4])
+
+
+@pytest.mark.parametrize("hz", [25.0, 50.0, 200.0])
+def test_bins_do_not_depend_on_burst_boundaries_bit_for_bit(hz: float) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(0, 1, (777, 3))
+    x[100] = np.nan
+
+    def binned(cuts: list[int]) -> np.ndarray:
+        count, open_bin = np.zeros(1, np.int64), np.zeros(1, np.int64)
+        partial, out = resample.empty_partial(1), []
+        for chunk in np.split(x, cuts):
+            if len(chunk) == 0:
+                continue
+            bins, done, partial = resample.aggregate(
+                chunk[None], count, open_bin, partial, hz, 20.0
+            )
+            out.append(bins[0, : done[0]])
+            count += len(chunk)
+            open_bin += done
+        return np.vstack(out)
+
+    whole = binned([])
+    cuts = sorted(rng.integers(1, len(x), 40).tolist())
+    assert np.array_equal(binned(cuts), whole, equal_nan=True)
+
+
+@pytest.mark.parametrize("burst", [7, 50])
+def test_devices_in_any_order_and_phase_match_per_device_results(burst: int) -> None:
+    """Shuffled device order (no consecutive rows), bursts that split bins (general path)
+    or fill whole periods (fast path), and a fleet larger than one processing chunk."""
+    hz = 50.0
+    rng = np.random.default_rng(5)
+    fall = fall_signal(hz, lie_s=4)
+    n = len(fall) // burst * burst
+    n_dev = 1100  # more than one chunk of devices
+    signals = [fall if d % 97 == 0 else walking(hz, n / hz, seed=d % 5) for d in range(n_dev)]
+    det = fresh()
+    found: list[Finding] = []
+    for i in range(0, n, burst):
+        order = rng.permutation(n_dev)
+        ids = [f"d{d}" for d in order]
+        batch = np.stack([signals[d][i : i + burst] for d in order])
+        found += det.update_many(ids, [T0 + i / hz] * n_dev, hz, batch)
+    alone = fresh().update("d0", T0, hz, fall[:n])
+    by_dev = {f.device_id for f in found if f.kind == "fall"}
+    assert by_dev == {f"d{d}" for d in range(0, n_dev, 97)}
+    assert [f.at for f in found if f.device_id == "d97"] == [f.at for f in alone]
+
+
+def test_no_repeating_layout_for_odd_rates() -> None:
+    assert resample.layout(50.0, 20.0) == resample.Layout(5, 2, ((0, 3), (3, 5)))
+    assert resample.layout(33.3, 20.0) is None
+
+
+def test_fleet_in_step_and_out_of_step_gives_per_device_results() -> None:
+    """Devices binned by the fast path, the general path and a mix agree with `update`."""
+    hz = 50.0
+    fall = fall_signal(hz, lie_s=5)
+    walk = walking(hz, len(fall) / hz)
+    glitchy = fall.copy()
+    glitchy[100:103] = np.nan
+    signals = {"fall": fall, "walk": walk, "glitchy": glitchy, "late": fall}
+    det = fresh()
+    found: list[Finding] = []
+    for i in range(0, len(fall) - 50, 50):
+        ids = ["fall", "walk", "glitchy"] + (["late"] if i >= 100 else [])
+        batch = np.stack([signals[d][i : i + 50] for d in ids])
+        found += det.update_many(ids, [T0 + i / hz] * len(ids), hz, batch)
+    # "late" joined after 2 s: its stream starts there, so its alarm comes at the same
+    # time after the impact as for the others only if the impact is past its grace period.
+    for dev in ("fall", "walk", "glitchy"):
+        alone = fresh().update(dev, T0, hz, signals[dev][: (len(fall) - 50) // 50 * 50])
+        assert [f.at for f in found if f.device_id == dev] == [f.at for f in alone]
+    assert [f.device_id for f in found if f.kind == "fall"].count("walk") == 0
+    assert "fall" in [f.device_id for f in found]
 
 
 def test_vendor_fall_and_sos_become_findings() -> None:
