@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs outside Python, when it is missing:
-# Mosquitto (throwaway brokers) and a PostgreSQL server on 127.0.0.1:5432.
+# Mosquitto (throwaway brokers), a PostgreSQL server on 127.0.0.1:5432, and Chromium with
+# CJK fonts for the browser tests (Playwright drives /usr/bin/chromium; no downloaded browser).
 # Works as root on Debian/Ubuntu; otherwise says what is missing and how to get it.
 set -euo pipefail
 
 need_pkgs=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_pkgs+=(mosquitto mosquitto-clients)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+# without CJK fonts Chinese text renders as empty boxes in the pages and screenshots
+[ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \
+    || need_pkgs+=(fonts-noto-cjk)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

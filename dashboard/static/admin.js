@@ -1,0 +1,259 @@
+// Admin pages (admin.html): stations, residents, devices (provisioning that shows the
+// credentials once; devices seen on the broker but not provisioned, to claim), users,
+// escalation policies, silences and CSV import. What a tab offers follows /api/me's "may".
+
+import { api } from "./api.js";
+import { credentialsBox, form, section, table } from "./admin-ui.js";
+import { clearMessage, h, kindLabel, showError, showInfo, start, statusLabel } from "./common.js";
+import { formatDateTime, onChange, t, tOr, zonedToEpoch } from "./i18n.js";
+
+const DEVICE_KINDS = ["wearable", "pendant", "gateway", "motion", "door", "bed", "toilet", "smoke",
+  "gas", "water", "env", "bp_monitor", "glucose_meter"];
+const ROLES = ["city_admin", "district_admin", "station_supervisor", "station_staff", "family", "vendor"];
+let me = null;
+let current = "stations";
+const panel = () => document.getElementById("panel");
+const may = (action) => me.may.includes(action);
+
+async function stationOptions() {
+  const rows = await api("/api/stations");
+  return rows.map((s) => [s.id, `${s.name} (${s.id})`]);
+}
+
+async function stations() {
+  const rows = await api("/api/stations");
+  const parts = [section("admin.stations", table([
+    { key: "id", label: "admin.id" }, { key: "name", label: "admin.name" },
+    { key: "district_id", label: "admin.district" }, { key: "address", label: "resident.address" },
+    { key: "timezone", label: "admin.timezone" }], rows))];
+  if (may("stations.write")) {
+    parts.push(section("admin.add_station", form("station-form", [
+      { name: "id", label: "admin.id", required: true },
+      { name: "district_id", label: "admin.district", required: true },
+      { name: "name", label: "admin.name", required: true },
+      { name: "address", label: "resident.address" },
+      { name: "timezone", label: "admin.timezone", value: "Asia/Shanghai" },
+    ], "admin.create", async (v) => {
+      await api("/api/stations", { method: "POST", body: v });
+      await show("stations");
+    })));
+  }
+  return parts;
+}
+
+async function residents() {
+  const page = await api("/api/residents", { query: { limit: 500 } });
+  const parts = [section("admin.residents", table([
+    { key: "id", label: "admin.id" },
+    { key: "name", label: "admin.name", render: (r) => h("a", { href: `/static/resident.html?id=${encodeURIComponent(r.id)}` }, r.name) },
+    { key: "station_id", label: "resident.station" },
+    { key: "status", label: "admin.status", render: (r) => statusLabel(r.status) },
+    { key: "address", label: "resident.address" },
+    { key: "devices", label: "resident.devices", render: (r) => (r.devices || []).map((d) => d.id).join(", ") },
+  ], page.items))];
+  if (may("residents.write")) {
+    parts.push(section("admin.add_resident", form("resident-form", [
+      { name: "id", label: "admin.id", required: true },
+      { name: "station_id", label: "resident.station", type: "select", options: await stationOptions(), required: true },
+      { name: "name", label: "admin.name", required: true },
+      { name: "address", label: "resident.address" },
+      { name: "lat", label: "admin.lat", type: "number" },
+      { name: "lon", label: "admin.lon", type: "number" },
+      { name: "birth_year", label: "admin.birth_year", type: "number" },
+    ], "admin.create", async (v) => {
+      await api("/api/residents", { method: "POST", body: v });
+      await show("residents");
+    })));
+  }
+  return parts;
+}
+
+async function devices() {
+  const page = await api("/api/devices", { query: { limit: 1000 } });
+  const parts = [section("admin.devices", table([
+    { key: "id", label: "admin.id" },
+    { key: "kind", label: "admin.kind", render: (d) => tOr(`kind_device.${d.kind}`, d.kind) },
+    { key: "vendor", label: "admin.vendor" }, { key: "resident_id", label: "admin.resident" },
+    { key: "online", label: "admin.online", render: (d) => t(`device.${d.online === true ? "online" : d.online === false ? "offline" : "unknown"}`) },
+    { key: "battery", label: "tile.battery", render: (d) => (d.battery != null ? `${Math.round(d.battery)}%` : "") },
+    { key: "last_seen_at", label: "admin.last_seen", render: (d) => (d.last_seen_at ? formatDateTime(d.last_seen_at) : "") },
+  ], page.items))];
+  if (!may("devices.write")) return parts;
+  const out = h("div", { id: "provision-result" });
+  const provision = form("device-form", [
+    { name: "id", label: "admin.id", required: true },
+    { name: "kind", label: "admin.kind", type: "select", options: DEVICE_KINDS.map((k) => [k, tOr(`kind_device.${k}`, k)]) },
+    { name: "vendor", label: "admin.vendor" }, { name: "model", label: "admin.model" },
+    { name: "resident_id", label: "admin.resident" }, { name: "gateway_id", label: "admin.gateway" },
+    { name: "interval_s", label: "admin.interval", type: "number" },
+  ], "admin.provision", async (v) => {
+    const res = await api("/api/devices", { method: "POST", body: v });
+    out.replaceChildren(credentialsBox([res.credentials]));
+  });
+  const unprovisioned = await api("/api/devices/unprovisioned");
+  parts.push(section("admin.unprovisioned", table([
+    { key: "device_id", label: "admin.id" }, { key: "last_topic", label: "admin.topic" },
+    { key: "count", label: "admin.count" },
+    { key: "last_seen", label: "admin.last_seen", render: (u) => formatDateTime(u.last_seen) },
+    { key: "claim", label: "", render: (u) => {
+      const b = h("button", { type: "button", class: "btn", dataset: { claim: u.device_id } }, t("admin.claim"));
+      b.addEventListener("click", () => {
+        provision.elements.namedItem("id").value = u.device_id;
+        if (u.gateway_id) provision.elements.namedItem("gateway_id").value = u.gateway_id;
+        provision.elements.namedItem("kind").focus();
+      });
+      return b;
+    } }], unprovisioned, "admin.none_unprovisioned")));
+  parts.push(section("admin.provision_title", provision, out));
+  return parts;
+}
+
+async function users() {
+  const rows = await api("/api/users");
+  const parts = [section("admin.users", table([
+    { key: "id", label: "admin.id" }, { key: "name", label: "admin.name" },
+    { key: "role", label: "admin.role", render: (u) => tOr(`role.${u.role}`, u.role) },
+    { key: "scope_id", label: "admin.scope" },
+    { key: "resident_ids", label: "admin.residents", render: (u) => u.resident_ids.join(", ") },
+    { key: "disabled", label: "admin.disabled", render: (u) => (u.disabled ? "✕" : "") },
+  ], rows))];
+  if (may("users.write")) {
+    parts.push(section("admin.add_user", form("user-form", [
+      { name: "id", label: "admin.id", required: true }, { name: "name", label: "admin.name", required: true },
+      { name: "role", label: "admin.role", type: "select", options: ROLES.map((r) => [r, tOr(`role.${r}`, r)]) },
+      { name: "password", label: "login.password", type: "password", required: true },
+      { name: "scope_id", label: "admin.scope" },
+      { name: "resident_ids", label: "admin.residents" },
+    ], "admin.create", async (v) => {
+      const body = { ...v, resident_ids: (v.resident_ids || "").split(/[,\s]+/).filter(Boolean) };
+      await api("/api/users", { method: "POST", body });
+      await show("users");
+    })));
+  }
+  return parts;
+}
+
+async function policies() {
+  const options = await stationOptions();
+  const box = h("div", {});
+  const load = async (sid) => {
+    const res = await api(`/api/stations/${encodeURIComponent(sid)}/policy`);
+    const text = h("textarea", { id: "policy-json", "aria-label": t("admin.policies") },
+      JSON.stringify(res.policy || {}, null, 2));
+    const save = h("button", { type: "button", class: "btn btn-primary", id: "policy-save" }, t("admin.save"));
+    save.addEventListener("click", async () => {
+      let body;
+      try {
+        body = JSON.parse(text.value);
+      } catch (err) {
+        showError(`${t("admin.bad_json")}: ${err.message}`);
+        return;
+      }
+      try {
+        await api(`/api/stations/${encodeURIComponent(sid)}/policy`, { method: "PUT", body });
+        showInfo(t("admin.saved"));
+      } catch (err) {
+        showError(err);
+      }
+    });
+    box.replaceChildren(h("p", { class: "muted" }, t(res.default ? "admin.policy_default" : "admin.policy_custom")),
+      text, may("policies.write") ? save : null);
+  };
+  const select = h("select", { id: "policy-station", "aria-label": t("resident.station") },
+    options.map(([v, label]) => h("option", { value: v }, label)));
+  select.addEventListener("change", () => load(select.value).catch(showError));
+  if (options.length) await load(options[0][0]);
+  return [section("admin.policies", h("p", { class: "muted" }, t("admin.policy_help")), select, box)];
+}
+
+async function silences() {
+  const rows = await api("/api/silences", { query: { active: false } });
+  const parts = [section("admin.silences", table([
+    { key: "reason", label: "admin.reason" },
+    { key: "start", label: "admin.start", render: (s) => formatDateTime(s.start) },
+    { key: "end", label: "admin.end", render: (s) => formatDateTime(s.end) },
+    { key: "what", label: "admin.what", render: (s) => [s.station_id, s.resident_id, s.device_id,
+      s.kind ? kindLabel(s.kind) : null].filter(Boolean).join(" / ") },
+    { key: "author", label: "admin.author" },
+    { key: "cancel", label: "", render: (s) => {
+      if (!may("silences.write")) return "";
+      const b = h("button", { type: "button", class: "btn btn-danger" }, t("admin.cancel_silence"));
+      b.addEventListener("click", async () => {
+        await api(`/api/silences/${encodeURIComponent(s.id)}`, { method: "DELETE" });
+        await show("silences");
+      });
+      return b;
+    } }], rows))];
+  if (may("silences.write")) {
+    parts.push(section("admin.add_silence", form("silence-form", [
+      { name: "reason", label: "admin.reason", required: true },
+      { name: "end", label: "admin.end", type: "datetime-local", required: true },
+      { name: "station_id", label: "resident.station" }, { name: "resident_id", label: "admin.resident" },
+      { name: "device_id", label: "admin.device" }, { name: "kind", label: "admin.kind" },
+      { name: "technical_only", label: "admin.technical_only", type: "checkbox" },
+    ], "admin.create", async (v) => {
+      const end = zonedToEpoch(v.end);
+      if (!Number.isFinite(end)) {
+        showError(t("admin.bad_time"));
+        return;
+      }
+      await api("/api/silences", { method: "POST", body: { ...v, end } });
+      await show("silences");
+    })));
+  }
+  return parts;
+}
+
+async function importCsv() {
+  const out = h("div", { id: "import-result" });
+  const f = form("import-form", [
+    { name: "station_id", label: "resident.station", type: "select", options: await stationOptions(), required: true },
+    { name: "what", label: "admin.import_what", type: "select", options: [["residents", t("admin.residents")], ["devices", t("admin.devices")]] },
+    { name: "csv", label: "admin.csv", type: "textarea", required: true, wide: true },
+  ], "admin.import_run", async (v) => {
+    const path = v.what === "devices" ? "/api/devices/import" : "/api/residents/import";
+    const res = await api(path, { method: "POST", body: { station_id: v.station_id, csv: v.csv } });
+    out.replaceChildren(res.credentials ? credentialsBox(res.credentials)
+      : h("p", { role: "status" }, t("admin.imported", { n: res.imported })));
+  });
+  const file = h("input", { type: "file", accept: ".csv,text/csv", "aria-label": t("admin.csv_file") });
+  file.addEventListener("change", async () => {
+    if (file.files[0]) f.elements.namedItem("csv").value = await file.files[0].text();
+  });
+  return [section("admin.import", h("p", { class: "muted" }, t("admin.import_help")),
+    h("label", {}, h("span", {}, t("admin.csv_file")), file), f, out)];
+}
+
+const TABS = { stations, residents, devices, users, policies, silences, import: importCsv };
+
+async function show(name) {
+  current = name;
+  clearMessage();
+  for (const b of document.querySelectorAll("[data-tab]")) {
+    b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  }
+  try {
+    panel().replaceChildren(...(await TABS[name]()));
+  } catch (err) {
+    showError(err);
+  }
+}
+
+async function main() {
+  me = await start();
+  if (!me) return;
+  document.getElementById("admin").hidden = false;
+  const allowed = { users: "users.read", devices: "devices.read", policies: "policies.read",
+    silences: "silences.read" };
+  for (const b of document.querySelectorAll("[data-tab]")) {
+    const need = allowed[b.dataset.tab];
+    if (need && !may(need)) b.hidden = true;
+    if (b.dataset.tab === "import" && !may("residents.write")) b.hidden = true;
+    b.addEventListener("click", () => show(b.dataset.tab));
+  }
+  const wanted = location.hash.slice(1);
+  await show(TABS[wanted] ? wanted : "stations");
+  onChange(() => show(current));
+}
+
+main().catch(showError);

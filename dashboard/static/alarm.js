@@ -1,0 +1,102 @@
+// The audible alarm for high-priority alerts, with the Web Audio API.
+//
+// Pattern after the high-priority auditory alarm signal of IEC 60601-1-8 (10 pulses as
+// 3 + 2, pause, 3 + 2; the burst repeating while the alarm condition lasts, here every
+// REPEAT_MS until someone acknowledges). Browsers keep audio muted until the user has
+// interacted with the page, so the console shows a "click to enable sound" control first.
+// The alarm state is mirrored on <body data-alarm="off|ringing|ringing-muted">.
+
+const PULSE_S = 0.15;
+const GAP_S = 0.08;
+const GROUP_GAP_S = 0.3;
+const BURST_GAP_S = 0.7;
+const REPEAT_MS = 6000;
+const FREQUENCY_HZ = 660; // within the standard's 150-1000 Hz fundamental
+
+export class Alarm {
+  constructor() {
+    this.context = null;
+    this.active = false;
+    this.timer = null;
+    this.listeners = [];
+  }
+
+  get enabled() {
+    return this.context !== null && this.context.state === "running";
+  }
+
+  /** Call from a user gesture (click, key): creates and resumes the audio context. */
+  async enable() {
+    const Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return false;
+    if (!this.context) this.context = new Context();
+    if (this.context.state !== "running") await this.context.resume();
+    this._changed();
+    if (this.active) this._ring();
+    return this.enabled;
+  }
+
+  disable() {
+    if (this.context) this.context.suspend();
+    this._changed();
+  }
+
+  /** Ring (repeating) while an unacknowledged high-priority alert exists. */
+  setActive(active) {
+    if (active === this.active) return;
+    this.active = active;
+    clearInterval(this.timer);
+    this.timer = null;
+    if (active) {
+      this._ring();
+      this.timer = setInterval(() => this._ring(), REPEAT_MS);
+    }
+    this._changed();
+  }
+
+  onChange(fn) {
+    this.listeners.push(fn);
+  }
+
+  get state() {
+    if (!this.active) return "off";
+    return this.enabled ? "ringing" : "ringing-muted";
+  }
+
+  _changed() {
+    document.body.dataset.alarm = this.state;
+    for (const fn of this.listeners) fn(this.state);
+  }
+
+  _ring() {
+    if (!this.enabled || !this.active) return;
+    const ctx = this.context;
+    let at = ctx.currentTime + 0.05;
+    for (const group of [3, 2, null, 3, 2]) {
+      if (group === null) {
+        at += BURST_GAP_S;
+        continue;
+      }
+      for (let i = 0; i < group; i += 1) {
+        this._pulse(at);
+        at += PULSE_S + GAP_S;
+      }
+      at += GROUP_GAP_S;
+    }
+  }
+
+  _pulse(at) {
+    const ctx = this.context;
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = "triangle"; // harmonics make the tone easier to localise than a sine
+    osc.frequency.value = FREQUENCY_HZ;
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.4, at + 0.02);
+    gain.gain.setValueAtTime(0.4, at + PULSE_S - 0.03);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + PULSE_S);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(at);
+    osc.stop(at + PULSE_S + 0.01);
+  }
+}

@@ -1,0 +1,131 @@
+// One alert in a queue: priority (colour, icon, text), what and who, age, state, and the
+// one-click actions: acknowledge, and resolve with each outcome. Shared by the console
+// and the resident detail.
+
+import { api } from "./api.js";
+import { OUTCOMES, actionLabel, h, kindLabel, outcomeLabel, priorityBadge, showError,
+  stateLabel } from "./common.js";
+import { formatAge, formatDateTime, pick, t } from "./i18n.js";
+
+/** POST an action on an alert; returns the updated alert (or null after an error). */
+export async function act(alertId, action, body = {}) {
+  try {
+    return await api(`/api/alerts/${encodeURIComponent(alertId)}/${action}`, {
+      method: "POST", body,
+    });
+  } catch (err) {
+    showError(err);
+    return null;
+  }
+}
+
+function who(actor) {
+  return actor ? actor.replace(/^user:/, "") : "";
+}
+
+/**
+ * alertCard(alert, {residentName, canAct, going, onChanged(alert)}) → <li>
+ */
+export function alertCard(alert, { residentName, canAct = true, going, onChanged } = {}) {
+  const id = alert.id;
+  const reason = pick(alert.reason);
+  const li = h("li", {
+    class: `alert alert-${alert.priority} alert-${alert.state}`,
+    dataset: { alertId: id, priority: alert.priority, state: alert.state },
+  });
+  const head = h("div", { class: "alert-head" },
+    priorityBadge(alert.priority),
+    h("strong", { class: "alert-kind" }, kindLabel(alert.kind)),
+    alert.resident_id
+      ? h("a", { class: "alert-resident", href: `/static/resident.html?id=${encodeURIComponent(alert.resident_id)}` },
+        residentName || alert.resident_id)
+      : h("span", { class: "alert-resident" }, alert.device_id || ""),
+    h("time", { class: "alert-age", datetime: new Date(alert.opened_at * 1000).toISOString(),
+      title: formatDateTime(alert.opened_at), dataset: { since: String(alert.opened_at) } },
+    formatAge(alert.opened_at)));
+  const facts = [h("span", { class: `state state-${alert.state}` }, stateLabel(alert.state))];
+  if (alert.count > 1) facts.push(h("span", { class: "fact" }, t("alert.repeats", { n: alert.count })));
+  if (alert.acked_by) facts.push(h("span", { class: "fact" }, t("alert.acked_by", { who: who(alert.acked_by) })));
+  if (alert.assigned_to) facts.push(h("span", { class: "fact" }, t("alert.assigned_to", { who: who(alert.assigned_to) })));
+  if (alert.command_status) {
+    facts.push(h("span", { class: "fact fact-command", dataset: { command: alert.command_status } },
+      t("alert.command", { status: t(`command.${alert.command_status}`) })));
+  }
+  if (going) facts.push(h("span", { class: "fact fact-going" }, t("alert.going", { who: going })));
+  if (alert.suppressed) facts.push(h("span", { class: "fact" }, t("alert.suppressed")));
+  if (alert.outcome) facts.push(h("span", { class: "fact" }, outcomeLabel(alert.outcome)));
+  li.append(head);
+  if (reason) li.append(h("p", { class: "alert-reason" }, reason));
+  li.append(h("div", { class: "alert-facts" }, facts));
+  if (canAct && alert.state !== "resolved") li.append(actions(alert, onChanged));
+  return li;
+}
+
+function actions(alert, onChanged) {
+  const row = h("div", { class: "alert-actions" });
+  if (alert.state === "open") {
+    const ack = h("button", { type: "button", class: "btn btn-ack", dataset: { focusKey: `ack:${alert.id}` } },
+      h("span", { "aria-hidden": "true" }, "✔ "), t("alert.acknowledge"));
+    ack.addEventListener("click", async () => {
+      ack.disabled = true;
+      const updated = await act(alert.id, "acknowledge");
+      if (updated && onChanged) onChanged(updated);
+      ack.disabled = false;
+    });
+    row.append(ack);
+  }
+  const group = h("div", { class: "resolve", role: "group", "aria-label": t("alert.resolve_as") },
+    h("span", { class: "resolve-label" }, t("alert.resolve_as")));
+  for (const outcome of OUTCOMES) {
+    const btn = h("button", { type: "button", class: `btn btn-outcome outcome-${outcome}`,
+      dataset: { outcome, focusKey: `resolve:${alert.id}:${outcome}` },
+      title: t("alert.resolve_with", { outcome: outcomeLabel(outcome) }) }, outcomeLabel(outcome));
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      const updated = await act(alert.id, "resolve", { outcome });
+      if (updated && onChanged) onChanged(updated);
+      btn.disabled = false;
+    });
+    group.append(btn);
+  }
+  row.append(group);
+  return row;
+}
+
+/** Re-render a list while keeping keyboard focus on the same control when it survives. */
+export function keepFocus(render) {
+  const key = document.activeElement && document.activeElement.dataset
+    ? document.activeElement.dataset.focusKey : undefined;
+  render();
+  if (key) {
+    const again = document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
+    if (again) again.focus();
+  }
+}
+
+/** Refresh the "3 min ago" labels. */
+export function refreshAges(root = document) {
+  for (const el of root.querySelectorAll("time[data-since]")) {
+    el.textContent = formatAge(Number(el.dataset.since));
+  }
+}
+
+/** One entry of an alert's audit timeline: when, what happened, who, and the detail. */
+export function timelineItem(entry, kind) {
+  const d = entry.detail || {};
+  const detail = [];
+  if (d.outcome) detail.push(outcomeLabel(d.outcome));
+  if (d.text) detail.push(`“${d.text}”`);
+  if (d.note) detail.push(d.note);
+  if (d.assignee) detail.push(who(d.assignee));
+  if (d.status) detail.push(t(`command.${d.status}`));
+  if (d.reason && typeof d.reason === "object") detail.push(pick(d.reason));
+  const actor = entry.action === "going_over" && d.name ? d.name
+    : entry.actor === "system" ? t("timeline.system") : who(entry.actor);
+  return h("li", { class: `tl tl-${entry.action}`, dataset: { action: entry.action, alertId: entry.alert_id } },
+    h("time", { class: "muted", title: formatDateTime(entry.at) }, formatDateTime(entry.at)),
+    kind ? h("span", { class: "tl-kind" }, kindLabel(kind)) : null,
+    h("strong", {}, actionLabel(entry.action)),
+    h("span", { class: "muted" }, actor),
+    detail.length ? h("span", {}, detail.join(" · ")) : null);
+}

@@ -1,0 +1,184 @@
+// Shared page pieces: a tiny DOM builder, the header (navigation, language switch, log out,
+// connection state), priority badges (colour AND icon AND text) and localised labels.
+
+import { api, toLogin, whoAmI } from "./api.js";
+import { LANGUAGES, onChange, setup, switchLanguage, t, tOr, translate } from "./i18n.js";
+
+/** h("button", {class: "x", onclick: fn}, "text", child...) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+export const PRIORITY_ICONS = { high: "▲", medium: "◆", low: "●" };
+export const OUTCOMES = ["real_emergency", "handled_by_phone", "false_alarm", "device_fault",
+  "test"];
+export const STAFF_ROLES = ["city_admin", "district_admin", "station_supervisor",
+  "station_staff"];
+
+/** A priority badge: colour (class), icon and text, so it reads without colour too. */
+export function priorityBadge(priority) {
+  return h("span", { class: `prio prio-${priority}`, dataset: { priority } },
+    h("span", { class: "prio-icon", "aria-hidden": "true" }, PRIORITY_ICONS[priority] || "●"),
+    h("span", { class: "prio-text" }, t(`priority.${priority}`)));
+}
+
+export function kindLabel(kind) {
+  return tOr(`kind.${kind}`, kind);
+}
+
+export function outcomeLabel(outcome) {
+  return outcome ? tOr(`outcome.${outcome}`, outcome) : "";
+}
+
+export function stateLabel(state) {
+  return tOr(`state.${state}`, state);
+}
+
+export function statusLabel(status) {
+  return tOr(`status.${status}`, status);
+}
+
+export function actionLabel(action) {
+  return tOr(`action.${action}`, action);
+}
+
+/** Show an error (ApiError or anything) in the page's message area. */
+export function showError(err) {
+  const box = document.getElementById("message");
+  const text = err && err.code ? `${tOr(`error.${err.code}`, err.code)}: ${err.message}` : String(err);
+  if (!box) {
+    console.error(text);
+    return;
+  }
+  box.textContent = text;
+  box.hidden = false;
+  box.className = "message message-error";
+}
+
+export function showInfo(text) {
+  const box = document.getElementById("message");
+  if (!box) return;
+  box.textContent = text;
+  box.hidden = false;
+  box.className = "message message-info";
+}
+
+export function clearMessage() {
+  const box = document.getElementById("message");
+  if (box) box.hidden = true;
+}
+
+/** Load the user and their language; send them to the login page when not logged in. */
+export async function start() {
+  const me = await whoAmI();
+  if (!me) {
+    await setup({});
+    toLogin();
+    return null;
+  }
+  await setup({ language: me.user.language, tz: me.user.timezone });
+  renderHeader(me);
+  return me;
+}
+
+export function mayAdmin(me) {
+  return ["residents.write", "devices.write", "users.read", "stations.write"].some((a) =>
+    me.may.includes(a));
+}
+
+/** The page header: brand, links for the role, connection state, language, log out. */
+export function renderHeader(me) {
+  const bar = document.getElementById("topbar");
+  if (!bar) return;
+  const links = [];
+  if (STAFF_ROLES.includes(me.user.role)) {
+    links.push(h("a", { href: "/static/index.html", "data-i18n": "nav.console" }));
+    if (mayAdmin(me)) links.push(h("a", { href: "/static/admin.html", "data-i18n": "nav.admin" }));
+  }
+  if (me.user.role === "family") {
+    links.push(h("a", { href: "/static/family.html", "data-i18n": "nav.family" }));
+  }
+  const select = h("select", { id: "lang-switch", "data-i18n-aria-label": "nav.language" },
+    LANGUAGES.map((code) => h("option", { value: code }, code === "zh-CN" ? "中文" : "English")));
+  select.addEventListener("change", async () => {
+    try {
+      await switchLanguage(select.value);
+    } catch (err) {
+      showError(err);
+    }
+  });
+  const logout = h("button", { type: "button", class: "btn btn-plain", id: "logout",
+    "data-i18n": "nav.logout" });
+  logout.addEventListener("click", async () => {
+    try {
+      await api("/api/auth/logout", { method: "POST" });
+    } finally {
+      location.href = "/static/index.html";
+    }
+  });
+  bar.replaceChildren(
+    h("a", { class: "brand", href: "/", "data-i18n": "app.name" }),
+    h("nav", { class: "nav" }, links),
+    h("span", { class: "conn", id: "conn", role: "status", hidden: true,
+      dataset: { state: "connecting" } },
+      h("span", { class: "conn-dot", "aria-hidden": "true" }),
+      h("span", { id: "conn-text", "data-i18n": "conn.connecting" })),
+    h("span", { class: "who" }, me.user.name),
+    select,
+    logout,
+  );
+  select.value = document.documentElement.lang;
+  onChange((code) => { select.value = code; });
+  translate(bar);
+}
+
+/** Show the WebSocket state in the header. */
+export function setConnection(stateName) {
+  const conn = document.getElementById("conn");
+  const text = document.getElementById("conn-text");
+  if (!conn || !text) return;
+  conn.hidden = false; // shown by pages that hold a live connection
+  conn.dataset.state = stateName;
+  text.dataset.i18n = `conn.${stateName}`;
+  text.textContent = t(`conn.${stateName}`);
+}
+
+const ICONS = {
+  // simple outlines drawn on a 16x16 grid (no icon font or emoji font needed)
+  battery: "M1 4h12v8H1z M13 6h2v4h-2",
+  sound: "M2 6h3l4-3v10l-4-3H2z M11 5q2 3 0 6 M13 3q4 5 0 10",
+  mute: "M2 6h3l4-3v10l-4-3H2z M11 5l4 6 M15 5l-4 6",
+};
+
+/** A small inline SVG icon (decorative: aria-hidden). */
+export function icon(name) {
+  const NS = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", "0 0 16 16");
+  svg.setAttribute("class", `icon icon-${name}`);
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(NS, "path");
+  path.setAttribute("d", ICONS[name]);
+  svg.append(path);
+  return svg;
+}
+
+/** "▮ 67%" battery level with an icon; red when low. */
+export function batteryLabel(level) {
+  const pct = Math.round(level);
+  return h("span", { class: pct <= 20 ? "battery battery-low" : "battery", title: t("tile.battery") },
+    icon("battery"), `${pct}%`);
+}

@@ -1,0 +1,219 @@
+// The station console (index.html): log in, then the live alert queue (priority, then the
+// oldest first) with one-click acknowledge and resolve, the audible alarm for unacknowledged
+// high-priority alerts, and the resident tiles (status, last vitals, battery, online).
+
+import { Alarm } from "./alarm.js";
+import { alertCard, keepFocus, refreshAges } from "./alert-card.js";
+import { api, whoAmI } from "./api.js";
+import { batteryLabel, clearMessage, h, icon, priorityBadge, renderHeader, setConnection, showError, statusLabel,
+  kindLabel } from "./common.js";
+import { formatShort, onChange, setup, switchLanguage, t } from "./i18n.js";
+import { connectLive } from "./ws.js";
+
+const RANK = { high: 2, medium: 1, low: 0 };
+const alerts = new Map(); // id -> alert (open or acknowledged)
+const going = new Map(); // alert id -> name of the family member going over
+const residents = new Map(); // id -> tile data
+const alarm = new Alarm();
+
+/** The console's order: highest priority first, then the oldest first. */
+export function byPriority(rows) {
+  return [...rows].sort((a, b) => (RANK[b.priority] ?? 0) - (RANK[a.priority] ?? 0)
+    || a.opened_at - b.opened_at || (a.id < b.id ? -1 : 1));
+}
+
+function residentName(id) {
+  const r = residents.get(id);
+  return r ? r.name : id;
+}
+
+function upsertAlert(alert) {
+  if (alert.state === "resolved") alerts.delete(alert.id);
+  else alerts.set(alert.id, alert);
+}
+
+function renderQueue() {
+  const list = document.getElementById("alert-list");
+  const rows = byPriority(alerts.values());
+  keepFocus(() => {
+    list.replaceChildren(...rows.map((a) => alertCard(a, {
+      residentName: residentName(a.resident_id),
+      going: going.get(a.id),
+      onChanged: (updated) => { upsertAlert(updated); renderAll(); },
+    })));
+  });
+  document.getElementById("queue-empty").hidden = rows.length > 0;
+  const open = rows.filter((a) => a.state === "open").length;
+  document.getElementById("queue-count").textContent = t("console.queue_count",
+    { open, total: rows.length });
+  alarm.setActive(rows.some((a) => a.state === "open" && a.priority === "high"));
+}
+
+function vitalsLine(v) {
+  const parts = [];
+  if (v.hr != null) parts.push(h("span", { class: "vital", title: t("vital.hr") }, `♥ ${Math.round(v.hr)}`));
+  if (v.spo2 != null) parts.push(h("span", { class: "vital", title: t("vital.spo2") }, `SpO₂ ${Math.round(v.spo2)}%`));
+  if (v.temp != null) parts.push(h("span", { class: "vital", title: t("vital.temp") }, `${Number(v.temp).toFixed(1)}℃`));
+  if (v.sbp != null && v.dbp != null) {
+    parts.push(h("span", { class: "vital", title: t("vital.bp") }, `${Math.round(v.sbp)}/${Math.round(v.dbp)}`));
+  }
+  if (!parts.length) parts.push(h("span", { class: "muted" }, t("tile.no_vitals")));
+  return parts;
+}
+
+function deviceLine(d) {
+  const online = d.online === true ? "online" : d.online === false ? "offline" : "unknown";
+  const battery = d.battery != null ? Math.round(d.battery) : null;
+  return h("li", { class: `dev dev-${online}`, dataset: { deviceId: d.id } },
+    h("span", { class: "dev-dot", "aria-hidden": "true" }, online === "online" ? "●" : online === "offline" ? "✕" : "?"),
+    h("span", {}, `${t(`device.${online}`)}`),
+    h("span", { class: "muted" }, d.id),
+    battery != null ? batteryLabel(battery) : null);
+}
+
+function tile(r) {
+  const open = byPriority([...alerts.values()].filter((a) => a.resident_id === r.id));
+  const top = open[0];
+  const el = h("article", { class: `tile${top ? ` tile-alert tile-${top.priority}` : ""}`,
+    dataset: { residentId: r.id, status: r.status } },
+  h("div", { class: "tile-head" },
+    h("a", { class: "tile-name", href: `/static/resident.html?id=${encodeURIComponent(r.id)}` }, r.name),
+    h("span", { class: `status status-${r.status}` }, statusLabel(r.status))),
+  top ? h("div", { class: "tile-alert-line" }, priorityBadge(top.priority), kindLabel(top.kind)) : null,
+  h("div", { class: "vitals" }, vitalsLine(r.vitals || {})),
+  r.vitals && r.vitals.at ? h("div", { class: "muted small" }, t("tile.updated", { time: formatShort(r.vitals.at) })) : null,
+  h("ul", { class: "devs" }, (r.devices || []).map(deviceLine)));
+  return el;
+}
+
+function renderTiles() {
+  const needle = document.getElementById("resident-filter").value.trim().toLowerCase();
+  const rank = (r) => {
+    const top = byPriority([...alerts.values()].filter((a) => a.resident_id === r.id))[0];
+    return top ? RANK[top.priority] + 1 : 0;
+  };
+  const rows = [...residents.values()]
+    .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.id.toLowerCase().includes(needle))
+    .sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name));
+  document.getElementById("tiles").replaceChildren(...rows.map(tile));
+  document.getElementById("resident-count").textContent = String(residents.size);
+}
+
+function renderAll() {
+  renderQueue();
+  renderTiles();
+}
+
+function onSnapshot(msg) {
+  alerts.clear();
+  for (const a of msg.alerts) upsertAlert(a);
+  residents.clear();
+  for (const r of msg.residents) residents.set(r.id, r);
+  renderAll();
+}
+
+function onEvent(msg) {
+  if (msg.type === "alert") {
+    upsertAlert(msg.alert);
+  } else if (msg.type === "timeline" && msg.entry && msg.entry.action === "going_over") {
+    going.set(msg.alert_id, (msg.entry.detail && msg.entry.detail.name) || msg.entry.actor);
+  } else if (msg.type === "resident") {
+    const old = residents.get(msg.resident.id) || { devices: [], vitals: {} };
+    residents.set(msg.resident.id, { ...old, ...msg.resident });
+  } else if (msg.type === "vitals" || msg.type === "device") {
+    const r = residents.get(msg.resident_id);
+    if (!r) return;
+    const dev = (r.devices || []).find((d) => d.id === msg.device_id);
+    if (msg.type === "vitals") {
+      r.vitals = { ...(r.vitals || {}), ...msg.values, at: msg.at };
+      if (dev && msg.values.battery != null) dev.battery = msg.values.battery;
+    } else if (dev) {
+      dev.online = msg.online;
+      dev.last_seen_at = msg.at;
+    }
+  } else {
+    return;
+  }
+  renderAll();
+}
+
+function renderSound() {
+  const btn = document.getElementById("sound-toggle");
+  const on = alarm.enabled;
+  btn.setAttribute("aria-pressed", String(on));
+  btn.dataset.state = alarm.state;
+  btn.replaceChildren(icon(on ? "sound" : "mute"), t(on ? "sound.on" : "sound.enable"));
+}
+
+async function showConsole(me) {
+  renderHeader(me);
+  document.getElementById("login").hidden = true;
+  document.getElementById("console").hidden = false;
+  const sound = document.getElementById("sound-toggle");
+  sound.addEventListener("click", async () => {
+    if (alarm.enabled) alarm.disable();
+    else await alarm.enable();
+    renderSound();
+  });
+  alarm.onChange(renderSound);
+  renderSound();
+  document.getElementById("resident-filter").addEventListener("input", renderTiles);
+  onChange(() => { renderAll(); renderSound(); });
+  setInterval(() => refreshAges(), 30000);
+  connectLive({ onSnapshot, onEvent, onStatus: setConnection });
+}
+
+function nextPage() {
+  const next = new URLSearchParams(location.search).get("next");
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : null;
+}
+
+async function showLogin() {
+  const section = document.getElementById("login");
+  section.hidden = false;
+  const langSelect = document.getElementById("login-lang");
+  langSelect.value = document.documentElement.lang;
+  langSelect.addEventListener("change", () => switchLanguage(langSelect.value, { loggedIn: false }));
+  document.getElementById("login-user").focus();
+  document.getElementById("login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearMessage();
+    try {
+      await api("/api/auth/login", { method: "POST", body: {
+        user: document.getElementById("login-user").value.trim(),
+        password: document.getElementById("login-password").value,
+      } });
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    const me = await whoAmI();
+    if (me.user.role === "family") {
+      location.href = nextPage() || "/static/family.html";
+      return;
+    }
+    if (nextPage()) {
+      location.href = nextPage();
+      return;
+    }
+    await setup({ language: me.user.language, tz: me.user.timezone });
+    await showConsole(me);
+  });
+}
+
+async function main() {
+  const me = await whoAmI();
+  if (!me) {
+    await setup({});
+    await showLogin();
+    return;
+  }
+  if (me.user.role === "family") {
+    location.href = "/static/family.html";
+    return;
+  }
+  await setup({ language: me.user.language, tz: me.user.timezone });
+  await showConsole(me);
+}
+
+main().catch(showError);
