@@ -5,8 +5,7 @@ paho offers this "external event loop" mode: it reports its socket through four 
 and leaves the reading, writing and keep-alive to ``loop_read()``, ``loop_write()`` and
 ``loop_misc()``. :class:`LoopDriver` wires those to ``add_reader``/``add_writer``, so
 ``on_message`` runs in the event loop's thread and a message reaches asyncio without a
-thread hop (with a network thread, each ``recv()`` released the GIL and the thread then
-waited for it behind the ingest code; see DEPENDENCIES.md "Throughput facts")::
+thread hop, and without a second thread contending for the GIL at every ``recv()``::
 
     driver = LoopDriver(loop, client)       # before client.connect()
     await loop.run_in_executor(None, client.connect, host, port)
@@ -21,14 +20,17 @@ paho's loop methods and socket callbacks (:class:`LoopClient`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import socket
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 READ_BUDGET = 200  # packets handled per readiness event before other tasks get a turn
 KEEPALIVE_TICK = 1.0  # seconds between two loop_misc() calls (pings, keep-alive timeouts)
@@ -46,6 +48,9 @@ class LoopClient(Protocol):
     def loop_write(self) -> int: ...
     def loop_misc(self) -> int: ...
     def socket(self) -> Any: ...
+    def buffered(self) -> int:
+        """Bytes read from the socket and not yet consumed (0 for an unbuffered client)."""
+        ...
 
 
 class LoopDriver:
@@ -141,27 +146,27 @@ class LoopDriver:
             self.loop.remove_writer(fd)
 
     def _readable(self) -> None:
-        # loop_read() handles about one packet per call: drain what is buffered in one go
-        # (one select per burst, not per message), with a budget so other tasks get a turn.
-        # Progress shows as paho starting a fresh packet buffer; when that attribute is
-        # missing (another paho version) we read one packet per readiness event, still
-        # correct, only slower.
+        # loop_read() handles one packet per call: go on while the client holds bytes the
+        # selector cannot see (read ahead by the client, or decrypted and kept by TLS), so a
+        # burst costs one select, not one per message; a budget lets other tasks run.
         self._again = False
         client = self.client
         try:
             for _ in range(READ_BUDGET):
-                before = getattr(client, "_in_packet", None)
                 if client.loop_read() != 0 or client.socket() is None:
                     return  # the connection ended; paho has closed it and said so
-                if before is None or getattr(client, "_in_packet", None) is before:
-                    return  # nothing more buffered
-            # Budget spent with data left. A TLS socket may hold decrypted bytes that the
-            # selector cannot see, so come back explicitly rather than wait for readiness.
+                if not self._buffered():
+                    return  # the rest, if any, is still in the kernel: readiness tells
             self._again = True
             self.loop.call_soon(self._read_again)
         except Exception:  # a bug in a callback: never raise into the event loop
             log.exception("MQTT read failed; dropping the connection")
             self._fail()
+
+    def _buffered(self) -> int:
+        n = self.client.buffered()
+        pending = getattr(self.client.socket(), "pending", None)  # ssl.SSLSocket
+        return n + pending() if pending is not None else n
 
     def _read_again(self) -> None:
         if self._again and not self.closed:
@@ -189,11 +194,11 @@ class LoopDriver:
         if self.on_failure is not None:
             self.on_failure()
 
-    async def keepalive(self, tick: float = KEEPALIVE_TICK) -> None:
-        """Call ``loop_misc()`` every ``tick`` seconds (pings, keep-alive timeouts) until the
-        connection ends."""
+    async def keepalive(self) -> None:
+        """Call ``loop_misc()`` every :data:`KEEPALIVE_TICK` seconds (pings, keep-alive
+        timeouts) until the connection ends."""
         while True:
-            await asyncio.sleep(tick)
+            await asyncio.sleep(KEEPALIVE_TICK)
             if self.client.loop_misc() != 0:
                 return
 
@@ -220,9 +225,27 @@ class LoopDriver:
             _close_quietly(sock)
 
 
+def call_in_loop(loop: asyncio.AbstractEventLoop, fn: Callable[[], T], timeout: float) -> T:
+    """Run ``fn`` in ``loop``'s thread and wait for its result, from another thread.
+
+    Raises what ``fn`` raises, ``RuntimeError`` when the loop is closed and ``TimeoutError``
+    when the loop does not get to it within ``timeout`` seconds.
+    """
+    done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            done.set_result(fn())
+        except Exception as exc:
+            done.set_exception(exc)
+
+    loop.call_soon_threadsafe(run)
+    return done.result(timeout=timeout)
+
+
 def _close_quietly(sock: Any) -> None:
     with contextlib.suppress(OSError):
         sock.close()
 
 
-__all__ = ["KEEPALIVE_TICK", "READ_BUDGET", "LoopClient", "LoopDriver"]
+__all__ = ["KEEPALIVE_TICK", "READ_BUDGET", "LoopClient", "LoopDriver", "call_in_loop"]

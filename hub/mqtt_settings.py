@@ -7,6 +7,7 @@ loading paho (only ``hub/mqtt.py`` imports it); ``hub.mqtt`` re-exports the clas
 from __future__ import annotations
 
 import socket
+import ssl
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -39,6 +40,22 @@ def _parse_number(key: str, value: str, kind: type[int] | type[float], low: floa
     if number < low:
         raise ConfigError(f"MQTT URL option {key}={value!r} must be at least {low}")
     return number
+
+
+class _ClosingSSLSocket(ssl.SSLSocket):
+    """An ``SSLSocket`` that closes itself when its handshake fails.
+
+    paho wraps the TCP socket and shakes hands in one step; when the handshake fails (an
+    untrusted or misconfigured broker) it drops the socket unclosed, to the garbage
+    collector, once per retry.
+    """
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except OSError:  # ssl.SSLError, timeouts and resets alike
+            self.close()
+            raise
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -125,6 +142,21 @@ class MqttSettings:
             else:
                 raise ConfigError(f"unknown MQTT URL option {key!r}")
         return cls(**fields)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context for ``mqtts://``: the system's trusted CAs, or only ``ca_file``;
+        a client certificate when ``cert_file`` is set. The broker's certificate is always
+        verified, its host name unless ``insecure``. Raises :class:`ConfigError`.
+        """
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            if self.cert_file:
+                context.load_cert_chain(self.cert_file, self.key_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"MQTT TLS settings unusable: {exc}") from exc
+        context.check_hostname = not self.insecure
+        context.sslsocket_class = _ClosingSSLSocket
+        return context
 
     @property
     def url(self) -> str:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import hub.mqtt_loop
 from hub.broker import free_port
 from hub.errors import BrokerError, ConfigError
 from hub.mqtt import Inbound, MqttAdapter, MqttSettings
-from tests.fixtures.brokers import AmqttThread, MosquittoProcess
+from tests.fixtures.brokers import AmqttThread, MosquittoProcess, _mosquitto_binary
 from tests.fixtures.mqtt_client import MqttTestClient
 
 TIMEOUT = 20.0
@@ -28,10 +37,10 @@ async def next_message(adapter: MqttAdapter) -> Inbound:
 
 
 async def eventually(check: Callable[[], bool], within: float = TIMEOUT, what: str = "") -> None:
-    """Poll a condition that another thread (paho's, a broker's) makes true."""
+    """Poll a condition that the adapter's callbacks or another thread make true."""
     try:
         async with asyncio.timeout(within):
-            while not check():  # noqa: ASYNC110 - the state changes in other threads
+            while not check():  # noqa: ASYNC110 - set by callbacks and other threads
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise AssertionError(f"not within {within} s: {what}") from None
@@ -137,6 +146,13 @@ def test_password_is_masked() -> None:
 def test_bad_urls_are_refused_clearly(url: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=fragment):
         MqttSettings.from_url(url)
+
+
+def test_tls_context_verifies_the_broker() -> None:
+    strict = MqttSettings.from_url("mqtts://localhost").ssl_context()
+    assert (strict.verify_mode, strict.check_hostname) == (ssl.CERT_REQUIRED, True)
+    lax = MqttSettings.from_url("mqtts://localhost?insecure=true").ssl_context()
+    assert (lax.verify_mode, lax.check_hostname) == (ssl.CERT_REQUIRED, False)
 
 
 def test_unreadable_tls_files_are_a_config_error() -> None:
@@ -281,7 +297,7 @@ async def test_last_will_is_retained_when_the_socket_dies(
 
 
 @pytest.mark.broker
-async def test_full_queue_drops_and_never_blocks_the_network_thread(
+async def test_full_queue_drops_and_never_blocks_reading(
     broker: Any, watcher: MqttTestClient, adapter_factory: Factory
 ) -> None:
     base = f"t/{uid()}"
@@ -293,7 +309,7 @@ async def test_full_queue_drops_and_never_blocks_the_network_thread(
     total = 300
     for i in range(total):
         await call(watcher.publish, f"{base}/flood", str(i).encode(), qos=1)
-    # Nobody consumes, yet every message reached the adapter: the network thread went on.
+    # Nobody consumes, yet every message reached the adapter: reading went on.
     await eventually(lambda: adapter.stats()["received"] == total, what="all received")
     await eventually(lambda: sum(dropped_reports) == adapter.dropped, what="drops reported")
     assert adapter.dropped == total - 5
@@ -373,3 +389,220 @@ async def test_failing_hook_is_logged_not_raised(
         what="hook failure logged",
     )
     assert (await next_message(adapter)).payload == b"0"
+
+
+# -- network I/O in the event loop ----------------------------------------------------------
+
+
+@pytest.mark.broker
+async def test_network_io_runs_in_the_event_loop_thread(
+    broker: Any, watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    receiving_threads: set[int] = set()
+
+    def clock() -> float:  # called by the adapter for every message it receives
+        receiving_threads.add(threading.get_ident())
+        return time.time()
+
+    adapter = await adapter_factory(broker.url, subscriptions=[(f"{base}/#", 1)], clock=clock)
+    for i in range(20):
+        await call(watcher.publish, f"{base}/m", str(i).encode(), qos=1)
+    got = [(await next_message(adapter)).payload for _ in range(20)]
+    assert got == [str(i).encode() for i in range(20)]
+    assert receiving_threads == {threading.get_ident()}
+    # No thread of the adapter's own (paho names its network thread after the client id).
+    client_id = adapter.settings.client_id
+    assert [t.name for t in threading.enumerate() if client_id in t.name] == []
+
+
+@pytest.mark.broker
+async def test_publish_and_ack_from_another_thread(
+    mosquitto: MosquittoProcess, mosquitto_watcher: MqttTestClient, adapter_factory: Factory
+) -> None:
+    watcher = mosquitto_watcher
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/in/#", 1)])
+    await call(watcher.subscribe, f"{base}/out")
+    receipt = await call(adapter.publish, f"{base}/out", b"from a worker", 1)
+    await eventually(receipt.done, what="publish from a thread acknowledged")
+    await call(watcher.wait_for, lambda m: m.topic == f"{base}/out")
+    with pytest.raises(BrokerError, match="cannot publish"):
+        await call(adapter.publish, "t/#", b"wildcards are not allowed in a topic name")
+
+    await call(watcher.publish, f"{base}/in/a", b"stored", qos=1)
+    stored = await next_message(adapter)
+    assert await call(adapter.ack, stored) is True
+    # Packets leave in order: once this publish is acknowledged the broker has our ack.
+    flush = await call(adapter.publish, f"{base}/flush", b"", 1)
+    await eventually(flush.done, what="flush publish acknowledged")
+    adapter.abort_connection()
+    await eventually(lambda: adapter.stats()["connects"] >= 2, what="reconnected")
+    await call(watcher.publish, f"{base}/in/b", b"next", qos=1)
+    assert (await next_message(adapter)).payload == b"next"  # "stored" was not redelivered
+    assert adapter.stats()["published"] == 2
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+async def test_pings_keep_an_idle_connection_open(
+    mosquitto: MosquittoProcess,
+    mosquitto_watcher: MqttTestClient,
+    adapter_factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Mosquitto drops a client silent for 1.5 keep-alive periods; it checks only every few
+    # seconds (a silent client went after 5-6 s here), hence the long wait.
+    monkeypatch.setattr(hub.mqtt_loop, "KEEPALIVE_TICK", 0.1)
+    base = f"t/{uid()}"
+    settings = settings_for(mosquitto.url, keepalive=1)
+    adapter = await adapter_factory(
+        mosquitto.url, settings=settings, subscriptions=[(f"{base}/#", 1)]
+    )
+    await asyncio.sleep(7.0)
+    assert (adapter.stats()["connects"], adapter.stats()["connected"]) == (1, True)
+    await call(mosquitto_watcher.publish, f"{base}/later", b"still here", qos=1)
+    assert (await next_message(adapter)).payload == b"still here"
+
+
+def _publish_burst(url: str, topic: str, payloads: list[bytes]) -> None:
+    """Publish without waiting between messages, so they reach the adapter back to back."""
+    with MqttTestClient(url) as client:
+        infos = [client._client.publish(topic, p, qos=1) for p in payloads]
+        for info in infos:
+            info.wait_for_publish(TIMEOUT)
+            assert info.is_published()
+
+
+@pytest.mark.broker
+async def test_bursts_and_large_messages_arrive_whole_and_in_order(
+    mosquitto: MosquittoProcess, adapter_factory: Factory
+) -> None:
+    base = f"t/{uid()}"
+    adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)])
+    payloads = [f"{i:04d};".encode() * (i % 40 + 1) for i in range(400)]
+    payloads.insert(200, bytes(range(256)) * 1024)  # 256 kB: larger than one socket read
+    await call(_publish_burst, mosquitto.url, f"{base}/burst", payloads)
+    got = [(await next_message(adapter)).payload for _ in payloads]
+    assert got == payloads
+    assert adapter.stats()["malformed"] == 0
+
+
+def test_the_client_serves_small_reads_from_one_large_read() -> None:
+    client = MqttAdapter(settings_for("mqtt://127.0.0.1:1"), subscriptions=[])._make_client(3)
+    first, peer = socket.socketpair()
+    other, other_peer = socket.socketpair()
+    with first, peer, other, other_peer:
+        first.setblocking(False)
+        other.setblocking(False)
+        client._sock = first
+        peer.sendall(b"0123456789")
+        assert client._sock_recv(1) == b"0"
+        assert client.buffered() == 9
+        assert client._sock_recv(4) == b"1234"
+        assert client._sock_recv(100) == b"56789"
+        assert client.buffered() == 0
+        with pytest.raises(BlockingIOError):
+            client._sock_recv(1)
+        peer.sendall(b"abc")
+        assert client._sock_recv(1) == b"a"
+        client._sock = other  # a new connection never sees the old one's bytes
+        assert client.buffered() == 0
+        other_peer.sendall(b"xyz")
+        assert client._sock_recv(2) == b"xy"
+        peer.close()
+        client._sock = first
+        assert client._sock_recv(5) == b""  # the end of the stream reads as such
+        client._sock = None
+
+
+@pytest.mark.broker
+@pytest.mark.allow_error_logs
+async def test_a_failing_read_drops_the_connection_not_the_loop(
+    mosquitto: MosquittoProcess,
+    mosquitto_watcher: MqttTestClient,
+    adapter_factory: Factory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    base = f"t/{uid()}"
+    calls = 0
+
+    def clock() -> float:  # fails once, inside paho's read callback
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("clock bug")
+        return time.time()
+
+    adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)], clock=clock)
+    await call(mosquitto_watcher.publish, f"{base}/sos", b"help", qos=1)
+    message = await next_message(adapter)
+    # Not acknowledged when the read failed, so the broker sent it again after the reconnect.
+    assert (message.payload, message.dup) == (b"help", True)
+    await eventually(lambda: adapter.stats()["connects"] >= 2, what="resubscribed")
+    assert any("read failed" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def _make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (openssl CLI)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("openssl is not installed; the TLS test must run in CI")
+        pytest.skip("openssl is not installed")
+    ca_key, ca, key, csr, cert = (
+        directory / n for n in ("ca.key", "ca.pem", "s.key", "s.csr", "s.pem")
+    )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    for args in (
+        ["req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        ["req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
+         "-days", "2", "-extfile", directory / "san.ext"],
+    ):  # fmt: skip
+        subprocess.run([openssl, *map(str, args)], check=True, capture_output=True)
+    return ca, cert, key
+
+
+@pytest.fixture
+def tls_mosquitto(tmp_path: Path) -> Iterator[tuple[MosquittoProcess, Path]]:
+    """A throwaway Mosquitto that speaks only TLS; yields it and the CA file to trust."""
+    ca, cert, key = _make_certificates(tmp_path)
+    proc = MosquittoProcess(_mosquitto_binary(), tmp_path, free_port())
+    plain = proc.conf.read_text().splitlines()
+    listener = [
+        f"listener {proc.port} 127.0.0.1",
+        f"cafile {ca}",
+        f"certfile {cert}",
+        f"keyfile {key}",
+    ]
+    proc.conf.write_text("\n".join([*listener, *plain[1:]]) + "\n")
+    proc.start()
+    yield proc, ca
+    proc.stop()
+
+
+@pytest.mark.broker
+async def test_tls_round_trip_with_large_messages(
+    tls_mosquitto: tuple[MosquittoProcess, Path], adapter_factory: Factory
+) -> None:
+    proc, ca = tls_mosquitto
+    url = f"mqtts://127.0.0.1:{proc.port}"
+    base = f"t/{uid()}"
+    receiver = await adapter_factory(
+        url, settings=settings_for(url, ca_file=ca), subscriptions=[(f"{base}/#", 1)]
+    )
+    sender = await adapter_factory(url, settings=settings_for(url, ca_file=ca))
+    assert receiver.protocol == "5"
+    # Most messages span several TLS records (16 kB each) and several socket reads.
+    payloads = [bytes([i]) * (i * 9_000 + 1) for i in range(12)]
+    receipts = [sender.publish(f"{base}/m", p, qos=1) for p in payloads]
+    got = [(await next_message(receiver)).payload for _ in payloads]
+    assert got == payloads
+    await eventually(lambda: all(r.done() for r in receipts), what="publishes acknowledged")
+
+    with pytest.raises(BrokerError, match="could not connect"):  # an untrusted server
+        await MqttAdapter(settings_for(url), subscriptions=[]).start(wait_connected=1.0)
