@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## demo: start the hub with the embedded broker and SQLite, print where it listens
+## demo: hub + embedded broker + SQLite + dashboard + a simulated station; prints URL and login
 demo: venv
-	$(BIN)/carehub serve
+	$(BIN)/carehub sim demo
 
 ## system-deps: install/start what the tests need outside Python (mosquitto, PostgreSQL)
 system-deps:

@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -157,3 +157,98 @@ def score_cmd(
         )
     Console().print(table)
     Console().print(f"false alerts per resident-day: {result['false_alerts_per_resident_day']}")
+
+
+@sim_app.command("demo")
+def demo_cmd(
+    data_dir: Annotated[
+        Path, typer.Option(help="Data folder (SQLite, device passwords, demo login); reused.")
+    ] = Path("data/demo"),
+    host: Annotated[str, typer.Option(help="Address the dashboard and broker listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Dashboard port (taken: a free one; 0: any).")] = 8080,
+    mqtt_port: Annotated[
+        int, typer.Option(help="Embedded MQTT broker port (taken: a free one; 0: any).")
+    ] = 1883,
+    scenario: Annotated[str, typer.Option(help="Scenario YAML file or library name.")] = "demo",
+) -> None:
+    """Hub, dashboard and a simulated station of twenty residents, in one command (Ctrl-C
+    stops everything)."""
+    from device_sim.demo import DemoOptions, main
+
+    code = main(DemoOptions(data_dir, host, port, mqtt_port, scenario))
+    if code:
+        raise typer.Exit(code)
+
+
+@sim_app.command("load")
+def load_cmd(
+    devices: Annotated[int, typer.Option(min=1, help="How many devices (half wearables).")],
+    broker: Annotated[str, typer.Option(help="Broker URL, mqtt://[user:pass@]host:port.")],
+    processes: Annotated[int, typer.Option(min=1, help="Publishing processes.")] = 2,
+    duration: Annotated[str, typer.Option(help="How long: 60s, 5m...")] = "60s",
+    rate_per_device: Annotated[
+        float | None, typer.Option(help="Fixed messages/s per device (default: realistic).")
+    ] = None,
+    connections: Annotated[int, typer.Option(min=1, help="MQTT connections per process.")] = 4,
+    qos: Annotated[int, typer.Option(min=0, max=1)] = 1,
+    acc_bursts_per_hour: Annotated[
+        float, typer.Option(min=0, help="Acceleration bursts per wearable and hour.")
+    ] = 0.0,
+    prefix: Annotated[str, typer.Option(help="Device id prefix.")] = "load",
+    db: Annotated[
+        str | None, typer.Option(help="Register the devices in this store first.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Publish for thousands of devices from several processes, with a live rate table."""
+    from rich.live import Live
+    from rich.table import Table
+
+    from device_sim.load import LoadSpec, provision_load, run_load
+    from device_sim.scenario import parse_duration
+
+    try:
+        spec = LoadSpec(devices, processes, parse_duration(duration), rate_per_device,
+                        connections, qos, prefix, acc_bursts_per_hour)  # fmt: skip
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if db is not None:
+        from hub.store import open_store
+
+        try:
+            store = open_store(db)
+            try:
+                added = provision_load(store, spec)
+            finally:
+                store.close()
+        except CarehubError as exc:
+            raise _fail(f"provisioning failed: {exc}") from None
+        err.print(f"{added} devices registered ({devices - added} were already)")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    last: dict[str, Any] = {"t": time.monotonic(), "sent": [0] * processes}
+
+    def table(sent: list[int], elapsed: float) -> Table:
+        dt = max(time.monotonic() - last["t"], 1e-6)
+        t = Table("process", "sent", "msg/s", title=f"load: {devices} devices, {elapsed:.0f} s")
+        rates = [(s - p) / dt for s, p in zip(sent, last["sent"], strict=True)]
+        for i, (s, r) in enumerate(zip(sent, rates, strict=True)):
+            t.add_row(str(i), str(s), f"{r:.0f}")
+        t.add_row("total", str(sum(sent)), f"{sum(rates):.0f}", style="bold")
+        last.update(t=time.monotonic(), sent=sent)
+        return t
+
+    with Live(console=err, refresh_per_second=2, transient=as_json) as live:
+        try:
+            result = run_load(spec, broker, stop=stop,
+                              report=lambda s, e: live.update(table(s, e)))  # fmt: skip
+        except (ConnectionError, OSError) as exc:
+            raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+    else:
+        err.print(f"sent {result.sent} ({result.rate:.0f}/s), acked {result.acked}, "
+                  f"errors {result.errors}")  # fmt: skip

@@ -44,6 +44,7 @@ class Hub:
         settings: HubSettings | None = None,
         clock: Callable[[], float] = time.time,
         node_id: str | None = None,
+        detect: bool = True,
     ) -> None:
         from hub.mqtt import MqttAdapter, MqttSettings  # the only paho importer
 
@@ -84,7 +85,8 @@ class Hub:
             tick_s=self.settings.detect_tick_s,
             registry_refresh_s=self.settings.registry_refresh_s,
         )
-        self.pipeline.observers.append(self.detection.observe)
+        if detect:  # off only to measure ingestion alone (bench/ingest.py)
+            self.pipeline.observers.append(self.detection.observe)
         self._background: set[asyncio.Future[Any]] = set()
         self._build_alerts()
         self.started_at: float | None = None

@@ -35,7 +35,9 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Package scope: sync Playwright runs an event loop in this thread until it stops, which
+# would break every asyncio test collected after tests/browser.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session."""
     if not os.access(CHROMIUM, os.X_OK):

@@ -37,10 +37,15 @@ def _registry(store: Store) -> None:
     provision_device(store, Device("door-1", "door", gateway_id="gw-1", resident_id="r-1"))
 
 
+def _unique(url: str) -> str:
+    """A client id of its own: a persistent session left by another test must not replay."""
+    return f"{url}?client_id=test-hub-{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
 async def hub(store: Store, broker: Any) -> AsyncIterator[Hub]:
     _registry(store)
-    h = Hub(store, broker.url, settings=SETTINGS, node_id="test-hub")
+    h = Hub(store, _unique(broker.url), settings=SETTINGS, node_id="test-hub")
     await h.start()
     yield h
     await h.stop()
@@ -130,7 +135,7 @@ async def test_duplicates_stay_dropped_after_a_restart(hub: Hub, store: Store, b
             dev.publish("carehub/v1/devices/w-1/telemetry", _tel(seq), 1)
         await eventually("3 rows", lambda: len(store.telemetry("w-1")) == 3 or None)
     await hub.stop()
-    again = Hub(store, broker.url, settings=SETTINGS, node_id="test-hub")
+    again = Hub(store, _unique(broker.url), settings=SETTINGS, node_id="test-hub")
     await again.start()
     try:
         with MqttTestClient(broker.url) as dev:
