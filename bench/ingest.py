@@ -38,7 +38,12 @@ from hub.ingest import Accepted
 from hub.server import Hub, tune_gc
 from hub.settings import HubSettings
 from hub.store.base import Device, IngestBatch, TelemetryRow
-from hub.store.postgres import TELEMETRY_COLS, PostgresStore, _telemetry_values
+from hub.store.postgres import (
+    TELEMETRY_COLS,
+    PostgresStore,
+    _telemetry_values,
+    configure_json,
+)
 
 
 def _publish(url: str, devices: int, per_device: int, start_seq: int) -> subprocess.Popen[bytes]:
@@ -150,6 +155,7 @@ def copy_vs_executemany(store: PostgresStore, url: str, n: int) -> tuple[float, 
 
     copy_times, many_times = [], []
     with psycopg.connect(url, autocommit=True) as conn:
+        configure_json(conn)  # the same JSON encoder on both sides: only the method differs
         for _ in range(2):
             conn.execute("TRUNCATE telemetry")
             t0 = time.perf_counter()

@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psycopg
 import psycopg.errors
-from psycopg.types.json import Json, Jsonb
+from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
 from hub.errors import Conflict, MigrationError, NotFound, StoreError
@@ -125,6 +126,14 @@ ON CONFLICT (device_id) DO UPDATE SET
 """
 
 
+def configure_json(conn: psycopg.Connection[Any]) -> None:
+    """JSON through orjson on this connection: telemetry rows carry JSON columns (signal
+    quality, accelerometer bursts), and the standard library's encoder was about a quarter
+    of the time of a COPY batch (measured with bench/ingest.py's COPY comparison)."""
+    set_json_dumps(orjson.dumps, conn)
+    set_json_loads(orjson.loads, conn)
+
+
 def to_dt(ts: float) -> datetime:
     """Epoch seconds to an aware UTC datetime (rounded to the microsecond)."""
     return datetime.fromtimestamp(ts, UTC)
@@ -164,7 +173,7 @@ class PostgresStore:
         self._prefer_timescale = timescale
         self._pool = ConnectionPool(
             url, min_size=min_size, max_size=max_size, open=False, name="carehub-store",
-            check=ConnectionPool.check_connection,
+            check=ConnectionPool.check_connection, configure=configure_json,
         )  # fmt: skip
 
     # --- plumbing -----------------------------------------------------------------------
