@@ -84,11 +84,15 @@ STATE_SELECT = (
 # Keep the newest presence: a new boot restarts seq, an older boot is stale. Rows of devices
 # not in the registry are skipped (the pipeline refuses their messages anyway). Parameters
 # in a SELECT list carry casts: PostgreSQL does not infer them from the target columns there.
+# One statement for the whole batch (arrays unnested server-side): a batch touches up to one
+# row per device, and a statement per device cost more than the telemetry COPY itself.
 UPSERT_SEEN = """
 INSERT INTO device_state AS s (device_id, last_seen_at, last_seq, boot, clock_offset_s)
-SELECT %(id)s::text, %(seen)s::timestamptz, %(seq)s::bigint, %(boot)s::bigint,
-       %(offset)s::float8
-WHERE EXISTS (SELECT 1 FROM devices WHERE id = %(id)s::text)
+SELECT v.id, v.seen, v.seq, v.boot, v.off
+FROM unnest(%(id)s::text[], %(seen)s::timestamptz[], %(seq)s::bigint[], %(boot)s::bigint[],
+            %(offset)s::float8[]) AS v(id, seen, seq, boot, off)
+JOIN devices d ON d.id = v.id
+ORDER BY v.id
 ON CONFLICT (device_id) DO UPDATE SET
     last_seq = CASE
         WHEN excluded.boot IS NOT NULL AND (s.boot IS NULL OR excluded.boot > s.boot)
@@ -482,9 +486,7 @@ class PostgresStore:
                       r.detail) for r in batch.replies],
                 )  # fmt: skip
             if batch.seen:
-                cur.executemany(
-                    UPSERT_SEEN, [_seen_params(s) for s in sorted(batch.seen, key=_by_device)]
-                )
+                cur.execute(UPSERT_SEEN, _seen_arrays(batch.seen))
             if batch.unprovisioned:
                 cur.executemany(
                     UPSERT_UNPROVISIONED,
@@ -1109,11 +1111,15 @@ def _write_status(cur: psycopg.Cursor[Any], st: StatusChange) -> None:
         cur.execute(f"UPDATE devices SET {column} = %s WHERE id = %s", (value, st.device_id))
 
 
-def _seen_params(s: DeviceState) -> dict[str, Any]:
+def _seen_arrays(seen: Sequence[DeviceState]) -> dict[str, list[Any]]:
+    rows = sorted(seen, key=_by_device)
     return {
-        "id": s.device_id, "seen": None if s.last_seen_at is None else to_dt(s.last_seen_at),
-        "seq": s.last_seq, "boot": s.boot, "offset": s.clock_offset_s,
-    }  # fmt: skip
+        "id": [s.device_id for s in rows],
+        "seen": [None if s.last_seen_at is None else to_dt(s.last_seen_at) for s in rows],
+        "seq": [s.last_seq for s in rows],
+        "boot": [s.boot for s in rows],
+        "offset": [s.clock_offset_s for s in rows],
+    }
 
 
 def _state(r: tuple[Any, ...]) -> DeviceState:
