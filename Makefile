@@ -36,7 +36,7 @@ typecheck: venv
 	$(BIN)/mypy hub alerts dashboard device_sim
 
 pytest: venv
-	$(BIN)/pytest -q --doctest-modules hub alerts tests
+	$(BIN)/pytest -q --doctest-modules hub alerts dashboard device_sim tests
 
 ## bench: run the benchmarks; results go to bench/results.json
 bench: venv system-deps
