@@ -43,6 +43,7 @@ bench: venv system-deps
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.detect
 	$(BIN)/python -m bench.alerts
+	$(BIN)/python -m bench.ws
 
 ## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
 contract: venv

@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +17,7 @@ from rich.console import Console
 
 from dashboard.auth import AuthError, hash_password
 from dashboard.routers.session import user_json
-from hub.errors import CarehubError
+from hub.cli_support import DbOpt, cli_store
 from hub.store.base import ROLES, Store, UserRow
 
 user_app = typer.Typer(help="Dashboard users (the first admin, staff, families, vendors).",
@@ -27,32 +25,9 @@ user_app = typer.Typer(help="Dashboard users (the first admin, staff, families, 
 out = Console()
 err = Console(stderr=True)
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Store URL (default: CAREHUB_DATABASE_URL or ./data SQLite)."),
-]
 
-
-@contextlib.contextmanager
-def _store(db: str | None) -> Iterator[Store]:
-    from hub.settings import HubSettings
-    from hub.store import open_store
-
-    url = db or HubSettings().resolved_database_url()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        store = open_store(url)
-    except CarehubError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        yield store
-    except (CarehubError, AuthError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
+def _store(db: str | None) -> contextlib.AbstractContextManager[Store]:
+    return cli_store(db, refusals=(AuthError,))
 
 
 def _password(given: str | None) -> str:

@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.cli_support import DbOpt, cli_store
 from hub.errors import CarehubError
 from hub.settings import HubSettings
 from hub.store.base import City, Contact, Device, District, Resident, Station, Store
@@ -48,33 +48,11 @@ app.add_typer(db_app, name="db")
 out = Console()
 err = Console(stderr=True)
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Store URL (default: CAREHUB_DATABASE_URL or ./data SQLite)."),
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-@contextlib.contextmanager
-def _store(db: str | None) -> Iterator[Store]:
-    from hub.store import open_store
-
-    settings = HubSettings()
-    url = db or settings.resolved_database_url()
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        store = open_store(url)
-    except CarehubError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        yield store
-    except CarehubError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        store.close()
+def _store(db: str | None) -> contextlib.AbstractContextManager[Store]:
+    return cli_store(db)
 
 
 def _table(rows: list[Any], columns: list[str], as_json: bool, title: str | None = None) -> None:

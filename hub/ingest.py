@@ -110,6 +110,28 @@ class Pending:
     def rows(self) -> int:
         return len(self.telemetry) + len(self.events) + len(self.dead_letters) + len(self.status)
 
+    def split(self) -> tuple[Pending, Pending]:
+        """Alarm-class work (events, status, refusals, replies, their acks and reports) and
+        the bulk telemetry, so an alarm is written in a small transaction of its own instead
+        of waiting inside a large telemetry batch."""
+        urgent = Pending(
+            events=self.events,
+            dead_letters=self.dead_letters,
+            status=self.status,
+            replies=self.replies,
+            seen=self.seen,
+            unprovisioned=self.unprovisioned,
+            acks=self.acks,
+            outbox=self.outbox,
+            accepted=[a for a in self.accepted if a.msg_type != "telemetry"],
+            urgent=True,
+        )
+        bulk = Pending(
+            telemetry=self.telemetry,
+            accepted=[a for a in self.accepted if a.msg_type == "telemetry"],
+        )
+        return urgent, bulk
+
     def batch(self) -> IngestBatch:
         return IngestBatch(
             telemetry=self.telemetry,

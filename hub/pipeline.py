@@ -70,6 +70,8 @@ class Pipeline:
         self.observers: list[Observer] = []
         self.batches_written = 0
         self._batches: asyncio.Queue[Pending] = asyncio.Queue(maxsize=2)
+        # Alarm-class work has its own queue and writer: it never waits behind telemetry.
+        self._urgent: asyncio.Queue[Pending] = asyncio.Queue(maxsize=64)
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -86,7 +88,8 @@ class Pipeline:
         await self.prepare()
         self._tasks = [
             asyncio.create_task(self._consume(), name="ingest-consume"),
-            asyncio.create_task(self._write(), name="ingest-write"),
+            asyncio.create_task(self._write(self._batches), name="ingest-write"),
+            asyncio.create_task(self._write(self._urgent), name="ingest-write-urgent"),
             asyncio.create_task(self._refresh_loop(), name="ingest-registry"),
         ]
 
@@ -107,6 +110,7 @@ class Pipeline:
 
     async def drain(self) -> None:
         """Wait until every batch handed to the writer is committed."""
+        await self._urgent.join()
         await self._batches.join()
 
     async def flush(self) -> None:
@@ -156,15 +160,21 @@ class Pipeline:
         if not (pending.rows() or pending.acks or pending.outbox or pending.seen):
             return
         self.metrics.pending_rows.set(pending.rows())
+        if pending.urgent:
+            urgent, bulk = pending.split()
+            await self._urgent.put(urgent)
+            if bulk.telemetry:
+                await self._batches.put(bulk)
+            return
         await self._batches.put(pending)  # bounded: a slow store slows intake, loses nothing
 
-    async def _write(self) -> None:
+    async def _write(self, queue: asyncio.Queue[Pending]) -> None:
         while True:
-            pending = await self._batches.get()
+            pending = await queue.get()
             try:
                 await self._commit(pending)
             finally:
-                self._batches.task_done()
+                queue.task_done()
 
     async def _commit(self, pending: Pending) -> None:
         batch = pending.batch()

@@ -49,7 +49,7 @@ class HubSettings(BaseSettings):
     )
     queue_size: int = Field(20_000, ge=100)
     batch_max_rows: int = Field(2_000, ge=1)
-    batch_max_delay_s: float = Field(0.25, gt=0, le=10)
+    batch_max_delay_s: float = Field(0.1, gt=0, le=10)
     registry_refresh_s: float = Field(5.0, gt=0)
     recent_seq_hours: float = Field(24.0, gt=0)
     detect_tick_s: float = Field(5.0, gt=0, description="How often time-based detectors run.")
