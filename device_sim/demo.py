@@ -51,7 +51,6 @@ SCENARIO = "demo"
 DEMO_USER = "demo"
 LOGIN_FILE = "demo-login.json"
 SIM_LOG = "simulator.log"
-SIMULATOR_FLAG = "--simulator"
 STOP_TIMEOUT_S = 30.0
 RELATIONS = (("女儿", "daughter"), ("儿子", "son"), ("侄女", "niece"), ("邻居", "neighbour"))
 
@@ -170,12 +169,15 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 
 async def start_simulator(opts: DemoOptions, broker_url: str) -> asyncio.subprocess.Process:
-    """``python -m device_sim run`` against the embedded broker, at speed 1 on real time,
-    its output in ``simulator.log``. Its own process group: Ctrl-C in the terminal reaches
-    only the demo, which then stops the simulator with SIGTERM."""
+    """``python -m device_sim run`` against the embedded broker (MQTT 3.1.1 only, hence
+    ``?protocol=3``), at speed 1 on real time, its output in ``simulator.log``. Each run's
+    devices announce a new ``boot`` (the run's start), so a hub that kept the sequence
+    numbers of an earlier run does not take the new ones for duplicates. Its own process
+    group: Ctrl-C in the terminal reaches only the demo, which then stops the simulator
+    with SIGTERM."""
     now = time.time()
     data = opts.data_dir
-    cmd = [sys.executable, "-m", "device_sim.demo", SIMULATOR_FLAG, "run",
+    cmd = [sys.executable, "-m", "device_sim", "run",
            "--scenario", opts.scenario, "--broker", f"{broker_url}?protocol=3",
            "--truth", str(data / "demo-truth.jsonl"), "--no-provision",
            "--speed", "1", "--epoch", f"{now:.3f}", "--anchor", f"{now:.3f}"]  # fmt: skip
@@ -192,23 +194,6 @@ async def start_simulator(opts: DemoOptions, broker_url: str) -> asyncio.subproc
         )
     finally:
         logfile.close()
-
-
-def simulator_main(argv: list[str]) -> None:
-    """The simulator process: ``python -m device_sim run ARGV`` speaking MQTT 3.1.1 at once.
-
-    The embedded broker (amqtt) speaks 3.1.1 only. The simulator's publisher asks for MQTT 5
-    first and falls back, but each refused attempt waits for paho's reconnect delay (about a
-    second per connection: a minute for the demo's sixty). Until the publisher reads
-    ``?protocol=3`` from the broker URL (as the hub does), its default is changed here.
-    """
-    import paho.mqtt.client as paho
-
-    from device_sim import publisher
-    from device_sim.cli import sim_app
-
-    publisher.Connection.__init__.__defaults__ = (paho.MQTTv311,)
-    sim_app(argv, prog_name="python -m device_sim")
 
 
 async def stop_simulator(proc: asyncio.subprocess.Process) -> None:
@@ -246,9 +231,6 @@ def hub_settings(opts: DemoOptions, http_port: int, mqtt_port: int) -> HubSettin
         environment="development", mqtt_url=None, mqtt_password=None, broker_admin_url=None,
         database_url=db_url(opts.data_dir), data_dir=opts.data_dir, http_host=opts.host,
         http_port=http_port, embedded_mqtt_host=opts.host, embedded_mqtt_port=mqtt_port,
-        # Each simulator run numbers its messages from 1 again with the same boot count;
-        # remembering sequence numbers across hub restarts would refuse them as duplicates.
-        recent_seq_hours=0.001,
     )  # fmt: skip
 
 
@@ -368,9 +350,6 @@ def main(opts: DemoOptions) -> int:
 
 if __name__ == "__main__":
     import argparse
-
-    if sys.argv[1:2] == [SIMULATOR_FLAG]:
-        simulator_main(sys.argv[2:])
 
     p = argparse.ArgumentParser(prog="python -m device_sim.demo", description="carehub demo")
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)

@@ -96,6 +96,9 @@ class Home:
         self.truth: list[TruthRecord] = []
 
     def _add(self, dev: Device) -> None:
+        # Each run is a new boot (its start second): a run numbers its messages from 1
+        # again, and a hub that saw an earlier run must not take them for duplicates.
+        dev.boot = int(self.epoch)
         self.devices[dev.id] = dev
 
     def dev(self, suffix: str) -> Device | None:

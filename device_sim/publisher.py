@@ -8,8 +8,11 @@ gateway's connection. One connection per device costs a socket and a thread per 
 fine for a station (tens to hundreds), which is what ``sim run`` drives; the load
 generator (:mod:`device_sim.load`) shares connections instead.
 
-MQTT 5 is asked for first; a broker that refuses it (the embedded amqtt speaks 3.1.1 only)
-gets MQTT 3.1.1. QoS per the contract: events and status 1, telemetry 0 (bursts) or 1.
+MQTT 5 is asked for first; a broker that refuses it gets MQTT 3.1.1. As for the hub
+(:mod:`hub.mqtt_settings`), ``?protocol=3`` in the broker URL asks for 3.1.1 only (the
+embedded amqtt speaks nothing else; every refused MQTT 5 attempt costs a reconnect delay)
+and ``?protocol=5`` (or ``auto``) for MQTT 5 with the fall-back. QoS per the contract:
+events and status 1, telemetry 0 (bursts) or 1.
 """
 
 from __future__ import annotations
@@ -18,13 +21,44 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10.0
+_PROTOCOLS = {"5": paho.MQTTv5, "auto": paho.MQTTv5, "3": paho.MQTTv311, "3.1.1": paho.MQTTv311,
+              "311": paho.MQTTv311, "4": paho.MQTTv311}  # fmt: skip
+
+
+def url_protocol(url: str) -> MQTTProtocolVersion:
+    """The MQTT version asked for by ``?protocol=`` in a broker URL (default 5).
+
+    >>> url_protocol("mqtt://127.0.0.1:1883?protocol=3") == paho.MQTTv311
+    True
+    >>> url_protocol("mqtt://h?qos=1")
+    Traceback (most recent call last):
+    ValueError: broker URL option 'qos' is not known (the simulator reads only protocol)
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ValueError(f"malformed broker URL {url!r}: {exc}") from None
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise ValueError(f"broker URL must look like mqtt://host:port, got {url!r}")
+    protocol = paho.MQTTv5
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "client_id":  # the hub's option; each device is its own client here
+            continue
+        if key != "protocol":
+            raise ValueError(f"broker URL option {key!r} is not known "
+                             "(the simulator reads only protocol)")  # fmt: skip
+        if value.lower() not in _PROTOCOLS:
+            raise ValueError(f"broker URL option protocol={value!r}: use 5, 3 or auto")
+        protocol = _PROTOCOLS[value.lower()]
+    return protocol
 
 
 class Connection:
@@ -36,14 +70,15 @@ class Connection:
         client_id: str,
         password: str | None,
         will: tuple[str, bytes] | None,
-        protocol: MQTTProtocolVersion = paho.MQTTv5,
+        protocol: MQTTProtocolVersion | None = None,
     ) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 1883
         self.client_id, self.password, self.will = client_id, password, will
-        self.protocol = protocol
+        self.protocol = protocol if protocol is not None else url_protocol(url)
+        self.fallback = self.protocol == paho.MQTTv5
         self.sent = 0
-        self._client = self._make(protocol)
+        self._client = self._make(self.protocol)
 
     def _make(self, protocol: MQTTProtocolVersion) -> paho.Client:
         c = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=protocol)
@@ -57,8 +92,10 @@ class Connection:
         return c
 
     def connect(self) -> None:
-        """Connect (MQTT 5, falling back to 3.1.1); raise ``ConnectionError`` on refusal."""
-        for protocol in dict.fromkeys((self.protocol, paho.MQTTv311)):
+        """Connect (MQTT 5, falling back to 3.1.1, unless the URL asked for 3.1.1 only);
+        raise ``ConnectionError`` on refusal."""
+        tries = (self.protocol, paho.MQTTv311) if self.fallback else (self.protocol,)
+        for protocol in dict.fromkeys(tries):
             if protocol != self.protocol:
                 self._client = self._make(protocol)
             done, result = threading.Event(), dict[str, object]()
