@@ -14,7 +14,11 @@ the resident was first seen, and over a silence that was flagged (a detector doe
 its baseline from what it flagged); days with no event at all (a dead gateway, a gap of days)
 are skipped. The first activity after ``morning_start_h`` is the day's get-up time; the
 upper ``getup_quantile`` of the last ``getup_days`` get-up times plus ``not_up_margin_s`` is
-the morning deadline. Routine-based findings wait for ``grace_period`` learned days.
+the morning deadline. Routine-based findings wait for ``grace_period`` learned days, with
+one exception: a new resident is not left without a morning check while the routine is
+learned. Until then ``not_up`` uses the fixed local deadline ``warmup_not_up_h`` (09:00 by
+default, the usual morning call of home-care services; ``None`` turns it off), from the first
+morning the detector watched whole (the resident was seen before ``morning_start_h``).
 
 **Findings** (``device_id`` is the sensor that last spoke for the resident; the evidence
 always carries ``resident_id``):
@@ -23,7 +27,8 @@ always carries ``resident_id``):
   ``Π (1 − p[h])^(fraction of hour h silent)``, fell below ``inactivity_p`` and the silence
   lasted ``min_inactivity_s`` — so the threshold is short in hours the resident is nearly
   always active and long in hours they often rest.
-- ``not_up`` (medium): no activity today by the learned morning deadline.
+- ``not_up`` (medium): no activity today by the learned morning deadline (during the
+  warm-up, by ``warmup_not_up_h``).
 - ``night_exit`` (high, wandering risk in dementia): an exit door opened at night and no
   indoor activity followed within ``exit_confirm_s`` (``exit_settle_s`` after the door are
   ignored: that is the person walking out past the hall sensor). An hour in which the
@@ -155,6 +160,8 @@ class _Resident:
     events_today: int = 0
     up_at: float | None = None
     deadline: float | None = None
+    since: float = math.inf
+    """When the resident was first seen (the warm-up deadline needs a whole morning)."""
     latest: float = -math.inf
     last_activity: float | None = None
     device: str = ""
@@ -210,6 +217,7 @@ class ActivityDetector:
         getup_days: int = 28,
         getup_quantile: float = 0.9,
         not_up_margin_s: float = 3600.0,
+        warmup_not_up_h: float | None = 9.0,
         night_h: tuple[float, float] = (22.0, 6.0),
         exit_settle_s: float = 120.0,
         exit_confirm_s: float = 600.0,
@@ -234,6 +242,9 @@ class ActivityDetector:
         self.getup_days = getup_days
         self.getup_quantile = getup_quantile
         self.not_up_margin_s = not_up_margin_s
+        if warmup_not_up_h is not None and not morning_start_h < warmup_not_up_h < 24.0:
+            raise ValueError("warmup_not_up_h must lie between morning_start_h and 24")
+        self.warmup_not_up_h = warmup_not_up_h
         self.night_h = night_h
         self.exit_settle_s = exit_settle_s
         self.exit_confirm_s = exit_confirm_s
@@ -318,6 +329,7 @@ class ActivityDetector:
             zone = LocalTime(None, self.utc_offset_s)
             st = _Resident(zone, "home", zone.day(now), deque(maxlen=self.getup_days))
             st.exclude(-math.inf, now - 1.0)  # hours before the resident was first seen
+            st.since = now
             self._res[resident_id] = st
         return st
 
@@ -509,11 +521,20 @@ class ActivityDetector:
         en = f"Front door opened at {at} at night, no movement inside for {minutes:.0f} min"
         return [self._finding(rid, st.device, "night_exit", "high", now, ev, zh, en)]
 
+    def _warmup_deadline(self, st: _Resident) -> float | None:
+        """The fixed not-up deadline of the warm-up, once a whole morning was watched."""
+        if self.warmup_not_up_h is None or st.deadline is not None:
+            return None
+        morning = st.zone.day_start(st.day) + self.morning_start_h * 3600
+        return self.warmup_not_up_h * 3600 if st.since <= morning else None
+
     def _silence(self, rid: str, st: _Resident, now: float) -> list[Finding]:
-        if st.days < self.grace_period or st.last_activity is None:
+        if st.last_activity is None:
             return []
+        learned = st.days >= self.grace_period
         clock = st.zone.clock_s(now)
-        deadline, silent = st.deadline, now - st.last_activity
+        deadline = st.deadline if learned else self._warmup_deadline(st)
+        silent = now - st.last_activity
         common: dict[str, EvidenceValue] = {
             "last_activity": st.last_activity,
             "room": st.room,
@@ -523,12 +544,17 @@ class ActivityDetector:
         if deadline is not None and st.up_at is None and clock >= self.morning_start_h * 3600:
             if clock < deadline:
                 return []  # the morning belongs to not_up: one finding per silence
+            if not learned:
+                ev = {**common, "deadline": _hhmm(deadline), "warmup": True}
+                zh = f"到 {_hhmm(deadline)} 仍未见起床活动（作息尚在学习，已观察 {st.days} 天）"
+                en = f"Not up by {_hhmm(deadline)} (routine still being learned: {st.days} days)"
+                return [self._flag(rid, st, "not_up", now, ev, zh, en)]
             usual = _hhmm(deadline - self.not_up_margin_s)
             ev = {**common, "deadline": _hhmm(deadline), "usual_getup": usual}
             zh = f"到 {_hhmm(deadline)} 仍未见起床活动（平时约 {usual} 前起床）"
             en = f"Not up by {_hhmm(deadline)} (usually up by {usual})"
             return [self._flag(rid, st, "not_up", now, ev, zh, en)]
-        if silent < self.min_inactivity_s:
+        if not learned or silent < self.min_inactivity_s:
             return []
         p = st.p()
         chance = math.exp(self._log_quiet(st, p, max(st.last_activity, now - 2 * DAY_S), now))

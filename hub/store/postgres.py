@@ -1061,11 +1061,13 @@ def _returned_ids(cur: psycopg.Cursor[Any]) -> list[int]:
 
 
 def _telemetry_values(rows: Iterable[TelemetryRow]) -> Iterator[tuple[Any, ...]]:
+    # The hot loop of a batch write: names bound locally and ``map`` instead of a generator
+    # (a third of the time of a COPY batch went into building these tuples).
+    stamp, fields = datetime.fromtimestamp, VITAL_FIELDS
     for t in rows:
-        v = t.values
         yield (
-            t.device_id, t.seq, to_dt(t.ts), to_dt(t.received_at),
-            *(v.get(f) for f in VITAL_FIELDS), t.quality, t.acc, t.ext,
+            t.device_id, t.seq, stamp(t.ts, UTC), stamp(t.received_at, UTC),
+            *map(t.values.get, fields), t.quality, t.acc, t.ext,
         )  # fmt: skip
 
 

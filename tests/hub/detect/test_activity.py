@@ -113,9 +113,38 @@ def test_quiet_morning_after_learned_routine_gives_not_up() -> None:
 
 
 def test_no_routine_findings_before_grace_period() -> None:
-    det = ActivityDetector(grace_period=7)
+    det = ActivityDetector(grace_period=7, warmup_not_up_h=None)
     learned(det, days=3)
     assert run(det, [], at(3, 0), at(4, 12)) == []
+
+
+def test_a_new_resident_gets_the_fixed_morning_check_while_the_routine_is_learned() -> None:
+    det = ActivityDetector(grace_period=7)  # warm-up deadline 09:00 by default
+    learned(det, days=3)
+    found = run(det, [], at(3, 0), at(4, 12))
+    # one not_up on the first silent morning at 09:00, no inactivity (not learned yet)
+    assert kinds(found) == ["not_up"]
+    f = found[0]
+    assert at(3, 9.0) <= f.at <= at(3, 9.0) + 300
+    assert f.evidence["warmup"] is True
+    assert f.evidence["deadline"] == "09:00"
+    assert "3 days" in f.reason["en"]
+    back = run(det, [motion(at(4, 12.2), "kitchen")], at(4, 12.25), at(4, 12.25))
+    assert kinds(back) == ["activity_resumed"]
+
+
+def test_the_warm_up_check_needs_a_whole_morning_watched() -> None:
+    det = ActivityDetector()
+    # first seen at 10:00, silent afterwards: that morning was not watched, so nothing today
+    found = run(det, [motion(at(0, 10.0), "kitchen")], at(0, 10.0), at(0, 23.0))
+    assert found == []
+    # the next morning was watched whole: not up by 09:00 is flagged
+    assert kinds(run(det, [], at(1, 0), at(1, 10))) == ["not_up"]
+
+
+def test_warm_up_deadline_is_validated() -> None:
+    with pytest.raises(ValueError, match="warmup_not_up_h"):
+        ActivityDetector(warmup_not_up_h=4.0)
 
 
 def test_inactivity_fires_when_the_learned_routine_says_it_should() -> None:
@@ -161,7 +190,7 @@ def test_routine_matches_batch_ewma() -> None:
     n_days = 12
     x = rng.random((n_days, 24)) < rng.uniform(0.05, 0.95, 24)
     x[5] = False  # a day without any event (a dead gateway): not learned
-    det = ActivityDetector(halflife_days=4.0)
+    det = ActivityDetector(halflife_days=4.0, warmup_not_up_h=None)  # no flags: all learned
     det.configure("r-1", at(0, 0) - 10)
     events = [motion(at(d, h + 0.5), "living") for d in range(n_days) for h in range(24) if x[d, h]]
     # away on day 3 from 10:00 to 18:00: hours 10-18 of that day are not observed
