@@ -5,7 +5,11 @@ network and broker delay, which is never negative. The smallest delay over recen
 therefore estimates the offset (the idea behind NTP's minimum-delay filter). A device that
 uploads a backlog after being offline shows large delays that shrink as it catches up: its
 messages arrive faster than their device times advance, so those are left out of the
-estimate rather than reported as skew.
+estimate rather than reported as skew. A delay that differs from the previous one by more
+than ``step_s`` is a step of the device clock (set by hand, synchronised again): the older
+delays describe a clock that no longer exists, so the window starts again from this one.
+Without that, a clock that ran ahead and was corrected would keep its stale smallest delay
+for ``samples`` more messages — hours for a sensor that sends once an hour.
 
 >>> est = ClockOffset(samples=3)
 >>> for i in range(3):
@@ -22,11 +26,12 @@ from collections import deque
 class ClockOffset:
     """Estimated device clock minus hub clock, in seconds (positive: device ahead)."""
 
-    __slots__ = ("_delays", "_last", "catch_up_ratio", "samples")
+    __slots__ = ("_delays", "_last", "catch_up_ratio", "samples", "step_s")
 
-    def __init__(self, samples: int = 8, catch_up_ratio: float = 2.0) -> None:
+    def __init__(self, samples: int = 8, catch_up_ratio: float = 2.0, step_s: float = 60.0) -> None:
         self.samples = samples
         self.catch_up_ratio = catch_up_ratio
+        self.step_s = step_s
         self._delays: deque[float] = deque(maxlen=samples)
         self._last: tuple[float, float] | None = None
 
@@ -38,7 +43,10 @@ class ClockOffset:
             d_ts, d_rx = ts - last[0], received_at - last[1]
             if d_ts > self.catch_up_ratio * max(d_rx, 0.0) + 1.0:
                 return None  # backlog: device time runs ahead of arrival time
-        self._delays.append(received_at - ts)
+        delay = received_at - ts
+        if self._delays and abs(delay - self._delays[-1]) > self.step_s:
+            self._delays.clear()  # the device clock stepped
+        self._delays.append(delay)
         if len(self._delays) < self.samples:
             return None
         return -min(self._delays)

@@ -22,7 +22,11 @@ All times are the hub's receive times (epoch seconds); state is per device.
   time; people take devices off at night); ``not_worn_cleared`` (low) when it is back on.
 - ``clock_skew`` (low): ``|clock_offset_s| > skew_s`` (default ``CLOCK_SKEW_WARN_S`` of the
   contract) on ``skew_messages`` consecutive messages; ``clock_skew_cleared`` (low) after as
-  many good ones. The hub already warns the device itself; this tells the station.
+  many good ones. The hub already warns the device itself; this tells the station. A
+  sub-device behind a gateway is usually stamped by the gateway's clock, so its skew is
+  reported on the gateway (``device_id`` the gateway, evidence ``via`` the sub-device): one
+  finding for a home whose gateway clock drifted, not one per sensor, and cleared when the
+  gateway and all its sub-devices are in sync again.
 - ``stuck_sensor`` (low): a numeric channel reported exactly the same value on its last
   ``stuck_window[channel]`` readings after having varied before (a sensor that never varied
   since it was first seen is not judged). ``stuck_sensor_cleared`` (low) when it changes.
@@ -121,6 +125,8 @@ class _Device:
     skew_run: int = 0
     ok_run: int = 0
     skew_flag: bool = False
+    skewed: set[str] = field(default_factory=set)
+    """Devices (itself, its sub-devices) whose skew is reported on this one."""
     channels: dict[str, _Channel] = field(default_factory=dict)
 
 
@@ -338,17 +344,26 @@ class DeviceHealthDetector:
             return []
         bad = abs(offset) > self.skew_s
         d.skew_run, d.ok_run = (d.skew_run + 1, 0) if bad else (0, d.ok_run + 1)
-        ev = self._ev(d, offset_s=round(offset, 1), limit_s=self.skew_s)
+        owner_id = d.gateway_id or dev_id
+        owner = self._dev.setdefault(owner_id, _Device()) if d.gateway_id else d
+        ev = self._ev(d, offset_s=round(offset, 1), limit_s=self.skew_s, via=dev_id)
         if bad and not d.skew_flag and d.skew_run >= self.skew_messages:
             d.skew_flag = True
+            first = not owner.skewed
+            owner.skewed.add(dev_id)
+            if not first:
+                return []  # the gateway's finding covers this sub-device too
             side_zh, side_en = ("快", "ahead") if offset > 0 else ("慢", "behind")
             zh = f"设备时钟比平台{side_zh} {abs(offset):.0f} 秒，请校时"
             en = f"Device clock is {abs(offset):.0f} s {side_en} of the hub; sync it (NTP)"
-            return [Finding(dev_id, "clock_skew", "low", at, ev, {"zh-CN": zh, "en": en})]
+            return [Finding(owner_id, "clock_skew", "low", at, ev, {"zh-CN": zh, "en": en})]
         if not bad and d.skew_flag and d.ok_run >= self.skew_messages:
             d.skew_flag = False
+            owner.skewed.discard(dev_id)
+            if owner.skewed:
+                return []
             reason = {"zh-CN": "设备时钟已校准", "en": "Device clock is in sync again"}
-            return [Finding(dev_id, "clock_skew_cleared", "low", at, ev, reason)]
+            return [Finding(owner_id, "clock_skew_cleared", "low", at, ev, reason)]
         return []
 
     def _stuck(self, dev_id: str, d: _Device, name: str, value: float, at: float) -> list[Finding]:

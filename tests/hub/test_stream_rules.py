@@ -70,3 +70,23 @@ def test_clock_offset_follows_a_device_clock_that_jumps(jump: float) -> None:
     rx = 1150.0
     values = [est.update(rx + 30 * k + jump, rx + 30 * k + 0.1) for k in range(4)]
     assert values[-1] == pytest.approx(jump - 0.1)  # after a full window, the new offset
+
+
+def test_a_corrected_clock_is_not_remembered_as_skewed() -> None:
+    # an hourly sensor whose clock ran 900 s ahead for a while, then was synchronised again
+    est = ClockOffset(samples=8)
+    rx = [1000.0 + 3600 * i for i in range(20)]
+    for t in rx[:10]:
+        offset = est.update(t + 900.0, t + 0.2)
+    assert offset == pytest.approx(899.8)
+    after = [est.update(t, t + 0.2) for t in rx[10:]]
+    # a fresh window: no estimate until it is full again, and never the stale 900 s
+    assert all(v is None or abs(v) < 1.0 for v in after)
+    assert after[-1] == pytest.approx(-0.2)
+
+
+def test_jitter_below_the_step_keeps_the_window() -> None:
+    rng = random.Random(5)
+    est = ClockOffset(samples=4, step_s=60.0)
+    values = [est.update(100.0 * i, 100.0 * i + rng.uniform(0.0, 30.0)) for i in range(40)]
+    assert all(v is not None for v in values[3:])  # never restarted by ordinary jitter

@@ -147,6 +147,36 @@ def test_clock_skew_needs_several_messages() -> None:
     assert "ahead" in found[0].reason["en"]
 
 
+def test_a_gateway_clock_drift_is_one_finding_for_the_home() -> None:
+    det = DeviceHealthDetector(skew_s=120, skew_messages=3)
+    det.register("gw-1", "gateway")
+    for sensor in ("door-1", "pir-1", "bed-1"):
+        det.register(sensor, sensor.split("-")[0], gateway_id="gw-1")
+    det.register("w-1", "wearable")  # a wearable keeps its own clock
+    msgs = [
+        tele(dev, T0 + 60 * i + j, clock_offset_s=900.0)
+        for i in range(4)
+        for j, dev in enumerate(("gw-1", "door-1", "pir-1", "bed-1"))
+    ]
+    found = det.update(msgs, now=T0 + 600)
+    assert [(f.kind, f.device_id) for f in found] == [("clock_skew", "gw-1")]
+    # back in sync: cleared only once the gateway and every sub-device agree
+    ok = [tele(dev, T0 + 600 + 60 * i + j, clock_offset_s=0.5)
+          for i in range(4) for j, dev in enumerate(("gw-1", "door-1", "pir-1"))]  # fmt: skip
+    assert det.update(ok, now=T0 + 900) == []  # bed-1 has not been heard in sync yet
+    bed_ok = [tele("bed-1", T0 + 900 + 60 * i, clock_offset_s=0.5) for i in range(3)]
+    cleared = det.update(bed_ok, now=T0 + 1200)
+    assert [(f.kind, f.device_id, f.evidence["via"]) for f in cleared] == [
+        ("clock_skew_cleared", "gw-1", "bed-1")
+    ]
+    # a sub-device alone (its own clock) is still reported, on its gateway
+    own = [tele("door-1", T0 + 1300 + 60 * i, clock_offset_s=-400.0) for i in range(3)]
+    alone = det.update(own, now=T0 + 1500)
+    assert [(f.kind, f.device_id, f.evidence["via"]) for f in alone] == [
+        ("clock_skew", "gw-1", "door-1")
+    ]
+
+
 def batch_stuck(x: NDArray[np.float64], window: int) -> tuple[list[int], list[int]]:
     """Indices (among finite readings) where a stuck run is reported and where it clears."""
     x = x[np.isfinite(x)]
