@@ -36,7 +36,10 @@ always carries ``resident_id``):
 - ``long_bathroom`` (medium after ``bathroom_s``, high after ``bathroom_high_s``): toilet
   presence, or bathroom motion without activity in another room since.
 - ``out_of_bed`` (medium): a bed exit at night without return within ``out_of_bed_s``, when
-  the return deadline itself is still night.
+  the return deadline itself is still night; once the routine is learned, a bed exit after
+  ``morning_start_h`` and at most ``getup_early_s`` before the resident's earliest usual
+  get-up (the ``1 - getup_quantile`` quantile) is the morning get-up of an early riser, not
+  a night-time excursion.
 - ``activity_resumed`` (low, evidence ``clears``): the person the finding was about is
   active again, back in bed, out of the bathroom or back home, so the alert can clear.
 
@@ -218,6 +221,7 @@ class ActivityDetector:
         getup_quantile: float = 0.9,
         not_up_margin_s: float = 3600.0,
         warmup_not_up_h: float | None = 9.0,
+        getup_early_s: float = 1800.0,
         night_h: tuple[float, float] = (22.0, 6.0),
         exit_settle_s: float = 120.0,
         exit_confirm_s: float = 600.0,
@@ -245,6 +249,7 @@ class ActivityDetector:
         if warmup_not_up_h is not None and not morning_start_h < warmup_not_up_h < 24.0:
             raise ValueError("warmup_not_up_h must lie between morning_start_h and 24")
         self.warmup_not_up_h = warmup_not_up_h
+        self.getup_early_s = getup_early_s
         self.night_h = night_h
         self.exit_settle_s = exit_settle_s
         self.exit_confirm_s = exit_confirm_s
@@ -491,7 +496,7 @@ class ActivityDetector:
                 out.append(self._bathroom(rid, st, stay, now, "high" if level == 2 else "medium"))
         if st.bed_out is not None and not st.bed_flag and now - st.bed_out >= self.out_of_bed_s:
             due = st.zone.clock_s(st.bed_out + self.out_of_bed_s)
-            if in_window(due, *self.night_h):
+            if in_window(due, *self.night_h) and not self._usual_getup(st, st.bed_out):
                 st.bed_flag = True
                 out.append(self._out_of_bed(rid, st, now))
         if st.flag is None and st.out_since is None and st.last_activity is not None:
@@ -520,6 +525,19 @@ class ActivityDetector:
         zh = f"夜间 {at} 大门打开后屋内 {minutes:.0f} 分钟无活动，老人可能已外出"
         en = f"Front door opened at {at} at night, no movement inside for {minutes:.0f} min"
         return [self._finding(rid, st.device, "night_exit", "high", now, ev, zh, en)]
+
+    def _usual_getup(self, st: _Resident, ts: float) -> bool:
+        """Is a bed exit at ``ts`` this resident's morning get-up (learned routine: after
+        ``morning_start_h`` and no earlier than ``getup_early_s`` before the earliest usual
+        get-up, the ``1 - getup_quantile`` quantile)? An early riser is not out of bed at
+        night."""
+        if st.days < self.grace_period or len(st.getups) < max(1, min(self.grace_period, 3)):
+            return False
+        clock = st.zone.clock_s(ts)
+        if clock < self.morning_start_h * 3600:
+            return False
+        early = float(np.quantile(np.fromiter(st.getups, float), 1.0 - self.getup_quantile))
+        return clock >= early - self.getup_early_s
 
     def _warmup_deadline(self, st: _Resident) -> float | None:
         """The fixed not-up deadline of the warm-up, once a whole morning was watched."""

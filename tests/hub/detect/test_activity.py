@@ -367,3 +367,29 @@ def test_sensor_event_from_accepted_corrects_the_clock() -> None:
     acc = SimpleNamespace(device=SimpleNamespace(id="gw-1/door"), message=msg, clock_offset_s=300.0)
     e = SensorEvent.from_accepted("r-1", acc)
     assert (e.type, e.ts, e.fields) == ("door", at(0, 2), {"open": True, "door": "front"})
+
+
+def early_riser_day(day: int, rng: np.random.Generator, up: float | None = None
+                    ) -> list[SensorEvent]:  # fmt: skip
+    """Up at 05:30-05:50 (or ``up``), about every 20 min a room, bed at 21:30."""
+    up = 5.5 + rng.uniform(0, 1 / 3) if up is None else up
+    ev = [bed(at(day, up), False), motion(at(day, up + 0.02), "bedroom")]
+    t = up + 0.2
+    while t < 21.3:
+        ev.append(motion(at(day, t), "kitchen" if rng.random() < 0.5 else "living"))
+        t += rng.uniform(0.15, 0.4)
+    return [*ev, bed(at(day, 21.5), True)]
+
+
+def test_an_early_riser_getting_up_is_not_out_of_bed_at_night() -> None:
+    rng = np.random.default_rng(3)
+    det = ActivityDetector(out_of_bed_s=30 * M)
+    events = [e for d in range(8) for e in early_riser_day(d, rng)]
+    # the first week: nothing but what the warm-up allows (early bed exits before learning)
+    first = run(det, events, at(0, 0), at(8, 0))
+    assert set(kinds(first)) <= {"out_of_bed", "activity_resumed"}
+    # learned: up at 05:15 and busy in the kitchen is the usual morning
+    assert run(det, early_riser_day(8, rng, up=5.25), at(8, 5.2), at(9, 0)) == []
+    # a bed exit at 02:00 without return is still flagged
+    night = [bed(at(9, 2.0), False), motion(at(9, 2.1), "kitchen")]
+    assert kinds(run(det, night, at(9, 1.9), at(9, 2.6))) == ["out_of_bed"]
