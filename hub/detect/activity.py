@@ -562,16 +562,7 @@ class ActivityDetector:
         if deadline is not None and st.up_at is None and clock >= self.morning_start_h * 3600:
             if clock < deadline:
                 return []  # the morning belongs to not_up: one finding per silence
-            if not learned:
-                ev = {**common, "deadline": _hhmm(deadline), "warmup": True}
-                zh = f"到 {_hhmm(deadline)} 仍未见起床活动（作息尚在学习，已观察 {st.days} 天）"
-                en = f"Not up by {_hhmm(deadline)} (routine still being learned: {st.days} days)"
-                return [self._flag(rid, st, "not_up", now, ev, zh, en)]
-            usual = _hhmm(deadline - self.not_up_margin_s)
-            ev = {**common, "deadline": _hhmm(deadline), "usual_getup": usual}
-            zh = f"到 {_hhmm(deadline)} 仍未见起床活动（平时约 {usual} 前起床）"
-            en = f"Not up by {_hhmm(deadline)} (usually up by {usual})"
-            return [self._flag(rid, st, "not_up", now, ev, zh, en)]
+            return [self._not_up(rid, st, now, deadline, learned, common)]
         if not learned or silent < self.min_inactivity_s:
             return []
         p = st.p()
@@ -584,6 +575,22 @@ class ActivityDetector:
         zh = f"已 {m:.0f} 分钟无活动，此时段平时 {hour_p:.0%} 的日子有活动"
         en = f"No activity for {m:.0f} min at a time the resident is active on {hour_p:.0%} of days"
         return [self._flag(rid, st, "inactivity", now, ev, zh, en)]
+
+    def _not_up(
+        self, rid: str, st: _Resident, now: float, deadline: float, learned: bool,
+        common: dict[str, EvidenceValue],
+    ) -> Finding:  # fmt: skip
+        due = _hhmm(deadline)
+        if not learned:
+            ev = {**common, "deadline": due, "warmup": True}
+            zh = f"到 {due} 仍未见起床活动（作息尚在学习，已观察 {st.days} 天）"
+            en = f"Not up by {due} (routine still being learned: {st.days} days)"
+            return self._flag(rid, st, "not_up", now, ev, zh, en)
+        usual = _hhmm(deadline - self.not_up_margin_s)
+        ev = {**common, "deadline": due, "usual_getup": usual}
+        zh = f"到 {due} 仍未见起床活动（平时约 {usual} 前起床）"
+        en = f"Not up by {due} (usually up by {usual})"
+        return self._flag(rid, st, "not_up", now, ev, zh, en)
 
     def _log_quiet(self, st: _Resident, p: NDArray[np.float64], start: float, end: float) -> float:
         """log Π (1 − p[h])^(fraction of hour h in [start, end])."""
