@@ -370,9 +370,12 @@ class ActivityDetector:
         if st.zone.day(ts) == st.day:
             arr[st.zone.hour(ts)] = True
 
+    def _getups_learned(self, st: _Resident) -> bool:
+        return st.days >= self.grace_period and len(st.getups) >= max(1, min(self.grace_period, 3))
+
     def _deadline(self, st: _Resident) -> float | None:
         """Not-up deadline (seconds after local midnight) from the learned get-up times."""
-        if st.days < self.grace_period or len(st.getups) < max(1, min(self.grace_period, 3)):
+        if not self._getups_learned(st):
             return None
         q = float(np.quantile(np.fromiter(st.getups, float), self.getup_quantile))
         return q + self.not_up_margin_s
@@ -531,7 +534,7 @@ class ActivityDetector:
         ``morning_start_h`` and no earlier than ``getup_early_s`` before the earliest usual
         get-up, the ``1 - getup_quantile`` quantile)? An early riser is not out of bed at
         night."""
-        if st.days < self.grace_period or len(st.getups) < max(1, min(self.grace_period, 3)):
+        if not self._getups_learned(st):
             return False
         clock = st.zone.clock_s(ts)
         if clock < self.morning_start_h * 3600:
@@ -541,7 +544,7 @@ class ActivityDetector:
 
     def _warmup_deadline(self, st: _Resident) -> float | None:
         """The fixed not-up deadline of the warm-up, once a whole morning was watched."""
-        if self.warmup_not_up_h is None or st.deadline is not None:
+        if self.warmup_not_up_h is None:
             return None
         morning = st.zone.day_start(st.day) + self.morning_start_h * 3600
         return self.warmup_not_up_h * 3600 if st.since <= morning else None

@@ -344,11 +344,10 @@ class DeviceHealthDetector:
             return []
         bad = abs(offset) > self.skew_s
         d.skew_run, d.ok_run = (d.skew_run + 1, 0) if bad else (0, d.ok_run + 1)
-        owner_id = d.gateway_id or dev_id
-        owner = self._dev.setdefault(owner_id, _Device()) if d.gateway_id else d
         ev = self._ev(d, offset_s=round(offset, 1), limit_s=self.skew_s, via=dev_id)
         if bad and not d.skew_flag and d.skew_run >= self.skew_messages:
             d.skew_flag = True
+            owner_id, owner = self._skew_owner(dev_id, d)
             first = not owner.skewed
             owner.skewed.add(dev_id)
             if not first:
@@ -359,12 +358,22 @@ class DeviceHealthDetector:
             return [Finding(owner_id, "clock_skew", "low", at, ev, {"zh-CN": zh, "en": en})]
         if not bad and d.skew_flag and d.ok_run >= self.skew_messages:
             d.skew_flag = False
+            owner_id, owner = self._skew_owner(dev_id, d)
             owner.skewed.discard(dev_id)
             if owner.skewed:
                 return []
             reason = {"zh-CN": "设备时钟已校准", "en": "Device clock is in sync again"}
             return [Finding(owner_id, "clock_skew_cleared", "low", at, ev, reason)]
         return []
+
+    def _skew_owner(self, dev_id: str, d: _Device) -> tuple[str, _Device]:
+        """The device whose finding reports this one's skew: its gateway, or itself."""
+        if not d.gateway_id:
+            return dev_id, d
+        owner = self._dev.get(d.gateway_id)
+        if owner is None:
+            owner = self._dev[d.gateway_id] = _Device()
+        return d.gateway_id, owner
 
     def _stuck(self, dev_id: str, d: _Device, name: str, value: float, at: float) -> list[Finding]:
         window = self.stuck_window.get(name)
