@@ -58,8 +58,8 @@ def test_last_will_is_delivered_and_retained_on_a_dropped_socket(
     assert wills and {w.payload for w in wills} == {b"offline"}
     with MqttTestClient(amqtt_broker.url) as late:
         late.subscribe(status)
-        (retained,) = late.wait_for(lambda m: m.topic == status)
-    assert (retained.payload, retained.retain) == (b"offline", True)
+        kept = late.wait_for(lambda m: m.topic == status)  # twice, when the Will was twice
+    assert kept and {(m.payload, m.retain) for m in kept} == {(b"offline", True)}
 
 
 def test_restarts_on_the_same_port() -> None:
