@@ -37,12 +37,13 @@ from hub.contract.topics import subscriptions
 from hub.ingest import Accepted
 from hub.server import Hub, tune_gc
 from hub.settings import HubSettings
-from hub.store.base import Device, IngestBatch, TelemetryRow
+from hub.store.base import VITAL_FIELDS, Device, IngestBatch, TelemetryRow
 from hub.store.postgres import (
     TELEMETRY_COLS,
     PostgresStore,
-    _telemetry_values,
     configure_json,
+    in_key_order,
+    to_dt,
 )
 
 
@@ -147,11 +148,11 @@ def copy_vs_executemany(store: PostgresStore, url: str, n: int) -> tuple[float, 
     rows = _rows(n)
     placeholders = ", ".join(["%s"] * len(TELEMETRY_COLS))
     insert = f"INSERT INTO telemetry ({', '.join(TELEMETRY_COLS)}) VALUES ({placeholders})"
-    json_from = len(TELEMETRY_COLS) - 3
 
-    def as_params(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        head, tail = values[:json_from], values[json_from:]
-        return (*head, *(None if v is None else Json(v) for v in tail))
+    def as_params(t: TelemetryRow) -> tuple[Any, ...]:
+        vitals = (t.values.get(f) for f in VITAL_FIELDS)
+        json = (None if v is None else Json(v) for v in (t.quality, t.acc, t.ext))
+        return (t.device_id, t.seq, to_dt(t.ts), to_dt(t.received_at), *vitals, *json)
 
     copy_times, many_times = [], []
     with psycopg.connect(url, autocommit=True) as conn:
@@ -162,8 +163,9 @@ def copy_vs_executemany(store: PostgresStore, url: str, n: int) -> tuple[float, 
             store.write_batch(IngestBatch(telemetry=rows))
             copy_times.append(time.perf_counter() - t0)
             conn.execute("TRUNCATE telemetry")
-            t0 = time.perf_counter()  # both sides convert the same rows inside the timing
-            params = [as_params(v) for v in _telemetry_values(rows)]
+            # both sides convert (and order, as the store does) the same rows inside the timing
+            t0 = time.perf_counter()
+            params = [as_params(t) for t in in_key_order(rows)]
             with conn.transaction(), conn.cursor() as cur:
                 cur.executemany(insert, params)
             many_times.append(time.perf_counter() - t0)
