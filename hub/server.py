@@ -225,19 +225,20 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
             ws_per_message_deflate=False,
         )
         server = uvicorn.Server(config)
-        announce(f"carehub hub {hub.node_id}")
-        shown = broker.url + " (embedded)" if broker else _redact(mqtt_url)
-        announce(f"  MQTT broker : {shown}")
-        announce(f"  store       : {store.backend} {_redact(db_url)}")
-        base = f"http://{settings.http_host}:{settings.http_port}"
-        announce(f"  dashboard   : {base}/")
-        announce(f"  API         : {base}/docs")
-        announce(f"  health      : {base}/healthz")
-        announce(f"  metrics     : {base}/metrics")
-        announce("Press Ctrl-C to stop.")
+        serving = asyncio.ensure_future(server.serve())
         try:
-            await server.serve()
+            # say where the hub listens once it does: a script reading these lines may
+            # connect straight away
+            while not (server.started or serving.done()):  # noqa: ASYNC110 - uvicorn's flag
+                await asyncio.sleep(0.05)
+            if server.started:
+                _announce(announce, hub.node_id, broker, mqtt_url, store.backend, db_url,
+                          f"http://{settings.http_host}:{settings.http_port}")  # fmt: skip
+            await serving
         except asyncio.CancelledError:  # stopped by our caller, not by a signal
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
             if server.started:
                 await server.shutdown()  # close the listening socket and connections
             raise
@@ -251,6 +252,21 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
         await asyncio.to_thread(store.close)
         if broker is not None:
             await broker.stop()
+
+
+def _announce(
+    announce: Callable[[str], None], node_id: str, broker: Any, mqtt_url: str, backend: str,
+    db_url: str, base: str,
+) -> None:  # fmt: skip
+    announce(f"carehub hub {node_id}")
+    shown = broker.url + " (embedded)" if broker else _redact(mqtt_url)
+    announce(f"  MQTT broker : {shown}")
+    announce(f"  store       : {backend} {_redact(db_url)}")
+    announce(f"  dashboard   : {base}/")
+    announce(f"  API         : {base}/docs")
+    announce(f"  health      : {base}/healthz")
+    announce(f"  metrics     : {base}/metrics")
+    announce("Press Ctrl-C to stop.")
 
 
 def _redact(url: str) -> str:
