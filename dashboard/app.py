@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from dashboard import errors
 from dashboard.auth import Authenticator, LoginLimiter
@@ -22,12 +23,23 @@ from dashboard.deps import Context
 from dashboard.routers import alerts, devices, residents, session, silences, stations, users
 from dashboard.settings import DashboardSettings
 from dashboard.ws import Broadcaster, ws_router
+from dashboard.ws_direct import keep_raw_send
 from hub.http import health_router
 
 if TYPE_CHECKING:
     from hub.server import Hub
 
 HERE = Path(__file__).parent
+
+
+class DashboardApp(FastAPI):
+    """FastAPI, keeping the server's own ``send`` of each WebSocket connection in its scope
+    before any middleware wraps it, so the broadcaster can write frames to it directly
+    (:mod:`dashboard.ws_direct`)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        keep_raw_send(scope, send)
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -57,7 +69,7 @@ def create_app(
         finally:
             await ctx.broadcaster.stop()
 
-    app = FastAPI(
+    app = DashboardApp(
         title="carehub dashboard", version="1", lifespan=lifespan,
         description="Stations, residents, devices, alerts and users of a carehub node. "
         "Browsers use a session cookie and send X-CSRF-Token on writes; API clients send "

@@ -42,6 +42,10 @@ class DashboardSettings(BaseSettings):
     ws_heartbeat_s: float = Field(20.0, gt=0)
     ws_history: int = Field(10_000, ge=100, description="Events kept for resuming clients.")
     ws_send_timeout_s: float = Field(10.0, gt=0, description="A send slower than this drops.")
+    ws_buffer_bytes: int = Field(
+        1_048_576, ge=16_384,
+        description="Unsent bytes a WebSocket client written to directly may fall behind by.",
+    )  # fmt: skip
     map_url: str = Field(
         "https://uri.amap.com/marker?position={lon},{lat}&name={name}",
         description="Map link of an address (a template with lat, lon, name).",

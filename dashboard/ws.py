@@ -14,11 +14,16 @@ Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
    ``VITALS_EVERY_S``). ``heartbeat`` frames come every ``ws_heartbeat_s``; a client may send
    ``{"type": "ping"}`` and gets ``{"type": "pong"}``.
 
-Fan-out follows the websockets broadcast guide: each event is serialised **once**; each
-client has one bounded queue and one writer task; publishing never waits. A client whose
-queue is full, or whose send takes longer than ``ws_send_timeout_s``, is closed with code
-4008 and a reason, and resumes from its last event id when it reconnects. Close codes:
-4401 not authenticated, 4403 cross-origin cookie use, 4008 too slow.
+Fan-out follows the websockets broadcast guide: each event is serialised **once** and
+publishing never waits. Under uvicorn (``carehub serve``) the frame is also encoded once
+and written straight to every client's transport as the event is published
+(:mod:`dashboard.ws_direct`); the client's bound is its unsent bytes, and a client more
+than ``ws_buffer_bytes`` behind, or behind for longer than ``ws_send_timeout_s``, is
+dropped. Elsewhere (another server, the test client) each client has one bounded queue of
+``ws_queue_size`` frames and one writer task; a full queue, or a send slower than
+``ws_send_timeout_s``, drops it. A dropped client is closed with code 4008 and a reason and
+resumes from its last event id when it reconnects. Close codes: 4401 not authenticated,
+4403 cross-origin cookie use, 4008 too slow.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from dashboard import queries
 from dashboard.auth import AuthError
 from dashboard.deps import Context, authenticate
 from dashboard.scope import Scope
+from dashboard.ws_direct import DirectSocket, text_frame
 from hub.store.base import Resident
 
 if TYPE_CHECKING:
@@ -85,7 +91,8 @@ def visible(scope: Scope, ev: Event) -> bool:
 
 
 class Client:
-    """One connection: its scope, its bounded queue and its writer task."""
+    """One connection: its scope, and either its socket for direct writes (``direct``) or
+    its bounded queue and writer task."""
 
     def __init__(self, ws: WebSocket, scope: Scope, maxsize: int) -> None:
         self.ws = ws
@@ -93,6 +100,8 @@ class Client:
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
         self.closed: str | None = None
         self.writer: asyncio.Task[None] | None = None
+        self.direct: DirectSocket | None = None
+        self.behind_since: float | None = None  # direct: when its backlog last began
 
 
 class Broadcaster:
@@ -105,6 +114,7 @@ class Broadcaster:
         self.queue_size = s.ws_queue_size
         self.heartbeat_s = s.ws_heartbeat_s
         self.send_timeout_s = s.ws_send_timeout_s
+        self.buffer_bytes = s.ws_buffer_bytes
         self.epoch = secrets.token_hex(6)
         self.last_id = 0
         self.history: deque[Event] = deque(maxlen=s.ws_history)
@@ -152,19 +162,50 @@ class Broadcaster:
                           separators=(",", ":"), default=str)  # fmt: skip
         ev = Event(self.last_id, type_, text, station_id, resident_id, category, vendor)
         self.history.append(ev)
+        frame = text_frame(text)
         for client in list(self.clients):
             if visible(client.scope, ev):
-                self._offer(client, text)
+                self._offer(client, text, frame)
         return ev
 
-    def _offer(self, client: Client, text: str) -> None:
+    def _offer(self, client: Client, text: str, frame: bytes | None = None) -> None:
         if client.closed:
+            return
+        if client.direct is not None:
+            self._write_direct(client, client.direct, text_frame(text) if frame is None else frame)
             return
         try:
             client.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.drop(client, f"too slow: {client.queue.maxsize} frames queued; reconnect "
                               "with last_event_id to resume")  # fmt: skip
+
+    def _write_direct(self, client: Client, sock: DirectSocket, frame: bytes) -> None:
+        if not self._keeps_up(client, sock) or not sock.open:
+            return  # dropped, or closing: serve() sees the end of the connection
+        sock.write(frame)
+        if sock.buffered():
+            if client.behind_since is None:
+                client.behind_since = self.clock()
+        else:
+            client.behind_since = None
+
+    def _keeps_up(self, client: Client, sock: DirectSocket) -> bool:
+        """Drop a direct client whose backlog is over the bound or has lasted too long."""
+        backlog = sock.buffered()
+        if not backlog:
+            client.behind_since = None
+            return True
+        if backlog > self.buffer_bytes:
+            self.drop(client, f"too slow: {backlog} bytes unsent; reconnect with "
+                              "last_event_id to resume")  # fmt: skip
+            return False
+        since = client.behind_since
+        if since is not None and self.clock() - since > self.send_timeout_s:
+            self.drop(client, f"too slow: behind for over {self.send_timeout_s:g} s; "
+                              "reconnect with last_event_id to resume")  # fmt: skip
+            return False
+        return True
 
     def _from_engine(self, event: AlertEvent) -> None:
         # the engine calls listeners from worker threads: hop onto the loop
@@ -220,8 +261,9 @@ class Broadcaster:
             await asyncio.sleep(self.heartbeat_s)
             text = json.dumps({"type": "heartbeat", "t": self.clock(), "epoch": self.epoch,
                                "last_event_id": self.last_id})  # fmt: skip
+            frame = text_frame(text)
             for client in list(self.clients):
-                self._offer(client, text)
+                self._offer(client, text, frame)
 
     # --- clients ---------------------------------------------------------------------------
 
@@ -241,8 +283,13 @@ class Broadcaster:
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     async def _close(self, client: Client, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):  # the peer may be gone already
+        try:
             await asyncio.wait_for(client.ws.close(code=code, reason=reason), timeout=2.0)
+        except TimeoutError:
+            if client.direct is not None:
+                client.direct.abort()  # too far behind even to take the close frame
+        except Exception:
+            return  # the peer may be gone already
 
     def resume(self, client: Client, epoch: str | None, last: int | None) -> int | None:
         """Queue the events after ``last`` when they are all still held; the number queued,
@@ -300,7 +347,7 @@ class Broadcaster:
                 text = json.dumps({"type": "resumed", "epoch": self.epoch, "from": last,
                                    "count": count})  # fmt: skip
             await ws.send_text(text)
-            client.writer = asyncio.create_task(self._write(client))
+            self._start_writing(client, DirectSocket.of(ws.scope))
             await self._read(client)
         except (WebSocketDisconnect, RuntimeError):
             pass  # the peer left (RuntimeError: sending after the close frame)
@@ -309,6 +356,16 @@ class Broadcaster:
             client.closed = client.closed or "closed"
             if client.writer is not None:
                 client.writer.cancel()
+
+    def _start_writing(self, client: Client, sock: DirectSocket | None) -> None:
+        """After the first frame: write directly from now on, first what queued up
+        meanwhile (synchronously, so nothing can come in between), or start the writer."""
+        if sock is None:
+            client.writer = asyncio.create_task(self._write(client))
+            return
+        client.direct = sock
+        while not client.queue.empty() and not client.closed:
+            self._write_direct(client, sock, text_frame(client.queue.get_nowait()))
 
     async def _write(self, client: Client) -> None:
         try:

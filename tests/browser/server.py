@@ -58,18 +58,22 @@ class LiveServer:
     store: Store
     url: str
     _stop: Callable[[], None] = field(repr=False)
+    app: Any = field(default=None, repr=False)
 
     def stop(self) -> None:
         self._stop()
 
 
 @contextlib.contextmanager
-def live_server(store: Store, mqtt_url: str, *, host: str = "127.0.0.1") -> Iterator[LiveServer]:
+def live_server(
+    store: Store, mqtt_url: str, *, host: str = "127.0.0.1",
+    settings: DashboardSettings | None = None,
+) -> Iterator[LiveServer]:  # fmt: skip
     """Run ``Hub(store, mqtt_url)`` and the dashboard on a free port until the block ends."""
     port = free_port()
     hub = Hub(store, f"{mqtt_url}?client_id=browser-{time.time_ns()}&protocol=3",
               settings=HubSettings(http_port=port, public_url=f"http://{host}:{port}"))  # fmt: skip
-    settings = DashboardSettings(cookie_secure=False, ws_heartbeat_s=5)
+    settings = settings or DashboardSettings(cookie_secure=False, ws_heartbeat_s=5)
     app = create_app(hub, settings)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                             ws_per_message_deflate=False, lifespan="on")  # fmt: skip
@@ -107,7 +111,7 @@ def live_server(store: Store, mqtt_url: str, *, host: str = "127.0.0.1") -> Iter
         server.should_exit = True
         thread.join(15)
 
-    live = LiveServer(hub, store, f"http://{host}:{port}", stop)
+    live = LiveServer(hub, store, f"http://{host}:{port}", stop, app)
     try:
         yield live
     finally:
