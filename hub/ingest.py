@@ -113,21 +113,30 @@ class Pending:
     def split(self) -> tuple[Pending, Pending]:
         """Alarm-class work (events, status, refusals, replies, their acks and reports) and
         the bulk telemetry, so an alarm is written in a small transaction of its own instead
-        of waiting inside a large telemetry batch."""
+        of waiting inside a large telemetry batch.
+
+        The urgent part updates the last-seen state of its own devices only: the others'
+        go with the telemetry, because the telemetry batch before it may still hold their
+        rows locked (that wait was most of an SOS's time in the store, measured with
+        ``bench/ws.py``). Those updates only ever move forward, so their order is free."""
+        alarm = [a for a in self.accepted if a.msg_type != "telemetry"]
+        own = {a.device.id for a in alarm}
+        own.update(r.device_id for r in (*self.events, *self.status, *self.replies))
         urgent = Pending(
             events=self.events,
             dead_letters=self.dead_letters,
             status=self.status,
             replies=self.replies,
-            seen=self.seen,
+            seen={d: s for d, s in self.seen.items() if d in own},
             unprovisioned=self.unprovisioned,
             acks=self.acks,
             outbox=self.outbox,
-            accepted=[a for a in self.accepted if a.msg_type != "telemetry"],
+            accepted=alarm,
             urgent=True,
         )
         bulk = Pending(
             telemetry=self.telemetry,
+            seen={d: s for d, s in self.seen.items() if d not in own},
             accepted=[a for a in self.accepted if a.msg_type == "telemetry"],
         )
         return urgent, bulk

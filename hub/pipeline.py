@@ -163,7 +163,7 @@ class Pipeline:
         if pending.urgent:
             urgent, bulk = pending.split()
             await self._urgent.put(urgent)
-            if bulk.telemetry:
+            if bulk.telemetry or bulk.seen:
                 await self._batches.put(bulk)
             return
         await self._batches.put(pending)  # bounded: a slow store slows intake, loses nothing

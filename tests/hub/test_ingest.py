@@ -72,6 +72,22 @@ def test_event_is_urgent_and_acked_after_commit(ingest: Ingest) -> None:
     assert (p.events[0].type, p.events[0].data) == ("sos", {"press": "long"})
 
 
+def test_split_sends_only_the_alarm_devices_state_with_the_alarm(ingest: Ingest) -> None:
+    ingest.set_devices([Device("w-1", "wearable", resident_id="r-1"),
+                        Device("w-2", "wearable", resident_id="r-2")])  # fmt: skip
+    sos = json.dumps({"ts": NOW, "seq": 9, "type": "sos"}).encode()
+    ingest.handle(Msg("carehub/v1/devices/w-2/telemetry", tel(1), qos=0))
+    ingest.handle(Msg("carehub/v1/devices/w-1/telemetry", tel(1), qos=0))
+    ingest.handle(Msg("carehub/v1/devices/w-1/event", sos))
+    urgent, bulk = ingest.take().split()
+    assert urgent.urgent and [e.type for e in urgent.events] == ["sos"]
+    # w-1's state (last seq 9, from the SOS) goes with the SOS; w-2's with the telemetry
+    assert {d: s.last_seq for d, s in urgent.seen.items()} == {"w-1": 9}
+    assert {d: s.last_seq for d, s in bulk.seen.items()} == {"w-2": 1}
+    assert [r.device_id for r in bulk.telemetry] == ["w-2", "w-1"]
+    assert urgent.telemetry == [] and bulk.events == []
+
+
 @pytest.mark.parametrize(
     ("topic", "payload", "code", "errors_topic"),
     [
