@@ -1,6 +1,12 @@
 """The asynchronous side of detection: feeds :class:`hub.detection.Detection` from the
 pipeline, ticks it, keeps its registry current, stores the findings and passes them on.
 
+Alarm-class messages (events, status) are run through the detectors as soon as their batch
+is committed. Telemetry is run in slices of :data:`SLICE` messages with a turn for the
+event loop in between: the vital-sign detectors cost some 0.1–0.2 ms a message, so one
+telemetry batch of a busy district held the loop for tens of milliseconds, and an SOS
+committed meanwhile waited behind it (``bench/ws.py``).
+
 Findings are written in the order they were found, one batch at a time, in a worker
 thread; only stored findings (with their ids) reach the listeners (the alert engine), so an
 alert always points at evidence that exists. A store outage is retried; findings wait in a
@@ -25,6 +31,8 @@ from hub.store.base import FindingRow, Store
 log = logging.getLogger(__name__)
 
 BACKLOG_WARN = 100
+SLICE = 32
+"""Telemetry messages run through the detectors before the event loop gets a turn."""
 Listener = Callable[[Sequence[FindingRow]], Awaitable[None] | None]
 
 
@@ -52,12 +60,14 @@ class DetectionRunner:
         # Unbounded on purpose: findings are few (a handful per resident per day) and one
         # must never be dropped; a growing backlog is reported instead.
         self._queue: asyncio.Queue[list[FindingRow]] = asyncio.Queue()
+        self._telemetry: asyncio.Queue[list[Accepted]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.refresh_registry(with_states=True)
         self._tasks = [
             asyncio.create_task(self._write_loop(), name="findings-write"),
+            asyncio.create_task(self._telemetry_loop(), name="detection-telemetry"),
             asyncio.create_task(self._tick_loop(), name="detection-tick"),
             asyncio.create_task(self._refresh_loop(), name="detection-registry"),
         ]
@@ -65,10 +75,11 @@ class DetectionRunner:
     async def stop(self) -> None:
         """Stop ticking, store what was found, then stop."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks[1:]:
+        for task in tasks[2:]:
             task.cancel()
+        await self._telemetry.join()
         await self._queue.join()
-        for task in tasks[:1]:
+        for task in tasks[:2]:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
@@ -82,11 +93,33 @@ class DetectionRunner:
 
     def observe(self, batch: Sequence[Accepted]) -> None:
         """Pipeline observer: called after each committed batch, on the event loop."""
-        self._enqueue(self.detection.observe(batch))
+        alarms = [a for a in batch if a.msg_type != "telemetry"]
+        telemetry = [a for a in batch if a.msg_type == "telemetry"]
+        if alarms:
+            self._enqueue(self.detection.observe(alarms))
+        if not telemetry:
+            return
+        if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
+            self._enqueue(self.detection.observe(telemetry))
+            return
+        self._telemetry.put_nowait(telemetry)
+        if self._telemetry.qsize() > BACKLOG_WARN:
+            log.warning("%d telemetry batches wait for the detectors", self._telemetry.qsize())
 
     async def flush(self) -> None:
         """Wait until every finding found so far is stored and handed to the listeners."""
+        await self._telemetry.join()
         await self._queue.join()
+
+    async def _telemetry_loop(self) -> None:
+        while True:
+            batch = await self._telemetry.get()
+            try:
+                for i in range(0, len(batch), SLICE):
+                    self._enqueue(self.detection.observe(batch[i : i + SLICE]))
+                    await asyncio.sleep(0)  # an alarm committed meanwhile goes first
+            finally:
+                self._telemetry.task_done()
 
     def _enqueue(self, rows: list[FindingRow]) -> None:
         if not rows:

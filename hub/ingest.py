@@ -121,7 +121,9 @@ class Pending:
         ``bench/ws.py``). Those updates only ever move forward, so their order is free."""
         alarm = [a for a in self.accepted if a.msg_type != "telemetry"]
         own = {a.device.id for a in alarm}
-        own.update(r.device_id for r in (*self.events, *self.status, *self.replies))
+        own.update(e.device_id for e in self.events)
+        own.update(s.device_id for s in self.status)
+        own.update(r.device_id for r in self.replies)
         urgent = Pending(
             events=self.events,
             dead_letters=self.dead_letters,

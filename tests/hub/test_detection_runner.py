@@ -1,0 +1,62 @@
+"""The detection runner takes alarms at once and telemetry in slices, giving the event
+loop a turn in between, so an SOS never waits behind a district's telemetry batch."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from hub.detection_runner import SLICE, DetectionRunner
+from hub.metrics import HubMetrics
+
+
+class Recorder:
+    """Stands in for Detection: records what it was given, finds nothing."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def observe(self, batch: list[Any]) -> list[Any]:
+        self.calls.append((batch[0].msg_type, len(batch)))
+        return []
+
+    def tick(self, now: float) -> list[Any]:
+        return []
+
+    def set_registry(self, *_: Any) -> None:
+        pass
+
+
+class NoStore:
+    def list_devices(self) -> list[Any]:
+        return []
+
+    list_residents = device_states = list_devices
+
+
+def accepted(kind: str, n: int) -> list[Any]:
+    return [SimpleNamespace(msg_type=kind) for _ in range(n)]
+
+
+async def test_alarms_go_first_and_telemetry_is_sliced() -> None:
+    detection = Recorder()
+    runner = DetectionRunner(NoStore(), detection, HubMetrics(), clock=lambda: 0.0,  # type: ignore[arg-type]
+                             tick_s=3600)  # fmt: skip
+    await runner.start()
+    try:
+        between: list[int] = []
+
+        def elsewhere() -> None:  # another callback wanting the loop meanwhile
+            between.append(len(detection.calls))
+
+        n = 3 * SLICE + 5
+        runner.observe(accepted("telemetry", n))
+        asyncio.get_running_loop().call_soon(elsewhere)
+        runner.observe(accepted("event", 1))  # an SOS committed right after
+        assert detection.calls == [("event", 1)]  # at once, not behind the telemetry
+        await runner.flush()
+        assert detection.calls == [("event", 1), *[("telemetry", SLICE)] * 3, ("telemetry", 5)]
+        assert between and between[0] < len(detection.calls)  # the loop had a turn midway
+    finally:
+        await runner.stop()
