@@ -184,11 +184,8 @@ class Broadcaster:
         if not self._keeps_up(client, sock) or not sock.open:
             return  # dropped, or closing: serve() sees the end of the connection
         sock.write(frame)
-        if sock.buffered():
-            if client.behind_since is None:
-                client.behind_since = self.clock()
-        else:
-            client.behind_since = None
+        if client.behind_since is None and sock.buffered():  # _keeps_up reset it if caught up
+            client.behind_since = self.clock()
 
     def _keeps_up(self, client: Client, sock: DirectSocket) -> bool:
         """Drop a direct client whose backlog is over the bound or has lasted too long."""
