@@ -25,6 +25,7 @@ every message, status      device health (offline, battery, not worn, skew, stuc
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,9 +151,10 @@ class Detection:
             findings += [(f, None) for f in self.activity.update(activity, now)]
         return [self._row(f, resident, now) for f, resident in findings]
 
-    def tick(self, now: float) -> list[FindingRow]:
-        """Time-based findings at ``now``."""
-        findings = self.device_health.tick(now) + self.activity.tick(now)
+    def tick(self, now: float, *, horizon: float = math.inf) -> list[FindingRow]:
+        """Time-based findings at ``now``; silence is judged up to ``horizon`` at most (see
+        :meth:`hub.detect.device_health.DeviceHealthDetector.tick`)."""
+        findings = self.device_health.tick(now, horizon=horizon) + self.activity.tick(now)
         return [self._row(f, None, now) for f in findings]
 
     def _route(

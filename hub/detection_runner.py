@@ -7,6 +7,10 @@ event loop in between: the vital-sign detectors cost some 0.1–0.2 ms a message
 telemetry batch of a busy district held the loop for tens of milliseconds, and an SOS
 committed meanwhile waited behind it (``bench/ws.py``).
 
+Silence is judged only up to :meth:`DetectionRunner.horizon`, the receive time of the
+oldest message that has not been through the detectors yet: a device whose message waits in
+a batch (a slow commit, a store outage, a pause of the hub) has not gone quiet.
+
 Findings are written in the order they were found, one batch at a time, in a worker
 thread; only stored findings (with their ids) reach the listeners (the alert engine), so an
 alert always points at evidence that exists. A store outage is retried; findings wait in a
@@ -19,6 +23,8 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
@@ -48,6 +54,7 @@ class DetectionRunner:
         clock: Callable[[], float],
         tick_s: float = 5.0,
         registry_refresh_s: float = 5.0,
+        upstream: Callable[[], float] = lambda: math.inf,
     ) -> None:
         self.store = store
         self.detection = detection
@@ -55,12 +62,16 @@ class DetectionRunner:
         self.clock = clock
         self.tick_s = tick_s
         self.registry_refresh_s = registry_refresh_s
+        self.upstream = upstream
+        """Receive time of the oldest message not yet handed to :meth:`observe`
+        (:meth:`hub.pipeline.Pipeline.horizon`)."""
         self.listeners: list[Listener] = []
         self.written = 0
         # Unbounded on purpose: findings are few (a handful per resident per day) and one
         # must never be dropped; a growing backlog is reported instead.
         self._queue: asyncio.Queue[list[FindingRow]] = asyncio.Queue()
         self._telemetry: asyncio.Queue[list[Accepted]] = asyncio.Queue()
+        self._waiting: deque[float] = deque()  # oldest receive time of each queued batch
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -102,9 +113,14 @@ class DetectionRunner:
         if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
             self._enqueue(self.detection.observe(telemetry))
             return
+        self._waiting.append(min(a.received_at for a in telemetry))
         self._telemetry.put_nowait(telemetry)
         if self._telemetry.qsize() > BACKLOG_WARN:
             log.warning("%d telemetry batches wait for the detectors", self._telemetry.qsize())
+
+    def horizon(self) -> float:
+        """Up to this receive time every message has been through the detectors."""
+        return min(self.upstream(), *self._waiting, math.inf)
 
     async def flush(self) -> None:
         """Wait until every finding found so far is stored and handed to the listeners."""
@@ -119,6 +135,7 @@ class DetectionRunner:
                     self._enqueue(self.detection.observe(batch[i : i + SLICE]))
                     await asyncio.sleep(0)  # an alarm committed meanwhile goes first
             finally:
+                self._waiting.popleft()
                 self._telemetry.task_done()
 
     def _enqueue(self, rows: list[FindingRow]) -> None:
@@ -162,7 +179,7 @@ class DetectionRunner:
         while True:
             await asyncio.sleep(self.tick_s)
             try:
-                self._enqueue(self.detection.tick(self.clock()))
+                self._enqueue(self.detection.tick(self.clock(), horizon=self.horizon()))
             except Exception:
                 log.exception("detection tick failed")
 

@@ -335,6 +335,10 @@ class MqttAdapter:
         """Wait for at least one message, then take what is queued, up to ``max_items``."""
         return await self._inbox.get_batch(max_items)
 
+    def oldest_waiting(self) -> float | None:
+        """Receive time of the oldest received message not yet taken, if any."""
+        return self._inbox.oldest_waiting()
+
     def __aiter__(self) -> MqttAdapter:
         return self
 

@@ -11,6 +11,7 @@ that the adapter can have the broker redeliver it once the consumer has caught u
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Callable
@@ -45,6 +46,24 @@ class Inbound:
     session_epoch: int = 0
 
 
+class _Queue(asyncio.Queue[Inbound]):
+    """An :class:`asyncio.Queue` that can show its oldest message (through the storage
+    hooks ``_init``/``_put``/``_get`` that the standard library's own queues override)."""
+
+    def _init(self, maxsize: int) -> None:
+        self._items: collections.deque[Inbound] = collections.deque()
+        self._queue = self._items  # what asyncio.Queue counts
+
+    def _put(self, item: Inbound) -> None:
+        self._items.append(item)
+
+    def _get(self) -> Inbound:
+        return self._items.popleft()
+
+    def oldest(self) -> Inbound | None:
+        return self._items[0] if self._items else None
+
+
 def run_hook(hook: Callable[[Any], None], arg: object) -> None:
     """Call a user hook; its failure is logged, never raised into the event loop."""
     try:
@@ -66,7 +85,7 @@ class Inbox:
         self.size = size
         self.resync = resync
         self.hooks: list[Callable[[int], None]] = []
-        self.queue: asyncio.Queue[Inbound] | None = None
+        self.queue: _Queue | None = None
         self.dropped = 0
         self.unacked_drops = 0
         self._reported = 0
@@ -75,12 +94,17 @@ class Inbox:
 
     def open(self) -> None:
         """Start with an empty queue (in the event loop that will use it)."""
-        self.queue = asyncio.Queue(maxsize=self.size)
+        self.queue = _Queue(maxsize=self.size)
 
     @property
     def depth(self) -> int:
         """Messages waiting for the consumer."""
         return self.queue.qsize() if self.queue is not None else 0
+
+    def oldest_waiting(self) -> float | None:
+        """Receive time of the oldest message waiting for the consumer, if any."""
+        item = self.queue.oldest() if self.queue is not None else None
+        return item.received_at if item is not None else None
 
     def put(self, item: Inbound, *, acked: bool) -> None:
         """Queue ``item``, or drop and count it when the queue is full; never waits.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -34,6 +35,10 @@ class Source(Protocol):
 
     async def get_batch(self, max_items: int = 500) -> list[Any]:
         """Wait for at least one message, then take what is queued, up to ``max_items``."""
+        ...
+
+    def oldest_waiting(self) -> float | None:
+        """Receive time of the oldest message not yet taken (``None`` when none waits)."""
         ...
 
     def ack(self, inbound: Any) -> Any: ...
@@ -73,6 +78,8 @@ class Pipeline:
         # Alarm-class work has its own queue and writer: it never waits behind telemetry.
         self._urgent: asyncio.Queue[Pending] = asyncio.Queue(maxsize=64)
         self._tasks: list[asyncio.Task[None]] = []
+        self._filling = math.inf  # oldest receive time in the batch being filled
+        self._in_flight: dict[int, float] = {}  # id(batch) -> its oldest receive time
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -118,6 +125,17 @@ class Pipeline:
         await self._hand_off()
         await self.drain()
 
+    def horizon(self) -> float:
+        """The receive time of the oldest message that the observers have not seen yet:
+        waiting in the source, in the batch being filled or in a batch not yet committed
+        (``inf`` when there is none). Up to this time the observers know every message, so
+        silence is judged only up to it: a slow commit or a store outage is not a device
+        that went quiet."""
+        waiting = self.source.oldest_waiting()
+        return min(
+            self._filling, math.inf if waiting is None else waiting, *self._in_flight.values()
+        )
+
     async def refresh_registry(self) -> None:
         devices = await asyncio.to_thread(self.store.list_devices)
         self.ingest.set_devices(devices)
@@ -131,10 +149,14 @@ class Pipeline:
             if first_at is not None:
                 timeout = max(0.0, first_at + self.max_delay_s - self.monotonic())
             try:
-                msgs = await asyncio.wait_for(self.source.get_batch(500), timeout)
+                # in this task (not wait_for's): a message taken is handled in the same step,
+                # so it is never out of sight of horizon()
+                async with asyncio.timeout(timeout):
+                    msgs = await self.source.get_batch(500)
             except TimeoutError:
                 msgs = []
             for msg in msgs:
+                self._filling = min(self._filling, msg.received_at)
                 self.ingest.handle(msg)
             self._ack_now()
             pending = self.ingest.pending
@@ -157,15 +179,19 @@ class Pipeline:
 
     async def _hand_off(self) -> None:
         pending = self.ingest.take()
+        oldest, self._filling = self._filling, math.inf
         if not (pending.rows() or pending.acks or pending.outbox or pending.seen):
             return
         self.metrics.pending_rows.set(pending.rows())
         if pending.urgent:
             urgent, bulk = pending.split()
+            self._in_flight[id(urgent)] = oldest
             await self._urgent.put(urgent)
             if bulk.telemetry or bulk.seen:
+                self._in_flight[id(bulk)] = oldest
                 await self._batches.put(bulk)
             return
+        self._in_flight[id(pending)] = oldest
         await self._batches.put(pending)  # bounded: a slow store slows intake, loses nothing
 
     async def _write(self, queue: asyncio.Queue[Pending]) -> None:
@@ -174,6 +200,7 @@ class Pipeline:
             try:
                 await self._commit(pending)
             finally:
+                self._in_flight.pop(id(pending), None)  # observed (or the hub is stopping)
                 queue.task_done()
 
     async def _commit(self, pending: Pending) -> None:

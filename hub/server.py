@@ -84,6 +84,7 @@ class Hub:
             clock=clock,
             tick_s=self.settings.detect_tick_s,
             registry_refresh_s=self.settings.registry_refresh_s,
+            upstream=self.pipeline.horizon,
         )
         if detect:  # off only to measure ingestion alone (bench/ingest.py)
             self.pipeline.observers.append(self.detection.observe)

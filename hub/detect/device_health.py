@@ -8,7 +8,8 @@ All times are the hub's receive times (epoch seconds); state is per device.
   ``intervals[kind]``, and kinds without a default are not judged). Priority by kind:
   wearables, pendants and gateways (a gateway speaks for every sensor of a home) medium,
   other sensors low (``offline_priority``). Silence is counted from the later of the last
-  message and the detector's first call, so a hub restart does not flag every device.
+  message and the detector's first call, so a hub restart does not flag every device, and
+  up to the tick's ``horizon`` (messages the hub holds but has not passed on yet).
   ``device_online`` (low) when a device that was reported offline speaks again.
   ``k = 3`` tolerates two lost or late messages; for comparison the MQTT broker itself
   gives up on a client after 1.5 keep-alive periods (MQTT 3.1.1, section 3.1.2.10).
@@ -239,15 +240,20 @@ class DeviceHealthDetector:
                 out += self._stuck(m.device_id, d, name, value, at)
         return out
 
-    def tick(self, now: float) -> list[Finding]:
-        """Silence and not-worn findings at ``now`` (call every few seconds to a minute)."""
+    def tick(self, now: float, *, horizon: float = math.inf) -> list[Finding]:
+        """Silence and not-worn findings at ``now`` (call every few seconds to a minute).
+
+        ``horizon``: the receive time up to which every message has been passed to
+        :meth:`update`; silence is measured up to ``min(now, horizon)``, so messages that
+        wait in the hub (a slow store write) do not make their devices look silent."""
         now = self._clock(now)
+        judged = min(now, horizon)
         start = self._start if self._start is not None else now
         out: list[Finding] = []
         for dev_id, d in self._dev.items():
             if d.offline is None and d.last_seen is not None:
                 interval = self.expected_interval(dev_id)
-                silent = now - max(d.last_seen, start)
+                silent = judged - max(d.last_seen, start)
                 if interval is not None and silent > self.k * interval:
                     out += self._offline(dev_id, d, now, "silence", None, silent, interval)
             if d.offline is None and d.unworn_since is not None and not d.unworn_flag:

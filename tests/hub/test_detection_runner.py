@@ -16,12 +16,14 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int]] = []
+        self.horizons: list[float] = []
 
     def observe(self, batch: list[Any]) -> list[Any]:
         self.calls.append((batch[0].msg_type, len(batch)))
         return []
 
-    def tick(self, now: float) -> list[Any]:
+    def tick(self, now: float, *, horizon: float) -> list[Any]:
+        self.horizons.append(horizon)
         return []
 
     def set_registry(self, *_: Any) -> None:
@@ -35,8 +37,8 @@ class NoStore:
     list_residents = device_states = list_devices
 
 
-def accepted(kind: str, n: int) -> list[Any]:
-    return [SimpleNamespace(msg_type=kind) for _ in range(n)]
+def accepted(kind: str, n: int, at: float = 0.0) -> list[Any]:
+    return [SimpleNamespace(msg_type=kind, received_at=at + i) for i in range(n)]
 
 
 async def test_alarms_go_first_and_telemetry_is_sliced() -> None:
@@ -58,5 +60,27 @@ async def test_alarms_go_first_and_telemetry_is_sliced() -> None:
         await runner.flush()
         assert detection.calls == [("event", 1), *[("telemetry", SLICE)] * 3, ("telemetry", 5)]
         assert between and between[0] < len(detection.calls)  # the loop had a turn midway
+    finally:
+        await runner.stop()
+
+
+async def test_the_horizon_covers_telemetry_waiting_for_the_detectors() -> None:
+    detection = Recorder()
+    upstream = [500.0]  # the pipeline: its oldest message not yet handed over
+    runner = DetectionRunner(NoStore(), detection, HubMetrics(), clock=lambda: 1000.0,  # type: ignore[arg-type]
+                             tick_s=0.01, upstream=lambda: upstream[0])  # fmt: skip
+    await runner.start()
+    try:
+        assert runner.horizon() == 500.0
+        runner.observe(accepted("telemetry", 3, at=100.0))  # queued, not yet detected
+        runner.observe(accepted("telemetry", 2, at=300.0))
+        assert runner.horizon() == 100.0
+        await runner.flush()
+        assert runner.horizon() == 500.0
+        upstream[0] = float("inf")  # nothing in flight at all
+        assert runner.horizon() == float("inf")
+        detection.horizons.clear()
+        await asyncio.sleep(0.1)  # ten ticks' worth
+        assert detection.horizons and detection.horizons[-1] == float("inf")  # passed on
     finally:
         await runner.stop()

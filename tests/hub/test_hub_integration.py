@@ -1,11 +1,13 @@
 """The whole hub against a real broker and a real store: a provisioned device's data lands
 in the store, refusals come back on the errors topic and in the dead letters, presence
-follows the birth message and the Last Will, and duplicates stay dropped across a restart."""
+follows the birth message and the Last Will, duplicates stay dropped across a restart, and a
+stalled store write does not make the devices look silent."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -166,3 +168,65 @@ async def test_health_and_metrics_endpoints(hub: Hub, broker: Any) -> None:
     assert 'carehub_messages_refused_total{reason="json_invalid"} 1.0' in metrics
     assert "carehub_batch_write_seconds_bucket" in metrics
     assert "carehub_queue_depth" in metrics
+
+
+class StallingStore:
+    """The store, except that batch writes wait while ``open`` is clear (a slow disk, a
+    database that stopped answering)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.open = threading.Event()
+        self.open.set()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def write_batch(self, batch: Any) -> None:
+        self.open.wait(30)
+        self._store.write_batch(batch)
+
+
+async def test_a_stalled_store_is_not_silence_but_silence_is(store: Store, broker: Any) -> None:
+    """On a clock 600 times faster, a wearable (every 60 s) is silent after 0.3 s of wall
+    time; the store stalls for 1 s while the wearable keeps sending. Its messages wait in
+    the hub, so it is not reported offline; once it really stops, it is."""
+    _registry(store)
+    speed, base = 600.0, time.time()
+
+    def clock() -> float:
+        return base + (time.time() - base) * speed
+
+    stalling = StallingStore(store)
+    settings = HubSettings(batch_max_delay_s=0.02, registry_refresh_s=0.2, detect_tick_s=0.02)
+    hub = Hub(stalling, _unique(broker.url), settings=settings, clock=clock, node_id="test-hub")  # type: ignore[arg-type]
+    await hub.start()
+    seq = 0
+
+    async def send_for(dev: MqttTestClient, wall_s: float) -> None:
+        nonlocal seq
+        until = time.monotonic() + wall_s
+        while time.monotonic() < until:
+            seq += 1
+            msg = {"ts": clock(), "seq": seq, "hr": 72}
+            dev.publish("carehub/v1/devices/w-1/telemetry", json.dumps(msg).encode(), 1)
+            await asyncio.sleep(0.03)  # 18 simulated seconds
+
+    try:
+        with MqttTestClient(broker.url) as dev:
+            await send_for(dev, 0.3)
+            await eventually("rows", lambda: len(store.telemetry("w-1")) >= 3)
+            stalling.open.clear()
+            await send_for(dev, 1.0)  # ten minutes on the hub's clock, nothing committed
+            stalling.open.set()
+            await send_for(dev, 0.3)
+            await hub.pipeline.flush()
+            await hub.detection.flush()
+            assert store.findings(device_id="w-1", kind="device_offline") == []
+            assert len(store.telemetry("w-1")) == seq  # nothing was lost
+        found = await eventually(  # the wearable stopped: silence after 0.3 s wall
+            "device_offline", lambda: store.findings(device_id="w-1", kind="device_offline")
+        )
+        assert found[0].evidence["source"] == "silence"
+    finally:
+        await hub.stop()

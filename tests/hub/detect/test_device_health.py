@@ -70,6 +70,19 @@ def test_silence_beyond_k_intervals_with_an_injected_clock() -> None:
     assert kinds(back) == [("device_online", "low")]
 
 
+def test_silence_is_judged_only_up_to_the_horizon() -> None:
+    """Messages the hub holds but has not passed on (a slow store write) are not silence."""
+    det = DeviceHealthDetector(k=3.0)
+    det.register("w-1", "wearable", interval_s=30.0, gateway_id="")
+    det.update([tele("w-1", T0, hr=70.0)], now=T0)
+    assert det.tick(T0 + 600, horizon=T0 + 80) == []  # a batch received at T0 + 80 waits
+    assert det.tick(T0 + 600, horizon=T0 + 89) == []
+    found = det.tick(T0 + 600, horizon=T0 + 95)  # up to T0 + 95 everything was seen
+    assert kinds(found) == [("device_offline", "medium")]
+    assert found[0].evidence["silent_s"] == 95.0
+    assert found[0].at == T0 + 600
+
+
 def test_hub_restart_gives_every_device_its_grace() -> None:
     det = DeviceHealthDetector()
     det.register("w-1", "wearable", interval_s=60.0, last_seen_at=T0 - 3600)  # from the store
