@@ -71,7 +71,7 @@ class DetectionRunner:
         # must never be dropped; a growing backlog is reported instead.
         self._queue: asyncio.Queue[list[FindingRow]] = asyncio.Queue()
         self._telemetry: asyncio.Queue[list[Accepted]] = asyncio.Queue()
-        self._waiting: deque[float] = deque()  # oldest receive time of each queued batch
+        self._waiting: deque[float] = deque()  # first receive time of each queued batch
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -113,14 +113,14 @@ class DetectionRunner:
         if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
             self._enqueue(self.detection.observe(telemetry))
             return
-        self._waiting.append(min(a.received_at for a in telemetry))
+        self._waiting.append(telemetry[0].received_at)  # batches keep the receive order
         self._telemetry.put_nowait(telemetry)
         if self._telemetry.qsize() > BACKLOG_WARN:
             log.warning("%d telemetry batches wait for the detectors", self._telemetry.qsize())
 
     def horizon(self) -> float:
         """Up to this receive time every message has been through the detectors."""
-        return min(self.upstream(), *self._waiting, math.inf)
+        return min(self.upstream(), self._waiting[0] if self._waiting else math.inf)
 
     async def flush(self) -> None:
         """Wait until every finding found so far is stored and handed to the listeners."""

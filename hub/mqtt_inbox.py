@@ -47,18 +47,12 @@ class Inbound:
 
 
 class _Queue(asyncio.Queue[Inbound]):
-    """An :class:`asyncio.Queue` that can show its oldest message (through the storage
-    hooks ``_init``/``_put``/``_get`` that the standard library's own queues override)."""
+    """An :class:`asyncio.Queue` that can show its oldest message (through ``_init``, the
+    storage hook that the standard library's own queues override)."""
 
     def _init(self, maxsize: int) -> None:
         self._items: collections.deque[Inbound] = collections.deque()
-        self._queue = self._items  # what asyncio.Queue counts
-
-    def _put(self, item: Inbound) -> None:
-        self._items.append(item)
-
-    def _get(self) -> Inbound:
-        return self._items.popleft()
+        self._queue = self._items  # the deque asyncio.Queue's own _put and _get use
 
     def oldest(self) -> Inbound | None:
         return self._items[0] if self._items else None

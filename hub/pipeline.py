@@ -155,8 +155,9 @@ class Pipeline:
                     msgs = await self.source.get_batch(500)
             except TimeoutError:
                 msgs = []
+            if msgs:  # taken in the order received: the first is the oldest
+                self._filling = min(self._filling, msgs[0].received_at)
             for msg in msgs:
-                self._filling = min(self._filling, msg.received_at)
                 self.ingest.handle(msg)
             self._ack_now()
             pending = self.ingest.pending
