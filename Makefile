@@ -33,10 +33,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy hub alerts dashboard device_sim
+	$(BIN)/mypy carehub hub alerts dashboard device_sim training
 
 pytest: venv
-	$(BIN)/pytest -q --doctest-modules hub alerts dashboard device_sim tests
+	$(BIN)/pytest -q --doctest-modules carehub hub alerts dashboard device_sim training tests
 
 ## bench: run the benchmarks; results go to bench/results.json
 bench: venv system-deps

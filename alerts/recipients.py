@@ -1,7 +1,7 @@
 """From a round of escalation to concrete channels: who gets what, in which language (pure).
 
 Role targets take the channels the policy lists for them. ``family`` expands to the
-resident's contacts, each with their preferences (``hub.registry.contact_prefs``):
+resident's contacts, each with their preferences (``hub.registry.provisioning.contact_prefs``):
 
 - ``min_priority``: alerts below it are not sent to this contact;
 - ``quiet_hours`` (``"22:00-07:00"``, in the station's time zone): nothing but high

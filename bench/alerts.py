@@ -30,7 +30,7 @@ from alerts.notify.apprise_sender import AppriseSender
 from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
 from bench.common import record, show
-from hub.broker import free_port
+from hub.broker.embedded import free_port
 from hub.store.base import City, Device, District, FindingRow, Resident, Station
 from hub.store.sqlite import SqliteStore
 

@@ -22,7 +22,7 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from hub.broker import free_port
+from hub.broker.embedded import free_port
 
 RESULTS = Path(__file__).with_name("results.json")
 console = Console()

@@ -7,7 +7,7 @@ against executemany.
    protocol (MQTT 5). Detection and alerting are left out (``bench/detect.py`` and
    ``bench/alerts.py`` measure them). The bare subscriber is paho as it comes (its
    network thread, ``on_message``); the hub's adapter reads paho's socket from the event
-   loop and decodes plain PUBLISH packets itself (``hub/mqtt.py``), which is part of what
+   loop and decodes plain PUBLISH packets itself (``hub/mqtt/adapter.py``), which is part of what
    is measured. The publisher runs in its own process; runs alternate (paho, hub, paho,
    hub, ...) and the medians are compared. Goal: ≥ 0.6.
 2. ``copy_vs_executemany``: time to insert the same telemetry rows with ``executemany``
@@ -36,9 +36,9 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from psycopg.types.json import Json
 
 from bench.common import median, mosquitto, pg_database, record, show
+from carehub.serve import Hub, tune_gc
 from hub.contract.topics import subscriptions
-from hub.ingest import Accepted
-from hub.server import Hub, tune_gc
+from hub.ingest.core import Accepted
 from hub.settings import HubSettings
 from hub.store.base import VITAL_FIELDS, Device, IngestBatch, TelemetryRow
 from hub.store.postgres import (

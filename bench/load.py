@@ -34,7 +34,7 @@ import psycopg
 
 from bench.common import console, mosquitto, pg_database, record, show
 from device_sim.load import LoadSpec, provision_load
-from hub.broker import free_port
+from hub.broker.embedded import free_port
 from hub.store import open_store
 
 PROCESSES = 2

@@ -58,7 +58,7 @@ import numpy as np
 import psutil
 
 from bench.common import console, mosquitto, pg_database, record, show
-from hub.broker import free_port
+from hub.broker.embedded import free_port
 from hub.contract.topics import device_topic
 
 STATION, BG_STATION = "st-ws", "st-bg"

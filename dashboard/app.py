@@ -1,6 +1,6 @@
 """The dashboard app: REST API, ``/ws``, the static UI, and the hub's health routes.
 
-The :class:`hub.server.Hub` is started and stopped by the caller (``serve()``); the app's
+The hub (``carehub.serve.Hub``) is started and stopped by the caller (``serve()``); the app's
 lifespan only owns what the dashboard adds (the WebSocket broadcaster). Routes reach the
 hub, the store and the authenticator through ``app.state.ctx`` (:mod:`dashboard.deps`).
 """
@@ -20,14 +20,13 @@ from starlette.types import Receive, Scope, Send
 from dashboard import errors
 from dashboard.auth import Authenticator, LoginLimiter
 from dashboard.deps import Context
-from dashboard.routers import alerts, devices, residents, session, silences, stations, users
+from dashboard.routers import alerts, devices, health, residents, session, silences, stations, users
 from dashboard.settings import DashboardSettings
 from dashboard.ws import Broadcaster, ws_router
 from dashboard.ws_direct import keep_raw_send
-from hub.http import health_router
 
 if TYPE_CHECKING:
-    from hub.server import Hub
+    from dashboard.deps import Hub
 
 HERE = Path(__file__).parent
 
@@ -76,10 +75,10 @@ def create_app(
         "Authorization: Bearer <token>. Every error has the body {error: {code, message, "
         "details}}.",
     )  # fmt: skip
-    app.state.hub = hub  # read by hub.http.health_router()
+    app.state.hub = hub  # read by dashboard.routers.health
     app.state.ctx = ctx
     errors.install(app)
-    app.include_router(health_router())
+    app.include_router(health.health_router())
     for module in (session, stations, residents, devices, alerts, silences, users):
         app.include_router(module.router)
     app.include_router(ws_router())

@@ -1,6 +1,6 @@
 """``carehub user ...``: create the first admin and manage dashboard users and API tokens.
 
-Registered by ``hub/cli.py`` as ``app.add_typer(user_app, name="user")``. Works on the
+Registered by ``carehub/cli.py`` as ``app.add_typer(user_app, name="user")``. Works on the
 store named by ``--db`` or ``CAREHUB_DATABASE_URL`` (like every registry command).
 """
 
@@ -15,9 +15,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carehub.cli_support import DbOpt, cli_store
 from dashboard.auth import AuthError, hash_password
 from dashboard.routers.session import user_json
-from hub.cli_support import DbOpt, cli_store
 from hub.store.base import ROLES, Store, UserRow
 
 user_app = typer.Typer(help="Dashboard users (the first admin, staff, families, vendors).",

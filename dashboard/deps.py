@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
@@ -21,10 +21,31 @@ from dashboard.settings import DashboardSettings
 from hub.store.base import Store
 
 if TYPE_CHECKING:
+    from alerts.engine import AlertEngine
+    from alerts.runner import AlertRunner
     from dashboard.ws import Broadcaster
-    from hub.server import Hub
+    from hub.metrics import HubMetrics
+    from hub.runtime.pipeline import Pipeline
+    from hub.settings import HubSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Hub(Protocol):
+    """What the dashboard needs of the running hub (``carehub.serve.Hub`` is one): the
+    store, the alert engine and its runner, the pipeline's observers, health and metrics."""
+
+    store: Store
+    settings: HubSettings
+    metrics: HubMetrics
+    pipeline: Pipeline
+    alert_engine: AlertEngine
+    alerts: AlertRunner
+    clock: Callable[[], float]
+
+    async def health(self) -> dict[str, Any]: ...
+
+    def refresh_gauges(self) -> None: ...
 
 
 @dataclass

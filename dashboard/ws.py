@@ -50,7 +50,7 @@ from hub.store.base import Resident
 
 if TYPE_CHECKING:
     from alerts.engine import AlertEvent
-    from hub.ingest import Accepted
+    from hub.ingest.core import Accepted
 
 log = logging.getLogger(__name__)
 

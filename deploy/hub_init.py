@@ -14,7 +14,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from hub.broker_admin import SyncBrokerAdmin
+from hub.broker.admin import SyncBrokerAdmin
 from hub.errors import CarehubError
 
 ATTEMPTS = 10

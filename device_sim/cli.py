@@ -1,6 +1,8 @@
 """``carehub sim``: run scenarios against a hub, score its alerts, generate load.
 
-The lead registers :data:`sim_app` as ``carehub sim``; ``python -m device_sim`` runs it too.
+:mod:`carehub.cli` registers :data:`sim_app` as ``carehub sim`` and adds the two commands
+that start a hub of their own (``eval`` and ``demo``, in :mod:`carehub.sim_commands`);
+``python -m device_sim`` runs the simulator's own commands alone.
 """
 
 from __future__ import annotations
@@ -177,67 +179,6 @@ def print_score(scenario: str, resident_days: float, result: dict[str, Any]) -> 
         f"false alerts: {result['false_alerts']}, per resident-day: "
         f"{result['false_alerts_per_resident_day']}"
     )
-
-
-@sim_app.command("eval")
-def eval_cmd(
-    scenario: Annotated[str, typer.Option(help="Scenario YAML file or library name.")],
-    speed: Annotated[float, typer.Option(min=1, help="Time acceleration.")] = 600.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    db: Annotated[
-        str | None, typer.Option(help="An empty store (default: a throwaway SQLite).")
-    ] = None,
-    days: Annotated[str | None, typer.Option(help="Override the duration (e.g. 2d).")] = None,
-    residents: Annotated[int | None, typer.Option(help="Override residents.count.")] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option(help="Keep the database, truth and logs here.")
-    ] = None,
-    embedded: Annotated[
-        bool, typer.Option(help="The embedded broker even if mosquitto is installed.")
-    ] = False,
-) -> None:
-    """Run a scenario fast against a throwaway hub on the simulated clock and score it."""
-    import asyncio
-    import logging
-
-    from device_sim.evaluate import EvalOptions, evaluate
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("amqtt", "transitions"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    opts = EvalOptions(scenario, speed, db, days, residents, data_dir, embedded, quiet=as_json)
-    try:
-        res = asyncio.run(evaluate(opts))
-    except (CarehubError, RuntimeError, OSError) as exc:
-        raise _fail(str(exc)) from None
-    if as_json:
-        typer.echo(json.dumps(res.score))
-        return
-    print_score(res.info.scenario, res.info.resident_days, res.score)
-    err.print(f"{res.wall_s:.0f} s at speed {speed:g}; broker {res.broker}; store {res.db_url}")
-
-
-@sim_app.command("demo")
-def demo_cmd(
-    data_dir: Annotated[
-        Path, typer.Option(help="Data folder (SQLite, device passwords, demo login); reused.")
-    ] = Path("data/demo"),
-    host: Annotated[str, typer.Option(help="Address the dashboard and broker listen on.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="Dashboard port (taken: a free one; 0: any).")] = 8080,
-    mqtt_port: Annotated[
-        int, typer.Option(help="Embedded MQTT broker port (taken: a free one; 0: any).")
-    ] = 1883,
-    scenario: Annotated[str, typer.Option(help="Scenario YAML file or library name.")] = "demo",
-) -> None:
-    """Hub, dashboard and a simulated station of twenty residents, in one command (Ctrl-C
-    stops everything)."""
-    from device_sim.demo import DemoOptions, main
-
-    code = main(DemoOptions(data_dir, host, port, mqtt_port, scenario))
-    if code:
-        raise typer.Exit(code)
 
 
 @sim_app.command("load")

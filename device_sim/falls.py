@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.evaluation.datasets import COUNTS_TO_G, resample_even
+from training.datasets import COUNTS_TO_G, resample_even
 
 DATA_ENV = "CAREHUB_FALL_DATA"
 PRE_S = 8.0

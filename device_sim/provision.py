@@ -15,7 +15,7 @@ from pathlib import Path
 
 from device_sim.engine import Run
 from hub.errors import Conflict, NotFound
-from hub.registry import provision_device, rotate_secret
+from hub.registry.provisioning import provision_device, rotate_secret
 from hub.store.base import City, Device, District, Resident, Station, Store
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"

@@ -9,7 +9,7 @@ fine for a station (tens to hundreds), which is what ``sim run`` drives; the loa
 generator (:mod:`device_sim.load`) shares connections instead.
 
 MQTT 5 is asked for first; a broker that refuses it gets MQTT 3.1.1. As for the hub
-(:mod:`hub.mqtt_settings`), ``?protocol=3`` in the broker URL asks for 3.1.1 only (the
+(:mod:`hub.mqtt.settings`), ``?protocol=3`` in the broker URL asks for 3.1.1 only (the
 embedded amqtt speaks nothing else; every refused MQTT 5 attempt costs a reconnect delay)
 and ``?protocol=5`` (or ``auto``) for MQTT 5 with the fall-back. QoS per the contract:
 events and status 1, telemetry 0 (bursts) or 1.

@@ -14,7 +14,7 @@ from dashboard import queries
 from dashboard.deps import Caller, Context, CtxDep, allowed
 from dashboard.errors import forbidden
 from dashboard.routers import api_router
-from hub.registry import Credentials, import_devices, provision_device
+from hub.registry.provisioning import Credentials, import_devices, provision_device
 from hub.store.base import Device
 
 router = api_router("/devices", "devices")
@@ -39,7 +39,7 @@ def _broker(ctx: Context) -> Any:
     url = getattr(ctx.hub.settings, "broker_admin_url", None)
     if url is None:
         return None
-    from hub.broker_admin import SyncBrokerAdmin
+    from hub.broker.admin import SyncBrokerAdmin
 
     return SyncBrokerAdmin(url.get_secret_value())
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from dashboard import queries
 from dashboard.deps import Caller, Context, CtxDep, allowed
 from dashboard.routers import api_router
-from hub.registry import check_id, import_residents
+from hub.registry.provisioning import check_id, import_residents
 from hub.store.base import Resident
 
 router = api_router("/residents", "residents")

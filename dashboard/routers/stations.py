@@ -14,7 +14,7 @@ from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed
 from dashboard.errors import forbidden
 from dashboard.routers import api_router
-from hub.registry import check_id
+from hub.registry.provisioning import check_id
 from hub.store.base import Station
 
 router = api_router("", "stations")

@@ -16,7 +16,7 @@ from dashboard.errors import forbidden, not_found
 from dashboard.routers import api_router
 from dashboard.routers.session import user_json
 from dashboard.scope import may_manage
-from hub.registry import check_id
+from hub.registry.provisioning import check_id
 from hub.store.base import Role, UserRow
 
 router = api_router("/users", "users")

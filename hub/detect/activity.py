@@ -128,7 +128,7 @@ class SensorEvent:
 
     @classmethod
     def from_accepted(cls, resident_id: str, accepted: Any) -> SensorEvent:
-        """Build from an accepted event message (``hub.ingest.Accepted``), correcting the
+        """Build from an accepted event message (``hub.ingest.core.Accepted``), correcting the
         device time by the estimated clock offset."""
         m = accepted.message
         offset = accepted.clock_offset_s or 0.0

@@ -83,7 +83,7 @@ class DeviceMessage:
 
     @classmethod
     def from_accepted(cls, accepted: Any) -> DeviceMessage:
-        """Build from ``hub.ingest.Accepted`` (telemetry, event, status or reply)."""
+        """Build from ``hub.ingest.core.Accepted`` (telemetry, event, status or reply)."""
         m, dev, kind = accepted.message, accepted.device, accepted.msg_type
         base = {"device_id": dev.id, "received_at": float(accepted.received_at),
                 "msg_type": kind, "kind": dev.kind, "interval_s": dev.interval_s,

@@ -7,7 +7,7 @@ logistic of the sum, a probability-like number in [0, 1]. Trees are stored as ar
 inference for ``N`` candidates is ``d`` vectorised steps over an ``(N, T)`` array, with no
 interpreter loop per tree. Boosted trees capture interactions such as "a large turn *and*
 stillness afterwards" and do not care about feature scales (Friedman, Annals of
-Statistics 29(5), 2001). Training lives in :mod:`hub.evaluation.boosting`.
+Statistics 29(5), 2001). Training lives in :mod:`training.boosting`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Pipeline per device (see ``docs/fall-detection.md`` for the method and its evalu
 
 The shipped parameters (``fall_params.json``) were calibrated with subject-grouped data
 from SisFall (Sucerquia et al., Sensors 17(1):198, 2017) and UMAFall (Casilari et al.,
-Procedia Computer Science 110, 2017); rerun with ``python -m hub.evaluation.calibrate_falls``.
+Procedia Computer Science 110, 2017); rerun with ``python -m training.calibrate_falls``.
 
 Stream handling (per device, state never shared between devices):
 

@@ -28,7 +28,7 @@ from alerts.notify.webhook import (
     verify,
 )
 from alerts.runner import AlertRunner
-from hub.broker import free_port
+from hub.broker.embedded import free_port
 from hub.store.base import Contact
 from hub.store.sqlite import SqliteStore
 

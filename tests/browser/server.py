@@ -14,11 +14,11 @@ from typing import Any
 
 import uvicorn
 
+from carehub.serve import Hub
 from dashboard.app import create_app
 from dashboard.auth import hash_password
 from dashboard.settings import DashboardSettings
-from hub.broker import free_port
-from hub.server import Hub
+from hub.broker.embedded import free_port
 from hub.settings import HubSettings
 from hub.store.base import City, Contact, Device, District, Resident, Station, Store, UserRow
 

@@ -15,10 +15,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from carehub.serve import Hub
 from dashboard.app import create_app
 from dashboard.auth import hash_password
 from dashboard.settings import DashboardSettings
-from hub.server import Hub
 from hub.settings import HubSettings
 from hub.store.base import (
     City,

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from carehub.serve import Hub
 from device_sim.cli import sim_app
 from device_sim.clock import AcceleratedClock
 from device_sim.engine import default_epoch
 from device_sim.scenario import load_scenario
-from hub.server import Hub
 from hub.settings import HubSettings
 from hub.store import open_store
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from device_sim.evaluate import EvalOptions, evaluate
+from carehub.sim_eval import EvalOptions, evaluate
 from hub.store import open_store
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.slow]

@@ -10,7 +10,7 @@ import pytest
 from device_sim.engine import Run, build_run
 from device_sim.publisher import Connection, url_protocol
 from device_sim.scenario import load_scenario
-from hub.ingest import Ingest, Pending
+from hub.ingest.core import Ingest, Pending
 from hub.store.base import Device
 
 E1 = 1_767_258_000.0  # 2026-01-01 09:00 UTC

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from hub.registry import provision_device
-from hub.server import Hub
+from carehub.serve import Hub
+from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
 from hub.store.base import City, Device, District, Resident, Station, Store
 from tests.fixtures.mqtt_client import MqttTestClient

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.contract.codes import ErrorCode
-from hub.ingest import Ingest
+from hub.ingest.core import Ingest
 from hub.store.base import Device
 
 NOW = 1_767_225_600.0

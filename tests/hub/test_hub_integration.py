@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.http import create_app
-from hub.registry import provision_device
-from hub.server import HUB_STATUS_TOPIC, Hub
+from carehub.http import create_app
+from carehub.serve import HUB_STATUS_TOPIC, Hub
+from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
 from hub.store.base import City, Device, District, Resident, Station, Store
 from tests.fixtures.mqtt_client import MqttTestClient

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from hub.dedup import SeqWindow
-from hub.ratelimit import TokenBucket
-from hub.skew import ClockOffset
+from hub.ingest.dedup import SeqWindow
+from hub.ingest.ratelimit import TokenBucket
+from hub.ingest.skew import ClockOffset
 
 
 def test_seq_window_matches_a_set_based_reference_on_random_streams() -> None:

@@ -18,8 +18,8 @@ import yaml
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from carehub.cli_contract import contract_app
 from hub.contract import limits, topics
-from hub.contract.cli import contract_app
 from hub.contract.codes import ALL_CODES, ErrorCode, WarningCode
 from hub.contract.generate import (
     ASYNCAPI_FILE,
@@ -78,7 +78,7 @@ def test_committed_files_match_the_models() -> None:
     stale = diff(OUT_DIR)
     assert not stale, (
         f"docs/contract/v1 is out of date for {stale}: the models changed without "
-        f"regenerating. Run `{REGENERATE_COMMAND}` (or `python -c 'from hub.contract.cli "
+        f"regenerating. Run `{REGENERATE_COMMAND}` (or `python -c 'from carehub.cli_contract "
         f"import contract_app; contract_app()' generate`) and commit the result."
     )
 

@@ -256,7 +256,7 @@ def test_hostile_input_and_isolation() -> None:
 
 
 def accepted(message: object, msg_type: str, offset: float | None = None) -> SimpleNamespace:
-    """Stands in for ``hub.ingest.Accepted``."""
+    """Stands in for ``hub.ingest.core.Accepted``."""
     dev = SimpleNamespace(id="w-1", kind="wearable", interval_s=None)
     return SimpleNamespace(
         device=dev, msg_type=msg_type, message=message, received_at=T0, clock_offset_s=offset

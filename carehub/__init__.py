@@ -1,0 +1,1 @@
+"""carehub: the composition root: ``carehub serve``, the CLI and the demo wire hub, alerts and dashboard."""

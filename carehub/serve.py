@@ -1,0 +1,219 @@
+"""``carehub serve``: the hub process — broker connection, ingest pipeline, store, HTTP.
+
+:class:`Hub` is a :class:`hub.runtime.node.HubNode` with the alert engine wired in, and
+is what tests start against a throwaway broker and database; :func:`serve` adds the
+embedded broker (when no external one is configured) and the HTTP server, and stops
+everything cleanly on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from alerts.directory import StoreDirectory
+from alerts.engine import AlertEngine
+from alerts.notify import Dispatcher
+from alerts.notify.apprise_sender import AppriseSender
+from alerts.notify.webhook import WebhookSender
+from alerts.runner import AlertRunner
+from hub.errors import ConfigError
+from hub.ingest.core import Accepted
+from hub.runtime.node import HUB_STATUS_TOPIC, HubNode
+from hub.settings import HubSettings
+from hub.store import open_store
+from hub.store.base import Store
+
+log = logging.getLogger(__name__)
+
+__all__ = ["HUB_STATUS_TOPIC", "Hub", "serve", "tune_gc"]
+
+
+class Hub(HubNode):
+    """A hub node with the alert engine wired in: findings in; alerts, notifications and
+    device commands out. This is what ``carehub serve`` runs and tests start against a
+    throwaway broker and database."""
+
+    def __init__(
+        self,
+        store: Store,
+        mqtt_url: str,
+        *,
+        settings: HubSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        node_id: str | None = None,
+        detect: bool = True,
+    ) -> None:
+        super().__init__(
+            store, mqtt_url, settings=settings, clock=clock, node_id=node_id, detect=detect
+        )
+        self._background: set[asyncio.Future[Any]] = set()
+        public = self.settings.public_url or (
+            f"http://{self.settings.http_host}:{self.settings.http_port}"
+        )
+        self.alert_engine = AlertEngine(
+            self.store, StoreDirectory(self.store), link_base=f"{public.rstrip('/')}/alerts"
+        )
+        self._webhooks = WebhookSender()
+        self.alerts = AlertRunner(
+            self.alert_engine,
+            Dispatcher(self._webhooks, AppriseSender()),
+            publish=self.publish,
+            clock=self.clock,
+        )
+        self.detection.listeners.append(self.alerts.on_findings)
+        self.pipeline.observers.append(self._replies)
+        self.add_service(_AlertService(self))
+
+    def _replies(self, batch: Sequence[Accepted]) -> None:
+        """Command replies from devices confirm the "help is coming" on the alert."""
+        for acc in batch:
+            if acc.msg_type == "reply":
+                m = acc.message
+                task = asyncio.ensure_future(
+                    self.alerts.on_reply(acc.device.id, m.id, m.status, acc.received_at)
+                )
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+
+class _AlertService:
+    """The alert runner's life inside the hub: recovered from the store before intake,
+    stopped (with the replies still in flight) after it."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.hub.alerts.recover()
+        self._task = asyncio.create_task(self.hub.alerts.run(), name="alerts")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.hub._background:
+            await asyncio.gather(*self.hub._background, return_exceptions=True)
+        await self.hub._webhooks.aclose()
+
+
+def tune_gc() -> None:
+    """Make the cyclic garbage collector cheaper for a long-running hub process.
+
+    Ingestion allocates several short-lived objects per message; with the default
+    thresholds the collector's young-generation passes cost about a fifth of the per-message
+    time (measured with bench/ingest.py's core loop). Objects alive at start-up (modules,
+    registry) are moved out of its way with ``gc.freeze()``.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
+async def serve(settings: HubSettings, *, announce: Callable[[str], None] = print) -> None:
+    """Run the hub (and the embedded broker when no external one is set) until cancelled."""
+    import uvicorn
+
+    from dashboard.app import create_app
+    from dashboard.settings import DashboardSettings
+
+    tune_gc()
+    broker = None
+    mqtt_url = settings.mqtt_url
+    if mqtt_url is None:
+        from hub.broker.embedded import start_embedded_broker
+
+        broker = await start_embedded_broker(
+            settings.embedded_mqtt_host, settings.embedded_mqtt_port
+        )
+        mqtt_url = f"{broker.url}?protocol=3"  # amqtt speaks MQTT 3.1.1 only
+    if settings.mqtt_password is not None:
+        mqtt_url = _with_password(mqtt_url, settings.mqtt_password.get_secret_value())
+    db_url = settings.resolved_database_url()
+    if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await asyncio.to_thread(open_store, db_url)
+    hub = Hub(store, mqtt_url, settings=settings)
+    try:
+        await hub.start()
+        app = create_app(hub, DashboardSettings())
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.ensure_future(server.serve())
+        try:
+            # say where the hub listens once it does: a script reading these lines may
+            # connect straight away
+            while not (server.started or serving.done()):  # noqa: ASYNC110 - uvicorn's flag
+                await asyncio.sleep(0.05)
+            if server.started:
+                _announce(announce, hub.node_id, broker, mqtt_url, store.backend, db_url,
+                          f"http://{settings.http_host}:{settings.http_port}")  # fmt: skip
+            await serving
+        except asyncio.CancelledError:  # stopped by our caller, not by a signal
+            serving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+            if server.started:
+                await server.shutdown()  # close the listening socket and connections
+            raise
+        if not server.started:
+            raise ConfigError(
+                f"could not listen on {settings.http_host}:{settings.http_port}; "
+                "set CAREHUB_HTTP_PORT to a free port"
+            )
+    finally:
+        await hub.stop()
+        await asyncio.to_thread(store.close)
+        if broker is not None:
+            await broker.stop()
+
+
+def _announce(
+    announce: Callable[[str], None], node_id: str, broker: Any, mqtt_url: str, backend: str,
+    db_url: str, base: str,
+) -> None:  # fmt: skip
+    announce(f"carehub hub {node_id}")
+    shown = broker.url + " (embedded)" if broker else _redact(mqtt_url)
+    announce(f"  MQTT broker : {shown}")
+    announce(f"  store       : {backend} {_redact(db_url)}")
+    announce(f"  dashboard   : {base}/")
+    announce(f"  API         : {base}/docs")
+    announce(f"  health      : {base}/healthz")
+    announce(f"  metrics     : {base}/metrics")
+    announce("Press Ctrl-C to stop.")
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _with_password(url: str, password: str) -> str:
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.username:
+        raise ConfigError("CAREHUB_MQTT_PASSWORD is set but CAREHUB_MQTT_URL has no user")
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{parts.username}:{quote(password, safe='')}@{host}{port}"
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -1,0 +1,76 @@
+"""``carehub sim eval`` and ``carehub sim demo``: the simulator run against a real hub.
+
+They live here, not in ``device_sim``, because they start the hub and the dashboard; the
+simulator itself stays a separate program that only speaks MQTT. :mod:`carehub.cli`
+registers them on the ``sim`` command group.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from device_sim.cli import _fail, err, print_score
+from hub.errors import CarehubError
+
+
+def eval_cmd(
+    scenario: Annotated[str, typer.Option(help="Scenario YAML file or library name.")],
+    speed: Annotated[float, typer.Option(min=1, help="Time acceleration.")] = 600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    db: Annotated[
+        str | None, typer.Option(help="An empty store (default: a throwaway SQLite).")
+    ] = None,
+    days: Annotated[str | None, typer.Option(help="Override the duration (e.g. 2d).")] = None,
+    residents: Annotated[int | None, typer.Option(help="Override residents.count.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep the database, truth and logs here.")
+    ] = None,
+    embedded: Annotated[
+        bool, typer.Option(help="The embedded broker even if mosquitto is installed.")
+    ] = False,
+) -> None:
+    """Run a scenario fast against a throwaway hub on the simulated clock and score it."""
+    import asyncio
+    import logging
+
+    from carehub.sim_eval import EvalOptions, evaluate
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    opts = EvalOptions(scenario, speed, db, days, residents, data_dir, embedded, quiet=as_json)
+    try:
+        res = asyncio.run(evaluate(opts))
+    except (CarehubError, RuntimeError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(res.score))
+        return
+    print_score(res.info.scenario, res.info.resident_days, res.score)
+    err.print(f"{res.wall_s:.0f} s at speed {speed:g}; broker {res.broker}; store {res.db_url}")
+
+
+def demo_cmd(
+    data_dir: Annotated[
+        Path, typer.Option(help="Data folder (SQLite, device passwords, demo login); reused.")
+    ] = Path("data/demo"),
+    host: Annotated[str, typer.Option(help="Address the dashboard and broker listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Dashboard port (taken: a free one; 0: any).")] = 8080,
+    mqtt_port: Annotated[
+        int, typer.Option(help="Embedded MQTT broker port (taken: a free one; 0: any).")
+    ] = 1883,
+    scenario: Annotated[str, typer.Option(help="Scenario YAML file or library name.")] = "demo",
+) -> None:
+    """Hub, dashboard and a simulated station of twenty residents, in one command (Ctrl-C
+    stops everything)."""
+    from carehub.demo import DemoOptions, main
+
+    code = main(DemoOptions(data_dir, host, port, mqtt_port, scenario))
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,523 @@
+"""The ingest core: one message in, rows, refusals and acknowledgements out. No I/O.
+
+:class:`Ingest` turns each inbound MQTT message into rows for the store (collected in a
+pending batch), error reports to publish back to the device, acknowledgements to send
+once the batch is committed, and :class:`Accepted` observations for the detectors. The
+asynchronous side (:mod:`hub.runtime.pipeline`) moves batches to the store and sends what this
+module decided.
+
+Order of checks, each refusal with its code (see docs/device-contract.md): topic →
+device registered and enabled → sub-device on that gateway → rate → size, encoding, JSON,
+schema, plausibility → ``seq`` (duplicates dropped silently) → clock skew (a warning).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from hub.contract import limits, models
+from hub.contract.codes import ErrorCode, WarningCode
+from hub.contract.topics import Topic, errors_topic_for, is_outbound, parse_topic
+from hub.ingest.dedup import SeqWindow
+from hub.ingest.ratelimit import TokenBucket
+from hub.ingest.skew import ClockOffset
+from hub.ingest.validate import Refusal, decode
+from hub.metrics import HubMetrics
+from hub.store.base import (
+    VITAL_FIELDS,
+    CommandReplyRow,
+    DeadLetter,
+    Device,
+    DeviceState,
+    EventRow,
+    IngestBatch,
+    StatusChange,
+    TelemetryRow,
+)
+
+log = logging.getLogger(__name__)
+
+StatusSource = Literal["birth", "will", "shutdown", "silence"]
+_UNSEEN: Any = object()
+_TOPIC_CACHE = 200_000
+"""Parsed topics remembered (each device publishes on the same few topics)."""
+
+REPORT_INTERVAL_S = 5.0
+"""At most one error report per device and code in this many seconds (no amplification)."""
+SKEW_REPORT_INTERVAL_S = 3600.0
+
+
+class InboundLike(Protocol):
+    """What the MQTT adapter hands over (``hub.mqtt.adapter.Inbound``)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+    @property
+    def qos(self) -> int: ...
+    @property
+    def retain(self) -> bool: ...
+    @property
+    def received_at(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A stored message, as the detectors and the alert engine see it."""
+
+    device: Device
+    msg_type: str
+    message: Any
+    """The validated model: Telemetry, an event model, Status or Reply."""
+    received_at: float
+    gateway_id: str | None = None
+    clock_offset_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
+
+
+@dataclass(slots=True)
+class Pending:
+    """Work decided by :class:`Ingest` since the last :meth:`Ingest.take`."""
+
+    telemetry: list[TelemetryRow] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    status: list[StatusChange] = field(default_factory=list)
+    replies: list[CommandReplyRow] = field(default_factory=list)
+    seen: dict[str, DeviceState] = field(default_factory=dict)
+    unprovisioned: list[tuple[str, str, float, str | None]] = field(default_factory=list)
+    acks: list[Any] = field(default_factory=list)
+    """Inbound messages to acknowledge once the batch is committed."""
+    outbox: list[Outbound] = field(default_factory=list)
+    """Error reports to publish once the batch is committed."""
+    accepted: list[Accepted] = field(default_factory=list)
+    urgent: bool = False
+    """Holds an alarm-class message: flush without waiting for the batch to fill."""
+
+    def rows(self) -> int:
+        return len(self.telemetry) + len(self.events) + len(self.dead_letters) + len(self.status)
+
+    def split(self) -> tuple[Pending, Pending]:
+        """Alarm-class work (events, status, refusals, replies, their acks and reports) and
+        the bulk telemetry, so an alarm is written in a small transaction of its own instead
+        of waiting inside a large telemetry batch.
+
+        The urgent part updates the last-seen state of its own devices only: the others'
+        go with the telemetry, because the telemetry batch before it may still hold their
+        rows locked (that wait was most of an SOS's time in the store, measured with
+        ``bench/ws.py``). Those updates only ever move forward, so their order is free."""
+        alarm = [a for a in self.accepted if a.msg_type != "telemetry"]
+        own = {a.device.id for a in alarm}
+        own.update(e.device_id for e in self.events)
+        own.update(s.device_id for s in self.status)
+        own.update(r.device_id for r in self.replies)
+        urgent = Pending(
+            events=self.events,
+            dead_letters=self.dead_letters,
+            status=self.status,
+            replies=self.replies,
+            seen={d: s for d, s in self.seen.items() if d in own},
+            unprovisioned=self.unprovisioned,
+            acks=self.acks,
+            outbox=self.outbox,
+            accepted=alarm,
+            urgent=True,
+        )
+        bulk = Pending(
+            telemetry=self.telemetry,
+            seen={d: s for d, s in self.seen.items() if d not in own},
+            accepted=[a for a in self.accepted if a.msg_type == "telemetry"],
+        )
+        return urgent, bulk
+
+    def batch(self) -> IngestBatch:
+        return IngestBatch(
+            telemetry=self.telemetry,
+            events=self.events,
+            dead_letters=self.dead_letters,
+            status=self.status,
+            replies=self.replies,
+            seen=list(self.seen.values()),
+            unprovisioned=self.unprovisioned,
+        )
+
+
+class Ingest:
+    """Validates, deduplicates and batches device messages. Not thread-safe: one task
+    calls :meth:`handle` and :meth:`take`."""
+
+    def __init__(
+        self,
+        *,
+        metrics: HubMetrics | None = None,
+        clock: Callable[[], float],
+        rate_per_s: float = limits.RATE_PER_S,
+        rate_burst: int = limits.RATE_BURST,
+        seq_window: int = limits.SEQ_WINDOW,
+        skew_threshold_s: float = limits.CLOCK_SKEW_WARN_S,
+    ) -> None:
+        self.metrics = metrics or HubMetrics()
+        self.clock = clock
+        self.rate_per_s = rate_per_s
+        self.rate_burst = rate_burst
+        self.seq_window = seq_window
+        self.skew_threshold_s = skew_threshold_s
+        self.devices: dict[str, Device] = {}
+        self.ack_now: list[Any] = []
+        """Messages to acknowledge at once (telemetry, echoes): drained by the pipeline."""
+        self._pending = Pending()
+        self._windows: dict[str, SeqWindow] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+        self._offsets: dict[str, ClockOffset] = {}
+        self._live: dict[str, _Live] = {}
+        self._touched: set[str] = set()
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._topics: dict[str, Any] = {}
+        self._reported: dict[tuple[str, str], float] = {}
+
+    # --- set-up --------------------------------------------------------------------------
+
+    def set_devices(self, devices: Iterable[Device]) -> None:
+        """Replace the registry snapshot (refreshed periodically from the store)."""
+        self.devices = {d.id: d for d in devices}
+
+    def seed(self, states: Iterable[DeviceState], recent: Mapping[str, list[int]]) -> None:
+        """Restore per-device state after a restart, so duplicates are still caught."""
+        for st in states:
+            self._live[st.device_id] = _Live.of(st)
+        for device_id, seqs in recent.items():
+            self._window(device_id).seed(seqs)
+
+    # --- per message ---------------------------------------------------------------------
+
+    def handle(self, msg: InboundLike) -> None:
+        """Process one message; never raises for anything a device can send."""
+        try:
+            self._handle(msg)
+        except Exception:  # a bug must not stop ingestion; keep the message
+            log.exception("ingest failed on a message from %s", msg.topic)
+            self._refuse(
+                msg, None, Refusal(ErrorCode.INTERNAL_ERROR, "the hub failed on this message")
+            )
+
+    def take(self) -> Pending:
+        """Hand over the pending work and start a new batch."""
+        pending, self._pending = self._pending, Pending()
+        pending.seen = {d: self._live[d].freeze(d) for d in self._touched}
+        self._touched.clear()
+        self._flush_counts()
+        return pending
+
+    def _flush_counts(self) -> None:
+        # Counted in plain ints per message and handed to prometheus once per batch: a
+        # labelled prometheus increment costs more than validating a small message.
+        m = self.metrics
+        for (kind, label), n in self._counts.items():
+            if kind == "in":
+                m.messages_in.labels(label).inc(n)
+            elif kind == "ok":
+                m.accepted.labels(label).inc(n)
+            elif kind == "refused":
+                m.refused.labels(label).inc(n)
+                m.dead_letters.inc(n)
+            elif kind == "dup":
+                m.duplicates.inc(n)
+            elif kind == "warn":
+                m.warnings.labels(label).inc(n)
+        self._counts.clear()
+
+    @property
+    def pending(self) -> Pending:
+        return self._pending
+
+    def _handle(self, msg: InboundLike) -> None:
+        topic = msg.topic
+        if is_outbound(topic):  # our own cmd/errors echoed back by the broker
+            self._ack(msg, now=True)
+            return
+        parsed = self._topics.get(topic, _UNSEEN)
+        if parsed is _UNSEEN:
+            parsed = parse_topic(topic)
+            if len(self._topics) >= _TOPIC_CACHE:
+                self._topics.clear()  # bounded: a flood of made-up topics cannot grow it
+            self._topics[topic] = parsed
+        self._counts["in", parsed.msg_type if parsed else "invalid"] += 1
+        if parsed is None:
+            self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(topic)))
+            return
+        device = self._authorise(msg, parsed)
+        if device is None:
+            return
+        bucket = self._buckets.get(device.id)
+        if bucket is None:
+            bucket = self._buckets[device.id] = TokenBucket(self.rate_per_s, self.rate_burst)
+        if not bucket.allow(msg.received_at):
+            detail = f"more than {self.rate_per_s:g} messages/s (burst {self.rate_burst})"
+            self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, detail))
+            return
+        decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
+        if isinstance(decoded, Refusal):
+            self._refuse(msg, parsed, decoded)
+            return
+        if parsed.msg_type == "status":
+            self._status(msg, parsed, device, decoded)
+        elif parsed.msg_type == "reply":
+            self._reply(msg, device, decoded)
+        else:
+            self._data(msg, parsed, device, decoded)
+
+    def _authorise(self, msg: InboundLike, parsed: Topic) -> Device | None:
+        device = self.devices.get(parsed.device_id)
+        gateway_id = parsed.gateway_id
+        if gateway_id is not None and gateway_id != parsed.device_id:
+            gateway = self.devices.get(gateway_id)
+            if gateway is None or not gateway.enabled:
+                self._unknown(msg, parsed, gateway_id)
+                return None
+            if device is not None and device.gateway_id != gateway_id:
+                detail = f"device {parsed.device_id} is not registered to gateway {gateway_id}"
+                self._refuse(msg, parsed, Refusal(ErrorCode.NOT_ON_GATEWAY, detail))
+                return None
+        if device is None or not device.enabled:
+            self._unknown(msg, parsed, parsed.device_id)
+            return None
+        return device
+
+    def _unknown(self, msg: InboundLike, parsed: Topic, device_id: str) -> None:
+        known = self.devices.get(device_id)
+        state = "disabled" if known is not None else "not provisioned"
+        if known is None:
+            self._pending.unprovisioned.append(
+                (device_id, msg.topic, msg.received_at, parsed.gateway_id)
+            )
+        detail = f"device {device_id} is {state}; ask the operator to provision it"
+        self._refuse(msg, parsed, Refusal(ErrorCode.UNKNOWN_DEVICE, detail))
+
+    def _data(self, msg: InboundLike, parsed: Topic, device: Device, m: Any) -> None:
+        window = self._window(device.id)
+        verdict = window.check(m.seq, hash(msg.payload))
+        if verdict == "duplicate":
+            self._counts["dup", ""] += 1
+            self._ack(msg, now=True)
+            return
+        if verdict != "new":
+            code = ErrorCode.SEQ_REUSED if verdict == "reused" else ErrorCode.SEQ_OUT_OF_WINDOW
+            detail = (
+                f"seq {m.seq} was already used for different content"
+                if verdict == "reused"
+                else f"seq {m.seq} is more than {self.seq_window} behind {window.high}"
+            )
+            self._refuse(msg, parsed, Refusal(code, detail, m.seq))
+            return
+        offset = self._clock_offset(msg, parsed, device.id, m)
+        p = self._pending
+        if parsed.msg_type == "telemetry":
+            p.telemetry.append(_telemetry_row(device.id, m, msg.received_at))
+            self._ack(msg, now=True)  # telemetry is not alarm-class: acknowledged on receipt
+        else:
+            data = m.model_dump(exclude={"ts", "seq", "type"}, exclude_none=True)
+            p.events.append(EventRow(device.id, m.seq, m.ts, msg.received_at, m.type, data))
+            p.urgent = True
+            self._ack(msg, now=False)
+        self._seen(device.id, msg.received_at, seq=m.seq, offset=offset)
+        self._counts["ok", parsed.msg_type] += 1
+        p.accepted.append(
+            Accepted(device, parsed.msg_type, m, msg.received_at, parsed.gateway_id, offset)
+        )
+
+    def _status(self, msg: InboundLike, parsed: Topic, device: Device, m: Any) -> None:
+        online = m.state == "online"
+        prev = self._live.get(device.id)
+        if m.boot is not None and (prev is None or prev.boot != m.boot):
+            self._window(device.id).reset()  # a new boot may restart seq
+        at = m.ts if m.ts is not None else msg.received_at
+        info = m.model_dump(exclude={"state", "ts"}, exclude_none=True)
+        self._seen(device.id, msg.received_at, boot=m.boot, online=online, changed_at=at)
+        p = self._pending
+        same = prev is not None and prev.online == online
+        if not (same and msg.retain):  # a retained copy replayed on subscribe changes nothing
+            source: StatusSource = "birth" if online else ("shutdown" if m.reason else "will")
+            p.status.append(StatusChange(device.id, online, at, source, info))
+            p.accepted.append(Accepted(device, "status", m, msg.received_at, parsed.gateway_id))
+        self._counts["ok", "status"] += 1
+        p.urgent = True
+        self._ack(msg, now=False)
+
+    def _reply(self, msg: InboundLike, device: Device, m: Any) -> None:
+        p = self._pending
+        p.replies.append(
+            CommandReplyRow(device.id, m.id, m.ts, msg.received_at, m.status, m.detail)
+        )
+        p.accepted.append(Accepted(device, "reply", m, msg.received_at))
+        self._counts["ok", "reply"] += 1
+        p.urgent = True
+        self._ack(msg, now=False)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _window(self, device_id: str) -> SeqWindow:
+        w = self._windows.get(device_id)
+        if w is None:
+            w = self._windows[device_id] = SeqWindow(self.seq_window)
+        return w
+
+    def _seen(
+        self,
+        device_id: str,
+        at: float,
+        *,
+        seq: int | None = None,
+        offset: float | None = None,
+        boot: int | None = None,
+        online: bool | None = None,
+        changed_at: float | None = None,
+    ) -> None:
+        live = self._live.get(device_id)
+        if live is None:
+            live = self._live[device_id] = _Live()
+        if live.last_seen_at is None or at > live.last_seen_at:
+            live.last_seen_at = at
+        if boot is not None and boot != live.boot:
+            live.boot = boot
+            live.last_seq = None  # seq restarts with a new boot
+        if seq is not None and (live.last_seq is None or seq > live.last_seq):
+            live.last_seq = seq
+        if offset is not None:
+            live.clock_offset_s = offset
+        if online is not None:
+            live.online = online
+            live.changed_at = changed_at
+        self._touched.add(device_id)
+
+    def _clock_offset(
+        self, msg: InboundLike, parsed: Topic, device_id: str, m: Any
+    ) -> float | None:
+        est = self._offsets.get(device_id)
+        if est is None:
+            est = self._offsets[device_id] = ClockOffset()
+        offset = est.update(m.ts, msg.received_at)
+        if offset is not None and abs(offset) > self.skew_threshold_s:
+            key = (device_id, WarningCode.CLOCK_SKEW.value)
+            last = self._reported.get(key)
+            if last is None or msg.received_at - last >= SKEW_REPORT_INTERVAL_S:
+                self._reported[key] = msg.received_at
+                self._counts["warn", WarningCode.CLOCK_SKEW.value] += 1
+                side = "ahead of" if offset > 0 else "behind"
+                detail = f"device clock is about {abs(offset):.0f} s {side} the hub; sync it (NTP)"
+                self._report(msg.topic, WarningCode.CLOCK_SKEW, detail, m.seq, "warning", False)
+        return offset
+
+    def _refuse(self, msg: InboundLike, parsed: Topic | None, refusal: Refusal) -> None:
+        code = str(refusal.code)
+        self._counts["refused", code] += 1
+        device_id = parsed.device_id if parsed else None
+        self._pending.dead_letters.append(
+            DeadLetter(
+                msg.received_at, msg.topic, bytes(msg.payload), code, refusal.detail, device_id
+            )
+        )
+        self._pending.urgent = True
+        self._ack(msg, now=False)
+        key = (device_id or msg.topic, code)
+        last = self._reported.get(key)
+        if last is not None and msg.received_at - last < REPORT_INTERVAL_S:
+            return
+        self._reported[key] = msg.received_at
+        if len(self._reported) > 100_000:  # bounded memory under a flood of bad ids
+            self._reported.clear()
+        self._report(msg.topic, code, refusal.detail, refusal.seq, "error", True)
+
+    def _report(
+        self, topic: str, code: str, detail: str, seq: int | None, severity: str, dead: bool
+    ) -> None:
+        target = errors_topic_for(topic)
+        if target is None:
+            return
+        report = {
+            "code": code,
+            "severity": severity,
+            "detail": detail[:500],
+            "topic": topic[:300],
+            "seq": seq,
+            "ts": round(self.clock(), 3),
+            "dead_letter": dead,
+            "contract": "v1",
+        }
+        payload = json.dumps(report, ensure_ascii=False).encode()
+        self._pending.outbox.append(Outbound(target, payload, qos=1))
+
+    def _ack(self, msg: InboundLike, *, now: bool) -> None:
+        if msg.qos > 0:
+            (self.ack_now if now else self._pending.acks).append(msg)
+
+
+def _telemetry_row(device_id: str, m: models.Telemetry, received_at: float) -> TelemetryRow:
+    values = {}
+    for k in VITAL_FIELDS:
+        v = getattr(m, k)
+        if v is not None:
+            values[k] = v
+    acc = None
+    if m.acc is not None:
+        acc = {"t0": m.acc.t0, "hz": m.acc.hz, "g": [list(s) for s in m.acc.g]}
+    quality = None
+    if (q := m.quality) is not None:
+        quality = {
+            k: v
+            for k, v in (("hr", q.hr), ("spo2", q.spo2), ("motion", q.motion), ("worn", q.worn))
+            if v is not None
+        }
+    return TelemetryRow(device_id, m.seq, m.ts, received_at, values, quality, acc, m.ext)
+
+
+class _Live:
+    """What the hub knows of one device right now (mutable; frozen per batch)."""
+
+    __slots__ = ("boot", "changed_at", "clock_offset_s", "last_seen_at", "last_seq", "online")
+
+    def __init__(self) -> None:
+        self.online: bool | None = None
+        self.changed_at: float | None = None
+        self.last_seen_at: float | None = None
+        self.last_seq: int | None = None
+        self.boot: int | None = None
+        self.clock_offset_s: float | None = None
+
+    @classmethod
+    def of(cls, state: DeviceState) -> _Live:
+        live = cls()
+        for name in cls.__slots__:
+            setattr(live, name, getattr(state, name))
+        return live
+
+    def freeze(self, device_id: str) -> DeviceState:
+        return DeviceState(
+            device_id,
+            online=self.online,
+            changed_at=self.changed_at,
+            last_seen_at=self.last_seen_at,
+            last_seq=self.last_seq,
+            boot=self.boot,
+            clock_offset_s=self.clock_offset_s,
+        )
+
+
+def _topic_help(topic: str) -> str:
+    shown = topic if len(topic) <= 120 else topic[:117] + "..."
+    return (
+        f"topic {shown!r} is not a contract topic; use carehub/v1/devices/{{id}}/"
+        "{telemetry|event|status|reply} or carehub/v1/gateways/{gw}/devices/{id}/{type}"
+    )

@@ -1,0 +1,132 @@
+"""Keeping one broker connection up: connect, wait until it ends, back off, repeat.
+
+The MQTT adapter's reconnect loop (CONVENTIONS.md "The reconnect loop is ours"), as one
+asyncio task and apart from paho (only ``hub/mqtt/adapter.py`` imports it)::
+
+    link = Link("mqtt://broker:1883", reconnect_min=0.5, reconnect_max=30)
+    link.start(attempt, progress)   # attempt(): open a connection, return its LoopDriver
+    ...                             # paho's on_disconnect calls link.lost()
+    await link.stop(grace=10, goodbye=send_disconnect)
+
+Back-off is exponential with jitter (uniform between half and all of the delay) and
+starts again from ``reconnect_min`` once a connection got through (``progress()`` grew).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from hub.mqtt.loop import LoopDriver
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Link:
+    """Runs connection attempts until stopped; see the module docstring.
+
+    ``attempt()`` raises ``OSError`` or ``ValueError`` when the broker cannot be reached.
+    Setting ``reconnect_now`` before the connection ends skips the back-off once (a
+    planned reconnect). ``stopping`` is true from :meth:`stop` on.
+    """
+
+    def __init__(self, url: str, reconnect_min: float, reconnect_max: float) -> None:
+        self.url = url
+        self.reconnect_min = reconnect_min
+        self.reconnect_max = reconnect_max
+        self.stopping = False
+        self.reconnect_now = False
+        self._lost = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._connecting: asyncio.Future[Any] | None = None  # a connect in the executor
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
+    def start(
+        self, attempt: Callable[[], Awaitable[LoopDriver]], progress: Callable[[], int]
+    ) -> None:
+        """Start the reconnect loop in the running event loop."""
+        self.stopping = False
+        self._lost = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(attempt, progress), name=f"mqtt-link {self.url}"
+        )
+
+    def lost(self) -> None:
+        """The connection ended (or an attempt failed after its socket opened)."""
+        self._lost.set()
+
+    async def blocking(self, fn: Callable[[], T]) -> T:
+        """Run a blocking call (the TCP/TLS connect) in the default executor.
+
+        Shielded: cancelling the loop does not abandon a connect half done; :meth:`stop`
+        waits for it, so the socket it opened can be closed.
+        """
+        future = asyncio.get_running_loop().run_in_executor(None, fn)
+        self._connecting = future
+        try:
+            return await asyncio.shield(future)
+        finally:
+            if future.done() and self._connecting is future:
+                self._connecting = None
+
+    async def stop(self, grace: float, goodbye: Callable[[], bool]) -> None:
+        """End the loop. ``goodbye()`` starts a clean disconnect and says whether one is
+        under way; the connection is given ``grace`` seconds to end."""
+        self.stopping = True
+        task, self._task = self._task, None
+        if not self._lost.is_set() and goodbye():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._lost.wait(), grace)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None:
+            await asyncio.wait([connecting], timeout=grace)
+
+    async def _run(
+        self, attempt: Callable[[], Awaitable[LoopDriver]], progress: Callable[[], int]
+    ) -> None:
+        failures = 0
+        outage_logged = False
+        while not self.stopping:
+            self._lost.clear()
+            self.reconnect_now = False
+            before = progress()
+            try:
+                driver = await attempt()
+            except (OSError, ValueError) as exc:
+                if not outage_logged:
+                    log.warning("MQTT broker %s unreachable (%s); retrying", self.url, exc)
+                    outage_logged = True
+            except Exception:  # a bug or an unexpected paho error: keep on trying
+                if not outage_logged:
+                    log.exception("connecting to MQTT broker %s failed", self.url)
+                    outage_logged = True
+            else:
+                keepalive = asyncio.create_task(driver.keepalive())
+                try:
+                    await self._lost.wait()
+                finally:
+                    keepalive.cancel()
+                    await asyncio.gather(keepalive, return_exceptions=True)
+            if progress() > before:
+                failures, outage_logged = 0, False
+            if self.reconnect_now and not self.stopping:
+                continue
+            delay = min(self.reconnect_max, self.reconnect_min * 2**failures)
+            failures += 1
+            await asyncio.sleep(random.uniform(delay / 2, delay))  # noqa: S311 - jitter only
+
+
+__all__ = ["Link"]

@@ -1,0 +1,192 @@
+"""The asynchronous side of detection: feeds :class:`hub.detect.router.Detection` from the
+pipeline, ticks it, keeps its registry current, stores the findings and passes them on.
+
+Alarm-class messages (events, status) are run through the detectors as soon as their batch
+is committed. Telemetry is run in slices of :data:`SLICE` messages with a turn for the
+event loop in between: the vital-sign detectors cost some 0.1–0.2 ms a message, so one
+telemetry batch of a busy district held the loop for tens of milliseconds, and an SOS
+committed meanwhile waited behind it (``bench/ws.py``).
+
+Silence is judged only up to :meth:`DetectionRunner.horizon`, the receive time of the
+oldest message that has not been through the detectors yet: a device whose message waits in
+a batch (a slow commit, a store outage, a pause of the hub) has not gone quiet.
+
+Findings are written in the order they were found, one batch at a time, in a worker
+thread; only stored findings (with their ids) reach the listeners (the alert engine), so an
+alert always points at evidence that exists. A store outage is retried; findings wait in a
+queue meanwhile (a growing backlog is logged), never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import math
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+
+from hub.detect.router import Detection
+from hub.errors import CarehubError
+from hub.ingest.core import Accepted
+from hub.metrics import HubMetrics
+from hub.store.base import FindingRow, Store
+
+log = logging.getLogger(__name__)
+
+BACKLOG_WARN = 100
+SLICE = 32
+"""Telemetry messages run through the detectors before the event loop gets a turn."""
+Listener = Callable[[Sequence[FindingRow]], Awaitable[None] | None]
+
+
+class DetectionRunner:
+    """Runs detection for one hub; see the module docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        detection: Detection,
+        metrics: HubMetrics,
+        *,
+        clock: Callable[[], float],
+        tick_s: float = 5.0,
+        registry_refresh_s: float = 5.0,
+        upstream: Callable[[], float] = lambda: math.inf,
+    ) -> None:
+        self.store = store
+        self.detection = detection
+        self.metrics = metrics
+        self.clock = clock
+        self.tick_s = tick_s
+        self.registry_refresh_s = registry_refresh_s
+        self.upstream = upstream
+        """Receive time of the oldest message not yet handed to :meth:`observe`
+        (:meth:`hub.runtime.pipeline.Pipeline.horizon`)."""
+        self.listeners: list[Listener] = []
+        self.written = 0
+        # Unbounded on purpose: findings are few (a handful per resident per day) and one
+        # must never be dropped; a growing backlog is reported instead.
+        self._queue: asyncio.Queue[list[FindingRow]] = asyncio.Queue()
+        self._telemetry: asyncio.Queue[list[Accepted]] = asyncio.Queue()
+        self._waiting: deque[float] = deque()  # first receive time of each queued batch
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.refresh_registry(with_states=True)
+        self._tasks = [
+            asyncio.create_task(self._write_loop(), name="findings-write"),
+            asyncio.create_task(self._telemetry_loop(), name="detection-telemetry"),
+            asyncio.create_task(self._tick_loop(), name="detection-tick"),
+            asyncio.create_task(self._refresh_loop(), name="detection-registry"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop ticking, store what was found, then stop."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks[2:]:
+            task.cancel()
+        await self._telemetry.join()
+        await self._queue.join()
+        for task in tasks[:2]:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def refresh_registry(self, *, with_states: bool = False) -> None:
+        devices = await asyncio.to_thread(self.store.list_devices)
+        residents = await asyncio.to_thread(self.store.list_residents)
+        states = await asyncio.to_thread(self.store.device_states) if with_states else []
+        self.detection.set_registry(devices, residents, states)
+
+    def observe(self, batch: Sequence[Accepted]) -> None:
+        """Pipeline observer: called after each committed batch, on the event loop."""
+        alarms = [a for a in batch if a.msg_type != "telemetry"]
+        telemetry = [a for a in batch if a.msg_type == "telemetry"]
+        if alarms:
+            self._enqueue(self.detection.observe(alarms))
+        if not telemetry:
+            return
+        if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
+            self._enqueue(self.detection.observe(telemetry))
+            return
+        self._waiting.append(telemetry[0].received_at)  # batches keep the receive order
+        self._telemetry.put_nowait(telemetry)
+        if self._telemetry.qsize() > BACKLOG_WARN:
+            log.warning("%d telemetry batches wait for the detectors", self._telemetry.qsize())
+
+    def horizon(self) -> float:
+        """Up to this receive time every message has been through the detectors."""
+        return min(self.upstream(), self._waiting[0] if self._waiting else math.inf)
+
+    async def flush(self) -> None:
+        """Wait until every finding found so far is stored and handed to the listeners."""
+        await self._telemetry.join()
+        await self._queue.join()
+
+    async def _telemetry_loop(self) -> None:
+        while True:
+            batch = await self._telemetry.get()
+            try:
+                for i in range(0, len(batch), SLICE):
+                    self._enqueue(self.detection.observe(batch[i : i + SLICE]))
+                    await asyncio.sleep(0)  # an alarm committed meanwhile goes first
+            finally:
+                self._waiting.popleft()
+                self._telemetry.task_done()
+
+    def _enqueue(self, rows: list[FindingRow]) -> None:
+        if not rows:
+            return
+        self._queue.put_nowait(rows)
+        if self._queue.qsize() > BACKLOG_WARN:
+            log.warning("%d batches of findings wait to be stored", self._queue.qsize())
+
+    async def _write_loop(self) -> None:
+        while True:
+            rows = await self._queue.get()
+            try:
+                await self._write(rows)
+            finally:
+                self._queue.task_done()
+
+    async def _write(self, rows: list[FindingRow]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                ids = await asyncio.to_thread(self.store.write_findings, rows)
+                break
+            except CarehubError as exc:
+                log.warning("storing %d findings failed (%s); retrying", len(rows), exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        stored = [replace(r, id=i) for r, i in zip(rows, ids, strict=True)]
+        self.written += len(stored)
+        for row in stored:
+            self.metrics.findings.labels(row.kind, row.priority).inc()
+        for listener in self.listeners:
+            try:
+                result = listener(stored)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("findings listener %r failed", listener)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            try:
+                self._enqueue(self.detection.tick(self.clock(), horizon=self.horizon()))
+            except Exception:
+                log.exception("detection tick failed")
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.registry_refresh_s)
+            try:
+                await self.refresh_registry()
+            except CarehubError as exc:
+                log.warning("detection registry refresh failed: %s", exc)

@@ -1,0 +1,145 @@
+"""One hub node: MQTT adapter → ingest pipeline → store, with detection and metrics.
+
+The node knows nothing of alerts or the dashboard: what it finds goes to the listeners of
+:attr:`HubNode.detection`, what it accepts to the observers of :attr:`HubNode.pipeline`,
+and services that must run beside it (the alert runner, say) are started and stopped with
+it through :meth:`HubNode.add_service`. The composition root (``carehub.serve``) wires
+them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from hub.contract.topics import PREFIX, subscriptions
+from hub.detect.router import Detection
+from hub.ingest.core import Ingest
+from hub.metrics import HubMetrics
+from hub.runtime.detection_runner import DetectionRunner
+from hub.runtime.pipeline import Pipeline
+from hub.settings import HubSettings
+from hub.store.base import Store
+
+HUB_STATUS_TOPIC = f"{PREFIX}/hub/status"
+
+
+class Service(Protocol):
+    """Something that runs beside the node: started before intake, stopped after it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class HubNode:
+    """The hub's data path, started against one broker and one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        mqtt_url: str,
+        *,
+        settings: HubSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        node_id: str | None = None,
+        detect: bool = True,
+    ) -> None:
+        from hub.mqtt.adapter import MqttAdapter, MqttSettings  # the only paho importer
+
+        self.settings = settings or HubSettings()
+        self.store = store
+        self.clock = clock
+        self.metrics = HubMetrics()
+        self.node_id = node_id or f"carehub-hub-{socket.gethostname()}"
+        online = json.dumps({"state": "online", "node": self.node_id}).encode()
+        offline = json.dumps({"state": "offline", "node": self.node_id}).encode()
+        self.mqtt_settings = MqttSettings.from_url(mqtt_url)
+        self.adapter = MqttAdapter(
+            self.mqtt_settings,
+            subscriptions=subscriptions(),
+            queue_size=self.settings.queue_size,
+            birth=(HUB_STATUS_TOPIC, online),
+            will=(HUB_STATUS_TOPIC, offline),
+            manual_ack=True,
+            clock=clock,
+        )
+        self.ingest = Ingest(metrics=self.metrics, clock=clock)
+        self.pipeline = Pipeline(
+            store,
+            self.adapter,
+            self.ingest,
+            metrics=self.metrics,
+            max_rows=self.settings.batch_max_rows,
+            max_delay_s=self.settings.batch_max_delay_s,
+            registry_refresh_s=self.settings.registry_refresh_s,
+            recent_seq_s=self.settings.recent_seq_hours * 3600,
+            clock=clock,
+        )
+        self.detection = DetectionRunner(
+            store,
+            Detection(clock=clock),
+            self.metrics,
+            clock=clock,
+            tick_s=self.settings.detect_tick_s,
+            registry_refresh_s=self.settings.registry_refresh_s,
+            upstream=self.pipeline.horizon,
+        )
+        if detect:  # off only to measure ingestion alone (bench/ingest.py)
+            self.pipeline.observers.append(self.detection.observe)
+        self._services: list[Service] = []
+        self.started_at: float | None = None
+        self._dropped_counted = 0
+
+    def add_service(self, service: Service) -> None:
+        """Run ``service`` with the node: started before messages flow, stopped after."""
+        self._services.append(service)
+
+    def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        """Send a message to the broker (commands to devices, hub status)."""
+        self.adapter.publish(topic, payload, qos=qos)
+
+    async def start(self) -> None:
+        await self.pipeline.prepare()
+        for service in self._services:
+            await service.start()
+        await self.detection.start()
+        await self.adapter.start(asyncio.get_running_loop())
+        await self.pipeline.start()
+        self.started_at = self.clock()
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
+        await self.detection.stop()
+        for service in reversed(self._services):
+            await service.stop()
+        await self.adapter.stop()
+
+    def refresh_gauges(self) -> None:
+        stats = self.adapter.stats()
+        self.metrics.queue_depth.set(stats.get("queue_depth", 0))
+        self.metrics.mqtt_connected.set(1 if stats.get("connected") else 0)
+        dropped = stats.get("dropped", 0)
+        if dropped > self._dropped_counted:  # the adapter counts; the metric follows
+            self.metrics.queue_dropped.inc(dropped - self._dropped_counted)
+            self._dropped_counted = dropped
+
+    async def health(self) -> dict[str, Any]:
+        """What ``/healthz`` reports: ok only when the broker and the store answer."""
+        stats = self.adapter.stats()
+        try:
+            await asyncio.to_thread(self.store.list_cities)
+            store_ok, store_error = True, None
+        except Exception as exc:  # report, never raise from a health check
+            store_ok, store_error = False, str(exc)
+        return {
+            "ok": bool(stats.get("connected")) and store_ok,
+            "mqtt": {k: v for k, v in stats.items() if not callable(v)},
+            "store": {"ok": store_ok, "backend": self.store.backend, "error": store_error},
+            "batches_written": self.pipeline.batches_written,
+            "uptime_s": round(self.clock() - self.started_at, 1) if self.started_at else None,
+        }

@@ -1,0 +1,138 @@
+"""Routing of accepted messages to the detectors, and the resident each finding concerns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hub.contract.models import EVENT_ADAPTER, Status, Telemetry
+from hub.detect.router import Detection
+from hub.ingest.core import Accepted
+from hub.store.base import Device, Resident
+
+T0 = 1_767_225_600.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def detection(clock: Clock) -> Detection:
+    d = Detection(clock=clock)
+    d.set_registry(
+        [
+            Device("w-1", "wearable", resident_id="r-1", interval_s=60),
+            Device("w-2", "wearable", resident_id="r-2", interval_s=60),
+            Device("gw-1", "gateway", resident_id="r-1"),
+            Device("door-1", "door", gateway_id="gw-1", resident_id="r-1"),
+            Device("gas-1", "gas", gateway_id="gw-1"),
+            Device("bp-1", "bp_monitor", resident_id="r-2"),
+        ],
+        [
+            Resident("r-1", "st-1", "王秀英", clinical={"spo2_scale": 2}),
+            Resident("r-2", "st-1", "李桂兰"),
+        ],
+    )
+    return d
+
+
+def acc(device: Device, msg_type: str, message: Any, at: float) -> Accepted:
+    return Accepted(device, msg_type, message, at, device.gateway_id)
+
+
+def tel(detection: Detection, device_id: str, at: float, **values: Any) -> Accepted:
+    m = Telemetry.model_validate({"ts": at, "seq": int(at), **values})
+    return acc(detection.devices[device_id], "telemetry", m, at)
+
+
+def event(detection: Detection, device_id: str, at: float, **fields: Any) -> Accepted:
+    m = EVENT_ADAPTER.validate_python({"ts": at, "seq": int(at), **fields})
+    return acc(detection.devices[device_id], "event", m, at)
+
+
+def test_sos_and_hazard_events_become_high_findings_of_the_right_resident(
+    detection: Detection,
+) -> None:
+    rows = detection.observe(
+        [
+            event(detection, "w-1", T0, type="sos"),
+            event(detection, "gas-1", T0, type="gas", alarm=True, room="kitchen"),
+        ]
+    )
+    found = {r.kind: r for r in rows}
+    assert found["sos"].resident_id == "r-1"
+    assert found["sos"].priority == "high"
+    # the gas sensor has no resident of its own: it is the resident's through the gateway
+    assert (found["gas"].resident_id, found["gas"].priority) == ("r-1", "high")
+    assert all(r.reason["zh-CN"] and r.reason["en"] for r in rows)
+
+
+def test_persistent_hypoxia_on_a_wearable_is_a_vitals_finding(
+    detection: Detection, clock: Clock
+) -> None:
+    rows = []
+    for i in range(12):  # SpO2 84 % for 12 minutes, good signal, on scale 1 (r-2)
+        clock.now = T0 + 60 * i
+        rows += detection.observe([tel(detection, "w-2", clock.now, spo2=84, hr=88)])
+    vitals = [r for r in rows if r.kind == "vitals"]
+    assert len(vitals) == 1
+    assert vitals[0].resident_id == "r-2"
+    assert vitals[0].priority in ("medium", "high")
+
+
+def test_spo2_scale_2_from_the_residents_clinical_settings_is_applied(
+    detection: Detection, clock: Clock
+) -> None:
+    rows = []
+    for i in range(12):  # 89 % is the target range on scale 2 (hypercapnic failure)
+        clock.now = T0 + 60 * i
+        rows += detection.observe([tel(detection, "w-1", clock.now, spo2=89, hr=75, rr=16)])
+    assert [r for r in rows if r.kind == "vitals"] == []
+
+
+def test_blood_pressure_monitor_reading_in_crisis_range(detection: Detection) -> None:
+    rows = detection.observe([tel(detection, "bp-1", T0, sbp=195, dbp=118, hr=90)])
+    [bp] = [r for r in rows if r.kind == "bp"]
+    assert (bp.resident_id, bp.priority) == ("r-2", "high")
+
+
+def test_last_will_and_silence_become_device_findings(detection: Detection, clock: Clock) -> None:
+    will = Status.model_validate({"state": "offline"})
+    rows = detection.observe([acc(detection.devices["w-1"], "status", will, T0)])
+    assert [(r.kind, r.resident_id) for r in rows] == [("device_offline", "r-1")]
+    detection.observe([tel(detection, "w-2", T0, hr=70)])
+    assert detection.tick(T0) == []
+    clock.now = T0 + 3600  # w-2 promised a reading a minute, then said nothing for an hour
+    ticked = detection.tick(clock.now)
+    assert ("device_offline", "w-2") in {(r.kind, r.device_id) for r in ticked}
+
+
+def test_a_failing_route_does_not_stop_the_others(
+    detection: Detection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_a: Any, **_k: Any) -> list[Any]:
+        raise RuntimeError("detector bug")
+
+    monkeypatch.setattr(detection.environment, "hazard", broken)
+    rows = detection.observe(
+        [
+            event(detection, "gas-1", T0, type="gas", alarm=True),
+            event(detection, "w-1", T0, type="sos"),
+        ]
+    )
+    assert [r.kind for r in rows] == ["sos"]
+    assert detection.counts.failed == 1
+
+
+pytestmark = pytest.mark.allow_error_logs  # the failing-route test logs the exception

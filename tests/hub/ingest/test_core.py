@@ -1,0 +1,263 @@
+"""The ingest core decides rows, refusals, acknowledgements and reports for each message."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from hub.contract.codes import ErrorCode, WarningCode
+from hub.ingest.core import Ingest
+from hub.store.base import Device, DeviceState
+
+NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+@dataclass(frozen=True)
+class Msg:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
+    received_at: float = NOW
+    mid: int = 1
+
+
+def tel(seq: int, ts: float = NOW, **values: object) -> bytes:
+    return json.dumps({"ts": ts, "seq": seq, **(values or {"hr": 70})}).encode()
+
+
+@pytest.fixture
+def ingest() -> Ingest:
+    ing = Ingest(clock=lambda: NOW)
+    ing.set_devices(
+        [
+            Device("w-1", "wearable", resident_id="r-1"),
+            Device("gw-1", "gateway"),
+            Device("door-1", "door", gateway_id="gw-1"),
+            Device("off-1", "wearable", enabled=False),
+        ]
+    )
+    return ing
+
+
+def reports(pending) -> list[dict]:
+    return [json.loads(o.payload) for o in pending.outbox]
+
+
+def test_valid_telemetry_becomes_a_row_and_is_acked_at_once(ingest: Ingest) -> None:
+    msg = Msg("carehub/v1/devices/w-1/telemetry", tel(1, hr=72, spo2=97), received_at=NOW + 1)
+    ingest.handle(msg)
+    p = ingest.take()
+    assert [(r.device_id, r.seq, r.ts, r.received_at) for r in p.telemetry] == [
+        ("w-1", 1, NOW, NOW + 1)
+    ]
+    assert p.telemetry[0].values == {"hr": 72.0, "spo2": 97.0}
+    assert ingest.ack_now == [msg]
+    assert p.acks == []
+    assert p.dead_letters == []
+    assert p.seen["w-1"].last_seq == 1
+    assert p.accepted[0].device.resident_id == "r-1"
+
+
+def test_event_is_urgent_and_acked_after_commit(ingest: Ingest) -> None:
+    payload = json.dumps({"ts": NOW, "seq": 5, "type": "sos", "press": "long"}).encode()
+    msg = Msg("carehub/v1/devices/w-1/event", payload)
+    ingest.handle(msg)
+    p = ingest.take()
+    assert p.urgent
+    assert p.acks == [msg]
+    assert ingest.ack_now == []
+    assert (p.events[0].type, p.events[0].data) == ("sos", {"press": "long"})
+
+
+def test_split_sends_only_the_alarm_devices_state_with_the_alarm(ingest: Ingest) -> None:
+    ingest.set_devices([Device("w-1", "wearable", resident_id="r-1"),
+                        Device("w-2", "wearable", resident_id="r-2")])  # fmt: skip
+    sos = json.dumps({"ts": NOW, "seq": 9, "type": "sos"}).encode()
+    ingest.handle(Msg("carehub/v1/devices/w-2/telemetry", tel(1), qos=0))
+    ingest.handle(Msg("carehub/v1/devices/w-1/telemetry", tel(1), qos=0))
+    ingest.handle(Msg("carehub/v1/devices/w-1/event", sos))
+    urgent, bulk = ingest.take().split()
+    assert urgent.urgent and [e.type for e in urgent.events] == ["sos"]
+    # w-1's state (last seq 9, from the SOS) goes with the SOS; w-2's with the telemetry
+    assert {d: s.last_seq for d, s in urgent.seen.items()} == {"w-1": 9}
+    assert {d: s.last_seq for d, s in bulk.seen.items()} == {"w-2": 1}
+    assert [r.device_id for r in bulk.telemetry] == ["w-2", "w-1"]
+    assert urgent.telemetry == [] and bulk.events == []
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "code", "errors_topic"),
+    [
+        ("carehub/v1/devices/w-1/telemtry", tel(1), ErrorCode.TOPIC_INVALID,
+         "carehub/v1/devices/w-1/errors"),
+        ("carehub/v1/devices/nobody/telemetry", tel(1), ErrorCode.UNKNOWN_DEVICE,
+         "carehub/v1/devices/nobody/errors"),
+        ("carehub/v1/devices/off-1/telemetry", tel(1), ErrorCode.UNKNOWN_DEVICE,
+         "carehub/v1/devices/off-1/errors"),
+        ("carehub/v1/gateways/gw-1/devices/w-1/event", tel(1), ErrorCode.NOT_ON_GATEWAY,
+         "carehub/v1/gateways/gw-1/devices/w-1/errors"),
+        ("carehub/v1/devices/w-1/telemetry", b"x" * 70_000, ErrorCode.PAYLOAD_TOO_LARGE,
+         "carehub/v1/devices/w-1/errors"),
+        ("carehub/v1/devices/w-1/telemetry", b'{"ts": 1', ErrorCode.JSON_INVALID,
+         "carehub/v1/devices/w-1/errors"),
+        ("carehub/v1/devices/w-1/telemetry", b"\xff\xfe", ErrorCode.ENCODING_INVALID,
+         "carehub/v1/devices/w-1/errors"),
+        ("carehub/v1/devices/w-1/telemetry", tel(1, hr="70"), ErrorCode.SCHEMA_INVALID,
+         "carehub/v1/devices/w-1/errors"),
+        ("carehub/v1/devices/w-1/telemetry", tel(1, spo2=120), ErrorCode.VALUE_IMPLAUSIBLE,
+         "carehub/v1/devices/w-1/errors"),
+    ],
+)  # fmt: skip
+def test_refusals_are_dead_lettered_and_reported(
+    ingest: Ingest, topic: str, payload: bytes, code: str, errors_topic: str
+) -> None:
+    msg = Msg(topic, payload)
+    ingest.handle(msg)
+    p = ingest.take()
+    assert [(d.code, d.topic, d.payload) for d in p.dead_letters] == [(code, topic, payload)]
+    assert p.telemetry == [] and p.events == []
+    assert p.acks == [msg]  # acknowledged once the dead letter is stored
+    [report] = reports(p)
+    assert p.outbox[0].topic == errors_topic
+    assert report["code"] == code and report["severity"] == "error" and report["dead_letter"]
+    assert report["detail"]
+    assert ingest.metrics.refused.labels(code)._value.get() == 1
+
+
+def test_unknown_device_is_listed_for_claiming(ingest: Ingest) -> None:
+    ingest.handle(Msg("carehub/v1/gateways/gw-1/devices/new-pir/event", tel(1)))
+    p = ingest.take()
+    assert p.unprovisioned == [
+        ("new-pir", "carehub/v1/gateways/gw-1/devices/new-pir/event", NOW, "gw-1")
+    ]
+
+
+def test_gateway_speaks_for_its_sub_device(ingest: Ingest) -> None:
+    payload = json.dumps({"ts": NOW, "seq": 1, "type": "door", "open": True}).encode()
+    ingest.handle(Msg("carehub/v1/gateways/gw-1/devices/door-1/event", payload))
+    p = ingest.take()
+    assert p.dead_letters == []
+    assert p.events[0].device_id == "door-1"
+    assert p.accepted[0].gateway_id == "gw-1"
+
+
+def test_duplicates_are_dropped_silently_but_reused_seq_is_refused(ingest: Ingest) -> None:
+    topic = "carehub/v1/devices/w-1/telemetry"
+    ingest.handle(Msg(topic, tel(1, hr=70)))
+    ingest.handle(Msg(topic, tel(1, hr=70)))  # QoS 1 redelivery
+    ingest.handle(Msg(topic, tel(1, hr=99)))  # same seq, other content
+    p = ingest.take()
+    assert len(p.telemetry) == 1
+    assert [d.code for d in p.dead_letters] == [ErrorCode.SEQ_REUSED]
+    assert ingest.metrics.duplicates._value.get() == 1
+
+
+def test_duplicate_filter_survives_a_restart_through_seed() -> None:
+    ing = Ingest(clock=lambda: NOW)
+    ing.set_devices([Device("w-1", "wearable")])
+    ing.seed([DeviceState("w-1", last_seq=41)], {"w-1": [40, 41]})
+    ing.handle(Msg("carehub/v1/devices/w-1/telemetry", tel(41)))
+    ing.handle(Msg("carehub/v1/devices/w-1/telemetry", tel(42)))
+    p = ing.take()
+    assert [r.seq for r in p.telemetry] == [42]
+    assert p.dead_letters == []
+
+
+def test_new_boot_lets_seq_restart(ingest: Ingest) -> None:
+    topic = "carehub/v1/devices/w-1/telemetry"
+    for seq in range(3000, 3003):
+        ingest.handle(Msg(topic, tel(seq)))
+    status = json.dumps({"state": "online", "ts": NOW, "boot": 2}).encode()
+    ingest.handle(Msg("carehub/v1/devices/w-1/status", status, retain=True))
+    ingest.handle(Msg(topic, tel(0)))
+    p = ingest.take()
+    assert [r.seq for r in p.telemetry] == [3000, 3001, 3002, 0]
+    assert p.dead_letters == []
+
+
+def test_seq_far_behind_without_reboot_is_refused(ingest: Ingest) -> None:
+    topic = "carehub/v1/devices/w-1/telemetry"
+    ingest.handle(Msg(topic, tel(5000)))
+    ingest.handle(Msg(topic, tel(1)))
+    assert [d.code for d in ingest.take().dead_letters] == [ErrorCode.SEQ_OUT_OF_WINDOW]
+
+
+def test_status_birth_and_will(ingest: Ingest) -> None:
+    birth = json.dumps({"state": "online", "ts": NOW, "firmware": "1.2.0", "boot": 1})
+    ingest.handle(Msg("carehub/v1/devices/w-1/status", birth.encode(), retain=True))
+    ingest.handle(
+        Msg("carehub/v1/devices/w-1/status", b'{"state":"offline"}', received_at=NOW + 60)
+    )
+    p = ingest.take()
+    assert [(s.online, s.source, s.at) for s in p.status] == [
+        (True, "birth", NOW),
+        (False, "will", NOW + 60),
+    ]
+    assert p.status[0].info["firmware"] == "1.2.0"
+    assert p.seen["w-1"].online is False
+
+
+def test_retained_status_replayed_on_resubscribe_is_not_a_new_change(ingest: Ingest) -> None:
+    birth = json.dumps({"state": "online", "ts": NOW}).encode()
+    ingest.handle(Msg("carehub/v1/devices/w-1/status", birth, retain=True))
+    ingest.take()
+    ingest.handle(Msg("carehub/v1/devices/w-1/status", birth, retain=True, received_at=NOW + 5))
+    assert ingest.take().status == []
+
+
+def test_rate_limit_refuses_a_flood_and_reports_once(ingest: Ingest) -> None:
+    topic = "carehub/v1/devices/w-1/telemetry"
+    for seq in range(300):
+        ingest.handle(Msg(topic, tel(seq), received_at=NOW))
+    p = ingest.take()
+    assert len(p.telemetry) == 100  # the burst
+    assert {d.code for d in p.dead_letters} == {ErrorCode.RATE_LIMITED}
+    assert len(p.dead_letters) == 200  # nothing lost: every refused message is kept
+    assert [r["code"] for r in reports(p)] == [ErrorCode.RATE_LIMITED]
+
+
+def test_clock_skew_is_warned_once_and_the_data_kept(ingest: Ingest) -> None:
+    topic = "carehub/v1/devices/w-1/telemetry"
+    for i in range(20):
+        rx = NOW + 30 * i
+        ingest.handle(Msg(topic, tel(i, ts=rx - 600), received_at=rx))  # 10 min behind
+    p = ingest.take()
+    assert len(p.telemetry) == 20
+    warnings = [r for r in reports(p) if r["code"] == WarningCode.CLOCK_SKEW]
+    assert len(warnings) == 1 and warnings[0]["severity"] == "warning"
+    assert "behind" in warnings[0]["detail"]
+    assert p.seen["w-1"].clock_offset_s == pytest.approx(-600)
+
+
+def test_backlog_upload_is_not_mistaken_for_skew(ingest: Ingest) -> None:
+    topic = "carehub/v1/devices/w-1/telemetry"
+    # an hour of readings buffered offline, uploaded within a few seconds, then live again
+    for i in range(120):
+        ingest.handle(Msg(topic, tel(i, ts=NOW - 3600 + 30 * i), received_at=NOW + i * 0.05))
+    for i in range(120, 130):
+        rx = NOW + 10 + 30 * (i - 120)
+        ingest.handle(Msg(topic, tel(i, ts=rx - 0.5), received_at=rx))
+    p = ingest.take()
+    assert len(p.telemetry) == 130
+    assert [r for r in reports(p) if r["code"] == WarningCode.CLOCK_SKEW] == []
+
+
+def test_echo_of_our_own_publishes_is_ignored(ingest: Ingest) -> None:
+    msg = Msg("carehub/v1/devices/w-1/errors", b'{"code":"x"}')
+    ingest.handle(msg)
+    p = ingest.take()
+    assert p.rows() == 0 and p.outbox == []
+    assert ingest.ack_now == [msg]
+
+
+def test_error_reports_are_throttled_per_device_and_code(ingest: Ingest) -> None:
+    for i in range(10):
+        ingest.handle(
+            Msg("carehub/v1/devices/w-1/telemetry", b"not json", received_at=NOW + i * 0.1)
+        )
+    p = ingest.take()
+    assert len(p.dead_letters) == 10
+    assert len(p.outbox) == 1

@@ -1,0 +1,128 @@
+"""``carehub eval falls``: evaluate the fall detector on recorded data sets.
+
+Registered by the main CLI as ``carehub eval``. Example (SisFall waist at 50 Hz, 5-fold
+subject-grouped cross-validation)::
+
+    carehub eval falls --data ../shared/data/sisfall --rate 50 --cv 5 --json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from training.datasets import DatasetError, default_data_dir, manifests
+from training.falls import evaluate
+
+eval_app = typer.Typer(help="Evaluate detectors on recorded data sets.", no_args_is_help=True)
+
+DEFAULT_RATE = 50.0
+
+
+@eval_app.callback()
+def _group() -> None:
+    """Evaluate detectors on recorded data sets."""
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{100 * v:.1f} %"
+
+
+def _num(v: Any, fmt: str = "{:.2f}") -> str:
+    return "—" if v is None else fmt.format(v)
+
+
+def _table(result: dict[str, Any]) -> Table:
+    table = Table(title="Fall detection, per recording")
+    for col in ("detector", "group", "recordings", "falls", "sensitivity", "specificity",
+                "false alarms/h", "latency median s", "latency p90 s"):  # fmt: skip
+        table.add_column(col, justify="left" if col in ("detector", "group") else "right")
+    rows: list[tuple[str, dict[str, Any]]] = [("carehub", result)]
+    rows += [(name, res) for name, res in result["baselines"].items()]
+    for name, res in rows:
+        for group, m in [("all", res), *res.get("groups", {}).items()]:
+            table.add_row(
+                name if group == "all" else "",
+                group,
+                str(m["n_recordings"]),
+                str(m["n_falls"]),
+                _pct(m["sensitivity"]),
+                _pct(m["specificity"]),
+                _num(m["false_alarms_per_hour"]),
+                _num(m["latency_median_s"]),
+                _num(m["latency_p90_s"]),
+            )
+    return table
+
+
+@eval_app.command("falls")
+def falls(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            "--data",
+            help="Data set directory (or a directory of data sets). "
+            "Default: $CAREHUB_FALL_DATA or ../shared/data.",
+        ),
+    ] = None,
+    position: Annotated[
+        str | None, typer.Option("--position", help="Sensor position, e.g. wrist, waist.")
+    ] = None,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Device rate in Hz the recordings are resampled to.")
+    ] = DEFAULT_RATE,
+    cv: Annotated[
+        int | None,
+        typer.Option("--cv", help="Rerun the calibration with K subject-grouped folds."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Sensitivity, specificity, false alarms/h and latency, with two baselines."""
+    from training.datasets import load
+
+    err = Console(stderr=True)
+    root = data if data is not None else default_data_dir()
+    if not 20.0 <= rate <= 200.0:
+        err.print("[red]--rate must be between 20 and 200 Hz[/red]")
+        raise typer.Exit(2)
+    if cv is not None and cv < 2:
+        err.print("[red]--cv needs at least 2 folds[/red]")
+        raise typer.Exit(2)
+    try:
+        manifests(root)
+        with err.status(f"loading {root} at {rate:g} Hz"):
+            recs = load(root, rate, position)
+    except (DatasetError, OSError, KeyError) as exc:
+        err.print(f"[red]cannot read the data: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    if not recs:
+        err.print(f"[red]no recordings in {root} for position {position!r}[/red]")
+        raise typer.Exit(2)
+    total = len(recs) * (2 if cv else 1)
+    progress = Progress(
+        TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=as_json,
+    )  # fmt: skip
+    try:
+        with progress:
+            task = progress.add_task("falls", total=total)
+            result = evaluate(recs, cv=cv, tick=lambda n: progress.advance(task, n))
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    result["data"] = {
+        "position": position,
+        "rate_hz": rate,
+        "datasets": sorted({r.dataset for r in recs}),
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        Console(width=None if sys.stdout.isatty() else 160).print(_table(result))
