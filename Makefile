@@ -31,6 +31,7 @@ test: venv system-deps lint typecheck pytest
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy carehub hub alerts dashboard device_sim training

@@ -587,7 +587,7 @@ def _register_optional() -> None:
     from training.cli import eval_app
 
     app.add_typer(eval_app, name="eval", help="Evaluate detectors on recordings.")
-    from dashboard.cli import user_app
+    from carehub.cli_users import user_app
 
     app.add_typer(user_app, name="user", help="Dashboard users and API tokens.")
     from carehub.sim_commands import demo_cmd, eval_cmd

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from dashboard.cli import user_app
+from carehub.cli_users import user_app
 from hub.store.base import IngestBatch, TelemetryRow
 from hub.store.sqlite import SqliteStore
 from tests.dashboard.conftest import T0, World, error_code
