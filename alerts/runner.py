@@ -31,6 +31,8 @@ from hub.store.base import NotificationRow
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+RECOVER_S = 86_400.0
+"""Findings stored up to this long before a start and never taken in are taken in then."""
 Publish = Callable[[str, bytes, int], Any]
 
 
@@ -67,8 +69,14 @@ class AlertRunner:
         return result
 
     async def recover(self) -> None:
-        """Reload the engine from the store (call once at start, before :meth:`run`)."""
-        await self.call(self.engine.recover, self.clock())
+        """Reload the engine from the store (call once at start, before :meth:`run`), then
+        take in the findings stored but not taken in before the hub stopped."""
+        now = self.clock()
+        await self.call(self.engine.recover, now)
+        left = await asyncio.to_thread(self.engine.store.unhandled_findings, now - RECOVER_S)
+        if left:
+            log.warning("taking in %d findings stored before a stop", len(left))
+            await self.on_findings(left)
 
     async def on_findings(self, findings: Sequence[FindingLike]) -> None:
         """Feed stored findings (``FindingRow`` with ids) to the engine."""
@@ -80,6 +88,8 @@ class AlertRunner:
             return effects
 
         await self.call(feed)
+        ids = [i for f in findings if (i := getattr(f, "id", None)) is not None]
+        await asyncio.to_thread(self.engine.store.mark_findings_handled, ids, self.clock())
 
     async def on_reply(self, device_id: str, command_id: str, status: str, at: float) -> bool:
         return await asyncio.to_thread(self.engine.on_reply, device_id, command_id, status, at)

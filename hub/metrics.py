@@ -59,6 +59,11 @@ class HubMetrics:
         self.findings = Counter(
             "carehub_findings", "Findings of the detectors", ["kind", "priority"], registry=r
         )
+        self.replayed = Counter(
+            "carehub_replayed_messages",
+            "Stored messages run through the detectors again at start (after the watermark)",
+            registry=r,
+        )
         self.devices_online = Gauge(
             "carehub_devices_online", "Devices whose last status is online", registry=r
         )

@@ -218,10 +218,10 @@ class Ingest:
         pending, self._pending = self._pending, Pending()
         pending.seen = {d: self._live[d].freeze(d) for d in self._touched}
         self._touched.clear()
-        self._flush_counts()
+        self.flush_counts()
         return pending
 
-    def _flush_counts(self) -> None:
+    def flush_counts(self) -> None:
         # Counted in plain ints per message and handed to prometheus once per batch: a
         # labelled prometheus increment costs more than validating a small message.
         m = self.metrics

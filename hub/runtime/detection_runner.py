@@ -32,6 +32,7 @@ from hub.detect.router import Detection
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted
 from hub.metrics import HubMetrics
+from hub.runtime.replay import WATERMARK, accepted_from_rows, new_findings
 from hub.store.base import FindingRow, Store
 
 log = logging.getLogger(__name__)
@@ -70,12 +71,15 @@ class DetectionRunner:
         # Unbounded on purpose: findings are few (a handful per resident per day) and one
         # must never be dropped; a growing backlog is reported instead.
         self._queue: asyncio.Queue[list[FindingRow]] = asyncio.Queue()
+        self._sources: deque[float] = deque()  # earliest receive time behind each queued batch
+        self._saved = -math.inf  # the watermark last stored
         self._telemetry: asyncio.Queue[list[Accepted]] = asyncio.Queue()
         self._waiting: deque[float] = deque()  # first receive time of each queued batch
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.refresh_registry(with_states=True)
+        await self.replay()
         self._tasks = [
             asyncio.create_task(self._write_loop(), name="findings-write"),
             asyncio.create_task(self._telemetry_loop(), name="detection-telemetry"),
@@ -95,6 +99,45 @@ class DetectionRunner:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        with contextlib.suppress(CarehubError):  # the next start replays a little more
+            await self.save_watermark()
+
+    async def replay(self) -> int:
+        """Run the messages stored after the durable watermark through the detectors again
+        (:mod:`hub.runtime.replay`); returns how many. Their findings are stored and passed
+        on once the runner's tasks run; those already stored are not found twice."""
+        mark = await asyncio.to_thread(self.store.get_progress, WATERMARK)
+        now = self.clock()
+        if mark is None:  # a new store: nothing was left half done
+            await asyncio.to_thread(self.store.set_progress, WATERMARK, now)
+            self._saved = now
+            return 0
+        telemetry, events = await asyncio.to_thread(self.store.received_between, mark, now)
+        devices = {d.id: d for d in await asyncio.to_thread(self.store.list_devices)}
+        batch = accepted_from_rows(devices, telemetry, events)
+        if not batch:
+            return 0
+        log.warning("replaying %d messages stored after the detection watermark (%.1f s)",
+                    len(batch), now - mark)  # fmt: skip
+        found = self.detection.observe(batch)
+        if found:
+            stored = await asyncio.to_thread(self.store.findings, since=mark, limit=100_000)
+            self._enqueue(new_findings(found, stored), batch[0].received_at)
+        self.metrics.replayed.inc(len(batch))
+        return len(batch)
+
+    def watermark(self) -> float:
+        """Up to this receive time every message has been through the detectors and every
+        finding from it through the listeners (the alert engine); ``inf`` when nothing waits."""
+        return min(self.horizon(), min(self._sources, default=math.inf))
+
+    async def save_watermark(self) -> None:
+        """Store :meth:`watermark` (the clock when nothing waits) when it moved forward."""
+        mark = self.watermark()
+        mark = self.clock() if math.isinf(mark) else mark
+        if mark > self._saved:
+            await asyncio.to_thread(self.store.set_progress, WATERMARK, mark)
+            self._saved = mark
 
     async def refresh_registry(self, *, with_states: bool = False) -> None:
         devices = await asyncio.to_thread(self.store.list_devices)
@@ -107,11 +150,11 @@ class DetectionRunner:
         alarms = [a for a in batch if a.msg_type != "telemetry"]
         telemetry = [a for a in batch if a.msg_type == "telemetry"]
         if alarms:
-            self._enqueue(self.detection.observe(alarms))
+            self._enqueue(self.detection.observe(alarms), alarms[0].received_at)
         if not telemetry:
             return
         if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
-            self._enqueue(self.detection.observe(telemetry))
+            self._enqueue(self.detection.observe(telemetry), telemetry[0].received_at)
             return
         self._waiting.append(telemetry[0].received_at)  # batches keep the receive order
         self._telemetry.put_nowait(telemetry)
@@ -132,15 +175,19 @@ class DetectionRunner:
             batch = await self._telemetry.get()
             try:
                 for i in range(0, len(batch), SLICE):
-                    self._enqueue(self.detection.observe(batch[i : i + SLICE]))
+                    part = batch[i : i + SLICE]
+                    self._enqueue(self.detection.observe(part), part[0].received_at)
                     await asyncio.sleep(0)  # an alarm committed meanwhile goes first
             finally:
                 self._waiting.popleft()
                 self._telemetry.task_done()
 
-    def _enqueue(self, rows: list[FindingRow]) -> None:
+    def _enqueue(self, rows: list[FindingRow], source: float = math.inf) -> None:
+        """Queue findings to store; ``source`` is the receive time of the earliest message
+        they came from (``inf`` for the tick's, which come from no message)."""
         if not rows:
             return
+        self._sources.append(source)
         self._queue.put_nowait(rows)
         if self._queue.qsize() > BACKLOG_WARN:
             log.warning("%d batches of findings wait to be stored", self._queue.qsize())
@@ -151,6 +198,7 @@ class DetectionRunner:
             try:
                 await self._write(rows)
             finally:
+                self._sources.popleft()
                 self._queue.task_done()
 
     async def _write(self, rows: list[FindingRow]) -> None:
@@ -182,6 +230,10 @@ class DetectionRunner:
                 self._enqueue(self.detection.tick(self.clock(), horizon=self.horizon()))
             except Exception:
                 log.exception("detection tick failed")
+            try:
+                await self.save_watermark()
+            except CarehubError as exc:
+                log.warning("could not store the detection watermark: %s", exc)
 
     async def _refresh_loop(self) -> None:
         while True:

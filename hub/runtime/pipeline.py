@@ -163,6 +163,8 @@ class Pipeline:
             pending = self.ingest.pending
             if pending.rows() or pending.acks or pending.outbox or pending.seen:
                 first_at = first_at if first_at is not None else self.monotonic()
+            elif msgs:  # only duplicates or echoes: nothing to write, but count them now
+                self.ingest.flush_counts()
             due = first_at is not None and (
                 not msgs
                 or pending.urgent

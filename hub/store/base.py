@@ -538,6 +538,28 @@ class Store(Protocol):
         """Store findings in one transaction; return their ids in order."""
         ...
 
+    def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
+        """Findings detected since ``since`` that the alert engine has not taken in yet,
+        oldest first (a restarted hub feeds them to the engine again)."""
+        ...
+
+    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
+        """Record that the alert engine took these findings in."""
+        ...
+
+    def received_between(
+        self, after: float, until: float, limit: int = 100_000
+    ) -> tuple[list[TelemetryRow], list[EventRow]]:
+        """Telemetry and events received in ``(after, until]``, each by receive time:
+        what a restarted hub runs through the detectors again."""
+        ...
+
+    def get_progress(self, name: str) -> float | None:
+        """A named watermark (``None`` when never set)."""
+        ...
+
+    def set_progress(self, name: str, value: float) -> None: ...
+
     def findings(
         self,
         *,

@@ -590,6 +590,54 @@ class PostgresStore:
             )  # fmt: skip
             return _returned_ids(cur)
 
+    def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
+        rows = self._query(
+            "SELECT resident_id, device_id, kind, priority, at, detected_at, evidence, reason, id"
+            " FROM findings WHERE handled_at IS NULL AND detected_at >= %s"
+            " ORDER BY detected_at, id LIMIT %s",
+            (to_dt(since), limit),
+        )
+        return [_finding_row(r) for r in rows]
+
+    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
+        if ids:
+            self._write(
+                "mark findings handled",
+                "UPDATE findings SET handled_at = %s WHERE id = ANY(%s) AND handled_at IS NULL",
+                (to_dt(at), list(ids)),
+            )
+
+    def received_between(
+        self, after: float, until: float, limit: int = 100_000
+    ) -> tuple[list[TelemetryRow], list[EventRow]]:
+        span = (to_dt(after), to_dt(until), limit)
+        tel = self._query(
+            f"SELECT {', '.join(TELEMETRY_COLS)} FROM telemetry"
+            " WHERE received_at > %s AND received_at <= %s ORDER BY received_at LIMIT %s",
+            span,
+        )
+        ev = self._query(
+            "SELECT device_id, seq, ts, received_at, type, data FROM events"
+            " WHERE received_at > %s AND received_at <= %s ORDER BY received_at LIMIT %s",
+            span,
+        )
+        return (
+            [_telemetry_row(r) for r in tel],
+            [EventRow(r[0], r[1], r[2].timestamp(), r[3].timestamp(), r[4], r[5]) for r in ev],
+        )
+
+    def get_progress(self, name: str) -> float | None:
+        rows = self._query("SELECT value FROM progress WHERE name = %s", (name,))
+        return float(rows[0][0]) if rows else None
+
+    def set_progress(self, name: str, value: float) -> None:
+        self._write(
+            "set progress",
+            "INSERT INTO progress (name, value) VALUES (%s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
     def findings(
         self,
         *,
@@ -608,11 +656,7 @@ class PostgresStore:
             f" id FROM findings{where} ORDER BY detected_at DESC, id DESC LIMIT %s",
             [*params, limit],
         )
-        return [
-            FindingRow(r[0], r[1], r[2], r[3], r[4].timestamp(), r[5].timestamp(), r[6], r[7],
-                       r[8])
-            for r in rows
-        ]  # fmt: skip
+        return [_finding_row(r) for r in rows]
 
     def command_replies(
         self, device_id: str, command_id: str | None = None
@@ -1198,3 +1242,7 @@ def _alert_params(a: AlertRow) -> tuple[Any, ...]:
         a.station_id, to_dt(a.opened_at), to_dt(a.updated_at), _opt_dt(a.next_deadline),
         Jsonb(a.data),
     )  # fmt: skip
+
+
+def _finding_row(r: Sequence[Any]) -> FindingRow:
+    return FindingRow(r[0], r[1], r[2], r[3], r[4].timestamp(), r[5].timestamp(), r[6], r[7], r[8])

@@ -545,6 +545,57 @@ class SqliteStore:
                 ids.append(int(cur.lastrowid or 0))
         return ids
 
+    def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
+        rows = self._query(
+            "SELECT resident_id, device_id, kind, priority, at, detected_at, evidence, reason, id"
+            " FROM findings WHERE handled_at IS NULL AND detected_at >= ?1"
+            " ORDER BY detected_at, id LIMIT ?2",
+            (since, limit),
+        )
+        return [
+            FindingRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), json.loads(r[7]), r[8])
+            for r in rows
+        ]
+
+    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
+        if not ids:
+            return
+        with self._tx("mark findings handled") as db:
+            db.executemany(
+                "UPDATE findings SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
+                [(at, i) for i in ids],
+            )
+
+    def received_between(
+        self, after: float, until: float, limit: int = 100_000
+    ) -> tuple[list[TelemetryRow], list[EventRow]]:
+        tel = self._query(
+            f"SELECT {', '.join(_TELEMETRY_COLS)} FROM telemetry"
+            " WHERE received_at > ?1 AND received_at <= ?2 ORDER BY received_at LIMIT ?3",
+            (after, until, limit),
+        )
+        ev = self._query(
+            "SELECT device_id, seq, ts, received_at, type, data FROM events"
+            " WHERE received_at > ?1 AND received_at <= ?2 ORDER BY received_at LIMIT ?3",
+            (after, until, limit),
+        )
+        return (
+            [_telemetry_row(r) for r in tel],
+            [EventRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in ev],
+        )
+
+    def get_progress(self, name: str) -> float | None:
+        rows = self._query("SELECT value FROM progress WHERE name = ?", (name,))
+        return float(rows[0][0]) if rows else None
+
+    def set_progress(self, name: str, value: float) -> None:
+        with self._tx("set progress") as db:
+            db.execute(
+                "INSERT INTO progress (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
     def findings(
         self,
         *,

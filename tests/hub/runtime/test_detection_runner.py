@@ -36,6 +36,12 @@ class NoStore:
 
     list_residents = device_states = list_devices
 
+    def get_progress(self, name: str) -> float | None:
+        return None
+
+    def set_progress(self, name: str, value: float) -> None:
+        pass
+
 
 def accepted(kind: str, n: int, at: float = 0.0) -> list[Any]:
     return [SimpleNamespace(msg_type=kind, received_at=at + i) for i in range(n)]
