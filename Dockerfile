@@ -9,10 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY carehub ./carehub
 COPY hub ./hub
 COPY alerts ./alerts
 COPY dashboard ./dashboard
 COPY device_sim ./device_sim
+COPY training ./training
 COPY deploy/hub_init.py ./deploy/hub_init.py
 # editable: the dashboard's static files and translations are served from the source tree
 RUN pip install -e . \
