@@ -8,9 +8,13 @@ enter our code, so callers catch one family::
     ├── ContractError            a device message does not meet the device contract
     │                            (carries a machine-readable ``code``; see hub.contract.codes)
     ├── StoreError               the store failed or refused an operation
+    │   ├── StoreUnavailable     the store cannot be reached now (connection refused or
+    │   │                        lost, timeout, lock or serialization failure): retry later
+    │   ├── StoreRefused         the store rejects the data itself (a character the database
+    │   │   │                    cannot keep, a number out of range): retrying cannot help
+    │   │   └── Conflict         a registry entity already exists / violates a constraint
     │   ├── MigrationError       schema migrations could not be applied
-    │   ├── NotFound             a registry entity does not exist
-    │   └── Conflict             a registry entity already exists / violates a constraint
+    │   └── NotFound             a registry entity does not exist
     ├── RegistryError            a registry operation is invalid (bad CSV row, binding loop)
     └── BrokerError              the MQTT broker could not be reached or started
 """
@@ -42,6 +46,23 @@ class StoreError(CarehubError):
     """The store failed or refused an operation."""
 
 
+class StoreUnavailable(StoreError):  # noqa: N818 - named for what the store is, like NotFound
+    """The store cannot be reached or did not answer in time; the same call may succeed later.
+
+    Connection refused or lost, pool exhausted, lock or statement timeout, serialization
+    failure or deadlock: the data is fine, so the caller retries with back-off.
+    """
+
+
+class StoreRefused(StoreError):  # noqa: N818
+    """The store rejects the data itself, so the same call will fail again.
+
+    A character the database cannot keep (PostgreSQL refuses NUL in ``text`` and ``jsonb``),
+    a number out of range, a violated constraint. The message says what the driver said: it
+    is for the log, never for a user or a device.
+    """
+
+
 class MigrationError(StoreError):
     """Schema migrations could not be applied."""
 
@@ -50,8 +71,9 @@ class NotFound(StoreError):  # noqa: N818 - reads better at call sites than NotF
     """A registry entity does not exist."""
 
 
-class Conflict(StoreError):  # noqa: N818
-    """A registry entity already exists or a constraint was violated."""
+class Conflict(StoreRefused):
+    """A registry entity already exists or a constraint was violated (the data is refused:
+    the same call fails again)."""
 
 
 class RegistryError(CarehubError):

@@ -53,6 +53,13 @@ class HubMetrics:
         self.store_failures = Counter(
             "carehub_store_write_failures", "Batch writes that failed and were retried", registry=r
         )
+        self.store_refused = Counter(
+            "carehub_store_refused_rows",
+            "Rows the store refused as data (split out of their batch; messages kept as dead "
+            "letters with code store_refused), by kind of row",
+            ["kind"],
+            registry=r,
+        )
         self.mqtt_connected = Gauge(
             "carehub_mqtt_connected", "1 while the hub is connected to the broker", registry=r
         )

@@ -27,6 +27,9 @@ class ErrorCode(StrEnum):
     """The payload is not one JSON object (truncated, NaN/Infinity, too deeply nested)."""
     SCHEMA_INVALID = "schema_invalid"
     """A field is missing, unknown, or of the wrong type."""
+    CONTROL_CHARACTER = "control_character"
+    """A text holds a control character (U+0000–U+001F, U+007F–U+009F); free text (a reply's
+    ``detail``, strings inside ``ext``) may hold tab, line feed and carriage return."""
     VALUE_IMPLAUSIBLE = "value_implausible"
     """A value is outside the physiologically or physically plausible range."""
     SEQ_REUSED = "seq_reused"
@@ -35,6 +38,9 @@ class ErrorCode(StrEnum):
     """``seq`` is far behind the newest one seen and cannot be checked for duplicates."""
     RATE_LIMITED = "rate_limited"
     """The device sends more messages per second than the contract allows."""
+    STORE_REFUSED = "store_refused"
+    """The message met the contract but the hub's database refused to keep it; it is kept as
+    a dead letter and will be looked at."""
     INTERNAL_ERROR = "internal_error"
     """The hub failed on this message; it is kept as a dead letter and will be looked at."""
 

@@ -40,3 +40,6 @@ MAX_TEXT = 128
 
 MAX_EXT_BYTES = 2048
 """Largest vendor extension object ``ext`` once serialised."""
+
+MAX_EXT_INT = 2**63 - 1
+"""Largest |integer| inside ``ext``: a signed 64-bit integer, what the store's JSON takes."""

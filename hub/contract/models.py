@@ -34,6 +34,13 @@ from pydantic_core import PydanticCustomError
 
 from hub.contract import limits
 from hub.contract.codes import ErrorCode, WarningCode
+from hub.contract.text import (
+    FREE_TEXT_PATTERN,
+    NAME_PATTERN,
+    check_ext_values,
+    check_free_text,
+    check_name,
+)
 
 CONTRACT_VERSION = "1.0.0"
 
@@ -86,7 +93,14 @@ Seq = Annotated[
         "message types. Restart it only together with a new `boot` in the status message.",
     ),
 ]
-Text = Annotated[str, Field(min_length=1, max_length=limits.MAX_TEXT)]
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=limits.MAX_TEXT, json_schema_extra={"pattern": NAME_PATTERN}),
+    AfterValidator(check_name),
+]
+"""A name or identifier: no control characters (:mod:`hub.contract.text`)."""
+FreeText = Annotated[str, AfterValidator(check_free_text)]
+"""Text for a person: tab and newlines allowed, other control characters not."""
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -101,13 +115,14 @@ def _check_ext(value: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     try:
         # compact UTF-8 JSON: the size a vendor gets from any JSON library without spaces
-        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        dumped = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
     except ValueError:
         raise PydanticCustomError("finite_number", "ext holds NaN or Infinity") from None
-    if len(text.encode()) > limits.MAX_EXT_BYTES:
+    if len(dumped.encode()) > limits.MAX_EXT_BYTES:
         raise PydanticCustomError(
             "ext_too_large", "ext is larger than {limit} bytes", {"limit": limits.MAX_EXT_BYTES}
         )
+    check_ext_values(value)
     return value
 
 
@@ -116,7 +131,9 @@ Ext = Annotated[
     AfterValidator(_check_ext),
     Field(
         description="Vendor-specific extras, stored as given: at most 2048 bytes as compact "
-        "UTF-8 JSON, finite numbers only. Anything not defined by the contract belongs here, "
+        "UTF-8 JSON, finite numbers only, integers within 64 bits, no control characters "
+        "(U+0000–U+001F, U+007F–U+009F) in keys or in string values except tab, line feed "
+        "and carriage return in values. Anything not defined by the contract belongs here, "
         "not at the top level."
     ),
 ]
@@ -405,8 +422,13 @@ class Reply(_Msg):
         description="`received` (will act on it), `done`, `failed` (say why in `detail`), "
         "`unsupported` (this device cannot do it)."
     )
-    detail: Annotated[str, Field(max_length=500)] | None = Field(
-        None, description="Human-readable detail, e.g. why it failed."
+    detail: (
+        Annotated[FreeText, Field(max_length=500, json_schema_extra={"pattern": FREE_TEXT_PATTERN})]
+        | None
+    ) = Field(
+        None,
+        description="Human-readable detail, e.g. why it failed. Tab and line breaks are "
+        "allowed, other control characters are not.",
     )
 
 

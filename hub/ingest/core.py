@@ -18,7 +18,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from hub.contract import limits, models
 from hub.contract.codes import ErrorCode, WarningCode
@@ -80,6 +80,15 @@ class Accepted:
     clock_offset_s: float | None = None
 
 
+class Origin(NamedTuple):
+    """Where a stored row came from, for when the store refuses it (see
+    :mod:`hub.runtime.poison`): the message, to keep as a dead letter, and what the observers
+    would be told of it."""
+
+    message: Any
+    accepted: Accepted | None
+
+
 @dataclass(frozen=True, slots=True)
 class Outbound:
     topic: str
@@ -104,6 +113,10 @@ class Pending:
     outbox: list[Outbound] = field(default_factory=list)
     """Error reports to publish once the batch is committed."""
     accepted: list[Accepted] = field(default_factory=list)
+    origins: dict[int, Origin] = field(default_factory=dict)
+    """``id()`` of each telemetry, event, status and reply row → its :class:`Origin`. By
+    identity because rows hold dicts (not hashable); the rows live in this batch's lists, so
+    their ids stay unique while the batch is in flight."""
     urgent: bool = False
     """Holds an alarm-class message: flush without waiting for the batch to fill."""
 
@@ -134,12 +147,14 @@ class Pending:
             acks=self.acks,
             outbox=self.outbox,
             accepted=alarm,
+            origins=self.origins,
             urgent=True,
         )
         bulk = Pending(
             telemetry=self.telemetry,
             seen={d: s for d, s in self.seen.items() if d not in own},
             accepted=[a for a in self.accepted if a.msg_type == "telemetry"],
+            origins=self.origins,
         )
         return urgent, bulk
 
@@ -324,19 +339,22 @@ class Ingest:
             return
         offset = self._clock_offset(msg, parsed, device.id, m)
         p = self._pending
+        row: TelemetryRow | EventRow
         if parsed.msg_type == "telemetry":
-            p.telemetry.append(_telemetry_row(device.id, m, msg.received_at))
+            row = _telemetry_row(device.id, m, msg.received_at)
+            p.telemetry.append(row)
             self._ack(msg, now=True)  # telemetry is not alarm-class: acknowledged on receipt
         else:
             data = m.model_dump(exclude={"ts", "seq", "type"}, exclude_none=True)
-            p.events.append(EventRow(device.id, m.seq, m.ts, msg.received_at, m.type, data))
+            row = EventRow(device.id, m.seq, m.ts, msg.received_at, m.type, data)
+            p.events.append(row)
             p.urgent = True
             self._ack(msg, now=False)
         self._seen(device.id, msg.received_at, seq=m.seq, offset=offset)
         self._counts["ok", parsed.msg_type] += 1
-        p.accepted.append(
-            Accepted(device, parsed.msg_type, m, msg.received_at, parsed.gateway_id, offset)
-        )
+        accepted = Accepted(device, parsed.msg_type, m, msg.received_at, parsed.gateway_id, offset)
+        p.accepted.append(accepted)
+        p.origins[id(row)] = Origin(msg, accepted)
 
     def _status(self, msg: InboundLike, parsed: Topic, device: Device, m: Any) -> None:
         online = m.state == "online"
@@ -350,18 +368,22 @@ class Ingest:
         same = prev is not None and prev.online == online
         if not (same and msg.retain):  # a retained copy replayed on subscribe changes nothing
             source: StatusSource = "birth" if online else ("shutdown" if m.reason else "will")
-            p.status.append(StatusChange(device.id, online, at, source, info))
-            p.accepted.append(Accepted(device, "status", m, msg.received_at, parsed.gateway_id))
+            change = StatusChange(device.id, online, at, source, info)
+            accepted = Accepted(device, "status", m, msg.received_at, parsed.gateway_id)
+            p.status.append(change)
+            p.accepted.append(accepted)
+            p.origins[id(change)] = Origin(msg, accepted)
         self._counts["ok", "status"] += 1
         p.urgent = True
         self._ack(msg, now=False)
 
     def _reply(self, msg: InboundLike, device: Device, m: Any) -> None:
         p = self._pending
-        p.replies.append(
-            CommandReplyRow(device.id, m.id, m.ts, msg.received_at, m.status, m.detail)
-        )
-        p.accepted.append(Accepted(device, "reply", m, msg.received_at))
+        reply = CommandReplyRow(device.id, m.id, m.ts, msg.received_at, m.status, m.detail)
+        accepted = Accepted(device, "reply", m, msg.received_at)
+        p.replies.append(reply)
+        p.accepted.append(accepted)
+        p.origins[id(reply)] = Origin(msg, accepted)
         self._counts["ok", "reply"] += 1
         p.urgent = True
         self._ack(msg, now=False)

@@ -103,7 +103,12 @@ def _refusal_from(exc: ValidationError, payload: bytes) -> Refusal:
         return Refusal(ErrorCode.JSON_INVALID, msg)
     if "finite_number" in types and _has_non_json_literal(payload):
         return Refusal(ErrorCode.JSON_INVALID, "NaN and Infinity are not JSON", _peek_seq(payload))
-    code = ErrorCode.VALUE_IMPLAUSIBLE if types <= _RANGE_ERRORS else ErrorCode.SCHEMA_INVALID
+    if types == {"control_character"}:
+        code = ErrorCode.CONTROL_CHARACTER
+    elif types <= _RANGE_ERRORS:
+        code = ErrorCode.VALUE_IMPLAUSIBLE
+    else:
+        code = ErrorCode.SCHEMA_INVALID
     parts = []
     for e in errors[:_MAX_DETAIL_ERRORS]:
         where = ".".join(str(p) for p in e["loc"]) or "payload"

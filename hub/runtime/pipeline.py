@@ -4,7 +4,9 @@ One task consumes the adapter's queue and calls :meth:`Ingest.handle`; a batch i
 the writer when it holds ``max_rows`` rows, when ``max_delay_s`` has passed since its first
 row, or at once when it holds an alarm-class message (events, status, refusals). The writer
 task writes one batch at a time in a worker thread, retrying with back-off while the store
-is unavailable (nothing is dropped, nothing acknowledged); only after the commit does it
+is unavailable (nothing is dropped, nothing acknowledged), and splitting out the rows the
+store refuses as data, which become dead letters (:mod:`hub.runtime.poison`: one poison
+message never holds up the rest); only after the commit does it
 acknowledge QoS 1 messages, publish error reports and tell the observers (detectors, alert
 engine). While the writer is busy the next batch keeps filling, so the store sees few,
 large transactions under load and tiny, immediate ones when it is quiet.
@@ -23,6 +25,7 @@ from typing import Any, Protocol
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted, Ingest, Pending
 from hub.metrics import HubMetrics
+from hub.runtime.poison import BatchCommit
 from hub.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -207,12 +210,14 @@ class Pipeline:
                 queue.task_done()
 
     async def _commit(self, pending: Pending) -> None:
-        batch = pending.batch()
+        # Rows the store refuses as data are split out and kept as dead letters (see
+        # hub.runtime.poison); only an unavailable store is retried, from where it stopped.
+        commit = BatchCommit(pending)
         delay = 0.1
         while True:
             started = self.monotonic()
             try:
-                await asyncio.to_thread(self.store.write_batch, batch)
+                await asyncio.to_thread(commit.run, self.store)
                 break
             except CarehubError as exc:
                 self.metrics.store_failures.inc()
@@ -220,8 +225,9 @@ class Pipeline:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
         self.metrics.batch_seconds.observe(self.monotonic() - started)
-        self.metrics.batch_rows.observe(len(batch))
+        self.metrics.batch_rows.observe(len(commit.main.batch))
         self.batches_written += 1
+        commit.settle(self.metrics, now=self.clock())
         for inbound in pending.acks:
             self.source.ack(inbound)
         for out in pending.outbox:

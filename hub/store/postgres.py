@@ -23,9 +23,9 @@ import orjson
 import psycopg
 import psycopg.errors
 from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
-from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from hub.errors import Conflict, MigrationError, NotFound, StoreError
+from hub.errors import MigrationError, NotFound, StoreError, StoreUnavailable
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
@@ -56,6 +56,7 @@ from hub.store.base import (
     VitalsBucket,
     device_fields_from_status,
 )
+from hub.store.pg_errors import DRIVER_ERRORS, convert
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ class PostgresStore:
             self._pool.open(wait=True, timeout=timeout)
         except PoolTimeout as exc:
             self._pool.close()
-            raise StoreError(f"cannot connect to PostgreSQL within {timeout:g} s") from exc
+            raise StoreUnavailable(f"cannot connect to PostgreSQL within {timeout:g} s") from exc
         try:
             available, applied = self._detect_timescale()
             self.backend = choose_backend(
@@ -216,17 +217,13 @@ class PostgresStore:
     @contextmanager
     def _conn(self, what: str) -> Iterator[psycopg.Connection[Any]]:
         """A pooled connection in a transaction (committed on success); psycopg errors leave
-        as hub.errors."""
+        as hub.errors (:mod:`hub.store.pg_errors`)."""
         try:
             # an explicit outer transaction makes nested conn.transaction() a savepoint
             with self._pool.connection() as conn, conn.transaction():
                 yield conn
-        except psycopg.errors.IntegrityError as exc:
-            raise Conflict(f"{what}: {exc.diag.message_primary or exc}") from exc
-        except (PoolClosed, PoolTimeout) as exc:
-            raise StoreError(f"{what}: store not open or exhausted ({exc})") from exc
-        except psycopg.Error as exc:
-            raise StoreError(f"{what}: {exc}") from exc
+        except DRIVER_ERRORS as exc:  # unavailable (retry) or refused (the data): see there
+            raise convert(exc, what) from exc
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._conn("query") as conn:

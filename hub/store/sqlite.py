@@ -26,7 +26,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hub.errors import Conflict, MigrationError, NotFound, StoreError
+from hub.errors import (
+    Conflict,
+    MigrationError,
+    NotFound,
+    StoreError,
+    StoreRefused,
+    StoreUnavailable,
+)
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
@@ -116,9 +123,20 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _convert(exc: sqlite3.Error, what: str) -> StoreError:
+_BINDING_ERRORS = (OverflowError, UnicodeEncodeError)
+"""What sqlite3 raises, outside its own hierarchy, for a value it cannot bind: an integer
+beyond 64 bits, a string with a lone surrogate."""
+
+
+def _convert(exc: sqlite3.Error | ValueError | ArithmeticError, what: str) -> StoreError:
+    """Refused (the data: constraints, values SQLite cannot take) apart from unavailable
+    (locked or busy beyond the timeout, I/O errors), as :mod:`hub.store.pg_errors` does."""
     if isinstance(exc, sqlite3.IntegrityError):
         return Conflict(f"{what}: {exc}")
+    if isinstance(exc, (sqlite3.DataError, sqlite3.InterfaceError, *_BINDING_ERRORS)):
+        return StoreRefused(f"{what}: {exc}")
+    if isinstance(exc, sqlite3.OperationalError):
+        return StoreUnavailable(f"{what}: {exc}")
     return StoreError(f"{what}: {exc}")
 
 
@@ -161,7 +179,7 @@ class SqliteStore:
             except BaseException as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
+                if isinstance(exc, (sqlite3.Error, *_BINDING_ERRORS)):
                     raise _convert(exc, what) from exc
                 raise
 
