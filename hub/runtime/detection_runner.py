@@ -7,9 +7,12 @@ event loop in between: the vital-sign detectors cost some 0.1–0.2 ms a message
 telemetry batch of a busy district held the loop for tens of milliseconds, and an SOS
 committed meanwhile waited behind it (``bench/ws.py``).
 
-Silence is judged only up to :meth:`DetectionRunner.horizon`, the receive time of the
-oldest message that has not been through the detectors yet: a device whose message waits in
-a batch (a slow commit, a store outage, a pause of the hub) has not gone quiet.
+Absences (a device's silence, a resident's long bathroom stay, inactivity, no return to
+bed...) are judged only up to :meth:`DetectionRunner.horizon`, the receive time of the
+oldest message that has not been through the detectors yet, both on ticks and on the
+alarm-class batches: a device whose message waits in a batch (a slow commit, a store
+outage, a pause of the hub) has not gone quiet, and a resident whose bathroom exit waits
+behind a backlog is not still in the bathroom.
 
 Findings are written in the order they were found, one batch at a time, in a worker
 thread; only stored findings (with their ids) reach the listeners (the alert engine), so an
@@ -107,7 +110,7 @@ class DetectionRunner:
         alarms = [a for a in batch if a.msg_type != "telemetry"]
         telemetry = [a for a in batch if a.msg_type == "telemetry"]
         if alarms:
-            self._enqueue(self.detection.observe(alarms))
+            self._enqueue(self.detection.observe(alarms, horizon=self.horizon()))
         if not telemetry:
             return
         if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
