@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from hub.backoff import Backoff, retry
 from hub.detect.router import Detection
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted
@@ -157,15 +158,11 @@ class DetectionRunner:
                 self._queue.task_done()
 
     async def _write(self, rows: list[FindingRow]) -> None:
-        delay = 0.1
-        while True:
-            try:
-                ids = await asyncio.to_thread(self.store.write_findings, rows)
-                break
-            except CarehubError as exc:
-                log.warning("storing %d findings failed (%s); retrying", len(rows), exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        ids = await retry(
+            lambda: asyncio.to_thread(self.store.write_findings, rows),
+            backoff=Backoff(initial_s=0.1, max_s=10.0),
+            what=f"storing {len(rows)} findings failed",
+        )
         stored = [replace(r, id=i) for r, i in zip(rows, ids, strict=True)]
         self.written += len(stored)
         for row in stored:
