@@ -2,8 +2,9 @@
 
 :class:`Hub` is a :class:`hub.runtime.node.HubNode` with the alert engine wired in, and
 is what tests start against a throwaway broker and database; :func:`serve` adds the
-embedded broker (when no external one is configured) and the HTTP server, and stops
-everything cleanly on Ctrl-C.
+embedded broker (when no external one is configured) and the HTTP server, waits out a store
+or broker that is down at start-up (:mod:`carehub.startup`), and stops everything cleanly
+on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from alerts.directory import StoreDirectory
@@ -22,7 +23,9 @@ from alerts.notify import Dispatcher
 from alerts.notify.apprise_sender import AppriseSender
 from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
-from hub.errors import ConfigError
+from carehub.startup import Gate, Startup
+from hub.backoff import Backoff, retry
+from hub.errors import ConfigError, StoreError
 from hub.ingest.core import Accepted
 from hub.runtime.node import HUB_STATUS_TOPIC, HubNode
 from hub.settings import HubSettings
@@ -118,14 +121,65 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-async def serve(settings: HubSettings, *, announce: Callable[[str], None] = print) -> None:
-    """Run the hub (and the embedded broker when no external one is set) until cancelled."""
+async def serve(
+    settings: HubSettings,
+    *,
+    announce: Callable[[str], None] = print,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Run the hub (and the embedded broker when no external one is set) until cancelled.
+
+    The HTTP server listens first; a store or broker that is down is waited for, never
+    given up on (:mod:`carehub.startup`), and ``/healthz`` says what is not ready meanwhile.
+    The addresses are announced once the hub is ready. ``sleep`` waits between attempts.
+    """
     import uvicorn
 
-    from dashboard.app import create_app
-    from dashboard.settings import DashboardSettings
-
     tune_gc()
+    db_url = settings.resolved_database_url()
+    startup = Startup(backend="sqlite" if db_url.startswith("sqlite") else "postgres")
+    gate = Gate(startup)
+    config = uvicorn.Config(
+        gate,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        ws_per_message_deflate=False,
+        lifespan="off",  # the dashboard's lifespan is entered once the hub runs
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.ensure_future(server.serve())
+    broker = None
+    hub: Hub | None = None
+    try:
+        while not (server.started or serving.done()):  # noqa: ASYNC110 - uvicorn's flag
+            await asyncio.sleep(0.05)
+        if not server.started:
+            raise ConfigError(
+                f"could not listen on {settings.http_host}:{settings.http_port}; "
+                "set CAREHUB_HTTP_PORT to a free port"
+            )
+        broker, mqtt_url = await _broker(settings)
+        starting = asyncio.ensure_future(_start_hub(settings, db_url, mqtt_url, startup, sleep))
+        await asyncio.wait({starting, serving}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():  # the server stopped (a signal) while the hub was starting
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            return
+        hub = starting.result()
+        await _run(hub, gate, serving, server, settings, broker, mqtt_url, db_url, announce)
+    finally:
+        await _stop_server(server, serving)
+        if hub is not None:
+            await hub.stop()
+            await asyncio.to_thread(hub.store.close)
+        if broker is not None:
+            await broker.stop()
+
+
+async def _broker(settings: HubSettings) -> tuple[Any, str]:
+    """The embedded broker when no external one is set (else None), and the URL to use."""
     broker = None
     mqtt_url = settings.mqtt_url
     if mqtt_url is None:
@@ -137,49 +191,72 @@ async def serve(settings: HubSettings, *, announce: Callable[[str], None] = prin
         mqtt_url = f"{broker.url}?protocol=3"  # amqtt speaks MQTT 3.1.1 only
     if settings.mqtt_password is not None:
         mqtt_url = _with_password(mqtt_url, settings.mqtt_password.get_secret_value())
-    db_url = settings.resolved_database_url()
+    return broker, mqtt_url
+
+
+async def _start_hub(
+    settings: HubSettings, db_url: str, mqtt_url: str, startup: Startup,
+    sleep: Callable[[float], Awaitable[object]],
+) -> Hub:  # fmt: skip
+    """Open the store and start the hub, retrying with back-off while the store fails; the
+    broker is not waited for here (the adapter's reconnect loop reaches it)."""
     if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await asyncio.to_thread(open_store, db_url)
-    hub = Hub(store, mqtt_url, settings=settings)
-    try:
-        await hub.start()
-        app = create_app(hub, DashboardSettings())
-        config = uvicorn.Config(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            log_level="warning",
-            ws_per_message_deflate=False,
+
+    async def attempt() -> Hub:
+        store = await asyncio.to_thread(
+            open_store, db_url, connect_timeout_s=settings.store_connect_timeout_s
         )
-        server = uvicorn.Server(config)
-        serving = asyncio.ensure_future(server.serve())
+        hub = Hub(store, mqtt_url, settings=settings)
         try:
-            # say where the hub listens once it does: a script reading these lines may
-            # connect straight away
-            while not (server.started or serving.done()):  # noqa: ASYNC110 - uvicorn's flag
+            await hub.start(wait_connected=None)
+        except BaseException:
+            await hub.stop()
+            await asyncio.to_thread(store.close)
+            raise
+        return hub
+
+    backoff = Backoff(settings.retry_min_s, settings.retry_max_s, jitter=0.5)
+    return await retry(
+        attempt, backoff=backoff, what=f"store {_redact(db_url)} not ready", sleep=sleep,
+        retry_on=(StoreError,), on_failure=startup.failed,
+    )  # fmt: skip
+
+
+async def _run(
+    hub: Hub, gate: Gate, serving: asyncio.Future[None], server: Any, settings: HubSettings,
+    broker: Any, mqtt_url: str, db_url: str, announce: Callable[[str], None],
+) -> None:  # fmt: skip
+    """Serve the dashboard for the started hub until the server stops."""
+    from dashboard.app import create_app
+    from dashboard.settings import DashboardSettings
+
+    app = create_app(hub, DashboardSettings())
+    async with app.router.lifespan_context(app):
+        gate.app = app
+        try:
+            # say where the hub listens once it is ready: a script reading these lines may
+            # use it straight away (the broker may still be on its way)
+            while not ((await hub.health())["ok"] or serving.done()):  # noqa: ASYNC110 - a snapshot
                 await asyncio.sleep(0.05)
-            if server.started:
-                _announce(announce, hub.node_id, broker, mqtt_url, store.backend, db_url,
+            if not serving.done():
+                _announce(announce, hub.node_id, broker, mqtt_url, hub.store.backend, db_url,
                           f"http://{settings.http_host}:{settings.http_port}")  # fmt: skip
             await serving
-        except asyncio.CancelledError:  # stopped by our caller, not by a signal
-            serving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await serving
-            if server.started:
-                await server.shutdown()  # close the listening socket and connections
-            raise
-        if not server.started:
-            raise ConfigError(
-                f"could not listen on {settings.http_host}:{settings.http_port}; "
-                "set CAREHUB_HTTP_PORT to a free port"
-            )
-    finally:
-        await hub.stop()
-        await asyncio.to_thread(store.close)
-        if broker is not None:
-            await broker.stop()
+        finally:
+            await _stop_server(server, serving)  # before the dashboard's lifespan ends
+
+
+async def _stop_server(server: Any, serving: asyncio.Future[None]) -> None:
+    if serving.done() and not serving.cancelled():
+        return  # uvicorn stopped itself (a signal) and closed its sockets
+    # cancelled by us, or with our caller's cancellation (which reaches what it awaits)
+    serving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await serving
+    if server.started:
+        server.started = False  # shut down once
+        await server.shutdown()  # close the listening socket and connections
 
 
 def _announce(

@@ -53,9 +53,26 @@ class HubSettings(BaseSettings):
     registry_refresh_s: float = Field(5.0, gt=0)
     recent_seq_hours: float = Field(24.0, gt=0)
     detect_tick_s: float = Field(5.0, gt=0, description="How often time-based detectors run.")
+    retry_min_s: float = Field(
+        0.5, gt=0, description="First wait before trying an unreachable store again at start."
+    )
+    retry_max_s: float = Field(
+        30.0, gt=0, description="Longest wait between start-up attempts (back-off with jitter)."
+    )
+    store_connect_timeout_s: float = Field(
+        5.0, gt=0, description="How long one start-up attempt waits for the database."
+    )
+    health_probe_s: float = Field(
+        5.0, gt=0, description="How often /healthz's cached store probe is refreshed."
+    )
+    health_timeout_s: float = Field(
+        2.0, gt=0, description="How long a store probe is waited for before it counts as down."
+    )
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> HubSettings:
+        if self.retry_max_s < self.retry_min_s:
+            raise ConfigError("CAREHUB_RETRY_MAX_S must not be smaller than CAREHUB_RETRY_MIN_S")
         if self.environment != "production":
             return self
         if self.mqtt_url is None or self.database_url is None:

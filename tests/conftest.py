@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.brokers",
     "tests.fixtures.dynsec",
+    "tests.fixtures.pg_cluster",
 ]
 
 

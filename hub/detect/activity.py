@@ -48,6 +48,12 @@ is watched (falls in older people happen mostly at home and often in the bathroo
 night, Stevens et al., J Safety Res 42(4), 2011; night-time wandering in dementia, Rowe &
 Glover, Am J Alzheimers Dis Other Demen 16(6), 2001), but the minutes are tuned per
 resident by the care station. While the resident's status is not ``home`` no finding fires.
+
+**Horizon.** Every rule above that fires on the *absence* of an event (a silence, a stay
+not ended, a return that did not come) judges time only up to ``min(now, horizon)``:
+``horizon`` is the receive time of the oldest message the hub holds but has not passed on
+yet (a backlog, a slow commit, a store outage), and beyond it the detector cannot know
+that nothing happened. Findings are stamped ``now``; their minutes count up to the horizon.
 Events are sorted per batch; an event older than what was already processed still counts as
 activity and for the routine, but no longer changes the bed/bathroom/door state. Time never
 runs backwards inside the detector: a ``now`` older than one seen before is taken as that.
@@ -66,7 +72,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.detect.findings import EvidenceValue, Finding, Priority
+from hub.detect.findings import EvidenceValue, Finding, Priority, judged_until
 
 ResidentStatus = Literal["home", "away", "hospital", "inactive"]
 ACTIVITY_TYPES = frozenset({"motion", "door", "bed", "toilet", "button", "sos"})
@@ -382,9 +388,14 @@ class ActivityDetector:
 
     # --- streaming -------------------------------------------------------------------
 
-    def update(self, events: Sequence[SensorEvent], now: float) -> list[Finding]:
-        """Consume a batch of events (any residents, any order); return the findings."""
+    def update(
+        self, events: Sequence[SensorEvent], now: float, *, horizon: float = math.inf
+    ) -> list[Finding]:
+        """Consume a batch of events (any residents, any order); return the findings.
+
+        Absences are judged up to ``min(now, horizon)`` (see :meth:`tick`)."""
         now = self._clock(now)
+        judged = judged_until(now, horizon)
         out: list[Finding] = []
         touched: dict[str, _Resident] = {}
         valid = []
@@ -401,18 +412,28 @@ class ActivityDetector:
             self._roll(st, ts)  # a batch may straddle midnight: yesterday's events count
             if st.status == "home":
                 out += self._event(e.resident_id, st, e, ts, now)
+        if not math.isfinite(judged):  # nothing is known yet: nothing to judge
+            return out
         for rid, st in touched.items():
-            self._roll(st, now)
-            out += self._check(rid, st, now)
+            self._roll(st, judged)
+            out += self._check(rid, st, judged, now)
         return out
 
-    def tick(self, now: float) -> list[Finding]:
-        """Time-based findings of every resident at ``now`` (call every minute or so)."""
+    def tick(self, now: float, *, horizon: float = math.inf) -> list[Finding]:
+        """Time-based findings of every resident at ``now`` (call every minute or so).
+
+        ``horizon``: the receive time up to which every event has been passed to
+        :meth:`update`. Absences are judged up to ``min(now, horizon)``, so events that
+        wait in the hub (a backlog) do not make a short stay look long; a horizon that
+        goes backwards holds judgement back, and what was found stays found."""
         now = self._clock(now)
+        judged = judged_until(now, horizon)
+        if not math.isfinite(judged):
+            return []
         out: list[Finding] = []
         for rid, st in self._res.items():
-            self._roll(st, now)
-            out += self._check(rid, st, now)
+            self._roll(st, judged)
+            out += self._check(rid, st, judged, now)
         return out
 
     def _event(
@@ -485,28 +506,31 @@ class ActivityDetector:
         flagged, st.bath_since, st.bath_level = st.bath_level, None, 0
         return [self._resumed(rid, e.device_id, "long_bathroom", now, ts)] if flagged else []
 
-    def _check(self, rid: str, st: _Resident, now: float) -> list[Finding]:
+    def _check(self, rid: str, st: _Resident, judged: float, now: float) -> list[Finding]:
+        """Findings on absences up to ``judged``, stamped ``now``."""
         if st.status != "home":
             return []
         out: list[Finding] = []
-        if st.door_at is not None and now - st.door_at >= self.exit_confirm_s:
-            out += self._left(rid, st, st.door_at, now)
+        if st.door_at is not None and judged - st.door_at >= self.exit_confirm_s:
+            out += self._left(rid, st, st.door_at, judged, now)
         if st.bath_since is not None:
-            stay = now - st.bath_since
+            stay = judged - st.bath_since
             level = 2 if stay >= self.bathroom_high_s else 1 if stay >= self.bathroom_s else 0
             if level > st.bath_level:
                 st.bath_level = level
                 out.append(self._bathroom(rid, st, stay, now, "high" if level == 2 else "medium"))
-        if st.bed_out is not None and not st.bed_flag and now - st.bed_out >= self.out_of_bed_s:
+        if st.bed_out is not None and not st.bed_flag and judged - st.bed_out >= self.out_of_bed_s:
             due = st.zone.clock_s(st.bed_out + self.out_of_bed_s)
             if in_window(due, *self.night_h) and not self._usual_getup(st, st.bed_out):
                 st.bed_flag = True
-                out.append(self._out_of_bed(rid, st, now))
+                out.append(self._out_of_bed(rid, st, judged, now))
         if st.flag is None and st.out_since is None and st.last_activity is not None:
-            out += self._silence(rid, st, now)
+            out += self._silence(rid, st, judged, now)
         return out
 
-    def _left(self, rid: str, st: _Resident, door_at: float, now: float) -> list[Finding]:
+    def _left(
+        self, rid: str, st: _Resident, door_at: float, judged: float, now: float
+    ) -> list[Finding]:
         st.door_at, st.out_since = None, door_at
         st.bath_since, st.bed_out, st.bath_level = None, None, 0
         self._mark(st, door_at, st.exits)
@@ -517,7 +541,7 @@ class ActivityDetector:
             return []
         st.out_flag = True
         at = _hhmm(st.zone.clock_s(door_at))
-        minutes = (now - door_at) / 60
+        minutes = (judged - door_at) / 60
         ev: dict[str, EvidenceValue] = {
             "door": st.door_name,
             "door_at": door_at,
@@ -549,13 +573,15 @@ class ActivityDetector:
         morning = st.zone.day_start(st.day) + self.morning_start_h * 3600
         return self.warmup_not_up_h * 3600 if st.since <= morning else None
 
-    def _silence(self, rid: str, st: _Resident, now: float) -> list[Finding]:
-        if st.last_activity is None:
+    def _silence(self, rid: str, st: _Resident, judged: float, now: float) -> list[Finding]:
+        # an event past the horizon may have begun a later local day: the morning and the
+        # hours of the day being judged are then no longer the ones held in ``st``
+        if st.last_activity is None or st.zone.day(judged) != st.day:
             return []
         learned = st.days >= self.grace_period
-        clock = st.zone.clock_s(now)
+        clock = st.zone.clock_s(judged)
         deadline = st.deadline if learned else self._warmup_deadline(st)
-        silent = now - st.last_activity
+        silent = judged - st.last_activity
         common: dict[str, EvidenceValue] = {
             "last_activity": st.last_activity,
             "room": st.room,
@@ -569,10 +595,11 @@ class ActivityDetector:
         if not learned or silent < self.min_inactivity_s:
             return []
         p = st.p()
-        chance = math.exp(self._log_quiet(st, p, max(st.last_activity, now - 2 * DAY_S), now))
+        start = max(st.last_activity, judged - 2 * DAY_S)
+        chance = math.exp(self._log_quiet(st, p, start, judged))
         if chance >= self.inactivity_p:
             return []
-        hour_p = float(p[st.zone.hour(now)])
+        hour_p = float(p[st.zone.hour(judged)])
         ev = {**common, "usual_hour_p": round(hour_p, 3), "chance": round(chance, 5)}
         m = silent / 60
         zh = f"已 {m:.0f} 分钟无活动，此时段平时 {hour_p:.0%} 的日子有活动"
@@ -626,9 +653,9 @@ class ActivityDetector:
         zh, en = f"在卫生间已停留 {m:.0f} 分钟", f"In the bathroom for {m:.0f} min"
         return self._finding(rid, st.device, "long_bathroom", prio, now, ev, zh, en)
 
-    def _out_of_bed(self, rid: str, st: _Resident, now: float) -> Finding:
-        since = st.bed_out or now
-        at, m = _hhmm(st.zone.clock_s(since)), (now - since) / 60
+    def _out_of_bed(self, rid: str, st: _Resident, judged: float, now: float) -> Finding:
+        since = st.bed_out or judged
+        at, m = _hhmm(st.zone.clock_s(since)), (judged - since) / 60
         ev: dict[str, EvidenceValue] = {"since": since, "minutes": round(m, 1), "room": st.room}
         zh = f"夜间 {at} 离床，{m:.0f} 分钟未回到床上"
         en = f"Out of bed since {at} at night, not back after {m:.0f} min"

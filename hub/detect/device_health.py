@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.detect.activity import LocalTime
-from hub.detect.findings import EvidenceValue, Finding, Priority
+from hub.detect.findings import EvidenceValue, Finding, Priority, judged_until
 
 DEFAULT_INTERVAL_S: Mapping[str, float] = {
     "wearable": 60.0, "pendant": 300.0, "gateway": 60.0, "env": 300.0,
@@ -247,7 +247,7 @@ class DeviceHealthDetector:
         :meth:`update`; silence is measured up to ``min(now, horizon)``, so messages that
         wait in the hub (a slow store write) do not make their devices look silent."""
         now = self._clock(now)
-        judged = min(now, horizon)
+        judged = judged_until(now, horizon)
         start = self._start if self._start is not None else now
         out: list[Finding] = []
         for dev_id, d in self._dev.items():

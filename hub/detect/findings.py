@@ -57,3 +57,19 @@ class Finding:
         missing = [lang for lang in LANGUAGES if lang not in self.reason]
         if missing:
             raise ValueError(f"reason lacks languages {missing}")
+
+
+def judged_until(now: float, horizon: float) -> float:
+    """The time up to which a tick may judge the *absence* of a message.
+
+    ``horizon`` is the receive time of the oldest message the hub holds but has not passed
+    to the detectors yet: up to it they know every message, beyond it they do not, so a
+    silence, a stay or a missing return is measured up to ``min(now, horizon)``. A horizon
+    that is no time at all (NaN, a bug upstream) does not silence the detectors: ``now``.
+
+    >>> judged_until(100.0, float("inf")), judged_until(100.0, 40.0)
+    (100.0, 40.0)
+    >>> judged_until(100.0, float("nan")), judged_until(100.0, float("-inf"))
+    (100.0, -inf)
+    """
+    return horizon if horizon < now else now

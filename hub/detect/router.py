@@ -5,7 +5,12 @@ resident owns a device, their clinical settings and status, which gateway a sens
 behind) and turns each accepted message into the calls the detectors expect. It does no
 I/O; :class:`carehub.serve.Hub` stores the findings it returns and hands them on to the alert
 engine. Time-based findings (silence, inactivity, not up in the morning) come from
-:meth:`tick`, which the hub calls every few seconds with the current time.
+:meth:`tick`, which the hub calls every few seconds with the current time and the
+**horizon**: the receive time of the oldest message not yet through the detectors. Every
+rule that fires on the absence of a message (device silence, long bathroom stay, no
+return to bed, night exit, inactivity, not up) judges time only up to
+``min(now, horizon)`` (:func:`hub.detect.findings.judged_until`), so a backlog is never
+taken for a resident or a device that went quiet.
 
 Routing:
 
@@ -132,8 +137,9 @@ class Detection:
 
     # --- messages ------------------------------------------------------------------------
 
-    def observe(self, batch: Sequence[Accepted]) -> list[FindingRow]:
-        """Run the detectors over a committed batch; return the findings as rows."""
+    def observe(self, batch: Sequence[Accepted], *, horizon: float = math.inf) -> list[FindingRow]:
+        """Run the detectors over a committed batch; return the findings as rows. Absences
+        noticed on the way are judged up to ``horizon`` at most (see :meth:`tick`)."""
         now = self.clock()
         findings: list[tuple[Finding, str | None]] = []
         health: list[DeviceMessage] = []
@@ -148,13 +154,16 @@ class Detection:
                 log.exception("detection failed on a %s from %s", acc.msg_type, acc.device.id)
         findings += [(f, None) for f in self.device_health.update(health, now)]
         if activity:
-            findings += [(f, None) for f in self.activity.update(activity, now)]
+            findings += [(f, None) for f in self.activity.update(activity, now, horizon=horizon)]
         return [self._row(f, resident, now) for f, resident in findings]
 
     def tick(self, now: float, *, horizon: float = math.inf) -> list[FindingRow]:
-        """Time-based findings at ``now``; silence is judged up to ``horizon`` at most (see
-        :meth:`hub.detect.device_health.DeviceHealthDetector.tick`)."""
-        findings = self.device_health.tick(now, horizon=horizon) + self.activity.tick(now)
+        """Time-based findings at ``now``; absences are judged up to ``horizon`` at most (see
+        :meth:`hub.detect.device_health.DeviceHealthDetector.tick` and
+        :meth:`hub.detect.activity.ActivityDetector.tick`)."""
+        findings = self.device_health.tick(now, horizon=horizon) + self.activity.tick(
+            now, horizon=horizon
+        )
         return [self._row(f, None, now) for f in findings]
 
     def _route(

@@ -8,8 +8,10 @@ asyncio task and apart from paho (only ``hub/mqtt/adapter.py`` imports it)::
     ...                             # paho's on_disconnect calls link.lost()
     await link.stop(grace=10, goodbye=send_disconnect)
 
-Back-off is exponential with jitter (uniform between half and all of the delay) and
-starts again from ``reconnect_min`` once a connection got through (``progress()`` grew).
+Back-off is exponential with jitter (between half and all of the delay,
+:class:`hub.backoff.Backoff`) and starts again from ``reconnect_min`` once a connection got
+through (``progress()`` grew). Every failed attempt is logged with the next delay, so an
+operator sees that the broker is still being tried, and when next.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from hub.backoff import Backoff
 from hub.mqtt.loop import LoopDriver
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,14 @@ class Link:
     planned reconnect). ``stopping`` is true from :meth:`stop` on.
     """
 
-    def __init__(self, url: str, reconnect_min: float, reconnect_max: float) -> None:
+    def __init__(
+        self, url: str, reconnect_min: float, reconnect_max: float,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:  # fmt: skip
         self.url = url
         self.reconnect_min = reconnect_min
         self.reconnect_max = reconnect_max
+        self.sleep = sleep
         self.stopping = False
         self.reconnect_now = False
         self._lost = asyncio.Event()
@@ -97,22 +103,22 @@ class Link:
     async def _run(
         self, attempt: Callable[[], Awaitable[LoopDriver]], progress: Callable[[], int]
     ) -> None:
-        failures = 0
-        outage_logged = False
+        backoff = Backoff(self.reconnect_min, self.reconnect_max, jitter=0.5)
+        bug_logged = False
         while not self.stopping:
             self._lost.clear()
             self.reconnect_now = False
             before = progress()
+            failed: BaseException | None = None
             try:
                 driver = await attempt()
             except (OSError, ValueError) as exc:
-                if not outage_logged:
-                    log.warning("MQTT broker %s unreachable (%s); retrying", self.url, exc)
-                    outage_logged = True
-            except Exception:  # a bug or an unexpected paho error: keep on trying
-                if not outage_logged:
+                failed = exc
+            except Exception as exc:  # a bug or an unexpected paho error: keep on trying
+                failed = exc
+                if not bug_logged:  # the traceback once; the attempts below say the rest
                     log.exception("connecting to MQTT broker %s failed", self.url)
-                    outage_logged = True
+                    bug_logged = True
             else:
                 keepalive = asyncio.create_task(driver.keepalive())
                 try:
@@ -121,12 +127,17 @@ class Link:
                     keepalive.cancel()
                     await asyncio.gather(keepalive, return_exceptions=True)
             if progress() > before:
-                failures, outage_logged = 0, False
+                backoff.reset()
+                bug_logged = False
             if self.reconnect_now and not self.stopping:
                 continue
-            delay = min(self.reconnect_max, self.reconnect_min * 2**failures)
-            failures += 1
-            await asyncio.sleep(random.uniform(delay / 2, delay))  # noqa: S311 - jitter only
+            delay = backoff.next()
+            if failed is not None and not self.stopping:
+                log.warning(
+                    "MQTT broker %s unreachable (%s, attempt %d); next try in %.1f s",
+                    self.url, failed, backoff.attempts, delay,
+                )  # fmt: skip
+            await self.sleep(delay)
 
 
 __all__ = ["Link"]

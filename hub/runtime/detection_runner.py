@@ -7,9 +7,12 @@ event loop in between: the vital-sign detectors cost some 0.1–0.2 ms a message
 telemetry batch of a busy district held the loop for tens of milliseconds, and an SOS
 committed meanwhile waited behind it (``bench/ws.py``).
 
-Silence is judged only up to :meth:`DetectionRunner.horizon`, the receive time of the
-oldest message that has not been through the detectors yet: a device whose message waits in
-a batch (a slow commit, a store outage, a pause of the hub) has not gone quiet.
+Absences (a device's silence, a resident's long bathroom stay, inactivity, no return to
+bed...) are judged only up to :meth:`DetectionRunner.horizon`, the receive time of the
+oldest message that has not been through the detectors yet, both on ticks and on the
+alarm-class batches: a device whose message waits in a batch (a slow commit, a store
+outage, a pause of the hub) has not gone quiet, and a resident whose bathroom exit waits
+behind a backlog is not still in the bathroom.
 
 Findings are written in the order they were found, one batch at a time, in a worker
 thread; only stored findings (with their ids) reach the listeners (the alert engine), so an
@@ -28,6 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from hub.backoff import Backoff, retry
 from hub.detect.router import Detection
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted
@@ -150,7 +154,8 @@ class DetectionRunner:
         alarms = [a for a in batch if a.msg_type != "telemetry"]
         telemetry = [a for a in batch if a.msg_type == "telemetry"]
         if alarms:
-            self._enqueue(self.detection.observe(alarms), alarms[0].received_at)
+            found = self.detection.observe(alarms, horizon=self.horizon())
+            self._enqueue(found, alarms[0].received_at)
         if not telemetry:
             return
         if not self._tasks:  # not started (a test driving it by hand): no loop to slice for
@@ -202,15 +207,11 @@ class DetectionRunner:
                 self._queue.task_done()
 
     async def _write(self, rows: list[FindingRow]) -> None:
-        delay = 0.1
-        while True:
-            try:
-                ids = await asyncio.to_thread(self.store.write_findings, rows)
-                break
-            except CarehubError as exc:
-                log.warning("storing %d findings failed (%s); retrying", len(rows), exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        ids = await retry(
+            lambda: asyncio.to_thread(self.store.write_findings, rows),
+            backoff=Backoff(initial_s=0.1, max_s=10.0),
+            what=f"storing {len(rows)} findings failed",
+        )
         stored = [replace(r, id=i) for r, i in zip(rows, ids, strict=True)]
         self.written += len(stored)
         for row in stored:

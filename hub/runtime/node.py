@@ -5,6 +5,9 @@ The node knows nothing of alerts or the dashboard: what it finds goes to the lis
 and services that must run beside it (the alert runner, say) are started and stopped with
 it through :meth:`HubNode.add_service`. The composition root (``carehub.serve``) wires
 them together.
+
+:meth:`HubNode.health` answers at once from cached state: the broker connection as the
+adapter sees it and the store as :class:`hub.runtime.health.StoreProbe` last found it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from hub.detect.router import Detection
 from hub.ingest.core import Ingest
 from hub.metrics import HubMetrics
 from hub.runtime.detection_runner import DetectionRunner
+from hub.runtime.health import StoreProbe
 from hub.runtime.pipeline import Pipeline
 from hub.settings import HubSettings
 from hub.store.base import Store
@@ -91,6 +95,11 @@ class HubNode:
         )
         if detect:  # off only to measure ingestion alone (bench/ingest.py)
             self.pipeline.observers.append(self.detection.observe)
+        self.store_probe = StoreProbe(
+            store.list_cities,
+            interval_s=self.settings.health_probe_s,
+            timeout_s=self.settings.health_timeout_s,
+        )
         self._services: list[Service] = []
         self.started_at: float | None = None
         self._dropped_counted = 0
@@ -103,16 +112,21 @@ class HubNode:
         """Send a message to the broker (commands to devices, hub status)."""
         self.adapter.publish(topic, payload, qos=qos)
 
-    async def start(self) -> None:
+    async def start(self, *, wait_connected: float | None = 10.0) -> None:
+        """Start the data path. ``wait_connected``: seconds to wait for the broker before
+        :class:`hub.errors.BrokerError`; ``None`` starts without it and lets the adapter's
+        reconnect loop reach it (``carehub serve``: the broker may come up later)."""
         await self.pipeline.prepare()
         for service in self._services:
             await service.start()
         await self.detection.start()
-        await self.adapter.start(asyncio.get_running_loop())
+        await self.adapter.start(asyncio.get_running_loop(), wait_connected=wait_connected)
         await self.pipeline.start()
+        await self.store_probe.start()
         self.started_at = self.clock()
 
     async def stop(self) -> None:
+        await self.store_probe.stop()
         await self.pipeline.stop()
         await self.detection.stop()
         for service in reversed(self._services):
@@ -129,17 +143,20 @@ class HubNode:
             self._dropped_counted = dropped
 
     async def health(self) -> dict[str, Any]:
-        """What ``/healthz`` reports: ok only when the broker and the store answer."""
+        """What ``/healthz`` reports, at once and without I/O: ok only when the broker is
+        connected and the store's last probe answered. ``not_ready`` names what is not
+        (``store``, ``mqtt``); ``probe_age_s`` says how old the store's result is."""
         stats = self.adapter.stats()
-        try:
-            await asyncio.to_thread(self.store.list_cities)
-            store_ok, store_error = True, None
-        except Exception as exc:  # report, never raise from a health check
-            store_ok, store_error = False, str(exc)
+        store = self.store_probe.report()
+        connected = bool(stats.get("connected"))
+        not_ready = [name for name, ok in (("store", store["ok"]), ("mqtt", connected)) if not ok]
         return {
-            "ok": bool(stats.get("connected")) and store_ok,
+            "ok": not not_ready,
+            "state": "running" if self.started_at is not None else "stopped",
+            "not_ready": not_ready,
             "mqtt": {k: v for k, v in stats.items() if not callable(v)},
-            "store": {"ok": store_ok, "backend": self.store.backend, "error": store_error},
+            "store": {"backend": self.store.backend, **store},
+            "probe_age_s": store["age_s"],
             "batches_written": self.pipeline.batches_written,
             "uptime_s": round(self.clock() - self.started_at, 1) if self.started_at else None,
         }

@@ -32,8 +32,9 @@ def sqlite_path(url: str) -> str:
     return rest[1:]
 
 
-def open_store(url: str) -> Store:
-    """Open the store named by ``url`` and apply pending migrations.
+def open_store(url: str, *, connect_timeout_s: float = 10.0) -> Store:
+    """Open the store named by ``url`` and apply pending migrations; a database server is
+    waited for ``connect_timeout_s`` at most.
 
     Raises :class:`~hub.errors.ConfigError` for an unknown scheme and
     :class:`~hub.errors.StoreError` when the database cannot be opened or migrated.
@@ -48,7 +49,7 @@ def open_store(url: str) -> Store:
         from hub.store.postgres import PostgresStore
 
         pg = PostgresStore(url)
-        pg.open()
+        pg.open(timeout=connect_timeout_s)
         store = pg
     else:
         raise ConfigError(

@@ -393,3 +393,70 @@ def test_an_early_riser_getting_up_is_not_out_of_bed_at_night() -> None:
     # a bed exit at 02:00 without return is still flagged
     night = [bed(at(9, 2.0), False), motion(at(9, 2.1), "kitchen")]
     assert kinds(run(det, night, at(9, 1.9), at(9, 2.6))) == ["out_of_bed"]
+
+
+def test_a_backlog_holding_the_horizon_back_is_not_a_long_stay() -> None:
+    # the exit from the bathroom waits in a backlog: up to the horizon the detector knows
+    # every event, beyond it nothing, so the stay is judged only up to the horizon
+    det = ActivityDetector()
+    entered = at(0, 10)
+    det.update([motion(at(0, 9.9), "kitchen"), toilet(entered, True)], now=entered)
+    held = entered + 5 * M  # the vacancy was received here and is still queued
+    for now in np.arange(entered, at(0, 20.3), 300.0):
+        assert det.tick(float(now), horizon=held) == [], now
+    assert det.update([toilet(entered + 4 * M, False)], now=at(0, 20.3), horizon=held) == []
+    assert det.tick(at(0, 20.4)) == []
+    # a real long stay still fires once the horizon has passed it
+    det.update([toilet(at(0, 21), True)], now=at(0, 21), horizon=at(0, 21))
+    assert det.tick(at(0, 23), horizon=at(0, 21.5)) == []
+    found = det.tick(at(0, 23), horizon=at(0, 21 + 45 / 60))
+    assert [(f.kind, f.priority) for f in found] == [("long_bathroom", "medium")]
+    assert found[0].evidence["minutes"] == pytest.approx(45.0)
+    assert found[0].at == at(0, 23)
+
+
+def test_night_rules_wait_for_the_horizon() -> None:
+    det = ActivityDetector(out_of_bed_s=30 * M)
+    det.update([bed(at(0, 1), False)], now=at(0, 1))
+    for now in np.arange(at(0, 1), at(0, 5), 600.0):
+        assert det.tick(float(now), horizon=at(0, 1.1)) == [], now
+    assert kinds(det.tick(at(0, 5), horizon=at(0, 1.6))) == ["out_of_bed"]
+    det.update([bed(at(0, 1.7), True)], now=at(0, 5))
+    det.update([door(at(1, 2), True)], now=at(1, 2))
+    for now in np.arange(at(1, 2), at(1, 5), 600.0):
+        assert det.tick(float(now), horizon=at(1, 2) + M) == [], now
+    assert kinds(det.tick(at(1, 5))) == ["night_exit"]
+
+
+def test_inactivity_and_not_up_are_judged_up_to_the_horizon() -> None:
+    det = ActivityDetector(grace_period=7)
+    learned(det)
+    det.update([motion(at(8, 7.1), "kitchen")], now=at(8, 7.1))
+    held = at(8, 7.2)
+    for now in np.arange(at(8, 7.2), at(8, 21), 600.0):
+        assert det.tick(float(now), horizon=held) == [], now
+    assert kinds(det.tick(at(8, 21))) == ["inactivity"]
+    quiet = ActivityDetector(grace_period=7)
+    learned(quiet)
+    for now in np.arange(at(8, 5), at(8, 12), 600.0):
+        assert quiet.tick(float(now), horizon=at(8, 6)) == [], now
+    assert kinds(quiet.tick(at(8, 12))) == ["not_up"]
+
+
+@pytest.mark.parametrize("horizon", [-math.inf, math.nan, "backwards"])
+def test_a_hostile_horizon(horizon: float | str) -> None:
+    det = ActivityDetector()
+    det.update([toilet(at(0, 10), True)], now=at(0, 10))
+    if horizon == "backwards":
+        # what was found stays found; an earlier horizon only holds judgement back
+        assert kinds(det.tick(at(0, 11), horizon=at(0, 10.8))) == ["long_bathroom"]
+        assert det.tick(at(0, 12), horizon=at(0, 10.1)) == []
+        assert [f.priority for f in det.tick(at(0, 12), horizon=at(0, 11.5))] == ["high"]
+        return
+    assert isinstance(horizon, float)
+    found = det.tick(at(0, 11), horizon=horizon)
+    if math.isnan(horizon):  # a horizon that is no time at all does not silence the detector
+        assert kinds(found) == ["long_bathroom"]
+    else:  # nothing is known yet: nothing is judged, nothing breaks
+        assert found == []
+        assert det.update([motion(at(0, 10.5), "kitchen")], now=at(0, 11), horizon=horizon) == []

@@ -136,3 +136,14 @@ def test_a_failing_route_does_not_stop_the_others(
 
 
 pytestmark = pytest.mark.allow_error_logs  # the failing-route test logs the exception
+
+
+def test_the_horizon_reaches_the_activity_detector(detection: Detection, clock: Clock) -> None:
+    # a bathroom stay whose end waits in a backlog is judged only up to the horizon
+    entered = event(detection, "door-1", T0, type="toilet", occupied=True, room="bathroom")
+    assert detection.observe([entered], horizon=T0) == []
+    clock.now = T0 + 10 * 3600
+    held = T0 + 300
+    kinds = {r.kind for r in detection.tick(clock.now, horizon=held)}
+    assert "long_bathroom" not in kinds
+    assert "long_bathroom" in {r.kind for r in detection.tick(clock.now, horizon=T0 + 3000)}

@@ -17,9 +17,11 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, int]] = []
         self.horizons: list[float] = []
+        self.observed_horizons: list[float] = []
 
-    def observe(self, batch: list[Any]) -> list[Any]:
+    def observe(self, batch: list[Any], *, horizon: float = float("inf")) -> list[Any]:
         self.calls.append((batch[0].msg_type, len(batch)))
+        self.observed_horizons.append(horizon)
         return []
 
     def tick(self, now: float, *, horizon: float) -> list[Any]:
@@ -81,6 +83,8 @@ async def test_the_horizon_covers_telemetry_waiting_for_the_detectors() -> None:
         runner.observe(accepted("telemetry", 3, at=100.0))  # queued, not yet detected
         runner.observe(accepted("telemetry", 2, at=300.0))
         assert runner.horizon() == 100.0
+        runner.observe(accepted("event", 1, at=400.0))  # an alarm sees the same horizon
+        assert detection.observed_horizons[-1] == 100.0
         await runner.flush()
         assert runner.horizon() == 500.0
         upstream[0] = float("inf")  # nothing in flight at all
