@@ -78,6 +78,8 @@ class Accepted:
     received_at: float
     gateway_id: str | None = None
     clock_offset_s: float | None = None
+    retained: bool = False
+    """A retained copy the broker replayed on (re)subscribing (status messages)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +353,10 @@ class Ingest:
         if not (same and msg.retain):  # a retained copy replayed on subscribe changes nothing
             source: StatusSource = "birth" if online else ("shutdown" if m.reason else "will")
             p.status.append(StatusChange(device.id, online, at, source, info))
-            p.accepted.append(Accepted(device, "status", m, msg.received_at, parsed.gateway_id))
+            replay = msg.retain
+            p.accepted.append(
+                Accepted(device, "status", m, msg.received_at, parsed.gateway_id, retained=replay)
+            )
         self._counts["ok", "status"] += 1
         p.urgent = True
         self._ack(msg, now=False)

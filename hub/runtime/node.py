@@ -91,6 +91,8 @@ class HubNode:
         )
         if detect:  # off only to measure ingestion alone (bench/ingest.py)
             self.pipeline.observers.append(self.detection.observe)
+            # silence is not judged across the hub's own outage (see DeviceHealthDetector)
+            self.adapter.on_connect_change(self.detection.detection.link_changed)
         self._services: list[Service] = []
         self.started_at: float | None = None
         self._dropped_counted = 0
