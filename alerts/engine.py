@@ -35,6 +35,7 @@ from alerts.directory import Directory
 from alerts.notify import OutMessage, channel_id, redact
 from alerts.recipients import recipients
 from alerts.rules import Facts, Silence, suppression
+from alerts.storms import STORM_KIND, covers, storm_keys
 from alerts.templates import render
 from hub.errors import NotFound
 from hub.store.base import (
@@ -424,6 +425,8 @@ class AlertEngine:
         spec = st.spec_for(kind)
         resident = self.directory.resident(resident_id) if resident_id else None
         station_id = resident.station_id if resident else None
+        if station_id is None and isinstance(named := f.evidence.get("station_id"), str):
+            station_id = named  # a finding about a whole station (a connectivity storm)
         subject = self._subject(kind, resident_id, f.device_id)
         priority = f.priority if f.priority in st.PRIORITIES else "medium"
         facts = Facts(
@@ -432,7 +435,7 @@ class AlertEngine:
             gateway_id=device.gateway_id if device is not None else None,
         )  # fmt: skip
         reason = suppression(facts, offline_gateways=self._offline(), silences=self._silences,
-                             at=now)  # fmt: skip
+                             at=now, storms=storm_keys(self._open.values()))  # fmt: skip
         existing = self._open.get(f"{subject}|{kind}")
         evidence = dict(f.evidence)
         if existing is None:
@@ -451,6 +454,8 @@ class AlertEngine:
             step.events.append(("opened", alert))
             if kind == "device_offline" and device is not None and device.kind == "gateway":
                 self._hide_children(step, f.device_id, now)
+            if kind == STORM_KIND:
+                self._hide_in_storm(step, alert, now)
         else:
             alert = st.repeat(existing, priority=priority, at=now, evidence=evidence,
                               reason=dict(f.reason), finding_id=finding_id)  # fmt: skip
@@ -538,7 +543,7 @@ class AlertEngine:
         """Re-check an alert muted by a silence; unmute and start escalating if it ended."""
         facts = self._facts(alert)
         reason = suppression(facts, offline_gateways=self._offline(), silences=self._silences,
-                             at=now)  # fmt: skip
+                             at=now, storms=storm_keys(self._open.values()))  # fmt: skip
         if reason == alert.suppressed:
             return alert
         updated = replace(alert, suppressed=reason, updated_at=now)
@@ -577,6 +582,20 @@ class AlertEngine:
             if device is None or device.gateway_id != gateway_id:
                 continue
             muted = replace(alert, suppressed=f"gateway_offline:{gateway_id}", next_deadline=None)
+            self._log(step, muted, now, st.SYSTEM, "suppressed", {"reason": muted.suppressed})
+            self._cancel_pending(step, muted, now)
+            self._stage(step, muted)
+
+    def _hide_in_storm(self, step: _Step, storm: st.Alert, now: float) -> None:
+        """A connectivity storm opened: offline alerts already open in its place are
+        inhibited too (they are part of it)."""
+        key = storm_keys([storm])[0]
+        for alert in list(self._open.values()):
+            if alert.kind != "device_offline" or alert.suppressed or alert.id == storm.id:
+                continue
+            if not covers(key, self._facts(alert)):
+                continue
+            muted = replace(alert, suppressed=f"{STORM_KIND}:{key}", next_deadline=None)
             self._log(step, muted, now, st.SYSTEM, "suppressed", {"reason": muted.suppressed})
             self._cancel_pending(step, muted, now)
             self._stage(step, muted)

@@ -5,8 +5,10 @@ nothing is lost; it only sends no notification and does not escalate.
 
 - **Inhibition** (the idea of Prometheus Alertmanager's inhibit rules): an offline gateway
   hides the offline alerts of the sub-devices it carries (they are offline *because* of
-  it); a resident marked away, in hospital or inactive suppresses activity-pattern alerts
-  (no movement at home is expected then). Falls, SOS, smoke and vitals are never inhibited.
+  it); an open connectivity storm hides the offline alerts of the devices in its
+  place (:mod:`alerts.storms`); a resident marked away, in hospital or inactive
+  suppresses activity-pattern alerts (no movement at home is expected then). Falls, SOS,
+  smoke and vitals are never inhibited.
 - **Silences**: a person mutes a scope (resident, device, kind, station, any combination)
   from ``start`` to ``end``, with a reason. An empty scope is refused: it would mute
   everything.
@@ -26,6 +28,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from alerts.state import Category, KindSpec
+from alerts.storms import storm_reason
 from hub.errors import CarehubError
 
 AWAY_STATUSES = frozenset({"away", "hospital", "inactive"})
@@ -108,10 +111,15 @@ class Facts:
     """The gateway carrying ``device_id``, if any."""
 
 
-def inhibited(facts: Facts, offline_gateways: Collection[str]) -> str | None:
-    """The inhibition reason for an alert, or None when it may be told."""
+def inhibited(
+    facts: Facts, offline_gateways: Collection[str], storms: Collection[str] = ()
+) -> str | None:
+    """The inhibition reason for an alert, or None when it may be told. ``storms``: the
+    places of open ``connectivity_loss`` alerts (:func:`alerts.storms.storm_keys`)."""
     if facts.kind == "device_offline" and facts.gateway_id in offline_gateways:
         return f"gateway_offline:{facts.gateway_id}"
+    if (storm := storm_reason(facts, storms)) is not None:
+        return storm
     if facts.spec.activity and facts.resident_status in AWAY_STATUSES:
         return f"resident_{facts.resident_status}"
     return None
@@ -129,7 +137,8 @@ def silenced(facts: Facts, silences: Iterable[Silence], at: float) -> str | None
 
 
 def suppression(
-    facts: Facts, *, offline_gateways: Collection[str], silences: Iterable[Silence], at: float
-) -> str | None:
+    facts: Facts, *, offline_gateways: Collection[str], silences: Iterable[Silence], at: float,
+    storms: Collection[str] = (),
+) -> str | None:  # fmt: skip
     """Why an alert should not be told right now (inhibition first), or None."""
-    return inhibited(facts, offline_gateways) or silenced(facts, silences, at)
+    return inhibited(facts, offline_gateways, storms) or silenced(facts, silences, at)

@@ -79,7 +79,7 @@ KINDS: Final[dict[str, KindSpec]] = {
     "long_bathroom": _ACTIVITY, "out_of_bed": _ACTIVITY,
     "device_offline": _TECHNICAL, "low_battery": _TECHNICAL, "battery_critical": _TECHNICAL,
     "not_worn": _TECHNICAL, "clock_skew": _TECHNICAL, "stuck_sensor": _TECHNICAL,
-    "channel_down": _TECHNICAL,
+    "channel_down": _TECHNICAL, "connectivity_loss": _TECHNICAL,
 }  # fmt: skip
 """Known alert kinds. A kind not listed is a non-latched clinical alert."""
 

@@ -51,6 +51,13 @@ def eval_cmd(
         typer.echo(json.dumps(res.score))
         return
     print_score(res.info.scenario, res.info.resident_days, res.score)
+    mqtt = res.score.get("mqtt", {})
+    if mqtt:
+        err.print(
+            f"MQTT: {mqtt.get('published', '?')} published, {mqtt.get('sent', '?')} sent, "
+            f"{mqtt.get('dropped', '?')} dropped while disconnected; the hub counted "
+            f"{mqtt.get('hub_telemetry_gaps', '?')} lost (seq gaps)"
+        )
     err.print(f"{res.wall_s:.0f} s at speed {speed:g}; broker {res.broker}; store {res.db_url}")
 
 

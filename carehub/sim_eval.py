@@ -39,7 +39,7 @@ from typing import Any
 
 from device_sim.clock import AcceleratedClock
 from device_sim.engine import build_run, default_epoch
-from device_sim.incidents import RunInfo, read_truth
+from device_sim.incidents import RunInfo, read_sent, read_truth
 from device_sim.scenario import load_scenario
 
 log = logging.getLogger(__name__)
@@ -183,6 +183,10 @@ async def _evaluate(opts: EvalOptions, work: Path) -> EvalResult:
                 gc.set_threshold(*thresholds)
         info, records = read_truth(truth)
         result = score(info, records, await asyncio.to_thread(occurrences_from_store, store, info))
+        # what the simulator's clients really sent, beside what the hub counted as lost
+        result["mqtt"] = read_sent(truth) or {}
+        states = await asyncio.to_thread(store.device_states)
+        result["mqtt"]["hub_telemetry_gaps"] = sum(s.telemetry_gaps for s in states)
     finally:
         store.close()
     return EvalResult(info, result, db_url, broker, time.monotonic() - started)

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from device_sim.clock import AcceleratedClock
 from device_sim.engine import build_run, default_epoch
-from device_sim.incidents import read_truth, write_truth
+from device_sim.incidents import read_truth, write_sent, write_truth
 from device_sim.scenario import load_scenario
 from hub.errors import CarehubError
 
@@ -113,7 +113,7 @@ def run_cmd(
     from device_sim.runner import publish_run
 
     try:
-        sent = publish_run(
+        counts = publish_run(
             run,
             broker,
             clock,
@@ -123,7 +123,17 @@ def run_cmd(
         )
     except ConnectionError as exc:
         raise _fail(str(exc)) from None
-    err.print(f"done: {sent} messages published; truth in {truth}")
+    _report_sent(counts.as_dict(), truth)
+
+
+def _report_sent(counts: dict[str, int], truth: Path) -> None:
+    """Say what really left the simulator, and keep it beside the truth for scoring."""
+    err.print(
+        f"done: {counts['published']} messages published, {counts['sent']} sent (confirmed "
+        f"by the MQTT client), {counts['dropped']} dropped while disconnected, "
+        f"{counts['in_flight']} in flight at the end; truth in {truth}"
+    )
+    write_sent(truth, counts)
 
 
 @sim_app.command("score")

@@ -14,7 +14,7 @@ The truth file is JSON Lines: a ``run`` record, then one ``incident`` record per
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,23 @@ class IncidentArgs:
 def write_truth(path: Path, run: RunInfo, records: Iterable[TruthRecord]) -> None:
     lines = [run.to_json(), *(r.to_json() for r in sorted(records, key=lambda r: r.start))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+SENT_SUFFIX = ".sent.json"
+"""Beside a truth file: what the run's MQTT clients really sent (``sim run`` writes it)."""
+
+
+def write_sent(truth: Path, counts: Mapping[str, int]) -> None:
+    truth.with_name(truth.name + SENT_SUFFIX).write_text(json.dumps(dict(counts)) + "\n")
+
+
+def read_sent(truth: Path) -> dict[str, int] | None:
+    """The counts :func:`write_sent` left beside ``truth``, or None (an older run)."""
+    path = truth.with_name(truth.name + SENT_SUFFIX)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return {str(k): int(v) for k, v in data.items()}
 
 
 def read_truth(path: Path) -> tuple[RunInfo, list[TruthRecord]]:

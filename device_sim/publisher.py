@@ -13,6 +13,13 @@ MQTT 5 is asked for first; a broker that refuses it gets MQTT 3.1.1. As for the 
 embedded amqtt speaks nothing else; every refused MQTT 5 attempt costs a reconnect delay)
 and ``?protocol=5`` (or ``auto``) for MQTT 5 with the fall-back. QoS per the contract:
 events and status 1, telemetry 0 (bursts) or 1.
+
+Counting: ``sent`` is what paho reports as gone (its ``on_publish``: a QoS 0 message written
+to the socket, a QoS 1 message acknowledged by the broker), not what was asked for. A QoS 0
+message published while the connection is down is not handed to the network at all (paho
+returns ``MQTT_ERR_NO_CONN`` and forgets it): it is counted in ``dropped``. A QoS 1 message
+published while down waits in paho's queue and counts as sent once acknowledged after the
+reconnect; what is neither sent nor dropped when the run ends was still in flight.
 """
 
 from __future__ import annotations
@@ -77,7 +84,13 @@ class Connection:
         self.client_id, self.password, self.will = client_id, password, will
         self.protocol = protocol if protocol is not None else url_protocol(url)
         self.fallback = self.protocol == paho.MQTTv5
+        self.published = 0
+        """Messages asked for."""
         self.sent = 0
+        """Messages paho reported as sent (QoS 0) or acknowledged (QoS 1)."""
+        self.dropped = 0
+        """QoS 0 messages not handed to the network (disconnected), or refused by paho."""
+        self._lock = threading.Lock()  # on_publish runs in paho's network thread
         self._client = self._make(self.protocol)
 
     def _make(self, protocol: MQTTProtocolVersion) -> paho.Client:
@@ -89,7 +102,12 @@ class Connection:
         if self.will is not None:
             c.will_set(self.will[0], self.will[1], qos=1, retain=True)
         c.reconnect_delay_set(1, 10)
+        c.on_publish = self._on_publish
         return c
+
+    def _on_publish(self, _c: paho.Client, _u: object, _mid: int, _rc: object, _p: object) -> None:
+        with self._lock:
+            self.sent += 1
 
     def connect(self) -> None:
         """Connect (MQTT 5, falling back to 3.1.1, unless the URL asked for 3.1.1 only);
@@ -147,9 +165,13 @@ class Connection:
 
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool = False) -> None:
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
-        if info.rc not in (paho.MQTT_ERR_SUCCESS, paho.MQTT_ERR_NO_CONN):
+        self.published += 1
+        if info.rc == paho.MQTT_ERR_SUCCESS or (info.rc == paho.MQTT_ERR_NO_CONN and qos > 0):
+            return  # on its way, or queued by paho until the reconnect
+        with self._lock:
+            self.dropped += 1
+        if info.rc != paho.MQTT_ERR_NO_CONN:
             log.warning("%s: publish on %s failed (rc %s)", self.client_id, topic, info.rc)
-        self.sent += 1
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Wait for QoS 1 messages in flight, then disconnect cleanly."""
@@ -181,5 +203,13 @@ class Publisher:
             c.close()
 
     @property
+    def published(self) -> int:
+        return sum(c.published for c in self.conns.values())
+
+    @property
     def sent(self) -> int:
         return sum(c.sent for c in self.conns.values())
+
+    @property
+    def dropped(self) -> int:
+        return sum(c.dropped for c in self.conns.values())

@@ -63,6 +63,16 @@ class HubMetrics:
         self.mqtt_connected = Gauge(
             "carehub_mqtt_connected", "1 while the hub is connected to the broker", registry=r
         )
+        self.telemetry_gaps = Counter(
+            "carehub_telemetry_gaps",
+            "Messages lost for certain: seq numbers that never arrived (hub/ingest/gaps.py)",
+            registry=r,
+        )
+        self.telemetry_late = Counter(
+            "carehub_telemetry_gaps_filled_late",
+            "Messages that arrived after their seq was counted as lost",
+            registry=r,
+        )
         self.findings = Counter(
             "carehub_findings", "Findings of the detectors", ["kind", "priority"], registry=r
         )

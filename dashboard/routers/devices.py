@@ -59,6 +59,7 @@ def _health(ctx: Context, devices: list[Device]) -> list[dict[str, Any]]:
             "online": st.online if st else None,
             "last_seen_at": st.last_seen_at if st else None,
             "clock_offset_s": st.clock_offset_s if st else None,
+            "telemetry_gaps": st.telemetry_gaps if st else 0,
             "battery": t.values.get("battery") if t else None,
         })  # fmt: skip
     return out

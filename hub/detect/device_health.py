@@ -11,6 +11,12 @@ All times are the hub's receive times (epoch seconds); state is per device.
   message and the detector's first call, so a hub restart does not flag every device, and
   up to the tick's ``horizon`` (messages the hub holds but has not passed on yet).
   ``device_online`` (low) when a device that was reported offline speaks again.
+  Wills and silences pass through :class:`~hub.detect.connectivity.ConnectivityStorms`
+  (``storms``): held for a few seconds, and when many devices of one place go offline
+  together they become one ``connectivity_loss`` finding instead (cleared by
+  ``connectivity_loss_cleared``). While the hub's own broker link is down
+  (:meth:`DeviceHealthDetector.link_changed`) silence is judged only up to the moment it
+  dropped, and after it is back silence is counted afresh, as after a hub restart.
   ``k = 3`` tolerates two lost or late messages; for comparison the MQTT broker itself
   gives up on a client after 1.5 keep-alive periods (MQTT 3.1.1, section 3.1.2.10).
 - ``low_battery`` (low) at ``battery_low`` %, ``battery_critical`` (medium) at
@@ -45,6 +51,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.detect.activity import LocalTime
+from hub.detect.connectivity import ConnectivityStorms
 from hub.detect.findings import EvidenceValue, Finding, Priority, judged_until
 
 DEFAULT_INTERVAL_S: Mapping[str, float] = {
@@ -76,6 +83,8 @@ class DeviceMessage:
     """Status messages: ``birth``, ``will`` (Last Will) or ``shutdown``."""
     interval_s: float | None = None
     reason: str | None = None
+    retained: bool = False
+    """Status messages: a retained copy the broker handed over on (re)subscribing."""
     clock_offset_s: float | None = None
     battery: float | None = None
     worn: bool | None = None
@@ -93,7 +102,8 @@ class DeviceMessage:
             source = "birth" if online else ("shutdown" if m.reason else "will")
             interval = m.interval_s if m.interval_s is not None else dev.interval_s
             return cls(**{**base, "kind": m.kind or dev.kind, "interval_s": interval,
-                          "state": m.state, "source": source, "reason": m.reason})  # fmt: skip
+                          "state": m.state, "source": source, "reason": m.reason,
+                          "retained": bool(getattr(accepted, "retained", False))})  # fmt: skip
         if kind == "event":
             worn = m.worn if m.type == "wear" else None
             return cls(**base, worn=worn)
@@ -118,6 +128,7 @@ class _Device:
     kind: str | None = None
     interval_s: float | None = None
     gateway_id: str = ""
+    station_id: str = ""
     last_seen: float | None = None
     offline: str | None = None
     battery: int = 0
@@ -139,7 +150,9 @@ class DeviceHealthDetector:
     >>> det = DeviceHealthDetector()
     >>> msg = DeviceMessage("w-1", 1.7e9, "status", kind="wearable", state="offline",
     ...                     source="will")
-    >>> [(f.kind, f.priority) for f in det.update([msg], now=1.7e9)]
+    >>> det.update([msg], now=1.7e9)  # held a few seconds: is it one of many?
+    []
+    >>> [(f.kind, f.priority) for f in det.tick(1.7e9 + 5)]
     [('device_offline', 'medium')]
     """
 
@@ -158,6 +171,7 @@ class DeviceHealthDetector:
         skew_messages: int = 5,
         stuck_window: Mapping[str, int] = STUCK_WINDOW,
         utc_offset_s: float = 8 * 3600.0,
+        storms: ConnectivityStorms | None = None,
     ) -> None:
         if not battery_critical < battery_low or battery_hysteresis < 0 or k <= 0:
             raise ValueError("need battery_critical < battery_low, hysteresis >= 0 and k > 0")
@@ -176,8 +190,10 @@ class DeviceHealthDetector:
         self.stuck_window = dict(stuck_window)
         self.utc_offset_s = utc_offset_s
         self.zone = LocalTime(None, utc_offset_s)
+        self.storms = storms if storms is not None else ConnectivityStorms()
         self._dev: dict[str, _Device] = {}
         self._start: float | None = None
+        self._link_down: float | None = None
         self._now = -math.inf
 
     # --- devices ---------------------------------------------------------------------
@@ -185,17 +201,33 @@ class DeviceHealthDetector:
     def register(
         self, device_id: str, kind: str | None, *, interval_s: float | None = None,
         gateway_id: str | None = None, last_seen_at: float | None = None,
+        station_id: str | None = None,
     ) -> None:  # fmt: skip
         """Tell the detector about a device (from the registry and the stored state)."""
         d = self._dev.setdefault(device_id, _Device())
         d.kind = kind or d.kind
         d.interval_s = interval_s if interval_s is not None else d.interval_s
         d.gateway_id = gateway_id or d.gateway_id
+        d.station_id = station_id or d.station_id
         if last_seen_at is not None and math.isfinite(last_seen_at):
             d.last_seen = max(d.last_seen or -math.inf, last_seen_at)
 
     def forget(self, device_id: str) -> None:
         self._dev.pop(device_id, None)
+
+    def link_changed(self, up: bool, at: float) -> None:
+        """The hub's own broker link went down (``up`` False) or came back at ``at``.
+
+        While it is down nothing can be heard, so silence is judged only up to when it
+        dropped; once back, silence is counted from ``at`` (the devices' next messages are
+        on their way), as after a hub restart."""
+        if not math.isfinite(at):
+            return
+        if not up:
+            self._link_down = at if self._link_down is None else self._link_down
+            return
+        self._link_down = None
+        self._start = at if self._start is None else max(self._start, at)
 
     @property
     def devices(self) -> int:
@@ -229,16 +261,17 @@ class DeviceHealthDetector:
             at = min(m.received_at, now)
             d.last_seen = max(d.last_seen or -math.inf, at)
             if m.msg_type == "status" and m.state == "offline":
-                out += self._offline(m.device_id, d, at, m.source or "will", m.reason)
+                out += self._offline(m.device_id, d, at, m.source or "will", m.reason,
+                                     replayed=m.retained)  # fmt: skip
                 continue
             if d.offline is not None:
-                out.append(self._online(m.device_id, d, at))
+                out += self._online(m.device_id, d, at)
             out += self._battery(m.device_id, d, m.battery, at)
             out += self._wear(m.device_id, d, m.worn, at)
             out += self._skew(m.device_id, d, m.clock_offset_s, at)
             for name, value in m.readings.items():
                 out += self._stuck(m.device_id, d, name, value, at)
-        return out
+        return out + self.storms.due(now)
 
     def tick(self, now: float, *, horizon: float = math.inf) -> list[Finding]:
         """Silence and not-worn findings at ``now`` (call every few seconds to a minute).
@@ -248,6 +281,8 @@ class DeviceHealthDetector:
         wait in the hub (a slow store write) do not make their devices look silent."""
         now = self._clock(now)
         judged = judged_until(now, horizon)
+        if self._link_down is not None:  # not across the hub's own broker outage
+            judged = min(judged, self._link_down)
         start = self._start if self._start is not None else now
         out: list[Finding] = []
         for dev_id, d in self._dev.items():
@@ -261,7 +296,7 @@ class DeviceHealthDetector:
                 if daytime >= self.not_worn_s:
                     d.unworn_flag = True
                     out.append(self._not_worn(dev_id, d, now, daytime))
-        return out
+        return out + self.storms.due(now)
 
     def _daytime(self, start: float, end: float) -> float:
         """Seconds of [start, end] that fall in the local daytime window (at most a week)."""
@@ -277,13 +312,15 @@ class DeviceHealthDetector:
 
     def _offline(
         self, dev_id: str, d: _Device, at: float, source: str, reason: str | None,
-        silent: float = 0.0, interval: float | None = None,
+        silent: float = 0.0, interval: float | None = None, replayed: bool = False,
     ) -> list[Finding]:  # fmt: skip
         if d.offline is not None:
             return []
         d.offline = source
         prio = self.offline_priority.get(d.kind or "", "low")
         ev = self._ev(d, source=source, reason=reason or "")
+        if replayed:
+            ev["retained"] = True  # a Will handed over again when the hub (re)subscribed
         if source == "silence" and interval is not None:
             ev |= {"silent_s": round(silent, 1), "interval_s": interval, "k": self.k}
             zh = f"设备已 {silent / 60:.0f} 分钟无消息（约定每 {interval:g} 秒上报）"
@@ -292,13 +329,17 @@ class DeviceHealthDetector:
             zh, en = f"设备已关机（{reason}）", f"Device shut down ({reason})"
         else:
             zh, en = "设备掉线（遗嘱消息）", "Device went offline (Last Will)"
-        return [Finding(dev_id, "device_offline", prio, at, ev, {"zh-CN": zh, "en": en})]
+        finding = Finding(dev_id, "device_offline", prio, at, ev, {"zh-CN": zh, "en": en})
+        site = d.gateway_id or (dev_id if d.kind == "gateway" else "")
+        return self.storms.offline(finding, site=site, station=d.station_id, now=self._now)
 
-    def _online(self, dev_id: str, d: _Device, at: float) -> Finding:
+    def _online(self, dev_id: str, d: _Device, at: float) -> list[Finding]:
         ev = self._ev(d, was=d.offline or "")
         d.offline = None
+        if not self.storms.online(dev_id, at):
+            return []  # a blip, or part of a storm: its offline was never reported alone
         reason = {"zh-CN": "设备已恢复在线", "en": "Device is back online"}
-        return Finding(dev_id, "device_online", "low", at, ev, reason)
+        return [Finding(dev_id, "device_online", "low", at, ev, reason)]
 
     def _battery(self, dev_id: str, d: _Device, pct: float | None, at: float) -> list[Finding]:
         if pct is None or not math.isfinite(pct):

@@ -104,17 +104,20 @@ class Detection:
         now = self.clock()
         last_seen = {s.device_id: s.last_seen_at for s in states}
         new_devices = {d.id: d for d in devices}
+        old_residents, self.residents = self.residents, {r.id: r for r in residents}
         for d in new_devices.values():
             known = self.devices.get(d.id)
-            if known is None or known != d:
+            station = _station_of(d, new_devices, self.residents)
+            moved = station != _station_of(d, self.devices, old_residents)
+            if known is None or known != d or moved:
                 self.device_health.register(
                     d.id,
                     d.kind,
                     interval_s=d.interval_s,
                     gateway_id=d.gateway_id,
                     last_seen_at=last_seen.get(d.id),
+                    station_id=station,
                 )
-        old_residents, self.residents = self.residents, {r.id: r for r in residents}
         for r in self.residents.values():
             known_r = old_residents.get(r.id)
             if known_r is None or known_r.status != r.status:
@@ -156,6 +159,11 @@ class Detection:
         if activity:
             findings += [(f, None) for f in self.activity.update(activity, now, horizon=horizon)]
         return [self._row(f, resident, now) for f, resident in findings]
+
+    def link_changed(self, up: bool) -> None:
+        """The hub's broker link went down or came back (see
+        :meth:`hub.detect.device_health.DeviceHealthDetector.link_changed`)."""
+        self.device_health.link_changed(up, self.clock())
 
     def tick(self, now: float, *, horizon: float = math.inf) -> list[FindingRow]:
         """Time-based findings at ``now``; absences are judged up to ``horizon`` at most (see
@@ -232,3 +240,14 @@ def _resident_of(f: Finding, devices: dict[str, Device]) -> str | None:
         return device.resident_id
     gateway = devices.get(device.gateway_id) if device.gateway_id else None
     return gateway.resident_id if gateway is not None else None
+
+
+def _station_of(
+    device: Device, devices: dict[str, Device], residents: dict[str, Resident]
+) -> str | None:
+    """The station of the resident owning a device (or owning its gateway)."""
+    owner = device.resident_id
+    if owner is None and device.gateway_id and (gw := devices.get(device.gateway_id)):
+        owner = gw.resident_id
+    resident = residents.get(owner) if owner else None
+    return resident.station_id if resident is not None else None

@@ -9,6 +9,8 @@ module decided.
 Order of checks, each refusal with its code (see docs/device-contract.md): topic →
 device registered and enabled → sub-device on that gateway → rate → size, encoding, JSON,
 schema, plausibility → ``seq`` (duplicates dropped silently) → clock skew (a warning).
+Numbers missing from a device's ``seq`` are counted once certainly lost
+(:mod:`hub.ingest.gaps`), in ``carehub_telemetry_gaps_total`` and the device's state.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hub.contract import limits, models
 from hub.contract.codes import ErrorCode, WarningCode
 from hub.contract.topics import Topic, errors_topic_for, is_outbound, parse_topic
 from hub.ingest.dedup import SeqWindow
+from hub.ingest.gaps import SeqGaps
 from hub.ingest.ratelimit import TokenBucket
 from hub.ingest.skew import ClockOffset
 from hub.ingest.validate import Refusal, decode
@@ -78,6 +81,8 @@ class Accepted:
     received_at: float
     gateway_id: str | None = None
     clock_offset_s: float | None = None
+    retained: bool = False
+    """A retained copy the broker replayed on (re)subscribing (status messages)."""
 
 
 class Origin(NamedTuple):
@@ -195,6 +200,8 @@ class Ingest:
         """Messages to acknowledge at once (telemetry, echoes): drained by the pipeline."""
         self._pending = Pending()
         self._windows: dict[str, SeqWindow] = {}
+        self._gaps: dict[str, SeqGaps] = {}
+        self._gappy: set[str] = set()  # devices with holes not yet settled
         self._buckets: dict[str, TokenBucket] = {}
         self._offsets: dict[str, ClockOffset] = {}
         self._live: dict[str, _Live] = {}
@@ -213,6 +220,7 @@ class Ingest:
         """Restore per-device state after a restart, so duplicates are still caught."""
         for st in states:
             self._live[st.device_id] = _Live.of(st)
+            self._gap(st.device_id).seed(st.last_seq)
         for device_id, seqs in recent.items():
             self._window(device_id).seed(seqs)
 
@@ -230,6 +238,7 @@ class Ingest:
 
     def take(self) -> Pending:
         """Hand over the pending work and start a new batch."""
+        self._settle_gaps()
         pending, self._pending = self._pending, Pending()
         pending.seen = {d: self._live[d].freeze(d) for d in self._touched}
         self._touched.clear()
@@ -252,6 +261,10 @@ class Ingest:
                 m.duplicates.inc(n)
             elif kind == "warn":
                 m.warnings.labels(label).inc(n)
+            elif kind == "gap":
+                m.telemetry_gaps.inc(n)
+            elif kind == "late":
+                m.telemetry_late.inc(n)
         self._counts.clear()
 
     @property
@@ -338,6 +351,7 @@ class Ingest:
             self._refuse(msg, parsed, Refusal(code, detail, m.seq))
             return
         offset = self._clock_offset(msg, parsed, device.id, m)
+        self._count_gaps(device.id, *self._gap(device.id).observe(m.seq, msg.received_at))
         p = self._pending
         row: TelemetryRow | EventRow
         if parsed.msg_type == "telemetry":
@@ -361,6 +375,7 @@ class Ingest:
         prev = self._live.get(device.id)
         if m.boot is not None and (prev is None or prev.boot != m.boot):
             self._window(device.id).reset()  # a new boot may restart seq
+            self._count_gaps(device.id, self._gap(device.id).restart(), 0)
         at = m.ts if m.ts is not None else msg.received_at
         info = m.model_dump(exclude={"state", "ts"}, exclude_none=True)
         self._seen(device.id, msg.received_at, boot=m.boot, online=online, changed_at=at)
@@ -369,7 +384,9 @@ class Ingest:
         if not (same and msg.retain):  # a retained copy replayed on subscribe changes nothing
             source: StatusSource = "birth" if online else ("shutdown" if m.reason else "will")
             change = StatusChange(device.id, online, at, source, info)
-            accepted = Accepted(device, "status", m, msg.received_at, parsed.gateway_id)
+            accepted = Accepted(
+                device, "status", m, msg.received_at, parsed.gateway_id, retained=msg.retain
+            )
             p.status.append(change)
             p.accepted.append(accepted)
             p.origins[id(change)] = Origin(msg, accepted)
@@ -395,6 +412,38 @@ class Ingest:
         if w is None:
             w = self._windows[device_id] = SeqWindow(self.seq_window)
         return w
+
+    def _gap(self, device_id: str) -> SeqGaps:
+        g = self._gaps.get(device_id)
+        if g is None:
+            g = self._gaps[device_id] = SeqGaps(window=self.seq_window)
+        return g
+
+    def _count_gaps(self, device_id: str, lost: int, late: int) -> None:
+        if self._gaps[device_id].missing:
+            self._gappy.add(device_id)
+        if late:
+            self._counts["late", ""] += late
+        if not lost:
+            return
+        self._counts["gap", ""] += lost
+        live = self._live.get(device_id)
+        if live is None:
+            live = self._live[device_id] = _Live()
+        live.telemetry_gaps += lost
+        self._touched.add(device_id)
+
+    def _settle_gaps(self) -> None:
+        """Count holes that became certain with time (a device that fell silent too)."""
+        if not self._gappy:
+            return
+        now = self.clock()
+        for device_id in list(self._gappy):
+            g = self._gaps[device_id]
+            lost = g.settle(now)
+            if not g.missing:
+                self._gappy.discard(device_id)
+            self._count_gaps(device_id, lost, 0)
 
     def _seen(
         self,
@@ -508,7 +557,10 @@ def _telemetry_row(device_id: str, m: models.Telemetry, received_at: float) -> T
 class _Live:
     """What the hub knows of one device right now (mutable; frozen per batch)."""
 
-    __slots__ = ("boot", "changed_at", "clock_offset_s", "last_seen_at", "last_seq", "online")
+    __slots__ = (
+        "boot", "changed_at", "clock_offset_s", "last_seen_at", "last_seq", "online",
+        "telemetry_gaps",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.online: bool | None = None
@@ -517,6 +569,7 @@ class _Live:
         self.last_seq: int | None = None
         self.boot: int | None = None
         self.clock_offset_s: float | None = None
+        self.telemetry_gaps = 0
 
     @classmethod
     def of(cls, state: DeviceState) -> _Live:
@@ -534,6 +587,7 @@ class _Live:
             last_seq=self.last_seq,
             boot=self.boot,
             clock_offset_s=self.clock_offset_s,
+            telemetry_gaps=self.telemetry_gaps,
         )
 
 

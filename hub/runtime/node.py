@@ -95,6 +95,8 @@ class HubNode:
         )
         if detect:  # off only to measure ingestion alone (bench/ingest.py)
             self.pipeline.observers.append(self.detection.observe)
+            # silence is not judged across the hub's own outage (see DeviceHealthDetector)
+            self.adapter.on_connect_change(self.detection.detection.link_changed)
         self.store_probe = StoreProbe(
             store.list_cities,
             interval_s=self.settings.health_probe_s,

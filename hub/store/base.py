@@ -122,6 +122,8 @@ class DeviceState:
     boot: int | None = None
     clock_offset_s: float | None = None
     """Estimated device clock minus hub clock, seconds (positive: device ahead)."""
+    telemetry_gaps: int = 0
+    """``seq`` numbers counted as lost since the device was first seen (only goes up)."""
 
 
 @dataclass(frozen=True, slots=True)

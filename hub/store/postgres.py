@@ -84,8 +84,8 @@ DEVICE_COLS = (
 )  # fmt: skip
 
 STATE_SELECT = (
-    "SELECT d.id, s.online, s.changed_at, s.last_seen_at, s.last_seq, s.boot, s.clock_offset_s"
-    " FROM devices d LEFT JOIN device_state s ON s.device_id = d.id"
+    "SELECT d.id, s.online, s.changed_at, s.last_seen_at, s.last_seq, s.boot, s.clock_offset_s,"
+    " COALESCE(s.telemetry_gaps, 0) FROM devices d LEFT JOIN device_state s ON s.device_id = d.id"
 )
 
 # Keep the newest presence: a new boot restarts seq, an older boot is stale. Rows of devices
@@ -94,10 +94,11 @@ STATE_SELECT = (
 # One statement for the whole batch (arrays unnested server-side): a batch touches up to one
 # row per device, and a statement per device cost more than the telemetry COPY itself.
 UPSERT_SEEN = """
-INSERT INTO device_state AS s (device_id, last_seen_at, last_seq, boot, clock_offset_s)
-SELECT v.id, v.seen, v.seq, v.boot, v.off
+INSERT INTO device_state AS s (device_id, last_seen_at, last_seq, boot, clock_offset_s,
+                               telemetry_gaps)
+SELECT v.id, v.seen, v.seq, v.boot, v.off, v.gaps
 FROM unnest(%(id)s::text[], %(seen)s::timestamptz[], %(seq)s::bigint[], %(boot)s::bigint[],
-            %(offset)s::float8[]) AS v(id, seen, seq, boot, off)
+            %(offset)s::float8[], %(gaps)s::bigint[]) AS v(id, seen, seq, boot, off, gaps)
 JOIN devices d ON d.id = v.id
 ORDER BY v.id
 ON CONFLICT (device_id) DO UPDATE SET
@@ -109,7 +110,8 @@ ON CONFLICT (device_id) DO UPDATE SET
     END,
     boot = GREATEST(s.boot, excluded.boot),
     last_seen_at = GREATEST(s.last_seen_at, excluded.last_seen_at),
-    clock_offset_s = COALESCE(excluded.clock_offset_s, s.clock_offset_s)
+    clock_offset_s = COALESCE(excluded.clock_offset_s, s.clock_offset_s),
+    telemetry_gaps = GREATEST(s.telemetry_gaps, excluded.telemetry_gaps)
 """
 
 UPSERT_STATUS = """
@@ -1195,11 +1197,12 @@ def _seen_arrays(seen: Sequence[DeviceState]) -> dict[str, list[Any]]:
         "seq": [s.last_seq for s in rows],
         "boot": [s.boot for s in rows],
         "offset": [s.clock_offset_s for s in rows],
+        "gaps": [s.telemetry_gaps for s in rows],
     }
 
 
 def _state(r: tuple[Any, ...]) -> DeviceState:
-    return DeviceState(r[0], r[1], _ts(r[2]), _ts(r[3]), r[4], r[5], r[6])
+    return DeviceState(r[0], r[1], _ts(r[2]), _ts(r[3]), r[4], r[5], r[6], int(r[7]))
 
 
 _N_VITALS = len(VITAL_FIELDS)

@@ -77,8 +77,8 @@ _INSERT_TELEMETRY = (
 
 # Keep the newest presence: a new boot restarts seq, an older boot is stale.
 _UPSERT_SEEN = """
-INSERT INTO device_state (device_id, last_seen_at, last_seq, boot, clock_offset_s)
-SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)
+INSERT INTO device_state (device_id, last_seen_at, last_seq, boot, clock_offset_s, telemetry_gaps)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM devices WHERE id = ?1)
 ON CONFLICT (device_id) DO UPDATE SET
     last_seq = CASE
         WHEN excluded.boot IS NOT NULL AND (boot IS NULL OR excluded.boot > boot)
@@ -89,7 +89,8 @@ ON CONFLICT (device_id) DO UPDATE SET
     boot = max(coalesce(boot, excluded.boot), coalesce(excluded.boot, boot)),
     last_seen_at = max(coalesce(last_seen_at, excluded.last_seen_at),
                        coalesce(excluded.last_seen_at, last_seen_at)),
-    clock_offset_s = coalesce(excluded.clock_offset_s, clock_offset_s)
+    clock_offset_s = coalesce(excluded.clock_offset_s, clock_offset_s),
+    telemetry_gaps = max(telemetry_gaps, excluded.telemetry_gaps)
 """
 
 _UPSERT_STATUS = """
@@ -452,8 +453,8 @@ class SqliteStore:
             if batch.seen:
                 db.executemany(
                     _UPSERT_SEEN,
-                    [(s.device_id, s.last_seen_at, s.last_seq, s.boot, s.clock_offset_s)
-                     for s in batch.seen],
+                    [(s.device_id, s.last_seen_at, s.last_seq, s.boot, s.clock_offset_s,
+                      s.telemetry_gaps) for s in batch.seen],
                 )  # fmt: skip
             if batch.unprovisioned:
                 db.executemany(_UPSERT_UNPROVISIONED, batch.unprovisioned)
@@ -476,7 +477,8 @@ class SqliteStore:
 
     _STATE = (
         "SELECT d.id, s.online, s.changed_at, s.last_seen_at, s.last_seq, s.boot,"
-        " s.clock_offset_s FROM devices d LEFT JOIN device_state s ON s.device_id = d.id"
+        " s.clock_offset_s, coalesce(s.telemetry_gaps, 0)"
+        " FROM devices d LEFT JOIN device_state s ON s.device_id = d.id"
     )
 
     @staticmethod

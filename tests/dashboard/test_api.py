@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from carehub.cli_users import user_app
-from hub.store.base import IngestBatch, TelemetryRow
+from hub.store.base import DeviceState, IngestBatch, TelemetryRow
 from hub.store.sqlite import SqliteStore
 from tests.dashboard.conftest import T0, World, error_code
 
@@ -156,3 +156,14 @@ def test_cli_user_add_creates_the_first_admin(tmp_path: Path) -> None:
         assert store.get_user("admin").role == "city_admin"
     finally:
         store.close()
+
+
+def test_device_detail_and_list_report_telemetry_gaps(world: World) -> None:
+    h = world.as_user("station_supervisor.a")
+    assert world.client.get("/api/devices/w-a", headers=h).json()["telemetry_gaps"] == 0
+    state = DeviceState("w-a", last_seen_at=T0, last_seq=40, telemetry_gaps=6)
+    world.store.write_batch(IngestBatch(seen=[state]))
+    detail = world.client.get("/api/devices/w-a", headers=h).json()
+    assert detail["telemetry_gaps"] == 6
+    listed = world.client.get("/api/devices", headers=h).json()["items"]
+    assert [(d["id"], d["telemetry_gaps"]) for d in listed] == [("w-a", 6)]

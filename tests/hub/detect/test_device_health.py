@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from hub.contract.models import EVENT_ADAPTER, Status, Telemetry
 from hub.detect.activity import LocalTime
+from hub.detect.connectivity import ConnectivityStorms
 from hub.detect.device_health import DeviceHealthDetector, DeviceMessage
 from hub.detect.findings import Finding
 
@@ -45,7 +46,9 @@ def test_last_will_is_offline_by_kind_and_a_birth_brings_it_back(kind: str, prio
     det = DeviceHealthDetector()
     det.update([tele("d-1", T0, kind=kind, battery=80.0)], now=T0)
     will = DeviceMessage("d-1", T0 + 5, "status", kind=kind, state="offline", source="will")
-    found = det.update([will], now=T0 + 5)
+    assert det.update([will], now=T0 + 5) == []  # held: is it one of many?
+    assert det.tick(T0 + 9) == []
+    found = det.tick(T0 + 10)  # the storm window has passed: this device alone
     assert kinds(found) == [("device_offline", priority)]
     assert found[0].evidence["source"] == "will"
     assert det.tick(T0 + 10_000) == []  # already reported: silence adds nothing
@@ -53,8 +56,13 @@ def test_last_will_is_offline_by_kind_and_a_birth_brings_it_back(kind: str, prio
     assert kinds(det.update([birth], now=T0 + 20_000)) == [("device_online", "low")]
 
 
+def immediate(**kw: object) -> DeviceHealthDetector:
+    """A detector that reports offline at once (no storm window)."""
+    return DeviceHealthDetector(storms=ConnectivityStorms(window_s=0), **kw)  # type: ignore[arg-type]
+
+
 def test_silence_beyond_k_intervals_with_an_injected_clock() -> None:
-    det = DeviceHealthDetector(k=3.0)
+    det = immediate(k=3.0)
     det.register("w-1", "wearable", interval_s=30.0, gateway_id="")
     det.register("s-1", "motion")  # no promise: the per-kind default (an hourly heartbeat)
     det.update([tele("w-1", T0, hr=70.0), tele("s-1", T0, rssi=-60.0)], now=T0)
@@ -72,7 +80,7 @@ def test_silence_beyond_k_intervals_with_an_injected_clock() -> None:
 
 def test_silence_is_judged_only_up_to_the_horizon() -> None:
     """Messages the hub holds but has not passed on (a slow store write) are not silence."""
-    det = DeviceHealthDetector(k=3.0)
+    det = immediate(k=3.0)
     det.register("w-1", "wearable", interval_s=30.0, gateway_id="")
     det.update([tele("w-1", T0, hr=70.0)], now=T0)
     assert det.tick(T0 + 600, horizon=T0 + 80) == []  # a batch received at T0 + 80 waits
@@ -84,7 +92,7 @@ def test_silence_is_judged_only_up_to_the_horizon() -> None:
 
 
 def test_hub_restart_gives_every_device_its_grace() -> None:
-    det = DeviceHealthDetector()
+    det = immediate()
     det.register("w-1", "wearable", interval_s=60.0, last_seen_at=T0 - 3600)  # from the store
     assert det.tick(T0) == []  # the hub was down: do not blame the device yet
     assert kinds(det.tick(T0 + 181)) == [("device_offline", "medium")]
@@ -140,7 +148,7 @@ def test_not_worn_counts_daytime_only() -> None:
 
 
 def test_wear_events_and_offline_suppresses_not_worn() -> None:
-    det = DeviceHealthDetector(not_worn_s=30 * 60)
+    det = immediate(not_worn_s=30 * 60)
     det.register("w-1", "wearable", interval_s=60.0)
     off = DeviceMessage("w-1", local(9), "event", worn=False)
     det.update([off], now=local(9))
@@ -232,7 +240,7 @@ def test_channels_not_watched_are_ignored() -> None:
 
 
 def test_hostile_input_and_isolation() -> None:
-    det = DeviceHealthDetector()
+    det = immediate()
     assert det.update([], now=T0) == [] and det.tick(T0) == []
     nan_time = DeviceMessage("w-9", math.nan, "telemetry", battery=5.0)
     assert det.update([nan_time], now=T0) == []
@@ -273,3 +281,124 @@ def test_from_accepted_reads_contract_models() -> None:
     assert (s.state, s.source, s.kind) == ("offline", "will", "wearable")
     wear = EVENT_ADAPTER.validate_python({"type": "wear", "ts": T0, "seq": 2, "worn": True})
     assert DeviceMessage.from_accepted(accepted(wear, "event")).worn is True
+
+
+# --- connectivity storms ------------------------------------------------------------------
+
+
+def will(dev: str, at: float, kind: str = "wearable", **kw: object) -> DeviceMessage:
+    return DeviceMessage(dev, at, "status", kind=kind, state="offline", source="will", **kw)  # type: ignore[arg-type]
+
+
+def birth(dev: str, at: float) -> DeviceMessage:
+    return DeviceMessage(dev, at, "status", state="online", source="birth")
+
+
+def fleet(n: int, station: str = "st-1", gateway: str | None = None) -> DeviceHealthDetector:
+    det = DeviceHealthDetector()
+    for i in range(n):
+        det.register(f"w-{i:02d}", "wearable", interval_s=60.0, station_id=station,
+                     gateway_id=gateway)  # fmt: skip
+    det.update([tele(f"w-{i:02d}", T0, hr=70.0) for i in range(n)], now=T0)
+    return det
+
+
+def test_thirty_wills_within_two_seconds_are_one_storm_not_thirty_offlines() -> None:
+    det = fleet(30)
+    found: list[Finding] = []
+    for i in range(30):  # one Will at a time, as a broker restart delivers them
+        at = T0 + 100 + i * 2.0 / 30
+        found += det.update([will(f"w-{i:02d}", at)], now=at)
+        found += det.tick(at)
+    found += det.tick(T0 + 130)  # long after the window: nothing else comes out
+    assert kinds(found)[0] == ("connectivity_loss", "medium")
+    assert {f.kind for f in found} == {"connectivity_loss"}
+    assert all(f.device_id == "station:st-1" for f in found)
+    last = found[-1].evidence
+    assert last["device_count"] == 30 and last["scope"] == "station"
+    assert set(str(last["devices"]).split(",")) == {f"w-{i:02d}" for i in range(30)}
+    assert len(found) <= 2  # opened, then at most one update per window with the full list
+    assert "30" in found[-1].reason["zh-CN"] and "30" in found[-1].reason["en"]
+
+
+def test_two_wills_stay_per_device() -> None:
+    det = fleet(30)
+    found = det.update([will("w-00", T0 + 100), will("w-01", T0 + 100.5)], now=T0 + 100.5)
+    found += det.tick(T0 + 106)
+    assert sorted((f.kind, f.device_id) for f in found) == [
+        ("device_offline", "w-00"), ("device_offline", "w-01"),
+    ]  # fmt: skip
+    back = det.update([birth("w-00", T0 + 200)], now=T0 + 200)
+    assert kinds(back) == [("device_online", "low")]
+
+
+def test_a_blip_shorter_than_the_window_raises_nothing() -> None:
+    det = fleet(3)
+    assert det.update([will("w-00", T0 + 100)], now=T0 + 100) == []
+    assert det.update([birth("w-00", T0 + 102)], now=T0 + 102) == []
+    assert det.tick(T0 + 120) == []
+
+
+def test_storm_clears_when_devices_return_and_a_straggler_gets_its_own_offline() -> None:
+    det = fleet(20)
+    det.update([will(f"w-{i:02d}", T0 + 100 + i * 0.05) for i in range(20)], now=T0 + 101)
+    assert det.storms.open_storms == ["station:st-1"]
+    back: list[Finding] = []
+    for i in range(19):  # all but w-19 reconnect over the next minute
+        at = T0 + 110 + 3 * i
+        back += det.update([birth(f"w-{i:02d}", at)], now=at)
+    assert back == []  # no per-device online: they never had their own offline
+    assert det.tick(T0 + 200) == []  # still settling (within settle_s of the last return)
+    cleared = det.tick(T0 + 110 + 3 * 18 + 120)
+    assert [(f.kind, f.device_id) for f in cleared] == [
+        ("connectivity_loss_cleared", "station:st-1"), ("device_offline", "w-19"),
+    ]  # fmt: skip
+    assert cleared[0].evidence["still_offline"] == "w-19"
+    assert cleared[1].evidence["after_storm"] == "station:st-1"
+    assert kinds(det.update([birth("w-19", T0 + 900)], now=T0 + 900)) == [("device_online", "low")]
+
+
+def test_storm_of_a_gateway_site_and_of_the_whole_hub() -> None:
+    det = DeviceHealthDetector()
+    det.register("gw-1", "gateway", station_id="st-1")
+    for i in range(6):
+        det.register(f"s-{i}", "door", gateway_id="gw-1", station_id="st-1")
+    for i in range(6):
+        det.register(f"x-{i}", "wearable", station_id=f"st-{i + 2}")
+    wills = [will("gw-1", T0, "gateway")] + [will(f"s-{i}", T0 + 0.1, "door") for i in range(6)]
+    found = det.update(wills, now=T0 + 1)
+    assert [(f.kind, f.device_id, f.evidence["scope"]) for f in found] == [
+        ("connectivity_loss", "gw-1", "gateway")
+    ]
+    hub = det.update([will(f"x-{i}", T0 + 50 + i * 0.1) for i in range(6)], now=T0 + 51)
+    assert [(f.kind, f.device_id) for f in hub] == [("connectivity_loss", "hub")]
+
+
+def test_retained_wills_replayed_on_the_hubs_reconnect_are_one_storm() -> None:
+    det = fleet(25)
+    det.link_changed(False, T0 + 50)
+    assert det.tick(T0 + 1000) == []  # the hub's own outage is nobody's silence
+    det.link_changed(True, T0 + 1000)
+    replayed = [will(f"w-{i:02d}", T0 + 1000.2, retained=True) for i in range(25)]
+    found = det.update(replayed, now=T0 + 1000.3) + det.tick(T0 + 1010)
+    assert kinds(found) == [("connectivity_loss", "medium")]
+    assert det.tick(T0 + 1000 + 170) == []  # silence counts afresh from the reconnect
+
+
+def test_hostile_storm_times_backwards_and_nan() -> None:
+    det = fleet(30)
+    msgs = [will(f"w-{i:02d}", T0 + 102 - i * 0.06) for i in range(30)]  # time runs back
+    msgs[3] = will("w-03", math.nan)
+    msgs[7] = will("w-07", -math.inf)
+    found: list[Finding] = []
+    for m in msgs:
+        found += det.update([m], now=T0 + 102)
+    found += det.tick(T0 + 110)
+    assert {f.kind for f in found} == {"connectivity_loss"}
+    assert found[-1].evidence["device_count"] == 28  # the two without a time are ignored
+    later = det.tick(T0 + 500)  # ...until they are silent too: they join the open storm
+    assert [(f.kind, f.evidence["device_count"]) for f in later] == [("connectivity_loss", 30)]
+    with pytest.raises(ValueError, match="min_devices"):
+        ConnectivityStorms(min_devices=1)
+    det.link_changed(False, math.nan)  # ignored, no crash
+    assert det.tick(T0 + 600) == []

@@ -109,12 +109,14 @@ def test_blood_pressure_monitor_reading_in_crisis_range(detection: Detection) ->
 
 def test_last_will_and_silence_become_device_findings(detection: Detection, clock: Clock) -> None:
     will = Status.model_validate({"state": "offline"})
-    rows = detection.observe([acc(detection.devices["w-1"], "status", will, T0)])
+    assert detection.observe([acc(detection.devices["w-1"], "status", will, T0)]) == []
+    clock.now = T0 + 5  # after the storm window: one device alone
+    rows = detection.tick(clock.now)
     assert [(r.kind, r.resident_id) for r in rows] == [("device_offline", "r-1")]
     detection.observe([tel(detection, "w-2", T0, hr=70)])
     assert detection.tick(T0) == []
     clock.now = T0 + 3600  # w-2 promised a reading a minute, then said nothing for an hour
-    ticked = detection.tick(clock.now)
+    ticked = detection.tick(clock.now) + detection.tick(clock.now + 5)
     assert ("device_offline", "w-2") in {(r.kind, r.device_id) for r in ticked}
 
 
