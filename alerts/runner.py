@@ -85,11 +85,12 @@ class AlertRunner:
             effects: list[Effect] = []
             for f in findings:
                 effects += self.engine.on_finding(f, self.clock())
+            # in the same worker thread: no second hop on an alarm's way to the console
+            ids = [i for f in findings if (i := getattr(f, "id", None)) is not None]
+            self.engine.store.mark_findings_handled(ids, self.clock())
             return effects
 
         await self.call(feed)
-        ids = [i for f in findings if (i := getattr(f, "id", None)) is not None]
-        await asyncio.to_thread(self.engine.store.mark_findings_handled, ids, self.clock())
 
     async def on_reply(self, device_id: str, command_id: str, status: str, at: float) -> bool:
         return await asyncio.to_thread(self.engine.on_reply, device_id, command_id, status, at)

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from device_sim.engine import Run, build_run
-from device_sim.provision import GIVEN, SURNAMES
+from device_sim.provision import add_places
 from device_sim.scenario import load_scenario
 from hub.broker.embedded import free_port, port_is_free
 from hub.errors import CarehubError, Conflict, NotFound
-from hub.store.base import City, Contact, Device, District, Resident, Station, Store, UserRow
+from hub.store.base import Contact, Device, Store, UserRow
 
 if TYPE_CHECKING:
     from hub.settings import HubSettings
@@ -98,19 +98,7 @@ def provision_without_passwords(store: Store, run: Run) -> None:
     """Like :func:`device_sim.provision.provision_run`, but devices get no MQTT password:
     the embedded broker lets anyone in, and hashing 300 passwords with argon2 would hold
     the demo's first start up for about a minute."""
-    sc = run.scenario.station
-    with contextlib.suppress(Conflict):
-        store.add_city(City(sc.city_id, "演示市"))
-    with contextlib.suppress(Conflict):
-        store.add_district(District(sc.district_id, sc.city_id, "演示区"))
-    with contextlib.suppress(Conflict):
-        store.add_station(Station(sc.id, sc.district_id, sc.name))
-    known = {r.id for r in store.list_residents()}
-    for i, home in enumerate(run.homes):
-        if home.rid not in known:
-            name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // len(SURNAMES) + i) % len(GIVEN)]
-            store.add_resident(Resident(home.rid, sc.id, name, address=f"幸福里 {i + 1} 号",
-                                        birth_year=1938 + i % 17))  # fmt: skip
+    add_places(store, run, "演示", street="幸福里", born=(1938, 17))
     have = {d.id for d in store.list_devices()}
     for dev in sorted(run.devices, key=lambda d: d.gateway_id is not None):  # gateways first
         if dev.id not in have:

@@ -22,21 +22,28 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = ("秀英", "桂英", "建国", "玉兰", "淑珍", "德明", "凤英", "志强", "秀兰", "国华")
 
 
-def provision_run(store: Store, run: Run, credentials: Path) -> dict[str, str]:
-    """Create what is missing; return passwords of the connecting devices."""
+def add_places(store: Store, run: Run, label: str, *, street: str, born: tuple[int, int]) -> None:
+    """Create the run's city (``label`` 市), district (``label`` 区), station and residents
+    where missing; residents get names, an address on ``street`` and a birth year from
+    ``born[0]`` spread over ``born[1]`` years."""
     sc = run.scenario.station
     with contextlib.suppress(Conflict):
-        store.add_city(City(sc.city_id, "模拟市"))
+        store.add_city(City(sc.city_id, f"{label}市"))
     with contextlib.suppress(Conflict):
-        store.add_district(District(sc.district_id, sc.city_id, "模拟区"))
+        store.add_district(District(sc.district_id, sc.city_id, f"{label}区"))
     with contextlib.suppress(Conflict):
         store.add_station(Station(sc.id, sc.district_id, sc.name))
     known = {r.id for r in store.list_residents()}
     for i, home in enumerate(run.homes):
         if home.rid not in known:
             name = SURNAMES[i % len(SURNAMES)] + GIVEN[(i // len(SURNAMES) + i) % len(GIVEN)]
-            store.add_resident(Resident(home.rid, sc.id, name, address=f"模拟路 {i + 1} 号",
-                                        birth_year=1940 + i % 15))  # fmt: skip
+            store.add_resident(Resident(home.rid, sc.id, name, address=f"{street} {i + 1} 号",
+                                        birth_year=born[0] + i % born[1]))  # fmt: skip
+
+
+def provision_run(store: Store, run: Run, credentials: Path) -> dict[str, str]:
+    """Create what is missing; return passwords of the connecting devices."""
+    add_places(store, run, "模拟", street="模拟路", born=(1940, 15))
     saved: dict[str, str] = {}
     if credentials.exists():
         saved = json.loads(credentials.read_text(encoding="utf-8"))
