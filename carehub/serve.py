@@ -126,12 +126,14 @@ async def serve(
     *,
     announce: Callable[[str], None] = print,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     """Run the hub (and the embedded broker when no external one is set) until cancelled.
 
     The HTTP server listens first; a store or broker that is down is waited for, never
     given up on (:mod:`carehub.startup`), and ``/healthz`` says what is not ready meanwhile.
-    The addresses are announced once the hub is ready. ``sleep`` waits between attempts.
+    The addresses are announced once the hub is ready. ``sleep`` waits between attempts;
+    ``clock`` is the hub's time (the fault tests run it on the simulator's clock).
     """
     import uvicorn
 
@@ -160,7 +162,9 @@ async def serve(
                 "set CAREHUB_HTTP_PORT to a free port"
             )
         broker, mqtt_url = await _broker(settings)
-        starting = asyncio.ensure_future(_start_hub(settings, db_url, mqtt_url, startup, sleep))
+        starting = asyncio.ensure_future(
+            _start_hub(settings, db_url, mqtt_url, startup, sleep, clock)
+        )
         await asyncio.wait({starting, serving}, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():  # the server stopped (a signal) while the hub was starting
             starting.cancel()
@@ -196,7 +200,7 @@ async def _broker(settings: HubSettings) -> tuple[Any, str]:
 
 async def _start_hub(
     settings: HubSettings, db_url: str, mqtt_url: str, startup: Startup,
-    sleep: Callable[[float], Awaitable[object]],
+    sleep: Callable[[float], Awaitable[object]], clock: Callable[[], float] = time.time,
 ) -> Hub:  # fmt: skip
     """Open the store and start the hub, retrying with back-off while the store fails; the
     broker is not waited for here (the adapter's reconnect loop reaches it)."""
@@ -207,7 +211,7 @@ async def _start_hub(
         store = await asyncio.to_thread(
             open_store, db_url, connect_timeout_s=settings.store_connect_timeout_s
         )
-        hub = Hub(store, mqtt_url, settings=settings)
+        hub = Hub(store, mqtt_url, settings=settings, clock=clock)
         try:
             await hub.start(wait_connected=None)
         except BaseException:

@@ -91,7 +91,7 @@ class Device:
         """Topic and payload of the Last Will (only for devices with their own connection)."""
         return self.topic("status"), OFFLINE_WILL
 
-    def telemetry(self, at: float, qos: int = 0, **fields: Any) -> Message:
+    def telemetry(self, at: float, qos: int = 1, **fields: Any) -> Message:
         body = {"ts": self.ts(at), "seq": self._next()}
         body.update({k: v for k, v in fields.items() if v is not None})
         return self._msg(at, "telemetry", body, qos)

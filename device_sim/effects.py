@@ -112,7 +112,7 @@ def queue_burst(home: Home, dev: Device, t0: float, g: np.ndarray, hz: float) ->
             dev,
             at,
             lambda s=start, c=chunk, a=at: dev.telemetry(  # type: ignore[misc]
-                a, qos=0, acc={"t0": round(s, 3), "hz": hz, "g": c}
+                a, acc={"t0": round(s, 3), "hz": hz, "g": c}
             ),
         )
 
@@ -137,7 +137,7 @@ def _bad(home: Home, inc: Incident) -> TruthRecord:
 
         def again(k: int) -> Message | None:
             if k == 0:
-                sent.append(dev.telemetry(t, qos=1, battery=80.0))
+                sent.append(dev.telemetry(t, battery=80.0))
                 return sent[0]
             return Message(t + k, sent[0].conn, sent[0].topic, sent[0].payload, 1)
 

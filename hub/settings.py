@@ -53,6 +53,11 @@ class HubSettings(BaseSettings):
     registry_refresh_s: float = Field(5.0, gt=0)
     recent_seq_hours: float = Field(24.0, gt=0)
     detect_tick_s: float = Field(5.0, gt=0, description="How often time-based detectors run.")
+    detect_warmup_s: float = Field(
+        900.0, ge=0,
+        description="At a restart, messages received this long before the detection "
+        "watermark warm the detectors up (their findings were handled before).",
+    )  # fmt: skip
     retry_min_s: float = Field(
         0.5, gt=0, description="First wait before trying an unreachable store again at start."
     )

@@ -199,8 +199,8 @@ _TYPE_INFO: Final = {
         "send",
         1,
         False,
-        "Periodic readings. QoS 1 recommended; QoS 0 is accepted too (e.g. for continuous "
-        "acceleration streaming). The hub acknowledges telemetry on receipt.",
+        "Periodic readings. QoS 1: the hub acknowledges only once the reading is stored. "
+        "QoS 0 is accepted too, but a reading lost on the way is only counted (seq gaps).",
     ),
     "event": _TypeInfo(
         "send",

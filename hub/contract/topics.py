@@ -26,7 +26,8 @@ OUTBOUND_TYPES: Final = frozenset({"cmd", "errors"})
 """Message types the hub publishes to a device."""
 
 ALARM_CLASS_TYPES: Final = frozenset({"event", "status", "reply"})
-"""Inbound types the hub subscribes to with QoS 1 and acknowledges only once stored."""
+"""Inbound types that are written at once, in small transactions of their own (telemetry
+waits for its batch to fill; every QoS 1 message is acknowledged only once stored)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,7 @@ def subscriptions() -> list[tuple[str, int]]:
 
     The filters are wide on purpose: a message on a mistyped topic still reaches the hub,
     which refuses it with ``topic_invalid`` on the device's errors topic instead of the
-    vendor hearing nothing. QoS 1 is the maximum: telemetry published at QoS 0 stays QoS 0;
-    alarm-class messages (events, status, replies) are published at QoS 1 and acknowledged
-    by the hub only once stored.
+    vendor hearing nothing. QoS 1 is the maximum: a message published at QoS 0 stays QoS 0;
+    every QoS 1 message (telemetry included) is acknowledged by the hub only once stored.
     """
     return [(f"{PREFIX}/devices/#", 1), (f"{PREFIX}/gateways/#", 1)]

@@ -114,7 +114,9 @@ class Pending:
     seen: dict[str, DeviceState] = field(default_factory=dict)
     unprovisioned: list[tuple[str, str, float, str | None]] = field(default_factory=list)
     acks: list[Any] = field(default_factory=list)
-    """Inbound messages to acknowledge once the batch is committed."""
+    """Alarm-class inbound messages (and refusals) to acknowledge once committed."""
+    telemetry_acks: list[Any] = field(default_factory=list)
+    """Telemetry to acknowledge once committed: it travels with the bulk batch."""
     outbox: list[Outbound] = field(default_factory=list)
     """Error reports to publish once the batch is committed."""
     accepted: list[Accepted] = field(default_factory=list)
@@ -127,6 +129,10 @@ class Pending:
 
     def rows(self) -> int:
         return len(self.telemetry) + len(self.events) + len(self.dead_letters) + len(self.status)
+
+    def empty(self) -> bool:
+        """Nothing to write, acknowledge or publish."""
+        return not (self.rows() or self.acks or self.telemetry_acks or self.outbox or self.seen)
 
     def split(self) -> tuple[Pending, Pending]:
         """Alarm-class work (events, status, refusals, replies, their acks and reports) and
@@ -157,6 +163,7 @@ class Pending:
         )
         bulk = Pending(
             telemetry=self.telemetry,
+            telemetry_acks=self.telemetry_acks,
             seen={d: s for d, s in self.seen.items() if d not in own},
             accepted=[a for a in self.accepted if a.msg_type == "telemetry"],
             origins=self.origins,
@@ -357,7 +364,8 @@ class Ingest:
         if parsed.msg_type == "telemetry":
             row = _telemetry_row(device.id, m, msg.received_at)
             p.telemetry.append(row)
-            self._ack(msg, now=True)  # telemetry is not alarm-class: acknowledged on receipt
+            if msg.qos > 0:  # acknowledged once stored, like alarms: QoS 1 readings survive
+                p.telemetry_acks.append(msg)
         else:
             data = m.model_dump(exclude={"ts", "seq", "type"}, exclude_none=True)
             row = EventRow(device.id, m.seq, m.ts, msg.received_at, m.type, data)

@@ -29,8 +29,11 @@ Rules this module keeps (CONVENTIONS.md "One adapter per outside system"):
   acknowledges on receipt and a dropped QoS 1 message is lost (it is still counted).
 - Acknowledgement is manual by default: paho acknowledges a QoS 1 message when
   ``on_message`` returns, before anything reached the store (DEPENDENCIES.md), so we call
-  ``ack`` after the commit instead. Delivery is at least once: duplicates are possible after
-  a reconnect and the store drops them (same device and ``seq``).
+  ``ack`` after the commit instead. The hub then asks the broker (MQTT 5 Receive Maximum,
+  :attr:`MqttAdapter.receive_maximum`) for an in-flight window as large as its queue; the
+  broker keeps the rest in the session while the store is slow or down. Delivery is at
+  least once: duplicates are possible after a reconnect and the store drops them (same
+  device and ``seq``).
 - The reconnect loop is ours (an asyncio task, :mod:`hub.mqtt.link`); every connect
   re-subscribes and republishes the birth message. MQTT 5 is tried first and, when
   the broker refuses it (amqtt speaks 3.1.1 only), the adapter falls back to 3.1.1 once.
@@ -270,6 +273,16 @@ class MqttAdapter:
         self.published = 0
         self.connects = 0
         self.resyncs = 0
+
+    @property
+    def receive_maximum(self) -> int:
+        """The in-flight window asked of the broker (MQTT 5 Receive Maximum): QoS 1 messages
+        it may send before the hub acknowledges one, never more than the queue holds; the
+        broker keeps the rest in the hub's session (Mosquitto: ``max_queued_messages``).
+        Without it Mosquitto sends 20 at a time. Mosquitto 2.0 keeps to it only until
+        acknowledgements flow, so the queue may still overflow: a dropped QoS 1 message is
+        then fetched again by a reconnect (see above)."""
+        return min(self.queue_size, 65_535)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -562,6 +575,8 @@ class MqttAdapter:
         if self._protocol == 5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 0 if s.clean_start else s.session_expiry
+            if self.manual_ack:
+                props.ReceiveMaximum = self.receive_maximum
             client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
         else:
             client.connect(s.host, s.port, s.keepalive)

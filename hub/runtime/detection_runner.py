@@ -60,8 +60,13 @@ class DetectionRunner:
         tick_s: float = 5.0,
         registry_refresh_s: float = 5.0,
         upstream: Callable[[], float] = lambda: math.inf,
+        warmup_s: float = 900.0,
     ) -> None:
         self.store = store
+        self.warmup_s = warmup_s
+        """A restart runs the messages received this long before the watermark through the
+        detectors first, their findings discarded: a detector that confirms over a window
+        (a vital sign held for minutes) picks up where it was instead of starting again."""
         self.detection = detection
         self.metrics = metrics
         self.clock = clock
@@ -116,8 +121,14 @@ class DetectionRunner:
             await asyncio.to_thread(self.store.set_progress, WATERMARK, now)
             self._saved = now
             return 0
-        telemetry, events = await asyncio.to_thread(self.store.received_between, mark, now)
         devices = {d.id: d for d in await asyncio.to_thread(self.store.list_devices)}
+        if self.warmup_s > 0:  # through detection before the restart: only the state is wanted
+            before = await asyncio.to_thread(
+                self.store.received_between, mark - self.warmup_s, mark
+            )
+            warmup = accepted_from_rows(devices, *before)
+            self.detection.observe(warmup)
+        telemetry, events = await asyncio.to_thread(self.store.received_between, mark, now)
         batch = accepted_from_rows(devices, telemetry, events)
         if not batch:
             return 0

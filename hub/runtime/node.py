@@ -92,6 +92,7 @@ class HubNode:
             tick_s=self.settings.detect_tick_s,
             registry_refresh_s=self.settings.registry_refresh_s,
             upstream=self.pipeline.horizon,
+            warmup_s=self.settings.detect_warmup_s,
         )
         if detect:  # off only to measure ingestion alone (bench/ingest.py)
             self.pipeline.observers.append(self.detection.observe)

@@ -6,9 +6,9 @@ row, or at once when it holds an alarm-class message (events, status, refusals).
 task writes one batch at a time in a worker thread, retrying with back-off while the store
 is unavailable (nothing is dropped, nothing acknowledged), and splitting out the rows the
 store refuses as data, which become dead letters (:mod:`hub.runtime.poison`: one poison
-message never holds up the rest); only after the commit does it
-acknowledge QoS 1 messages, publish error reports and tell the observers (detectors, alert
-engine). While the writer is busy the next batch keeps filling, so the store sees few,
+message never holds up the rest); only after the commit does it acknowledge QoS 1
+messages (telemetry included), publish error reports and tell the observers (detectors,
+alert engine). While the writer is busy the next batch keeps filling, so the store sees few,
 large transactions under load and tiny, immediate ones when it is quiet.
 """
 
@@ -164,7 +164,7 @@ class Pipeline:
                 self.ingest.handle(msg)
             self._ack_now()
             pending = self.ingest.pending
-            if pending.rows() or pending.acks or pending.outbox or pending.seen:
+            if not pending.empty():
                 first_at = first_at if first_at is not None else self.monotonic()
             elif msgs:  # only duplicates or echoes: nothing to write, but count them now
                 self.ingest.flush_counts()
@@ -186,7 +186,7 @@ class Pipeline:
     async def _hand_off(self) -> None:
         pending = self.ingest.take()
         oldest, self._filling = self._filling, math.inf
-        if not (pending.rows() or pending.acks or pending.outbox or pending.seen):
+        if pending.empty():
             return
         self.metrics.pending_rows.set(pending.rows())
         if pending.urgent:
@@ -229,6 +229,8 @@ class Pipeline:
         self.batches_written += 1
         commit.settle(self.metrics, now=self.clock())
         for inbound in pending.acks:
+            self.source.ack(inbound)
+        for inbound in pending.telemetry_acks:
             self.source.ack(inbound)
         for out in pending.outbox:
             try:

@@ -46,7 +46,7 @@ def reports(pending) -> list[dict]:
     return [json.loads(o.payload) for o in pending.outbox]
 
 
-def test_valid_telemetry_becomes_a_row_and_is_acked_at_once(ingest: Ingest) -> None:
+def test_valid_telemetry_becomes_a_row_and_is_acked_after_commit(ingest: Ingest) -> None:
     msg = Msg("carehub/v1/devices/w-1/telemetry", tel(1, hr=72, spo2=97), received_at=NOW + 1)
     ingest.handle(msg)
     p = ingest.take()
@@ -54,8 +54,10 @@ def test_valid_telemetry_becomes_a_row_and_is_acked_at_once(ingest: Ingest) -> N
         ("w-1", 1, NOW, NOW + 1)
     ]
     assert p.telemetry[0].values == {"hr": 72.0, "spo2": 97.0}
-    assert ingest.ack_now == [msg]
+    assert ingest.ack_now == []
+    assert p.telemetry_acks == [msg]  # with the telemetry batch, after its commit
     assert p.acks == []
+    assert not p.urgent
     assert p.dead_letters == []
     assert p.seen["w-1"].last_seq == 1
     assert p.accepted[0].device.resident_id == "r-1"

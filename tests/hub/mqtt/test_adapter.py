@@ -359,10 +359,16 @@ async def test_dropped_qos1_messages_come_back_when_the_consumer_catches_up(
     watcher = mosquitto_watcher
     base = f"t/{uid()}"
     adapter = await adapter_factory(mosquitto.url, subscriptions=[(f"{base}/#", 1)], queue_size=20)
+    assert adapter.receive_maximum == 20
     total = 200
     for i in range(total):
         await call(watcher.publish, f"{base}/m", str(i).encode(), qos=1)
-    await eventually(lambda: adapter.dropped > 0, what="some messages dropped")
+    # MQTT 5 Receive Maximum: before any acknowledgement the broker sends no more than the
+    # queue holds (Mosquitto 2.0 stops keeping to it once acknowledgements flow, hence the
+    # drops below and the reconnect that gets them again)
+    await eventually(lambda: adapter.stats()["queue_depth"] == 20, what="the window filled")
+    await asyncio.sleep(0.5)
+    assert (adapter.received, adapter.dropped) == (20, 0)
 
     seen: set[bytes] = set()
     async with asyncio.timeout(60):
@@ -371,7 +377,6 @@ async def test_dropped_qos1_messages_come_back_when_the_consumer_catches_up(
             seen.add(message.payload)
             adapter.ack(message)
     assert seen == {str(i).encode() for i in range(total)}
-    assert adapter.stats()["resyncs"] >= 1
 
 
 @pytest.mark.broker
@@ -386,8 +391,8 @@ async def test_failing_hook_is_logged_not_raised(
         raise RuntimeError("hook bug")
 
     adapter.on_drop(broken)
-    for i in range(3):
-        await call(watcher.publish, f"{base}/x", str(i).encode(), qos=1)
+    for i in range(3):  # QoS 0: the broker's in-flight window does not hold those back
+        await call(watcher.publish, f"{base}/x", str(i).encode(), qos=0)
     await eventually(lambda: adapter.dropped == 2, what="drops")
     await eventually(
         lambda: any("hook" in r.getMessage() and r.exc_info for r in caplog.records),
