@@ -26,12 +26,19 @@ from collections import deque
 class ClockOffset:
     """Estimated device clock minus hub clock, in seconds (positive: device ahead)."""
 
-    __slots__ = ("_delays", "_last", "catch_up_ratio", "samples", "step_s")
+    __slots__ = ("_delays", "_last", "catch_up_ratio", "samples", "slack_s", "step_s")
 
-    def __init__(self, samples: int = 8, catch_up_ratio: float = 2.0, step_s: float = 60.0) -> None:
+    def __init__(
+        self, samples: int = 8, catch_up_ratio: float = 2.0, step_s: float = 60.0,
+        slack_s: float = 0.1,
+    ) -> None:  # fmt: skip
         self.samples = samples
         self.catch_up_ratio = catch_up_ratio
         self.step_s = step_s
+        self.slack_s = slack_s
+        """Device time may run this much ahead of arrival time without being a backlog
+        (timestamp rounding). Small on purpose: an accelerometer burst held in the broker
+        arrives as chunks a second apart in device time and none in arrival time."""
         self._delays: deque[float] = deque(maxlen=samples)
         self._last: tuple[float, float] | None = None
 
@@ -41,7 +48,7 @@ class ClockOffset:
         last, self._last = self._last, (ts, received_at)
         if last is not None:
             d_ts, d_rx = ts - last[0], received_at - last[1]
-            if d_ts > self.catch_up_ratio * max(d_rx, 0.0) + 1.0:
+            if d_ts > self.catch_up_ratio * max(d_rx, 0.0) + self.slack_s:
                 return None  # backlog: device time runs ahead of arrival time
         delay = received_at - ts
         if self._delays and abs(delay - self._delays[-1]) > self.step_s:

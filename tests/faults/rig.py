@@ -232,15 +232,17 @@ class Drill:
         recovered = self.hub is not None and self.hub.poll() is None and self.healthy()
         with psycopg.connect(self.cluster.url, autocommit=True) as conn:
             occurrences = conn.execute(
-                "SELECT a.id, a.kind, a.resident_id, extract(epoch FROM t.at) FROM alerts a "
+                "SELECT a.id, a.kind, a.resident_id, extract(epoch FROM t.at), a.data "
+                "FROM alerts a "
                 "JOIN alert_timeline t ON t.alert_id = a.id "
                 "WHERE t.action IN ('opened', 'repeated') ORDER BY t.at"
             ).fetchall()
             stored = set(conn.execute("SELECT device_id, seq FROM telemetry").fetchall())
         expected_alarms = [r for r in self.run.truth if r.alert is not None]
         residents = set(self.run.info.residents)
-        occ = [(aid, kind, rid, float(at)) for aid, kind, rid, at in occurrences
+        occ = [(aid, kind, rid, float(at)) for aid, kind, rid, at, _d in occurrences
                if rid in residents and at <= self.run.info.end + allowance_s]  # fmt: skip
+        evidence = {aid: data for aid, _k, _r, _t, data in occurrences}
         explained: set[int] = set()
         lost: list[str] = []
         for r in expected_alarms:
@@ -252,8 +254,8 @@ class Drill:
                 lost.append(f"{r.incident} {r.resident_id} at +{r.start - self.epoch:.0f} s")
             explained.update(hits)
         # after the run the simulated devices fall silent: offline alerts then are not false
-        false = [f"{kind} {rid} at +{at - self.epoch:.0f} s"
-                 for i, (_a, kind, rid, at) in enumerate(occ)
+        false = [f"{kind} {rid} at +{at - self.epoch:.0f} s: {str(evidence[a])[:300]}"
+                 for i, (a, kind, rid, at) in enumerate(occ)
                  if i not in explained and at <= self.run.info.end + QUIET_AFTER_S]  # fmt: skip
         # more alerts of an alarm kind for a resident than incidents of that kind: the same
         # alarm opened twice (a second finding of an open alert only adds to its timeline)
