@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest system-deps bench contract clean
+.PHONY: venv demo test lint typecheck pytest system-deps bench contract faults clean
 
 ## venv: create or refresh .venv with the project and its dev tools
 venv: $(STAMP)
@@ -45,6 +45,15 @@ bench: venv system-deps
 	$(BIN)/python -m bench.detect
 	$(BIN)/python -m bench.alerts
 	$(BIN)/python -m bench.ws
+
+## faults: the fault drill, longer: more kills, longer outages, closer to real time
+FAULT_SCALE ?= 2
+FAULT_SPEED ?= 4
+faults: venv system-deps
+	rm -f bench/faults.jsonl
+	CAREHUB_FAULT_SCALE=$(FAULT_SCALE) CAREHUB_FAULT_SPEED=$(FAULT_SPEED) \
+		CAREHUB_FAULT_REPORT=bench/faults.jsonl $(BIN)/pytest -q -s -m faults tests/faults
+	$(BIN)/python -m tests.faults.table bench/faults.jsonl
 
 ## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
 contract: venv

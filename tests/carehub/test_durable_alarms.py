@@ -31,6 +31,7 @@ from hub.store.base import (
     Resident,
     Station,
     Store,
+    TelemetryRow,
 )
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
@@ -151,3 +152,25 @@ async def test_a_clean_stop_leaves_nothing_to_replay(
     async with running(store) as hub:
         assert sample(hub, "carehub_replayed_messages_total") == 0
     assert len(sos_alerts(store)) == 1
+
+
+async def test_a_vital_sign_confirmed_across_a_restart_is_alerted(
+    registered: Store, running: Callable[[Store], Any]
+) -> None:
+    # a heart rate of 140 held for 6 minutes; the hub stopped 4 minutes in, before the
+    # 5-minute confirming window was complete, and the readings after went unseen
+    store = registered
+    now = time.time()
+    start = now - 360
+    rows = [TelemetryRow("w-1", i, start + 30 * i, start + 30 * i + 0.2, {"hr": 140.0})
+            for i in range(12)]  # fmt: skip
+    store.write_batch(IngestBatch(telemetry=rows))
+    store.set_progress(WATERMARK, start + 240.5)
+
+    async with running(store) as hub:
+        # only the 3 readings after the watermark are replayed, but the detectors were
+        # warmed up with the 9 before it: the window is complete and the alarm raised
+        [alert] = await eventually("the tachycardia alerted after the restart",
+                                   lambda: store.list_alerts(kind="vitals"))  # fmt: skip
+        assert sample(hub, "carehub_replayed_messages_total") == 3
+    assert alert.resident_id == "r-1"

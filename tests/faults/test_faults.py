@@ -62,8 +62,10 @@ def test_hub_killed_as_each_alarm_is_committed(drill_factory: DrillFactory) -> N
     """(a) SIGKILL the hub the moment an SOS or fall row is committed, at least 10 times."""
     kills_wanted = int(10 * SCALE)
     s = speed(40.0)
-    # a restart takes a few seconds (imports, connecting): room for one kill per 4 minutes
-    with drill_factory(speed=s, minutes=4.0 * kills_wanted + 4.0) as drill:
+    # an alarm every 1.5 simulated minutes, and a restart takes a few seconds (imports,
+    # connecting): room for one kill per 6 wall seconds at least
+    per_kill = max(2.0, 6.0 * s / 60.0)
+    with drill_factory(speed=s, minutes=per_kill * kills_wanted + 4.0) as drill:
         drill.start_simulator()
         kills = 0
         with psycopg.connect(drill.cluster.url, autocommit=True) as conn:
