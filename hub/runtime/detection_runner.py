@@ -129,7 +129,8 @@ class DetectionRunner:
             warmup = accepted_from_rows(devices, *before)
             self.detection.observe(warmup)
         telemetry, events = await asyncio.to_thread(self.store.received_between, mark, now)
-        batch = accepted_from_rows(devices, telemetry, events)
+        status = await asyncio.to_thread(self.store.status_between, mark, now)
+        batch = accepted_from_rows(devices, telemetry, events, status)
         if not batch:
             return 0
         log.warning("replaying %d messages stored after the detection watermark (%.1f s)",

@@ -6,7 +6,8 @@ broker does not send the message again, and a copy it does send is dropped as a 
 So the detection runner keeps a durable watermark (``progress`` ``detection``): every message
 received up to it has been through the detectors, and every finding from it has reached
 the alert engine. At start the hub reads the messages received after the watermark back
-from the store and runs them through the detectors again (:func:`accepted_from_rows`);
+(telemetry, events and status changes) from the store and runs them through the
+detectors again (:func:`accepted_from_rows`);
 findings that were already stored are recognised (:func:`new_findings`) and not stored or
 alerted twice.
 
@@ -23,7 +24,7 @@ import orjson
 
 from hub.ingest.core import Accepted
 from hub.ingest.validate import Refusal, decode
-from hub.store.base import Device, EventRow, FindingRow, TelemetryRow
+from hub.store.base import Device, EventRow, FindingRow, StatusChange, TelemetryRow
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,21 @@ def accepted_from_rows(
     devices: Mapping[str, Device],
     telemetry: Iterable[TelemetryRow],
     events: Iterable[EventRow],
+    status: Iterable[StatusChange] = (),
 ) -> list[Accepted]:
     """The stored messages as the detectors saw them, in receive order. Rows of devices no
-    longer registered, or that no longer validate (a contract change), are skipped."""
+    longer registered, or that no longer validate (a contract change), are skipped. A
+    status change is stored with its device time (a birth) or receive time (a Will), which
+    stands for its receive time here."""
     out: list[tuple[float, int, Accepted]] = []
+    payload: dict[str, Any]
+    for change in status:
+        payload = {**change.info, "state": "online" if change.online else "offline"}
+        if change.online:
+            payload["ts"] = change.at
+        _add(out, devices, change.device_id, "status", payload, change.at, 2)
     for row in telemetry:
-        payload: dict[str, Any] = {"ts": row.ts, "seq": row.seq, **row.values}
+        payload = {"ts": row.ts, "seq": row.seq, **row.values}
         for key in ("quality", "acc", "ext"):
             if (value := getattr(row, key)) is not None:
                 payload[key] = value

@@ -556,6 +556,13 @@ class Store(Protocol):
         what a restarted hub runs through the detectors again."""
         ...
 
+    def status_between(self, after: float, until: float, limit: int = 100_000
+                       ) -> list[StatusChange]:  # fmt: skip
+        """Status changes (births, Last Wills) in ``(after, until]`` by their time (the
+        device's for a birth, the hub's for a Will), oldest first: replayed like
+        :meth:`received_between`."""
+        ...
+
     def get_progress(self, name: str) -> float | None:
         """A named watermark (``None`` when never set)."""
         ...

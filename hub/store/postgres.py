@@ -625,6 +625,15 @@ class PostgresStore:
             [EventRow(r[0], r[1], r[2].timestamp(), r[3].timestamp(), r[4], r[5]) for r in ev],
         )
 
+    def status_between(self, after: float, until: float, limit: int = 100_000
+                       ) -> list[StatusChange]:  # fmt: skip
+        rows = self._query(
+            "SELECT device_id, online, at, source, info FROM status_log"
+            " WHERE at > %s AND at <= %s ORDER BY at, id LIMIT %s",
+            (to_dt(after), to_dt(until), limit),
+        )
+        return [StatusChange(r[0], r[1], r[2].timestamp(), r[3], r[4]) for r in rows]
+
     def get_progress(self, name: str) -> float | None:
         rows = self._query("SELECT value FROM progress WHERE name = %s", (name,))
         return float(rows[0][0]) if rows else None

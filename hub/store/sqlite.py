@@ -604,6 +604,15 @@ class SqliteStore:
             [EventRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in ev],
         )
 
+    def status_between(self, after: float, until: float, limit: int = 100_000
+                       ) -> list[StatusChange]:  # fmt: skip
+        rows = self._query(
+            "SELECT device_id, online, at, source, info FROM status_log"
+            " WHERE at > ?1 AND at <= ?2 ORDER BY at, id LIMIT ?3",
+            (after, until, limit),
+        )
+        return [StatusChange(r[0], bool(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]
+
     def get_progress(self, name: str) -> float | None:
         rows = self._query("SELECT value FROM progress WHERE name = ?", (name,))
         return float(rows[0][0]) if rows else None

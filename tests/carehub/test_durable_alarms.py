@@ -30,6 +30,7 @@ from hub.store.base import (
     IngestBatch,
     Resident,
     Station,
+    StatusChange,
     Store,
     TelemetryRow,
 )
@@ -174,3 +175,22 @@ async def test_a_vital_sign_confirmed_across_a_restart_is_alerted(
                                    lambda: store.list_alerts(kind="vitals"))  # fmt: skip
         assert sample(hub, "carehub_replayed_messages_total") == 3
     assert alert.resident_id == "r-1"
+
+
+async def test_a_committed_last_will_no_detector_saw_is_alerted(
+    registered: Store, running: Callable[[Store], Any]
+) -> None:
+    store = registered
+    now = time.time()
+    store.set_progress(WATERMARK, now - 5)
+    will = StatusChange("w-1", False, now - 2, "will", {})
+    store.write_batch(IngestBatch(status=[will]))  # stored; the hub died before detection
+
+    async with running(store) as hub:
+        [alert] = await eventually("the Will alerted after the restart",
+                                   lambda: store.list_alerts(kind="device_offline"))  # fmt: skip
+        assert alert.device_id == "w-1"
+        assert sample(hub, "carehub_replayed_messages_total") == 1
+    async with running(store):  # a second restart: nothing more
+        pass
+    assert len(store.list_alerts(kind="device_offline")) == 1
