@@ -105,10 +105,10 @@ def test_database_stopped_for_a_minute(drill_factory: DrillFactory) -> None:
     """(c) Stop PostgreSQL for 60 s while devices keep publishing, then start it again."""
     outage_s = 60.0 * max(1.0, SCALE)
     s = speed(6.0)
-    minutes = (outage_s + 40.0) * s / 60.0
+    minutes = (outage_s + 28.0) * s / 60.0
     with drill_factory(speed=s, minutes=minutes) as drill:
         drill.start_simulator()
-        time.sleep(max(0.0, drill.wall_at(15.0 * s / 60.0 / minutes) - time.time()))
+        time.sleep(max(0.0, drill.wall_at(12.0 * s / 60.0 / minutes) - time.time()))
         drill.cluster.stop()
         time.sleep(outage_s)
         drill.cluster.start()
@@ -122,9 +122,9 @@ def test_hub_killed_during_an_outage_and_restarted_before_it_ends(
 ) -> None:
     """(d) Stop PostgreSQL; SIGKILL the hub meanwhile and start it again while the database
     is still down; it must wait, then come up by itself."""
-    outage_s = 25.0 * max(1.0, SCALE)
+    outage_s = 20.0 * max(1.0, SCALE)
     s = speed(10.0)
-    minutes = (outage_s + 35.0) * s / 60.0
+    minutes = (outage_s + 28.0) * s / 60.0
     with drill_factory(speed=s, minutes=minutes) as drill:
         drill.start_simulator()
         time.sleep(max(0.0, drill.wall_at(12.0 * s / 60.0 / minutes) - time.time()))
