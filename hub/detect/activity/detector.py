@@ -78,11 +78,12 @@ class ActivityDetector(Params):
             st.away_since = None
             st.last_activity = now  # a silence is counted from the return
             if st.up_at is None:  # back home counts as up, but is no get-up time to learn
-                st.up_at, st.flag_day = st.zone.clock_s(now), st.day
+                st.up_at, st.up_home = st.zone.clock_s(now), False
         elif status != "home" and st.status == "home":
             st.away_since = now
-            st.flag, st.bath_since, st.bed_out, st.door_at, st.out_since = (None,) * 5
+            st.flag, st.bed_out, st.door_at, st.out_since = None, None, None, None
             st.bed_flag = st.out_flag = False
+            st.end_bath()
         st.status = status
 
     def forget(self, resident_id: str) -> None:
@@ -181,7 +182,9 @@ class ActivityDetector(Params):
         clock = st.zone.clock_s(ts)
         morning = clock >= self.morning_start_h * 3600
         if st.up_at is None and not in_bed and morning and st.zone.day(ts) == st.day:
-            st.up_at = clock
+            # the day's first sign of life; a get-up to learn only if they woke at home, not
+            # when it is the resident coming back (a night out, a weekend away)
+            st.up_at, st.up_home = clock, st.out_since is None
         if st.flag is not None and ts > st.flag_since:
             st.exclude(st.flag_since, ts)
             out.append(resumed(rid, e.device_id, st.flag, now, ts))

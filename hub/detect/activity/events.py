@@ -1,4 +1,12 @@
-"""What the activity rules consume: one home-sensor event of a resident, on the hub clock."""
+"""What the activity rules consume: one home-sensor event of a resident, on the hub clock;
+and what a door contact says it is on.
+
+A door event names its contact in ``door`` (the device contract): the way out (``front``,
+``back``, ``大门``...), an interior door by the room it leads to, a cupboard or an appliance
+by what it is. Only a named way out is an exit; a contact without a name is an interior one
+(the hub warns the vendor with ``door_unnamed``), so an unnamed bedroom door opening at
+night is never taken for the resident leaving.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,25 @@ ACTIVITY_TYPES = frozenset({"motion", "door", "bed", "toilet", "button", "sos"})
 BATHROOMS = frozenset(
     {"bathroom", "toilet", "restroom", "wc", "washroom", "卫生间", "厕所", "浴室"}
 )
-EXIT_DOORS = frozenset({"front", "main", "entrance", "entry", "大门", "入户门", "前门"})
+EXIT_DOORS = frozenset(
+    {"front", "main", "entrance", "entry", "back", "大门", "入户门", "进户门", "前门", "后门"}
+)
+"""Names of the doors out of the home (compared after :func:`door_name`)."""
+
+
+def door_name(value: object) -> str | None:
+    """A contact's name as the rules compare it: casefolded, ``_``/``-`` as spaces, without
+    a trailing "door"; ``None`` when there is none.
+
+    >>> door_name("Front_Door"), door_name("back-door"), door_name(" 入户门 "), door_name(None)
+    ('front', 'back', '入户门', None)
+    >>> door_name("door"), door_name("")
+    (None, None)
+    """
+    if not isinstance(value, str):
+        return None
+    name = " ".join(value.casefold().replace("_", " ").replace("-", " ").split())
+    return name.removesuffix("door").strip() or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +61,8 @@ class SensorEvent:
         names = ("active", "open", "door", "occupied")
         fields = {n: getattr(m, n) for n in names if getattr(m, n, None) is not None}
         return cls(resident_id, accepted.device.id, m.type, float(m.ts) - offset, m.room, fields)
+
+    @property
+    def door(self) -> str | None:
+        """The contact's name (:func:`door_name`) of a door event, else ``None``."""
+        return door_name(self.fields.get("door")) if self.type == "door" else None

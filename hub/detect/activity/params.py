@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.detect.activity.events import BATHROOMS, EXIT_DOORS
+from hub.detect.activity.events import BATHROOMS, EXIT_DOORS, door_name
 
 
 @dataclass(kw_only=True, eq=False)
@@ -44,6 +44,8 @@ class Params:
     routine_exit_p: float = 0.3
     bathroom_s: float = 40 * 60.0
     bathroom_high_s: float = 60 * 60.0
+    bathroom_repeat_s: float = 10 * 60.0
+    """Bathroom motion again within this time is evidence of presence (a one-off is not)."""
     out_of_bed_s: float = 30 * 60.0
     bathrooms: frozenset[str] = BATHROOMS
     exit_doors: frozenset[str] = EXIT_DOORS
@@ -60,5 +62,5 @@ class Params:
         if warm is not None and not self.morning_start_h < warm < 24.0:
             raise ValueError("warmup_not_up_h must lie between morning_start_h and 24")
         self.bathrooms = frozenset(r.casefold() for r in self.bathrooms)
-        self.exit_doors = frozenset(d.casefold() for d in self.exit_doors)
+        self.exit_doors = frozenset(n for d in self.exit_doors if (n := door_name(d)))
         self.decay = 0.5 ** (1.0 / self.halflife_days)

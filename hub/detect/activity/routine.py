@@ -36,8 +36,8 @@ def roll(p: Params, st: Resident, now: float) -> None:
         st.num[seen] = d * st.num[seen] + st.active[seen]
         st.num_exit[seen] = d * st.num_exit[seen] + st.exits[seen]
         st.days += 1
-        if st.up_at is not None and st.flag_day != st.day:
-            st.getups.append(st.up_at)
+        if st.up_at is not None and st.up_home and st.flag_day != st.day:
+            st.getups.append(st.up_at)  # woke at home, and the morning was not flagged
         st.deadline = deadline(p, st)  # get-ups change only here: compute once a day
     st.day = today
     st.active[:] = False

@@ -41,6 +41,8 @@ class Resident:
     events_today: int = 0
     up_at: float | None = None
     """Today's get-up (local seconds), once seen."""
+    up_home: bool = False
+    """The resident woke at home today: ``up_at`` is a get-up to learn (not a return)."""
     deadline: float | None = None
     since: float = math.inf
     """When the resident was first seen (the warm-up deadline needs a whole morning)."""
@@ -53,10 +55,15 @@ class Resident:
     flag: str | None = None
     flag_since: float = 0.0
     flag_day: int = -1
-    # bathroom
+    # bathroom: a stay since ``bath_since``, judged once there is evidence of presence
     bath_since: float | None = None
     bath_level: int = 0
     bath_room: str = ""
+    bath_present: bool = False
+    bath_last: float | None = None
+    """The last sign of the person in the bathroom."""
+    bath_motion: float | None = None
+    """The last bathroom motion (motion again within ``bathroom_repeat_s``: presence)."""
     # bed
     bed_out: float | None = None
     bed_flag: bool = False
@@ -80,6 +87,13 @@ class Resident:
         a, b = max(start, day0) - day0, min(end, day0 + DAY_S) - day0
         if b >= a:
             self.excluded[int(a // 3600) : min(24, int(b // 3600) + 1)] = True
+
+    def end_bath(self) -> int:
+        """Forget the bathroom stay; return the level it was flagged at (0: not)."""
+        level = self.bath_level
+        self.bath_since, self.bath_level, self.bath_present = None, 0, False
+        self.bath_last = self.bath_motion = None
+        return level
 
     def mark(self, ts: float, arr: NDArray[np.bool_]) -> None:
         """Set the hour of ``ts`` in one of today's arrays (a late event of another day: no)."""

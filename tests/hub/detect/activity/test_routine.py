@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hub.detect.activity import ActivityDetector, LocalTime
-from tests.hub.detect.activity.timeline import at, learned, motion, routine_day, run
+from tests.hub.detect.activity.timeline import at, door, kinds, learned, motion, routine_day, run
 
 
 def test_routine_matches_batch_ewma() -> None:
@@ -65,3 +65,25 @@ def test_local_time_with_a_zone_name() -> None:
     det.configure("r-ny", at(0, 0), tz="America/New_York")
     with pytest.raises(ValueError, match="status"):
         det.set_status("r-ny", "gone", at(0, 1))  # type: ignore[arg-type]
+
+
+def test_the_get_up_is_learned_only_from_days_woken_at_home() -> None:
+    # a learned routine (up 07:00-07:20), then two weekends away: out on the first day at
+    # 09:30, nothing on the second, back through the front door on the third at 17:00
+    det = ActivityDetector(grace_period=7)
+    learned(det)
+    rng = np.random.default_rng(4)
+    for first in (8, 12):
+        away = [e for e in routine_day(first, rng) if e.ts < at(first, 9.4)]
+        away += [door(at(first, 9.5), True), door(at(first, 9.5) + 10, False)]
+        back = [door(at(first + 2, 17.0), True), door(at(first + 2, 17.0) + 10, False)]
+        back += [e for e in routine_day(first + 2, rng) if e.ts > at(first + 2, 17.1)]
+        # no finding while out: neither the silent day nor the morning of the return
+        assert run(det, [*away, *back], at(first, 0), at(first + 3, 0)) == []
+        home = routine_day(first + 3, rng)
+        assert run(det, home, at(first + 3, 0), at(first + 4, 0)) == []
+    # 17:00 was a return, twice, not a late get-up: the morning deadline is where it was
+    found = run(det, [], at(16, 0), at(16, 12))
+    assert kinds(found) == ["not_up"]
+    assert found[0].evidence["usual_getup"] <= "07:20"
+    assert found[0].at < at(16, 8.5)
