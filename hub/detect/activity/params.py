@@ -30,6 +30,9 @@ class Params:
     min_inactivity_s: float = 2 * 3600.0
     max_hour_p: float = 0.98
     """Cap on an hour's learned activity probability (no hour is certain)."""
+    prior_days: float = 1.0
+    """Pseudo-days, half of them active, added to every hour when the silence rule weighs
+    it: a week in which an hour was always active does not make a quiet one impossible."""
     morning_start_h: float = 5.0
     """The first activity after this local hour is the day's get-up."""
     getup_days: int = 28

@@ -1,9 +1,12 @@
 """Silence at home: ``not_up`` in the morning and ``inactivity`` at other times (medium).
 
 ``inactivity``: the chance of a silence this long on a routine day,
-``Π (1 − p[h])^(fraction of hour h silent)`` with ``p`` capped at ``max_hour_p``, fell below
-``inactivity_p`` and the silence lasted ``min_inactivity_s``, so the threshold is short in
-hours the resident is nearly always active and long in hours they often rest.
+``Π (1 − p[h])^(fraction of hour h silent)`` over the hours after the one of the last
+activity (that hour was an active one), fell below ``inactivity_p`` and the silence lasted
+``min_inactivity_s``, so the threshold is short in hours the resident is nearly always
+active and long in hours they often rest. ``p[h]`` is the learned routine with
+``prior_days`` pseudo-days, half active, added (a week of data does not make a quiet hour
+impossible) and capped at ``max_hour_p``.
 
 ``not_up``: no activity today by the learned morning deadline (the ``getup_quantile`` of
 the last ``getup_days`` get-ups plus ``not_up_margin_s``); until the routine is learned, by
@@ -45,12 +48,15 @@ def check(p: Params, rid: str, st: Resident, judged: float, now: float) -> list[
         return [_not_up(p, rid, st, now, deadline, learned, common)]
     if not learned or silent < p.min_inactivity_s:
         return []
-    hour_p = st.p()
-    start = max(st.last_activity, judged - 2 * DAY_S)
-    chance = math.exp(log_quiet(p, st, hour_p, start, judged))
+    # the hour of the last activity was an active hour: the silence is improbable only in
+    # the hours after it (counting its quiet rest too would make an hour the resident is
+    # active in nearly every day, the lunch hour, look like a long silence once lunch is over)
+    last = st.last_activity
+    start = max(last + 3600.0 - st.zone.clock_s(last) % 3600.0, judged - 2 * DAY_S)
+    chance = math.exp(log_quiet(p, st, st.p_prior(p.prior_days), start, judged))
     if chance >= p.inactivity_p:
         return []
-    usual = float(hour_p[st.zone.hour(judged)])
+    usual = float(st.p()[st.zone.hour(judged)])
     ev = {**common, "usual_hour_p": round(usual, 3), "chance": round(chance, 5)}
     m = silent / 60
     zh = f"已 {m:.0f} 分钟无活动，此时段平时 {usual:.0%} 的日子有活动"

@@ -77,6 +77,10 @@ class Resident:
         """Learned probability of activity per local hour."""
         return np.divide(self.num, self.den, out=np.zeros(24), where=self.den > 0)
 
+    def p_prior(self, prior_days: float) -> NDArray[np.float64]:
+        """:meth:`p` with ``prior_days`` pseudo-days, half of them active, added."""
+        return (self.num + prior_days / 2) / np.maximum(self.den + prior_days, 1e-12)
+
     def p_exit(self) -> NDArray[np.float64]:
         """Learned probability of leaving the home per local hour."""
         return np.divide(self.num_exit, self.den, out=np.zeros(24), where=self.den > 0)

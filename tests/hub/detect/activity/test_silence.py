@@ -78,11 +78,17 @@ def test_inactivity_fires_when_the_learned_routine_says_it_should() -> None:
     last = max(e.ts for e in today)
     found = run(det, today, at(8, 0), at(8, 20))
     assert kinds(found) == ["inactivity"]
-    # the same rule computed independently on a one-minute grid from the learned routine
-    p = np.minimum(det.routine("r-1"), det.max_hour_p)
+    # the same rule computed independently on a one-minute grid from the learned routine:
+    # the EWMA's weight per hour (8 days seen, 7 before 07:00: first seen at 07:00 on day 0),
+    # a pseudo-day half active, the cap; quiet counted from the hour after the last activity
+    n_days = np.where(np.arange(24) < 7, 7, 8)
+    weight = (1 - det.decay**n_days) / (1 - det.decay)
+    shrunk = (det.routine("r-1") * weight + det.prior_days / 2) / (weight + det.prior_days)
+    p = np.minimum(shrunk, det.max_hour_p)
     grid = last + np.arange(1, 12 * 60 + 1) * M
     hours = ((grid - 30 + 8 * H) % 86_400 // H).astype(int)  # hour of each minute's middle
-    log_chance = np.cumsum(np.log1p(-p[hours]) / 60)
+    counted = hours != ZONE.hour(last)
+    log_chance = np.cumsum(np.where(counted, np.log1p(-p[hours]) / 60, 0.0))
     due = grid[(np.exp(log_chance) < det.inactivity_p) & (grid - last >= det.min_inactivity_s)][0]
     assert due - 90 <= found[0].at < due + 300 + 90  # ticks every 5 min, grid of 1 min
     usual = det.routine("r-1")[ZONE.hour(found[0].at)]
@@ -121,3 +127,21 @@ def test_inactivity_and_not_up_are_judged_up_to_the_horizon() -> None:
     for now in np.arange(at(8, 5), at(8, 12), 600.0):
         assert quiet.tick(float(now), horizon=at(8, 6)) == [], now
     assert kinds(quiet.tick(at(8, 12))) == ["not_up"]
+
+
+def test_a_silence_after_lunch_counts_from_the_next_hour() -> None:
+    # lunch at 12:05 every day; afternoon hours active on 7 days in 10; then one day quiet
+    # after lunch. The lunch hour was an active hour that day: only 13:00 onwards is unusual.
+    det = ActivityDetector(grace_period=7)
+    events = []
+    for d in range(15):
+        events += [motion(at(d, h + 0.1), "kitchen") for h in (7, 8, 9, 10, 11)]
+        events.append(motion(at(d, 12 + 5 / 60), "kitchen"))
+        if d < 14:
+            events += [motion(at(d, h + 0.5), "living") for h in range(13, 18) if (d + h) % 10 < 7]
+            events += [motion(at(d, h + 0.2), "living") for h in (18, 19, 20, 21)]
+    found = run(det, events, at(0, 0), at(14, 20))
+    assert kinds(found) == ["inactivity"]
+    # four afternoon hours quiet (each ~0.3 likely): about 17:00, not two hours after lunch
+    assert at(14, 16.5) <= found[0].at <= at(14, 17.5)
+    assert found[0].evidence["last_activity"] == at(14, 12 + 5 / 60)
