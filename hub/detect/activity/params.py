@@ -51,7 +51,9 @@ class Params:
     """Bathroom motion again within this time is evidence of presence (a one-off is not)."""
     out_of_bed_s: float = 30 * 60.0
     bathrooms: frozenset[str] = BATHROOMS
+    """Room names (and door names) of a bathroom, compared casefolded."""
     exit_doors: frozenset[str] = EXIT_DOORS
+    """Door names of the way out; any other door, and an unnamed one, is interior."""
     utc_offset_s: float = 8 * 3600.0
     decay: float = field(init=False, repr=False)
     """Per observed day: ``0.5 ** (1 / halflife_days)``."""
@@ -61,6 +63,8 @@ class Params:
             raise ValueError("inactivity_p and max_hour_p must lie in (0, 1)")
         if self.bathroom_high_s < self.bathroom_s:
             raise ValueError("bathroom_high_s must not be shorter than bathroom_s")
+        if self.prior_days < 0 or self.bathroom_repeat_s <= 0:
+            raise ValueError("prior_days must not be negative, bathroom_repeat_s must be > 0")
         warm = self.warmup_not_up_h
         if warm is not None and not self.morning_start_h < warm < 24.0:
             raise ValueError("warmup_not_up_h must lie between morning_start_h and 24")
