@@ -590,10 +590,11 @@ def _register_optional() -> None:
     from carehub.cli_users import user_app
 
     app.add_typer(user_app, name="user", help="Dashboard users and API tokens.")
-    from carehub.sim_commands import demo_cmd, eval_cmd
+    from carehub.sim_commands import demo_cmd, eval_cmd, replay_cmd
     from device_sim.cli import sim_app
 
     sim_app.command("eval")(eval_cmd)
+    sim_app.command("replay")(replay_cmd)
     sim_app.command("demo")(demo_cmd)
     app.add_typer(sim_app, name="sim", help="Simulated residents and devices; scoring.")
 

@@ -1,8 +1,8 @@
-"""``carehub sim eval`` and ``carehub sim demo``: the simulator run against a real hub.
+"""``carehub sim eval``, ``replay`` and ``demo``: the simulator run against the hub.
 
-They live here, not in ``device_sim``, because they start the hub and the dashboard; the
-simulator itself stays a separate program that only speaks MQTT. :mod:`carehub.cli`
-registers them on the ``sim`` command group.
+They live here, not in ``device_sim``, because they run the hub (its data path, or all of
+it with the dashboard); the simulator itself stays a separate program that only speaks
+MQTT. :mod:`carehub.cli` registers them on the ``sim`` command group.
 """
 
 from __future__ import annotations
@@ -59,6 +59,48 @@ def eval_cmd(
             f"{mqtt.get('hub_telemetry_gaps', '?')} lost (seq gaps)"
         )
     err.print(f"{res.wall_s:.0f} s at speed {speed:g}; broker {res.broker}; store {res.db_url}")
+
+
+def replay_cmd(
+    scenario: Annotated[str, typer.Option(help="Scenario YAML file or library name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    days: Annotated[str | None, typer.Option(help="Override the duration (e.g. 2d).")] = None,
+    residents: Annotated[int | None, typer.Option(help="Override residents.count.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's seed.")] = None,
+    epoch: Annotated[
+        float | None, typer.Option(help="Simulated start, epoch seconds (default: now).")
+    ] = None,
+) -> None:
+    """Replay a scenario through the hub's ingest, detectors and alert engine in this
+    process (no broker, no waiting) and score it."""
+    import time
+
+    from carehub.sim_replay import replay
+    from device_sim.engine import default_epoch
+    from device_sim.scenario import load_scenario
+
+    overrides: dict[str, object] = {}
+    if days is not None:
+        overrides["days"] = days
+    if seed is not None:
+        overrides["seed"] = seed
+    try:
+        sc = load_scenario(scenario, **overrides)
+        if residents is not None:  # fewer residents: their incidents only
+            keep = tuple(i for i in sc.incidents
+                         if not isinstance(i.resident, int) or i.resident < residents)  # fmt: skip
+            count = sc.residents.model_copy(update={"count": residents})
+            sc = sc.model_copy(update={"residents": count, "incidents": keep})
+        res = replay(sc, epoch=epoch if epoch is not None else default_epoch(sc, time.time()))
+    except CarehubError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({**res.score, "findings": dict(res.findings),
+                               "warnings": dict(res.warnings)}))  # fmt: skip
+        return
+    print_score(res.info.scenario, res.info.resident_days, res.score)
+    err.print(f"{res.accepted} messages accepted, {res.refused} refused; warnings "
+              f"{dict(res.warnings) or 'none'}; {res.wall_s:.1f} s")  # fmt: skip
 
 
 def demo_cmd(

@@ -42,6 +42,11 @@ def apply_incident(home: Home, inc: Incident) -> TruthRecord:  # noqa: PLR0911, 
         home.set_plan(inc.end, inc.end + 60, m.HALL)
         home.set_plan(inc.end + 60, inc.end + 1800, m.BED)
         return home.record(inc, home.dev("door"))
+    if k == "away":  # a weekend with family: out through the front door, back later
+        home.set_plan(inc.start - 60, inc.start, m.HALL)
+        home.set_plan(inc.start, inc.end, m.OUT)
+        home.set_plan(inc.end, inc.end + 60, m.HALL)
+        return home.record(inc, home.dev("door"))
     if k == "long_bathroom":
         home.set_plan(inc.start, inc.end, m.BATHROOM)
         return home.record(inc, home.dev("toilet"))

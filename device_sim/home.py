@@ -2,11 +2,12 @@
 
 Devices of a home (ids are prefixed with the resident id): a wrist wearable (``-w``), a
 pendant SOS button (``-p``), a gateway (``-gw``) speaking for motion sensors per room, a
-front-door contact, a bed sensor, a toilet presence sensor, smoke/gas/water sensors and a
-self-service blood-pressure monitor. What the sensors report follows the minute-by-minute
-plan of :mod:`device_sim.model`; incidents (:mod:`device_sim.incidents`) change the plan,
-the vitals or the devices. Messages of one device are built in time order, so ``seq``
-increases with publish time.
+front-door contact, a bed sensor, a toilet presence sensor, contacts on interior doors,
+cupboards and appliances (named or not), smoke/gas/water sensors and a self-service
+blood-pressure monitor; the scenario says which a home has. What the sensors report follows
+the minute-by-minute plan of :mod:`device_sim.model`; incidents (:mod:`device_sim.incidents`)
+change the plan, the vitals or the devices. Messages of one device are built in time order,
+so ``seq`` increases with publish time.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ class Home:
         self.rng = np.random.default_rng([sc.seed, index])
         self.profile = m.Profile.draw(resident_id, self.rng)
         n_days = max(1, math.ceil((end - day0) / m.DAY_S))
-        self.plan = np.concatenate([m.day_plan(self.profile, self.rng) for _ in range(n_days)])
+        late = sc.routine.late_return_p
+        self.plan = np.concatenate(
+            [m.day_plan(self.profile, self.rng, late) for _ in range(n_days)]
+        )
         self.modifiers: list[m.Modifier] = []
         self.devices: dict[str, Device] = {}
         d = sc.devices
@@ -80,9 +84,14 @@ class Home:
             hb = d.gateway.heartbeat_s
             for room in d.gateway.rooms:
                 self._add(Device(f"{rid}-m-{room}", "motion", gw, rid, interval_s=hb))
-            self._add(Device(f"{rid}-door", "door", gw, rid, interval_s=hb))
-            self._add(Device(f"{rid}-bed", "bed", gw, rid, interval_s=hb))
-            self._add(Device(f"{rid}-toilet", "toilet", gw, rid, interval_s=hb))
+            if d.gateway.front_door:
+                self._add(Device(f"{rid}-door", "door", gw, rid, interval_s=hb))
+            if d.gateway.bed:
+                self._add(Device(f"{rid}-bed", "bed", gw, rid, interval_s=hb))
+            if d.gateway.toilet:
+                self._add(Device(f"{rid}-toilet", "toilet", gw, rid, interval_s=hb))
+            for c in d.gateway.contacts:
+                self._add(Device(f"{rid}-{c.id}", "door", gw, rid, interval_s=hb))
             for hz in d.gateway.hazards:
                 self._add(Device(f"{rid}-{hz}", hz, gw, rid, interval_s=hb))
             if d.bp_monitor:

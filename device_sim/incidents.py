@@ -3,7 +3,8 @@
 An :class:`Incident` is a scenario entry resolved to simulated time. Its effects on the
 resident and devices are applied in :mod:`device_sim.home`; here it becomes a
 :class:`TruthRecord`: the alert kind the hub should raise (``alert``, ``None`` for messages
-the hub must refuse without alarming, e.g. malformed payloads), other kinds that the same
+the hub must refuse without alarming, e.g. malformed payloads, and for what must raise no
+alarm at all, a weekend ``away``), other kinds that the same
 incident legitimately raises (``also``), when it started and ended, and the ``deadline``
 by which an alert still counts as detecting it (detectors need persistence windows, silence
 thresholds, a long lie needs a minute on the floor).
@@ -28,7 +29,7 @@ DEFAULT_DURATION_S: dict[str, float] = {
     "fever": 3 * 3600.0, "not_up": 3 * 3600.0, "night_exit": 3600.0,
     "long_bathroom": 75 * 60.0, "smoke": 10 * 60.0, "gas": 10 * 60.0, "water": 10 * 60.0,
     "gateway_outage": 3600.0, "low_battery": 2 * 3600.0, "clock_drift": 2 * 3600.0,
-    "malformed": 0.0, "duplicate": 0.0, "wrong_schema": 0.0,
+    "malformed": 0.0, "duplicate": 0.0, "wrong_schema": 0.0, "away": 32 * 3600.0,
 }  # fmt: skip
 ALERT_OF: dict[str, str | None] = {
     "fall": "fall", "sos": "sos", "hypoxia": "vitals", "tachycardia": "vitals",
@@ -36,6 +37,7 @@ ALERT_OF: dict[str, str | None] = {
     "long_bathroom": "long_bathroom", "smoke": "smoke", "gas": "gas", "water": "water",
     "gateway_outage": "device_offline", "low_battery": "low_battery",
     "clock_drift": "clock_skew", "malformed": None, "duplicate": None, "wrong_schema": None,
+    "away": None,
 }  # fmt: skip
 ALSO: dict[str, tuple[str, ...]] = {
     "hypoxia": ("vitals_drift",), "tachycardia": ("vitals_drift",), "fever": ("vitals_drift",),

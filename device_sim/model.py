@@ -1,8 +1,9 @@
 """Residents: daily routines (where they are, minute by minute) and physiology.
 
 Routine: a resident sleeps from ``bed_h`` to ``wake_h`` with night toilet visits, washes,
-eats three meals in the kitchen, goes out some mornings, visits the toilet 4–7 times a day
-and otherwise moves between living room and bedroom. The plan is a ``uint8`` array of
+eats three meals in the kitchen, goes out some mornings (and, when the scenario says so,
+some evenings, coming home after 22:00 and going straight to bed), visits the toilet 4–7
+times a day and otherwise moves between living room and bedroom. The plan is a ``uint8`` array of
 places, one per minute of the run; incidents overwrite stretches of it (a fall: on the
 floor; not up in the morning: still in bed).
 
@@ -68,8 +69,10 @@ class Profile:
         )
 
 
-def day_plan(p: Profile, rng: np.random.Generator) -> NDArray[np.uint8]:
-    """One local day (00:00–24:00) as 1440 place codes."""
+def day_plan(p: Profile, rng: np.random.Generator, late_return_p: float = 0.0
+             ) -> NDArray[np.uint8]:  # fmt: skip
+    """One local day (00:00–24:00) as 1440 place codes; on a share ``late_return_p`` of
+    evenings the resident is out from 18:30–20:00 until 22:10–23:30."""
     plan = np.full(1440, LIVING, dtype=np.uint8)
     wake = int(p.wake_h * 60 + rng.normal(0, 15))
     bed = int(p.bed_h * 60 + rng.normal(0, 15))
@@ -100,6 +103,12 @@ def day_plan(p: Profile, rng: np.random.Generator) -> NDArray[np.uint8]:
     put(bed - int(rng.integers(10, 16)), 10, BATHROOM)  # before going to bed
     if rng.random() < p.night_toilet_p:
         put(int(rng.integers(60, max(61, wake - 60))), int(rng.integers(3, 8)), BATHROOM)
+    if late_return_p > 0 and rng.random() < late_return_p:  # no draw unless asked for
+        out, back = int(rng.integers(1110, 1200)), int(rng.integers(1330, 1410))
+        plan[out:back] = OUT
+        visit = int(rng.integers(3, 8))
+        put(back, visit, BATHROOM)
+        plan[back + visit :] = BED
     _hall_around_outings(plan)
     return plan
 

@@ -1,8 +1,10 @@
 """Everyday messages of a home: births, heartbeats, sensor events, vitals, charging.
 
 Home sensors follow the plan: entering a room fires its PIR sensor (and re-fires every few
-minutes while someone moves there), leaving or entering the bed, toilet and front door
-fire those sensors. The wearable sends vitals every ``interval_s`` while worn, is charged
+minutes while someone moves there, as often as the scenario's ``motion_retrigger_p`` says),
+leaving or entering the bed, toilet and front door fire those sensors, and a contact on an
+interior door, a cupboard or an appliance opens and closes now and then as the resident
+comes into or leaves its room. The wearable sends vitals every ``interval_s`` while worn, is charged
 off the wrist after breakfast (``wear`` events around it), drains its battery meanwhile,
 and sometimes streams a fall-like burst (sitting down hard) its on-device detector found
 suspicious. Sensors behind the gateway send hourly heartbeats; the pendant too.
@@ -16,6 +18,7 @@ from device_sim import model as m
 from device_sim.devices import Device
 from device_sim.effects import queue_burst
 from device_sim.home import Home
+from device_sim.scenario import ContactSpec
 
 
 def routine_messages(h: Home) -> None:
@@ -63,6 +66,10 @@ def _sensors(h: Home) -> None:
             h.queue(dev, t, lambda: dev.event(t, type_, **f))
 
     bed, toilet, door = h.dev("bed"), h.dev("toilet"), h.dev("door")
+    spec = h.sc.devices.gateway
+    assert spec is not None
+    retrigger = spec.motion_retrigger_p
+    contacts = [(c, dev) for c in spec.contacts if (dev := h.dev(c.id)) is not None]
     for i in range(1, len(plan)):
         t = h.day0 + 60.0 * i + float(rng.uniform(0, 40))
         if t >= h.end:
@@ -82,8 +89,34 @@ def _sensors(h: Home) -> None:
                 ev(door, t + 12, "door", open=False, door="front", room="hall")
             if b not in (m.BED, m.OUT, m.FLOOR):
                 motion(t + 3, b)
-        elif b in (m.LIVING, m.KITCHEN, m.BATHROOM, m.BEDROOM) and rng.random() < 0.18:
-            motion(t, b)  # PIR re-trigger while someone moves about
+            _contacts(h, contacts, t, a, b)
+        elif b in (m.LIVING, m.KITCHEN, m.BATHROOM, m.BEDROOM):
+            if rng.random() < retrigger:
+                motion(t, b)  # PIR re-trigger while someone moves about
+            _used(h, contacts, t, b)
+
+
+def _contacts(h: Home, contacts: list[tuple[ContactSpec, Device]], t: float, a: int, b: int
+              ) -> None:  # fmt: skip
+    """Interior doors, cupboards and appliances of the rooms the resident leaves or enters."""
+    rooms = (m.ROOM_OF.get(a), m.ROOM_OF.get(b))
+    if rooms[0] == rooms[1]:
+        return
+    for c, dev in contacts:
+        if c.room in rooms and h.rng.random() < c.p:
+            for at, is_open in ((t + 1, True), (t + 8, False)):
+                h.queue(dev, at, lambda d=dev, at=at, o=is_open, c=c: d.event(  # type: ignore[misc]
+                    at, "door", open=o, door=c.door, room=c.room))  # fmt: skip
+
+
+def _used(h: Home, contacts: list[tuple[ContactSpec, Device]], t: float, place: int) -> None:
+    """Cupboards and appliances of the room the resident is up and about in."""
+    room = m.ROOM_OF.get(place)
+    for c, dev in contacts:
+        if c.use_p > 0 and c.room == room and h.rng.random() < c.use_p:
+            for at, is_open in ((t + 2, True), (t + 20, False)):
+                h.queue(dev, at, lambda d=dev, at=at, o=is_open, c=c: d.event(  # type: ignore[misc]
+                    at, "door", open=o, door=c.door, room=c.room))  # fmt: skip
 
 
 def _charge_windows(h: Home) -> list[tuple[float, float]]:

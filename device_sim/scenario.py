@@ -55,7 +55,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 IncidentKind = Literal[
     "fall", "sos", "hypoxia", "tachycardia", "fever", "not_up", "night_exit", "long_bathroom",
     "smoke", "gas", "water", "gateway_outage", "low_battery", "clock_drift", "malformed",
-    "duplicate", "wrong_schema",
+    "duplicate", "wrong_schema", "away",
 ]  # fmt: skip
 INCIDENT_KINDS: tuple[str, ...] = IncidentKind.__args__  # type: ignore[attr-defined]
 
@@ -79,11 +79,37 @@ class WearableSpec(_Strict):
     drain_pct_per_h: float = Field(2.5, ge=0, le=50)
 
 
+Room = Literal["bedroom", "living", "kitchen", "bathroom", "hall"]
+
+
+class ContactSpec(_Strict):
+    """A contact sensor on a door, a cupboard or an appliance: it opens (and closes a few
+    seconds later) with probability ``p`` each time the resident enters or leaves ``room``,
+    and with probability ``use_p`` in each minute the resident is up and about in it."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,20}$", description="Device id suffix.")
+    room: Room
+    door: str | None = Field(
+        None, min_length=1, description="The `door` name it sends; none: an unnamed contact."
+    )
+    p: float = Field(1.0, ge=0, le=1)
+    use_p: float = Field(0.0, ge=0, le=1)
+
+
 class GatewaySpec(_Strict):
     """The home gateway and its sensors."""
 
     interval_s: float = Field(300.0, ge=10, le=3600)
     rooms: tuple[str, ...] = ("bedroom", "living", "kitchen", "bathroom", "hall")
+    motion_retrigger_p: float = Field(
+        0.18, ge=0, le=1,
+        description="Chance a minute that a room's PIR fires again while someone is there; "
+        "0: once as they come in.",
+    )  # fmt: skip
+    front_door: bool = Field(True, description="A contact on the front door (`door: front`).")
+    bed: bool = True
+    toilet: bool = Field(True, description="A toilet presence sensor.")
+    contacts: tuple[ContactSpec, ...] = ()
     hazards: tuple[Literal["smoke", "gas", "water"], ...] = ("smoke", "gas", "water")
     heartbeat_s: float = Field(3600.0, ge=60, le=86_400, description="Sub-device heartbeats.")
 
@@ -94,6 +120,14 @@ class DevicesSpec(_Strict):
     gateway: GatewaySpec | None = GatewaySpec()
     bp_monitor: bool = True
     glucose_meter: bool = False
+
+
+class RoutineSpec(_Strict):
+    """Habits beyond each resident's drawn profile (:mod:`device_sim.model`)."""
+
+    late_return_p: float = Field(
+        0.0, ge=0, le=1, description="Share of evenings out from 18:30-20:00, home after 22:00."
+    )
 
 
 class ResidentsSpec(_Strict):
@@ -152,6 +186,7 @@ class Scenario(_Strict):
     station: StationSpec = StationSpec()
     residents: ResidentsSpec = ResidentsSpec()
     devices: DevicesSpec = DevicesSpec()
+    routine: RoutineSpec = RoutineSpec()
     incidents: tuple[IncidentSpec, ...] = ()
     repeat: RepeatSpec | None = None
 
@@ -162,6 +197,10 @@ class Scenario(_Strict):
         for inc in self.incidents:
             if isinstance(inc.resident, int) and inc.resident >= self.residents.count:
                 raise ValueError(f"incident resident {inc.resident} >= residents.count")
+        gw = self.devices.gateway
+        ids = [c.id for c in gw.contacts] if gw is not None else []
+        if len(set(ids)) != len(ids):
+            raise ValueError("gateway contacts need distinct ids")
         return self
 
     @property

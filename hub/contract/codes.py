@@ -50,6 +50,10 @@ class WarningCode(StrEnum):
 
     CLOCK_SKEW = "clock_skew"
     """The device clock differs from the hub's by more than the allowed skew."""
+    DOOR_UNNAMED = "door_unnamed"
+    """A ``door`` event without ``door``: the hub cannot tell the front door from an
+    interior door or a cupboard, so it takes the contact for an interior one and never for
+    the way out (no night-exit watch on it)."""
 
 
 ALL_CODES: tuple[str, ...] = tuple(c.value for c in ErrorCode) + tuple(c.value for c in WarningCode)

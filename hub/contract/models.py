@@ -267,11 +267,20 @@ class MotionEvent(_Event):
 
 
 class DoorEvent(_Event):
-    """A door contact opened or closed."""
+    """A door, cupboard or appliance contact opened or closed."""
 
     type: Literal["door"]
     open: bool = Field(description="The door is now open (true) or closed (false).")
-    door: Text | None = Field(None, description="Which door, e.g. `front`.")
+    door: Text | None = Field(
+        None,
+        description="What the contact is on. The way out of the home: `front` (also `main`, "
+        "`entrance`, `entry`, `back`, `大门`, `入户门`, `前门`, `后门`). An interior door: the "
+        "room it leads to (`bedroom`, `bathroom`...). A cupboard or an appliance: what it is "
+        "(`cupboard`, `fridge`...). Send it with every event: a door event without it is "
+        "accepted with the warning `door_unnamed` and taken for an interior door, never for "
+        "the way out.",
+        examples=["front", "bedroom", "cupboard"],
+    )
 
 
 class BedEvent(_Event):

@@ -8,7 +8,8 @@ module decided.
 
 Order of checks, each refusal with its code (see docs/device-contract.md): topic →
 device registered and enabled → sub-device on that gateway → rate → size, encoding, JSON,
-schema, plausibility → ``seq`` (duplicates dropped silently) → clock skew (a warning).
+schema, plausibility → ``seq`` (duplicates dropped silently) → clock skew, a door event without
+``door`` (warnings).
 Numbers missing from a device's ``seq`` are counted once certainly lost
 (:mod:`hub.ingest.gaps`), in ``carehub_telemetry_gaps_total`` and the device's state.
 """
@@ -52,7 +53,12 @@ _TOPIC_CACHE = 200_000
 
 REPORT_INTERVAL_S = 5.0
 """At most one error report per device and code in this many seconds (no amplification)."""
-SKEW_REPORT_INTERVAL_S = 3600.0
+WARN_REPORT_INTERVAL_S = 3600.0
+"""At most one warning report (clock skew, unnamed door) per device and code in this time."""
+DOOR_UNNAMED_DETAIL = (
+    "door event without `door`: taken for an interior door, never for the way out; name the "
+    "contact (front, bedroom, bathroom, cupboard...)"
+)
 
 
 class InboundLike(Protocol):
@@ -374,6 +380,8 @@ class Ingest:
             self._ack(msg, now=False)
         self._seen(device.id, msg.received_at, seq=m.seq, offset=offset)
         self._counts["ok", parsed.msg_type] += 1
+        if getattr(m, "type", None) == "door" and m.door is None:
+            self._warn(msg, device.id, WarningCode.DOOR_UNNAMED, DOOR_UNNAMED_DETAIL, m.seq)
         accepted = Accepted(device, parsed.msg_type, m, msg.received_at, parsed.gateway_id, offset)
         p.accepted.append(accepted)
         p.origins[id(row)] = Origin(msg, accepted)
@@ -489,15 +497,22 @@ class Ingest:
             est = self._offsets[device_id] = ClockOffset()
         offset = est.update(m.ts, msg.received_at)
         if offset is not None and abs(offset) > self.skew_threshold_s:
-            key = (device_id, WarningCode.CLOCK_SKEW.value)
-            last = self._reported.get(key)
-            if last is None or msg.received_at - last >= SKEW_REPORT_INTERVAL_S:
-                self._reported[key] = msg.received_at
-                self._counts["warn", WarningCode.CLOCK_SKEW.value] += 1
-                side = "ahead of" if offset > 0 else "behind"
-                detail = f"device clock is about {abs(offset):.0f} s {side} the hub; sync it (NTP)"
-                self._report(msg.topic, WarningCode.CLOCK_SKEW, detail, m.seq, "warning", False)
+            side = "ahead of" if offset > 0 else "behind"
+            detail = f"device clock is about {abs(offset):.0f} s {side} the hub; sync it (NTP)"
+            self._warn(msg, device_id, WarningCode.CLOCK_SKEW, detail, m.seq)
         return offset
+
+    def _warn(
+        self, msg: InboundLike, device_id: str, code: WarningCode, detail: str, seq: int | None
+    ) -> None:
+        """Report (and count) an accepted message's problem, at most once per device and
+        code in :data:`WARN_REPORT_INTERVAL_S`."""
+        key = (device_id, code.value)
+        last = self._reported.get(key)
+        if last is None or msg.received_at - last >= WARN_REPORT_INTERVAL_S:
+            self._reported[key] = msg.received_at
+            self._counts["warn", code.value] += 1
+            self._report(msg.topic, code, detail, seq, "warning", False)
 
     def _refuse(self, msg: InboundLike, parsed: Topic | None, refusal: Refusal) -> None:
         code = str(refusal.code)

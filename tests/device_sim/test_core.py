@@ -103,6 +103,6 @@ def test_scenario_error_names_the_line(tmp_path: Path) -> None:
         load_scenario(path)
 
 
-@pytest.mark.parametrize("name", ["normal-week", "incident-mix", "ci-compressed"])
+@pytest.mark.parametrize("name", ["normal-week", "incident-mix", "ci-compressed", "sparse-home"])
 def test_library_scenarios_load(name: str) -> None:
     assert load_scenario(name).name == name

@@ -234,6 +234,26 @@ def test_clock_skew_is_warned_once_and_the_data_kept(ingest: Ingest) -> None:
     assert p.seen["w-1"].clock_offset_s == pytest.approx(-600)
 
 
+def test_an_unnamed_door_is_accepted_with_a_warning_once_an_hour(ingest: Ingest) -> None:
+    topic = "carehub/v1/gateways/gw-1/devices/door-1/event"
+    for i in range(6):  # an unnamed contact opening and closing for two hours
+        rx = NOW + 1200 * i
+        body = {"ts": rx, "seq": i + 1, "type": "door", "open": i % 2 == 0}
+        ingest.handle(Msg(topic, json.dumps(body).encode(), received_at=rx))
+    named = {"ts": NOW + 7200, "seq": 7, "type": "door", "open": True, "door": "front"}
+    ingest.handle(Msg(topic, json.dumps(named).encode(), received_at=NOW + 7200))
+    p = ingest.take()
+    assert len(p.events) == 7 and p.dead_letters == []
+    warned = [r for r in reports(p) if r["code"] == WarningCode.DOOR_UNNAMED]
+    assert [(r["severity"], r["seq"], r["dead_letter"]) for r in warned] == [
+        ("warning", 1, False),
+        ("warning", 4, False),
+    ]
+    assert "interior" in warned[0]["detail"]
+    assert warned[0]["topic"] == topic  # the message concerned; sent on its errors topic
+    assert {o.topic for o in p.outbox} == {"carehub/v1/gateways/gw-1/devices/door-1/errors"}
+
+
 def test_backlog_upload_is_not_mistaken_for_skew(ingest: Ingest) -> None:
     topic = "carehub/v1/devices/w-1/telemetry"
     # an hour of readings buffered offline, uploaded within a few seconds, then live again

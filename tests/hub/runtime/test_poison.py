@@ -118,7 +118,7 @@ def _event(device: str, seq: int, kind: str = "sos", **extra: Any) -> Msg:
 def test_refused_messages_become_dead_letters_reports_and_counts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    poison, sos = _event("w-1", 1, "door", open=True), _event("w-2", 7)
+    poison, sos = _event("w-1", 1, "door", open=True, door="front"), _event("w-2", 7)
     pending = _pending(poison, sos)
     refused_row = pending.events[0]
     store = FakeStore(refuse=[refused_row])
