@@ -65,14 +65,14 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
 
 from hub.detect.findings import EvidenceValue, Finding, Priority, judged_until
+from hub.timezones import zone
 
 ResidentStatus = Literal["home", "away", "hospital", "inactive"]
 ACTIVITY_TYPES = frozenset({"motion", "door", "bed", "toilet", "button", "sos"})
@@ -95,7 +95,7 @@ class LocalTime:
     def __init__(self, tz: str | None = None, utc_offset_s: float = 8 * 3600.0) -> None:
         self.tz = tz
         self.utc_offset_s = utc_offset_s
-        self._zone = ZoneInfo(tz) if tz else None
+        self._zone: tzinfo | None = zone(tz) if tz else None
 
     def offset(self, ts: float) -> float:
         if self._zone is None:

@@ -58,7 +58,9 @@ class Station:
     address: str | None = None
     lat: float | None = None
     lon: float | None = None
-    timezone: str = DEFAULT_TIMEZONE
+    timezone: str | None = None
+    """IANA time zone (``Asia/Shanghai``) of quiet hours, night rules and the times in
+    messages; None: the hub's ``CAREHUB_DEFAULT_TIMEZONE`` (:mod:`hub.timezones`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +482,10 @@ class Store(Protocol):
     def list_stations(self, district_id: str | None = None) -> list[Station]: ...
     def get_station(self, station_id: str) -> Station:
         """Raises NotFound."""
+        ...
+
+    def update_station(self, station: Station) -> None:
+        """Replace every field but the id and district; raises NotFound."""
         ...
 
     # residents and contacts

@@ -332,6 +332,16 @@ class PostgresStore:
         row = self._one(f"{self._STATION} WHERE id = %s", (station_id,), f"station {station_id!r}")
         return Station(*row)
 
+    def update_station(self, station: Station) -> None:
+        s = station
+        self._write(
+            f"update station {s.id!r}",
+            "UPDATE stations SET name = %s, kind = %s, address = %s, lat = %s, lon = %s,"
+            " timezone = %s WHERE id = %s",
+            (s.name, s.kind, s.address, s.lat, s.lon, s.timezone, s.id),
+            must_match=f"station {s.id!r}",
+        )
+
     # --- residents and contacts ---------------------------------------------------------
 
     _RESIDENT = (

@@ -272,6 +272,17 @@ class SqliteStore:
         row = self._one(f"{self._STATION} WHERE id = ?", (station_id,), f"station {station_id!r}")
         return Station(*row)
 
+    def update_station(self, station: Station) -> None:
+        s = station
+        with self._tx(f"update station {s.id!r}") as db:
+            cur = db.execute(
+                "UPDATE stations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?,"
+                " timezone = ? WHERE id = ?",
+                (s.name, s.kind, s.address, s.lat, s.lon, s.timezone, s.id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"station {s.id!r}")
+
     # --- residents and contacts ---------------------------------------------------------
 
     _RESIDENT = (
