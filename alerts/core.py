@@ -12,7 +12,8 @@ plan back to :meth:`AlertCore.apply`. A step that lacks a registry entry raises
 No I/O, no clock (``now`` is an argument), no threads: :mod:`alerts.engine` loads, commits
 and serialises. The rules it applies live in :mod:`alerts.state` (lifecycle),
 :mod:`alerts.rules` and :mod:`alerts.muting` (who is not told), :mod:`alerts.rounds` and
-:mod:`alerts.escalation` (who is told when) and :mod:`alerts.commands`.
+:mod:`alerts.escalation` (who is told when), :mod:`alerts.people` (acknowledge, resolve...)
+and :mod:`alerts.delivery` (what became of a message).
 
 **A finding is taken in once.** An alert keeps the ids of the findings it took in, so a
 finding fed again (after a restart) leaves an open alert as it is; and it keeps the finding
@@ -38,9 +39,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from alerts import escalation as esc
-from alerts import muting, rounds
+from alerts import muting, people, rounds
 from alerts import state as st
-from alerts.commands import command_device, help_coming
 from alerts.delivery import CHANNEL_DOWN_AFTER, RETRY_DELAYS_S, ChannelFinding, attempt
 from alerts.delivery import channel_finding as channel_finding_of
 from alerts.memory import Memory
@@ -113,8 +113,7 @@ class AlertCore:
         priority = f.priority if f.priority in st.PRIORITIES else "medium"
         existing = self.mem.open.get(f"{subject}|{kind}")
         if existing is not None and finding_id is not None and finding_id in existing.finding_ids:
-            out.duplicate = existing  # taken in before (fed again after a restart)
-            return
+            return  # taken in before (fed again after a restart): nothing changes
         facts = Facts(kind, spec, resident_id, f.device_id, station_id,
                       resident_status=resident.status if resident else None,
                       gateway_id=device.gateway_id if device is not None else None)  # fmt: skip
@@ -223,7 +222,7 @@ class AlertCore:
     def _cancel_pending(self, out: Plan, alert: st.Alert, now: float) -> None:
         rounds.cancel_pending(out, alert, self.mem.pending_of(alert.id), now)
 
-    # --- people and devices ----------------------------------------------------------------
+    # --- people and devices (alerts.people) --------------------------------------------
 
     def get(self, alert_id: str, look: Lookup) -> st.Alert:
         """An alert by id: from memory when unresolved, else from the world."""
@@ -235,46 +234,25 @@ class AlertCore:
     def acknowledge(
         self, alert_id: str, actor: str, now: float, note: str | None, world: World
     ) -> Plan:
-        """Someone takes responsibility: escalation stops, pending messages are cancelled,
-        and the resident's device is told that help is coming."""
-        look, out = Lookup(world), Plan()
-        acked = st.acknowledge(self.get(alert_id, look), actor, now)
-        out.log(acked, now, actor, "acknowledged", {"note": note} if note else {})
-        self._cancel_pending(out, acked, now)
-        acked = self._command(out, look, acked, now)
-        out.stage(acked)
-        out.event("acknowledged", acked)
+        look = Lookup(world)
+        out = people.acknowledge(self.get(alert_id, look), actor, now, note, mem=self.mem,
+                                 look=look, new_id=self.new_id)  # fmt: skip
         look.check()
         return out
 
     def assign(self, alert_id: str, actor: str, assignee: str, now: float, world: World) -> Plan:
-        out = Plan()
-        alert = out.stage(st.assign(self.get(alert_id, Lookup(world)), actor, assignee, now))
-        out.log(alert, now, actor, "assigned", {"assignee": assignee})
-        out.event("assigned", alert)
-        return out
+        return people.assign(self.get(alert_id, Lookup(world)), actor, assignee, now)
 
     def resolve(
         self, alert_id: str, actor: str, outcome: str, now: float, note: str | None,
         world: World,
     ) -> Plan:  # fmt: skip
-        out = Plan()
-        alert = st.resolve(self.get(alert_id, Lookup(world)), actor, outcome, now, note)
-        out.log(alert, now, actor, "resolved", {"outcome": outcome, "note": note})
-        self._cancel_pending(out, alert, now)
-        out.stage(alert)
-        out.event("resolved", alert)
-        return out
+        alert = self.get(alert_id, Lookup(world))
+        return people.resolve(alert, actor, outcome, now, note, mem=self.mem)
 
     def comment(self, alert_id: str, actor: str, text: str, now: float, world: World) -> Plan:
-        """A comment on any alert, resolved or not."""
-        if not st.is_person(actor) or not text.strip():
-            raise st.TransitionError("a comment has a person as author and some text")
-        out = Plan()
-        alert = self.get(alert_id, Lookup(world))
-        out.log(alert, now, actor, "comment", {"text": text})
-        out.event("comment", alert)
-        return out
+        people.check_comment(actor, text)
+        return people.comment(self.get(alert_id, Lookup(world)), actor, text, now)
 
     def reply(
         self, device_id: str, command_id: str, status: str, at: float, world: World
@@ -283,28 +261,8 @@ class AlertCore:
         alert_id = self.mem.commands.get(command_id)
         if alert_id is None:
             return None
-        out = Plan()
-        updated = out.stage(replace(self.get(alert_id, Lookup(world)), command_status=status,
-                                    updated_at=at))  # fmt: skip
-        out.log(updated, at, f"device:{device_id}", "command_reply",
-                {"command_id": command_id, "status": status})  # fmt: skip
-        out.event("command_reply", updated)
-        return out
-
-    def _command(self, out: Plan, look: Lookup, alert: st.Alert, now: float) -> st.Alert:
-        """Tell the resident's wearable that help is coming (clinical alerts only)."""
-        if alert.category != "clinical" or alert.device_id is None:
-            return alert
-        worn = look.worn(alert.resident_id) if alert.resident_id else ()
-        target = command_device(look.device(alert.device_id), worn)
-        if target is None:
-            return alert
-        cmd = help_coming(target, alert.id, self.new_id("cmd"), now)
-        out.effects.append(cmd)
-        out.log(alert, now, st.SYSTEM, "command_sent", {
-            "command_id": cmd.command_id, "device_id": target.id, "pattern": "help_coming",
-        })  # fmt: skip
-        return replace(alert, command_id=cmd.command_id, command_status="sent")
+        alert = self.get(alert_id, Lookup(world))
+        return people.reply(alert, device_id, command_id, status, at)
 
     # --- notification attempts -------------------------------------------------------------
 

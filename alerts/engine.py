@@ -143,7 +143,8 @@ class AlertEngine:
                 finding, w, now, resident_id=resident_id, finding_id=finding_id
             ), now, world)  # fmt: skip
         except AlertExists as exc:
-            return self._taken_in(exc, finding_id, now)
+            fid = finding_id if finding_id is not None else getattr(finding, "id", None)
+            return self._taken_in(exc, fid, now)
 
     def tick(self, now: float) -> list[Effect]:
         """Fire escalation rounds that are due and lift suppressions that expired."""

@@ -156,8 +156,6 @@ class Plan:
     """Ids of the findings this step takes in (marked handled in the same transaction)."""
     failures: dict[str, int] = field(default_factory=dict)
     """Consecutive failures per channel id after this step (0: it worked)."""
-    duplicate: Alert | None = None
-    """The finding was already taken in by this alert: nothing else to do."""
 
     @property
     def writes(self) -> bool:

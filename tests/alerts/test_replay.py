@@ -86,6 +86,24 @@ async def test_the_same_finding_after_its_alert_was_resolved(db: Store) -> None:
     assert len(db.list_alerts(kind="vitals")) == 2
 
 
+async def test_a_finding_stored_twice_opens_one_alert(db: Store) -> None:
+    """The same finding under a second id (stored again, as by a hub that re-detected it
+    before findings were recognised on replay): the store's key on the trigger holds."""
+    first, again = stored(db, "sos"), stored(db, "sos")
+    assert first.id != again.id
+    engine, sender = make_engine(db), RecordingSender()
+    runner = AlertRunner(engine, sender, clock=lambda: T0)
+    await runner.on_findings([first])
+    await runner.run_once(T0)
+    [alert] = engine.open_alerts()
+    engine.resolve(alert.id, "nurse-li", "false_alarm", T0 + 10)
+    await runner.on_findings([again])
+    await runner.run_once(T0 + 20)
+    assert [a.id for a in db.list_alerts(kind="sos")] == [alert.id]
+    assert [c for c, _ in sender.sent] == list(ROLES["station"])
+    assert db.unhandled_findings(T0 - 3_600) == []  # taken in: not fed again at next start
+
+
 def test_two_conditions_found_at_one_reading_are_two_findings(db: Store) -> None:
     """The vital-sign detector reports NEWS2 and a clinician's limit on the same reading:
     same device, kind and time, yet two findings; the second updates the first's alert."""
