@@ -1,31 +1,25 @@
 """The alert engine's I/O side: loads what the pure core needs, commits its plans in one
 transaction each, and tells listeners.
 
-The decisions are :class:`~alerts.core.AlertCore`'s (pure: plain values in, a
-:class:`~alerts.plan.Plan` out). :class:`AlertEngine` around it
-
-- **loads** the registry entries a step needs (devices, residents, stations, contacts,
-  through the cached :class:`~alerts.directory.Directory`) and stored alerts the core no
-  longer keeps, *without* holding its lock; when the core finds something missing
-  (:class:`~alerts.plan.NeedData`) it loads exactly that and asks again;
-- **commits** each plan with :meth:`Store.write_alert_changes` — the alerts, their
-  timeline entries, the outbox rows of the rounds fired and the findings taken in, in one
-  transaction — and only then hands it to the core (:meth:`AlertCore.apply`) and to the
-  listeners (:meth:`add_listener`, the dashboard's stream) as :class:`AlertEvent` values;
-- **returns** the plan's effects to the runner (:mod:`alerts.runner`): outbox rows that are
-  due (:class:`NotificationDue`) and device commands (:class:`~alerts.commands.CommandOut`).
-
-Deciding and committing happen under one lock, so steps never interleave; reads of the
-store happen outside it. Time is always an argument (``now``): the engine reads no clock.
+The decisions are :class:`~alerts.core.AlertCore`'s (plain values in, a
+:class:`~alerts.plan.Plan` out). :class:`AlertEngine` **loads** what a step needs — registry
+entries through the cached :class:`~alerts.directory.Directory`, stored alerts the core no
+longer keeps — outside its lock, and when the core says something is missing
+(:class:`~alerts.plan.NeedData`) loads exactly that and asks again; it **commits** each plan
+with :meth:`Store.write_alert_changes` (alerts, timeline entries, outbox rows and the
+findings taken in, in one transaction), and only then hands it back to the core and to the
+listeners (:meth:`add_listener`: :class:`AlertEvent` values for the dashboard's stream); it
+**returns** the plan's effects to the runner (:mod:`alerts.runner`): due outbox rows
+(:class:`NotificationDue`) and device commands (:class:`~alerts.commands.CommandOut`).
+Deciding and committing happen under one lock, so steps never interleave. Time is always
+an argument (``now``): the engine reads no clock.
 
 **Restart safety.** :meth:`recover` reloads unresolved alerts, unsent outbox rows,
-silences and policies, then fires what fell due while the hub was down. A round is written
-together with the alert's ``steps_fired``/``repeats_fired``, and outbox keys are unique, so
-no round is forgotten and none is sent twice. A finding is marked handled in the same
-transaction as the alert it opened or updated, and an alert keeps the finding that opened
-it under a unique key: a finding fed again after a crash (:meth:`AlertRunner.recover
-<alerts.runner.AlertRunner.recover>`) is recognised and changes nothing
-(:class:`~hub.errors.AlertExists` when its alert was resolved meanwhile).
+silences and policies, then fires what fell due meanwhile; a round is written with the
+alert's round counters and outbox keys are unique, so none is forgotten or sent twice. A
+finding fed again after a crash changes nothing: its id is on its open alert, and a new
+alert's trigger is unique in the store (:class:`~hub.errors.AlertExists` once that alert
+is resolved).
 """
 
 from __future__ import annotations
@@ -61,10 +55,7 @@ from hub.timezones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "CHANNEL_DOWN_AFTER", "RETRY_DELAYS_S", "AlertEngine", "AlertEvent", "Effect",
-    "FindingLike", "NotificationDue", "from_row", "to_row",
-]  # fmt: skip
+__all__ = ["AlertEngine", "AlertEvent", "Effect", "FindingLike", "NotificationDue"]
 
 MAX_ROUNDS = 8
 """Loads one step may ask for before it is given up (the registry is at most a few
