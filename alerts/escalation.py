@@ -7,7 +7,7 @@ preferences) or a role whose channels the policy lists under ``roles``. After th
 the notification is repeated every ``repeat_every_s`` to everyone reached so far, at most
 ``max_repeats`` times, until someone acknowledges. Acknowledging stops escalation.
 
-The default follows the hub's brief: high priority → the station at once, its supervisor
+The default policy: high priority → the station at once, its supervisor
 after 60 s, family and the district after 3 min, repeated every 2 min; medium → the station
 at once, supervisor and family after 10 min; low → the station only.
 
@@ -111,7 +111,7 @@ def parse_policy(data: dict[str, Any]) -> EscalationPolicy:
 def default_policy(
     station_id: str = DEFAULT_STATION, roles: dict[str, tuple[str, ...]] | None = None
 ) -> EscalationPolicy:
-    """The brief's default: see the module docstring."""
+    """The default policy: see the module docstring."""
     return EscalationPolicy(
         station_id=station_id,
         roles=roles or {"station": (), "supervisor": (), "district": ()},

@@ -19,12 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.escalation import FAMILY, EscalationPolicy
 from alerts.state import RANK, Priority
 from hub.store.base import Contact
+from hub.timezones import local
 
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 LANGUAGES = ("zh-CN", "en")
@@ -62,12 +61,12 @@ def in_quiet_hours(spec: str, hour: int, minute: int) -> bool:
 
 
 def local_time(at: float, timezone: str) -> tuple[int, int]:
-    """(hour, minute) of ``at`` in ``timezone`` (UTC when the zone is unknown)."""
-    try:
-        tz: ZoneInfo | None = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = None
-    moment = datetime.fromtimestamp(at, tz or UTC)
+    """(hour, minute) of ``at`` in ``timezone`` (UTC when the zone is unknown).
+
+    >>> local_time(0.0, "Asia/Shanghai"), local_time(0.0, "Europe/London")
+    ((8, 0), (1, 0))
+    """
+    moment = local(at, timezone)
     return moment.hour, moment.minute
 
 

@@ -1,17 +1,18 @@
-"""The asyncio side of the alert engine: timers, notification workers, commands, events.
+"""The asyncio side of the alert engine: timers, notification workers, commands.
 
 :class:`AlertRunner` owns no state of its own that matters: alerts, deadlines and the
 notification outbox live in the store through :class:`~alerts.engine.AlertEngine`. It
 
-- calls the engine in a worker thread (the store is synchronous) and applies the effects:
-  publishes device commands through the ``publish(topic, payload, qos)`` callable it was
-  given, and wakes the sender loop for new notifications;
+- calls the engine in a worker thread (the store is synchronous) and applies the effects
+  it returns: publishes device commands through the ``publish(topic, payload, qos)``
+  callable it was given, and wakes the sender loop for new notifications;
 - runs :meth:`run`: fire due escalation rounds, send due notifications concurrently
   (bounded), record every attempt (the engine retries failures with back-off and raises a
   ``channel_down`` alert for a channel that keeps failing), then sleep until the next
-  deadline or until woken;
-- fans alert changes out to subscribers (:meth:`subscribe`) through bounded queues: a slow
-  subscriber loses events (counted), it never slows the engine.
+  deadline or until woken.
+
+Alert changes reach the dashboard through the engine's listeners
+(:meth:`AlertEngine.add_listener <alerts.engine.AlertEngine.add_listener>`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from alerts.commands import CommandOut
-from alerts.engine import AlertEngine, AlertEvent, Effect, FindingLike, NotificationDue
+from alerts.engine import AlertEngine, Effect, FindingLike, NotificationDue
 from alerts.notify import Sender
 from hub.store.base import NotificationRow
 
@@ -53,11 +54,8 @@ class AlertRunner:
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._inflight: set[str] = set()
-        self._subscribers: list[tuple[asyncio.Queue[AlertEvent], asyncio.AbstractEventLoop]] = []
-        self.dropped_events = 0
         self.sent = 0
         self.failed = 0
-        engine.add_listener(self._on_event)
 
     # --- calling the engine -------------------------------------------------------------
 
@@ -79,15 +77,15 @@ class AlertRunner:
             await self.on_findings(left)
 
     async def on_findings(self, findings: Sequence[FindingLike]) -> None:
-        """Feed stored findings (``FindingRow`` with ids) to the engine."""
+        """Feed stored findings (``FindingRow`` with ids) to the engine, in one worker
+        thread (no second hop on an alarm's way to the console). Each is marked handled in
+        the transaction of its own step, so a crash part-way leaves only the rest to feed
+        again at the next start."""
 
         def feed() -> list[Effect]:
             effects: list[Effect] = []
             for f in findings:
                 effects += self.engine.on_finding(f, self.clock())
-            # in the same worker thread: no second hop on an alarm's way to the console
-            ids = [i for f in findings if (i := getattr(f, "id", None)) is not None]
-            self.engine.store.mark_findings_handled(ids, self.clock())
             return effects
 
         await self.call(feed)
@@ -166,27 +164,3 @@ class AlertRunner:
                 await self.call(self.engine.notification_result, row, at, error)
         finally:
             self._inflight.discard(row.key)
-
-    # --- events -----------------------------------------------------------------------------
-
-    def _on_event(self, event: AlertEvent) -> None:
-        # called in the engine's thread: hand over to each subscriber's loop
-        for queue, loop in list(self._subscribers):
-            loop.call_soon_threadsafe(self._offer, queue, event)
-
-    def _offer(self, queue: asyncio.Queue[AlertEvent], event: AlertEvent) -> None:
-        try:
-            queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped_events += 1
-
-    async def subscribe(self, maxsize: int = 1_000) -> AsyncIterator[AlertEvent]:
-        """Alert changes as they happen, until the consumer stops iterating."""
-        queue: asyncio.Queue[AlertEvent] = asyncio.Queue(maxsize)
-        entry = (queue, asyncio.get_running_loop())
-        self._subscribers.append(entry)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(entry)

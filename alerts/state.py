@@ -51,6 +51,11 @@ PERSON_OUTCOMES: Final[tuple[Outcome, ...]] = (
 SYSTEM: Final = "system"
 """The actor of everything the hub does by itself (opening, self-clearing, escalating)."""
 
+PRIVATE_FIELDS: Final = frozenset(
+    {"finding_ids", "trigger", "escalation_base", "steps_fired", "repeats_fired"}
+)
+"""The engine's bookkeeping: left out of what the dashboard and webhooks show of an alert."""
+
 
 class TransitionError(CarehubError):
     """An alert cannot make the requested move (wrong state, missing person or outcome)."""
@@ -175,6 +180,9 @@ class Alert:
     next_deadline: float | None = None
     command_id: str | None = None
     command_status: str | None = None
+    trigger: str | None = None
+    """The finding that opened it (``device|kind|time``, :func:`hub.store.base.finding_key`):
+    the store keeps one alert per trigger, so a finding taken in twice opens one alert."""
 
     @property
     def is_open(self) -> bool:
@@ -203,7 +211,7 @@ def new_alert(
     alert_id: str, spec: KindSpec, *, subject: str, kind: str, priority: Priority, at: float,
     resident_id: str | None = None, device_id: str | None = None, station_id: str | None = None,
     evidence: dict[str, Any] | None = None, reason: dict[str, str] | None = None,
-    finding_id: int | None = None,
+    finding_id: int | None = None, trigger: str | None = None,
 ) -> Alert:  # fmt: skip
     """A freshly opened alert (its escalation is planned by :mod:`alerts.escalation`)."""
     if priority not in PRIORITIES:
@@ -213,7 +221,7 @@ def new_alert(
         latched=spec.latched, opened_at=at, updated_at=at, resident_id=resident_id,
         device_id=device_id, station_id=station_id, evidence=dict(evidence or {}),
         reason=dict(reason or {}), last_seen_at=at,
-        finding_ids=() if finding_id is None else (finding_id,),
+        finding_ids=() if finding_id is None else (finding_id,), trigger=trigger,
     )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Notification texts in Chinese (zh-CN) and English: resident, kind, priority, place, link.
+"""Notification texts in Chinese (zh-CN) and English: resident, kind, priority, place, the
+time in the station's zone, link; and the whole message of one outbox row (pure).
 
 >>> from alerts.state import new_alert, spec_for
 >>> a = new_alert("al-1", spec_for("fall"), subject="r-1", kind="fall", priority="high",
@@ -11,7 +12,10 @@
 
 from __future__ import annotations
 
-from alerts.state import Alert
+from alerts.notify import OutMessage
+from alerts.state import PRIVATE_FIELDS, Alert
+from hub.store.base import NotificationRow, Resident, Station
+from hub.timezones import DEFAULT_TIMEZONE, local_stamp
 
 KIND_NAMES: dict[str, tuple[str, str]] = {
     "fall": ("跌倒", "Fall"),
@@ -56,9 +60,10 @@ def kind_name(kind: str, language: str) -> str:
 
 def render(
     alert: Alert, language: str, *, resident: str | None, place: str | None, link: str | None,
-    repeat: int = 0,
+    repeat: int = 0, when: str | None = None,
 ) -> tuple[str, str]:  # fmt: skip
-    """(title, body) of a notification about ``alert``."""
+    """(title, body) of a notification about ``alert``; ``when`` is its opening time as the
+    station reads it (:func:`hub.timezones.local_stamp`)."""
     en = language == "en"
     who = resident or alert.resident_id or alert.device_id or alert.subject
     kind = kind_name(alert.kind, language)
@@ -71,6 +76,8 @@ def render(
     ]
     if reason:
         lines.append(f"{'Why' if en else '原因'}: {reason}")
+    if when:
+        lines.append(f"{'When' if en else '时间'}: {when}")
     if place:
         lines.append(f"{'Where' if en else '地点'}: {place}")
     if alert.device_id:
@@ -87,3 +94,24 @@ def render(
     if link:
         lines.append(f"{'Open' if en else '查看'}: {link}")
     return title, "\n".join(lines)
+
+
+def message(
+    alert: Alert, row: NotificationRow, *, resident: Resident | None, station: Station | None,
+    link: str | None, default_timezone: str = DEFAULT_TIMEZONE,
+) -> OutMessage:  # fmt: skip
+    """The text and webhook payload for one outbox row about ``alert``: in the row's
+    language, with times in the station's zone (``default_timezone`` when it names none)."""
+    place = (resident.address if resident else None) or (station.name if station else None)
+    zone = (station.timezone if station else None) or default_timezone
+    repeat = int(row.round[1:]) if row.round.startswith("r") else 0
+    title, body = render(
+        alert, row.language, resident=resident.name if resident else None, place=place,
+        link=link, repeat=repeat, when=local_stamp(alert.opened_at, zone),
+    )  # fmt: skip
+    payload = {
+        "idempotency_key": row.key, "round": row.round, "target": row.target,
+        "title": title, "body": body, "language": row.language, "link": link,
+        "alert": {k: v for k, v in alert.to_dict().items() if k not in PRIVATE_FIELDS},
+    }  # fmt: skip
+    return OutMessage(row.key, title, body, row.language, payload)

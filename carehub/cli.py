@@ -32,6 +32,7 @@ app = typer.Typer(
 )
 city_app = typer.Typer(help="Cities (市).", no_args_is_help=True)
 district_app = typer.Typer(help="Districts and counties (区/县).", no_args_is_help=True)
+ZONE_HELP = "IANA time zone, e.g. Asia/Shanghai (default: CAREHUB_DEFAULT_TIMEZONE)."
 station_app = typer.Typer(help="Stations (养老服务站, day-care centres, mutual-aid homes).")
 resident_app = typer.Typer(help="Residents and their contacts.", no_args_is_help=True)
 device_app = typer.Typer(help="Devices: provisioning, credentials, unclaimed ids.")
@@ -150,6 +151,7 @@ def station_add(
     address: Annotated[str | None, typer.Option()] = None,
     lat: Annotated[float | None, typer.Option()] = None,
     lon: Annotated[float | None, typer.Option()] = None,
+    timezone: Annotated[str | None, typer.Option(help=ZONE_HELP)] = None,
     db: DbOpt = None,
 ) -> None:
     """Add a station: 养老服务站 (service_station), day-care centre or mutual-aid home."""
@@ -157,10 +159,35 @@ def station_add(
 
     if kind not in ("service_station", "day_care", "mutual_aid"):
         raise typer.BadParameter("kind is service_station, day_care or mutual_aid")
-    station = Station(check_id(station_id), district, name, kind, address, lat, lon)  # type: ignore[arg-type]
+    zone = _zone(timezone)
+    station = Station(check_id(station_id), district, name, kind, address, lat, lon, zone)  # type: ignore[arg-type]
     with _store(db) as store:
         store.add_station(station)
     out.print(f"station {station_id} added")
+
+
+@station_app.command("set-timezone")
+def station_set_timezone(
+    station_id: str,
+    timezone: Annotated[str | None, typer.Argument(help=f"{ZONE_HELP} Leave out to unset.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Set the time zone of a station's quiet hours, night rules and message times."""
+    import dataclasses
+
+    zone = _zone(timezone)
+    with _store(db) as store:
+        store.update_station(dataclasses.replace(store.get_station(station_id), timezone=zone))
+    out.print(f"station {station_id}: time zone {zone or 'CAREHUB_DEFAULT_TIMEZONE'}")
+
+
+def _zone(name: str | None) -> str | None:
+    from hub.timezones import UnknownTimezone, check_timezone
+
+    try:
+        return None if name is None else check_timezone(name)
+    except UnknownTimezone as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @station_app.command("list")
@@ -171,7 +198,8 @@ def station_list(
 ) -> None:
     """List stations."""
     with _store(db) as store:
-        _table(store.list_stations(district), ["id", "district_id", "name", "kind"], as_json)
+        rows = store.list_stations(district)
+        _table(rows, ["id", "district_id", "name", "kind", "timezone"], as_json)
 
 
 # --- residents ---------------------------------------------------------------------------

@@ -60,8 +60,9 @@ class Hub(HubNode):
             f"http://{self.settings.http_host}:{self.settings.http_port}"
         )
         self.alert_engine = AlertEngine(
-            self.store, StoreDirectory(self.store), link_base=f"{public.rstrip('/')}/alerts"
-        )
+            self.store, StoreDirectory(self.store), link_base=f"{public.rstrip('/')}/alerts",
+            default_timezone=self.settings.default_timezone,
+        )  # fmt: skip
         self._webhooks = WebhookSender()
         self.alerts = AlertRunner(
             self.alert_engine,

@@ -12,15 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from alerts.state import RANK
+from alerts.state import PRIVATE_FIELDS, RANK
 from dashboard.scope import Scope
 from hub.errors import NotFound
 from hub.store.base import AlertRow, Device, Resident, Station, Store
 
 T = TypeVar("T")
-
-PRIVATE_ALERT_FIELDS = frozenset({"finding_ids", "escalation_base", "steps_fired",
-                                  "repeats_fired"})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +125,7 @@ def by_priority(rows: Iterable[AlertRow]) -> list[AlertRow]:
 
 
 def alert_json(row: AlertRow) -> dict[str, Any]:
-    return {k: v for k, v in row.data.items() if k not in PRIVATE_ALERT_FIELDS}
+    return {k: v for k, v in row.data.items() if k not in PRIVATE_FIELDS}
 
 
 def device_station(store: Store, device: Device) -> str | None:

@@ -14,10 +14,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigError
+from hub.settings import is_placeholder
 
-_PLACEHOLDERS = frozenset(
-    {"", "changeme", "change-me", "secret", "password", "admin", "carehub", "dev", "test"}
-)
 MIN_SECRET_CHARS = 32
 
 
@@ -37,7 +35,6 @@ class DashboardSettings(BaseSettings):
     login_attempts: int = Field(5, ge=1, description="Failed logins per user and address...")
     login_window_s: float = Field(300.0, gt=0, description="...within this many seconds.")
     default_language: Literal["zh-CN", "en"] = "zh-CN"
-    default_timezone: str = "Asia/Shanghai"
     ws_queue_size: int = Field(256, ge=8, description="Frames queued per WebSocket client.")
     ws_heartbeat_s: float = Field(20.0, gt=0)
     ws_history: int = Field(10_000, ge=100, description="Events kept for resuming clients.")
@@ -56,7 +53,7 @@ class DashboardSettings(BaseSettings):
         if self.environment != "production":
             return self
         value = self.session_secret.get_secret_value() if self.session_secret else ""
-        if value.lower() in _PLACEHOLDERS or len(value) < MIN_SECRET_CHARS:
+        if is_placeholder(value) or len(value) < MIN_SECRET_CHARS:
             raise ConfigError(
                 "CAREHUB_SESSION_SECRET is missing or a placeholder; set at least "
                 f"{MIN_SECRET_CHARS} random characters (e.g. python -c "

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from alerts.state import PRIVATE_FIELDS
 from dashboard import queries
 from dashboard.auth import AuthError
 from dashboard.deps import Context, authenticate
@@ -211,7 +212,7 @@ class Broadcaster:
 
     def alert_event(self, event: AlertEvent) -> None:
         a = event.alert
-        data = {k: v for k, v in a.to_dict().items() if k not in queries.PRIVATE_ALERT_FIELDS}
+        data = {k: v for k, v in a.to_dict().items() if k not in PRIVATE_FIELDS}
         self.publish("alert", {"action": event.action, "alert": data,
                                "entries": [asdict(t) for t in event.entries]},
                      station_id=a.station_id, resident_id=a.resident_id,

@@ -1,12 +1,13 @@
 """Acceleration around a fall (or a fall-like daily activity) at the wearable's rate.
 
 Real recordings are replayed when the data sets are present (``$CAREHUB_FALL_DATA`` or
-``../shared/data``, see its README): SisFall falls (Sucerquia et al., Sensors 17(1):198,
-2017; 200 Hz at the waist) and daily activities, polyphase-resampled to 25 or 50 Hz like a
-device would low-pass and decimate. Without them a synthetic impact model is used: walking
-(about 1.8 steps/s), 0.3–0.5 s of free fall, an impact of 2.5–6 g decaying within 0.2 s, then
-the body at rest in a new orientation. After the recording the resident either stays down
-(still, sensor noise only) or gets up and walks.
+``../shared/data``, in the layouts :mod:`training.datasets` reads): SisFall falls (Sucerquia
+et al., Sensors 17(1):198, 2017; 200 Hz at the waist) and daily activities,
+polyphase-resampled to 25 or 50 Hz like a device would low-pass and decimate. Without them a
+synthetic impact model is used: walking (about 1.8 steps/s), 0.3–0.5 s of free fall, an
+impact of 2.5–6 g decaying within 0.2 s, then the body at rest in a new orientation. After
+the recording the resident either stays down (still, sensor noise only) or gets up and
+walks.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Load mode: thousands of devices at realistic rates from several processes.
 
-Half the devices are wrist wearables sending vital signs every 30–60 s (DESIGN.md, "Sizes
-to design for"), optionally with 5 s acceleration bursts at 50 Hz; the other half are home
+Half the devices are wrist wearables sending vital signs every 30–60 s (as a district's
+wearables do), optionally with 5 s acceleration bursts at 50 Hz; the other half are home
 sensors (PIR motion) with about 300 events a day, exponentially spaced. ``rate_per_device``
 replaces both with a fixed rate, to stress the hub. Each process drives its share of the
 devices over a few shared MQTT connections (one socket and thread per simulated device

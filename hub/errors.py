@@ -13,6 +13,7 @@ enter our code, so callers catch one family::
     │   ├── StoreRefused         the store rejects the data itself (a character the database
     │   │   │                    cannot keep, a number out of range): retrying cannot help
     │   │   └── Conflict         a registry entity already exists / violates a constraint
+    │   │       └── AlertExists  the finding that would open an alert already opened one
     │   ├── MigrationError       schema migrations could not be applied
     │   └── NotFound             a registry entity does not exist
     ├── RegistryError            a registry operation is invalid (bad CSV row, binding loop)
@@ -74,6 +75,16 @@ class NotFound(StoreError):  # noqa: N818 - reads better at call sites than NotF
 class Conflict(StoreRefused):
     """A registry entity already exists or a constraint was violated (the data is refused:
     the same call fails again)."""
+
+
+class AlertExists(Conflict):
+    """A new alert's trigger (the finding that opened it) already opened ``alert_id``: the
+    same finding was taken in twice. Nothing of that step was written."""
+
+    def __init__(self, trigger: str, alert_id: str) -> None:
+        super().__init__(f"finding {trigger} already opened alert {alert_id}")
+        self.trigger = trigger
+        self.alert_id = alert_id
 
 
 class RegistryError(CarehubError):

@@ -14,8 +14,22 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.errors import ConfigError
+from hub.timezones import DEFAULT_TIMEZONE, UnknownTimezone, check_timezone
 
-_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "password", "admin", "carehub"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "password", "admin", "carehub", "dev", "test"}
+)
+"""Values no secret may have in production (compared case-insensitively), for every
+deployable's settings."""
+
+
+def is_placeholder(secret: str) -> bool:
+    """True for an empty or well-known placeholder secret.
+
+    >>> is_placeholder("ChangeMe"), is_placeholder("x7#kQ2v9")
+    (True, False)
+    """
+    return secret.strip().lower() in PLACEHOLDER_SECRETS
 
 
 class HubSettings(BaseSettings):
@@ -73,11 +87,20 @@ class HubSettings(BaseSettings):
     health_timeout_s: float = Field(
         2.0, gt=0, description="How long a store probe is waited for before it counts as down."
     )
+    default_timezone: str = Field(
+        DEFAULT_TIMEZONE,
+        description="IANA time zone of stations that name none (quiet hours, night rules, "
+        "times in messages) and of new dashboard users.",
+    )
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> HubSettings:
         if self.retry_max_s < self.retry_min_s:
             raise ConfigError("CAREHUB_RETRY_MAX_S must not be smaller than CAREHUB_RETRY_MIN_S")
+        try:
+            check_timezone(self.default_timezone)
+        except UnknownTimezone as exc:
+            raise ConfigError(f"CAREHUB_DEFAULT_TIMEZONE: {exc}") from exc
         if self.environment != "production":
             return self
         if self.mqtt_url is None or self.database_url is None:
@@ -85,9 +108,7 @@ class HubSettings(BaseSettings):
                 "production needs CAREHUB_MQTT_URL and CAREHUB_DATABASE_URL "
                 "(the embedded broker and SQLite are for development and demos)"
             )
-        if self.mqtt_password is not None and (
-            self.mqtt_password.get_secret_value().lower() in _PLACEHOLDERS
-        ):
+        if self.mqtt_password is not None and is_placeholder(self.mqtt_password.get_secret_value()):
             raise ConfigError("CAREHUB_MQTT_PASSWORD is a placeholder; set a real secret")
         return self
 

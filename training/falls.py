@@ -1,9 +1,9 @@
 """Evaluate the fall detector per recording, subject-independent, streaming at device rate.
 
 A recording counts as detected when the detector raises a ``fall`` finding anywhere in it
-(the protocol of the data sets' README). Latency runs from the impact (the sample with
-the largest ``|a|`` of the fall recording) to the first fall alarm. False alarms per hour
-are all fall alarms in daily-activity recordings over their total duration.
+(one label per recording, as the data sets are labelled). Latency runs from the impact (the
+sample with the largest ``|a|`` of the fall recording) to the first fall alarm. False alarms
+per hour are all fall alarms in daily-activity recordings over their total duration.
 
 Without ``cv`` the shipped detector runs as it is. With ``cv = K`` subjects are split into
 K groups (seeded); for each, the calibration (:mod:`training.calibrate_falls`) is rerun

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
@@ -15,6 +14,7 @@ from dashboard.deps import CallerDep, CtxDep
 from dashboard.errors import ApiError
 from dashboard.routers import api_router
 from hub.store.base import UserRow
+from hub.timezones import UnknownTimezone, check_timezone
 
 router = api_router("", "session")
 
@@ -102,11 +102,9 @@ async def update_me(body: PrefsIn, ctx: CtxDep, caller: CallerDep) -> dict[str, 
         changes["language"] = body.language
     if body.timezone is not None:
         try:
-            ZoneInfo(body.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ApiError(
-                422, "validation_error", f"unknown time zone {body.timezone!r}"
-            ) from None
+            check_timezone(body.timezone)
+        except UnknownTimezone as exc:
+            raise ApiError(422, "validation_error", str(exc)) from None
         changes["timezone"] = body.timezone
     if body.prefs is not None:
         changes["prefs"] = _check_prefs(body.prefs)

@@ -1,13 +1,13 @@
-"""Districts, stations and each station's escalation policy."""
+"""Districts, stations (with their time zone) and each station's escalation policy."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from alerts.escalation import parse_policy
 from dashboard import queries
@@ -16,8 +16,14 @@ from dashboard.errors import forbidden
 from dashboard.routers import api_router
 from hub.registry.provisioning import check_id
 from hub.store.base import Station
+from hub.timezones import check_timezone
 
 router = api_router("", "stations")
+ZONE_HELP = "IANA time zone, e.g. Asia/Shanghai; null: the hub's CAREHUB_DEFAULT_TIMEZONE."
+
+
+def _zone(value: str | None) -> str | None:
+    return None if value is None else check_timezone(value)
 
 
 class StationIn(BaseModel):
@@ -28,7 +34,21 @@ class StationIn(BaseModel):
     address: str | None = None
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = Field(None, max_length=64, description=ZONE_HELP)
+
+    _known_zone = field_validator("timezone")(_zone)
+
+
+class StationPatch(BaseModel):
+    """Fields to change; a field left out keeps its value."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    timezone: str | None = Field(None, max_length=64, description=ZONE_HELP)
+
+    _known_zone = field_validator("timezone")(_zone)
 
 
 @router.get("/districts", summary="Districts with at least one station you can see")
@@ -75,6 +95,23 @@ async def create_station(
                 raise forbidden("that district is not in your city")
         station = Station(**body.model_dump())
         ctx.store.add_station(station)
+        return station
+
+    return asdict(await asyncio.to_thread(work))
+
+
+@router.patch("/stations/{station_id}", summary="Rename a station, move it, set its time zone")
+async def update_station(
+    station_id: str, body: StationPatch, ctx: CtxDep,
+    caller: Annotated[Caller, allowed("stations.write")],
+) -> dict[str, Any]:  # fmt: skip
+    changes = body.model_dump(include=body.model_fields_set)
+    if changes.get("name", "") is None:
+        changes.pop("name")  # a station keeps a name
+
+    def work() -> Station:
+        station = replace(queries.station(ctx.store, caller.scope, station_id), **changes)
+        ctx.store.update_station(station)
         return station
 
     return asdict(await asyncio.to_thread(work))

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from dashboard.auth import hash_password
 from dashboard.deps import Caller, CtxDep, allowed
@@ -18,6 +18,7 @@ from dashboard.routers.session import user_json
 from dashboard.scope import may_manage
 from hub.registry.provisioning import check_id
 from hub.store.base import Role, UserRow
+from hub.timezones import check_timezone
 
 router = api_router("/users", "users")
 
@@ -30,7 +31,14 @@ class UserIn(BaseModel):
     scope_id: str | None = None
     resident_ids: list[str] = Field(default_factory=list, max_length=20)
     language: str = "zh-CN"
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = Field(
+        None, max_length=64, description="IANA time zone; null: CAREHUB_DEFAULT_TIMEZONE."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
 
 
 class UserPatch(BaseModel):
@@ -60,7 +68,8 @@ async def create_user(
     check_id(body.id, "user id")
     user = UserRow(
         body.id, body.name, body.role, hash_password(body.password), ctx.clock(),
-        body.scope_id, tuple(body.resident_ids), body.language, body.timezone,
+        body.scope_id, tuple(body.resident_ids), body.language,
+        body.timezone or ctx.hub.settings.default_timezone,
     )  # fmt: skip
 
     def work() -> UserRow:

@@ -3,7 +3,7 @@
 amqtt 0.12.1 speaks MQTT 3.1.1 only (the adapter falls back to it), relays retained
 messages and the Last Will, and must be created inside a running asyncio loop. Its default
 plugins, the ``$SYS`` statistics above all, halve its throughput, so we pass an explicit
-plugin list: anonymous access only (DEPENDENCIES.md "MQTT"). Production uses Mosquitto or
+plugin list: anonymous access only. Production uses Mosquitto or
 EMQX.
 
     broker = await start_embedded_broker(port=1883)

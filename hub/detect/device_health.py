@@ -129,6 +129,8 @@ class _Device:
     interval_s: float | None = None
     gateway_id: str = ""
     station_id: str = ""
+    zone: LocalTime | None = None
+    """Its station's time zone (the detector's own when None)."""
     last_seen: float | None = None
     offline: str | None = None
     battery: int = 0
@@ -201,10 +203,13 @@ class DeviceHealthDetector:
     def register(
         self, device_id: str, kind: str | None, *, interval_s: float | None = None,
         gateway_id: str | None = None, last_seen_at: float | None = None,
-        station_id: str | None = None,
+        station_id: str | None = None, tz: str | None = None,
     ) -> None:  # fmt: skip
-        """Tell the detector about a device (from the registry and the stored state)."""
+        """Tell the detector about a device (from the registry and the stored state);
+        ``tz`` is the IANA zone of its station (when daytime is, for ``not_worn``)."""
         d = self._dev.setdefault(device_id, _Device())
+        if tz is not None and (d.zone is None or d.zone.tz != tz):
+            d.zone = LocalTime(tz)
         d.kind = kind or d.kind
         d.interval_s = interval_s if interval_s is not None else d.interval_s
         d.gateway_id = gateway_id or d.gateway_id
@@ -292,17 +297,17 @@ class DeviceHealthDetector:
                 if interval is not None and silent > self.k * interval:
                     out += self._offline(dev_id, d, now, "silence", None, silent, interval)
             if d.offline is None and d.unworn_since is not None and not d.unworn_flag:
-                daytime = self._daytime(d.unworn_since, now)
+                daytime = self._daytime(d.unworn_since, now, d.zone or self.zone)
                 if daytime >= self.not_worn_s:
                     d.unworn_flag = True
                     out.append(self._not_worn(dev_id, d, now, daytime))
         return out + self.storms.due(now)
 
-    def _daytime(self, start: float, end: float) -> float:
+    def _daytime(self, start: float, end: float, zone: LocalTime) -> float:
         """Seconds of [start, end] that fall in the local daytime window (at most a week)."""
         start = max(start, end - 7 * 86_400.0)
-        total, day = 0.0, self.zone.day(start)
-        while (d0 := self.zone.day_start(day)) < end:
+        total, day = 0.0, zone.day(start)
+        while (d0 := zone.day_start(day)) < end:
             a, b = d0 + self.day_h[0] * 3600, d0 + self.day_h[1] * 3600
             total += max(0.0, min(b, end) - max(a, start))
             day += 1

@@ -54,6 +54,8 @@ class _Temp:
     extreme: float = math.nan
     state: str | None = None
     """The side that raised a finding and has not cleared yet."""
+    zone: LocalTime | None = None
+    """The device's station's time zone (the detector's own when None): when night is."""
 
 
 class EnvironmentDetector:
@@ -94,6 +96,12 @@ class EnvironmentDetector:
         self.ignored = 0
         self._alarms: dict[tuple[str, str], tuple[bool, float]] = {}
         self._temps: dict[str, _Temp] = {}
+
+    def set_zone(self, device_id: str, tz: str) -> None:
+        """The IANA time zone of the device's station, for the night limit."""
+        st = self._temps.setdefault(device_id, _Temp())
+        if st.zone is None or st.zone.tz != tz:
+            st.zone = LocalTime(tz)
 
     def forget(self, device_id: str) -> None:
         """Drop all state of a device."""
@@ -156,7 +164,7 @@ class EnvironmentDetector:
             if ti - st.last_ts > self.max_gap_s:
                 st.run = None  # a gap: persistence starts again
             st.last_ts = ti
-            side = self._side(ti, vi)
+            side = self._side(ti, vi, st)
             if side != st.run:
                 st.run, st.run_start, st.extreme = side, ti, vi
             elif side == "cold":
@@ -166,28 +174,30 @@ class EnvironmentDetector:
             if side is not None and st.state is None and ti - st.run_start >= self.persist_s:
                 st.state = side
                 out.append(self._extreme(device_id, side, ti, vi, st, room))
-            elif st.state is not None and self._inside(ti, vi):
+            elif st.state is not None and self._inside(ti, vi, st):
                 st.state = None
                 out.append(self._cleared(device_id, ti, vi, room))
         return out
 
-    def _hot_limit(self, ts: float) -> float:
-        night = self.hot_night_c is not None and in_window(self.zone.clock_s(ts), *self.night_h)
-        return self.hot_night_c if night and self.hot_night_c is not None else self.hot_c
+    def _hot_limit(self, ts: float, st: _Temp) -> float:
+        if self.hot_night_c is None:
+            return self.hot_c
+        night = in_window((st.zone or self.zone).clock_s(ts), *self.night_h)
+        return self.hot_night_c if night else self.hot_c
 
-    def _side(self, ts: float, value: float) -> str | None:
+    def _side(self, ts: float, value: float, st: _Temp) -> str | None:
         if value < self.cold_c:
             return "cold"
-        return "hot" if value > self._hot_limit(ts) else None
+        return "hot" if value > self._hot_limit(ts, st) else None
 
-    def _inside(self, ts: float, value: float) -> bool:
+    def _inside(self, ts: float, value: float, st: _Temp) -> bool:
         h = self.hysteresis_c
-        return self.cold_c + h <= value <= self._hot_limit(ts) - h
+        return self.cold_c + h <= value <= self._hot_limit(ts, st) - h
 
     def _extreme(
         self, device_id: str, side: str, ts: float, value: float, st: _Temp, room: str | None
     ) -> Finding:
-        limit = self.cold_c if side == "cold" else self._hot_limit(ts)
+        limit = self.cold_c if side == "cold" else self._hot_limit(ts, st)
         minutes = (ts - st.run_start) / 60
         ev: dict[str, EvidenceValue] = {
             "side": side, "room_temp_c": value, "limit_c": limit, "extreme_c": st.extreme,

@@ -41,6 +41,7 @@ settings (``on_oxygen``), air otherwise.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,55 +83,55 @@ def _chart_array(values: NDArray[np.float64], param: str) -> NDArray[np.float64]
     return np.floor(np.round(scaled, 6) + 0.5)
 
 
-# --- Chart 1, one function per row ------------------------------------------------------
+# --- Chart 1: the one encoding of its bands ------------------------------------------------
+
+# Per row, the inclusive upper edge of each band (on the chart_value scale: whole units,
+# temperature in tenths of a degree) and the band's score. The scalar functions and the
+# vectorised ones below both read these, so the chart is written down once.
+_TABLES: dict[str, tuple[tuple[float, ...], tuple[int, ...]]] = {
+    "rr": ((8, 11, 20, 24, math.inf), (3, 1, 0, 2, 3)),
+    "spo2_1": ((91, 93, 95, math.inf), (3, 2, 1, 0)),
+    "spo2_2_air": ((83, 85, 87, math.inf), (3, 2, 1, 0)),
+    "spo2_2_oxygen": ((83, 85, 87, 92, 94, 96, math.inf), (3, 2, 1, 0, 1, 2, 3)),
+    "sbp": ((90, 100, 110, 219, math.inf), (3, 2, 1, 0, 3)),
+    "hr": ((40, 50, 90, 110, 130, math.inf), (3, 1, 0, 1, 2, 3)),
+    "temp": ((350, 360, 380, 390, math.inf), (3, 1, 0, 1, 2)),
+}
+
+
+def _band(table: str, value: float, param: str) -> int:
+    edges, scores = _TABLES[table]
+    return scores[bisect.bisect_left(edges, chart_value(value, param))]
+
+
+def zero_band_start(param: str) -> int:
+    """Lowest reading (chart scale) that scores 0 for ``param`` (SpO2 on scale 1): below it
+    a deviation is low, above the zero band high.
+
+    >>> zero_band_start("hr"), zero_band_start("temp")
+    (51, 361)
+    """
+    edges, scores = _TABLES["spo2_1" if param == "spo2" else param]
+    return int(edges[scores.index(0) - 1]) + 1
 
 
 def score_rr(rr: float) -> int:
     """Respiration rate, breaths/min."""
-    n = chart_value(rr, "rr")
-    if n <= 8:
-        return 3
-    if n <= 11:
-        return 1
-    if n <= 20:
-        return 0
-    if n <= 24:
-        return 2
-    return 3
+    return _band("rr", rr, "rr")
 
 
 def score_spo2_scale1(spo2: float) -> int:
     """SpO2 on scale 1 (the default), %."""
-    n = chart_value(spo2, "spo2")
-    if n <= 91:
-        return 3
-    if n <= 93:
-        return 2
-    if n <= 95:
-        return 1
-    return 0
+    return _band("spo2_1", spo2, "spo2")
 
 
-def score_spo2_scale2(spo2: float, on_oxygen: bool) -> int:  # noqa: PLR0911 (7 chart bands)
+def score_spo2_scale2(spo2: float, on_oxygen: bool) -> int:
     """SpO2 on scale 2 (target 88–92 %, e.g. hypercapnic respiratory failure), %.
 
     Above 92 % the score depends on the air/oxygen row: on air it scores 0, on oxygen
     93–94 scores 1, 95–96 scores 2, 97 or more scores 3.
     """
-    n = chart_value(spo2, "spo2")
-    if n <= 83:
-        return 3
-    if n <= 85:
-        return 2
-    if n <= 87:
-        return 1
-    if n <= 92 or not on_oxygen:
-        return 0
-    if n <= 94:
-        return 1
-    if n <= 96:
-        return 2
-    return 3
+    return _band("spo2_2_oxygen" if on_oxygen else "spo2_2_air", spo2, "spo2")
 
 
 def score_spo2(spo2: float, scale: int = 1, on_oxygen: bool = False) -> int:
@@ -149,32 +150,12 @@ def score_air_or_oxygen(on_oxygen: bool) -> int:
 
 def score_sbp(sbp: float) -> int:
     """Systolic blood pressure, mmHg."""
-    n = chart_value(sbp, "sbp")
-    if n <= 90:
-        return 3
-    if n <= 100:
-        return 2
-    if n <= 110:
-        return 1
-    if n <= 219:
-        return 0
-    return 3
+    return _band("sbp", sbp, "sbp")
 
 
 def score_pulse(hr: float) -> int:
     """Pulse, beats/min."""
-    n = chart_value(hr, "hr")
-    if n <= 40:
-        return 3
-    if n <= 50:
-        return 1
-    if n <= 90:
-        return 0
-    if n <= 110:
-        return 1
-    if n <= 130:
-        return 2
-    return 3
+    return _band("hr", hr, "hr")
 
 
 def score_consciousness(level: str | None) -> int:
@@ -191,16 +172,7 @@ def score_consciousness(level: str | None) -> int:
 
 def score_temp(temp: float) -> int:
     """Temperature, °C (banded in tenths of a degree)."""
-    t10 = chart_value(temp, "temp")
-    if t10 <= 350:
-        return 3
-    if t10 <= 360:
-        return 1
-    if t10 <= 380:
-        return 0
-    if t10 <= 390:
-        return 1
-    return 2
+    return _band("temp", temp, "temp")
 
 
 # --- Chart 2 ----------------------------------------------------------------------------
@@ -276,17 +248,6 @@ def aggregate(
 
 
 # --- vectorised: many readings at once --------------------------------------------------
-
-# Inclusive upper edges (on the chart_value scale) and the score of each band.
-_TABLES: dict[str, tuple[tuple[float, ...], tuple[int, ...]]] = {
-    "rr": ((8, 11, 20, 24, math.inf), (3, 1, 0, 2, 3)),
-    "spo2_1": ((91, 93, 95, math.inf), (3, 2, 1, 0)),
-    "spo2_2_air": ((83, 85, 87, math.inf), (3, 2, 1, 0)),
-    "spo2_2_oxygen": ((83, 85, 87, 92, 94, 96, math.inf), (3, 2, 1, 0, 1, 2, 3)),
-    "sbp": ((90, 100, 110, 219, math.inf), (3, 2, 1, 0, 3)),
-    "hr": ((40, 50, 90, 110, 130, math.inf), (3, 1, 0, 1, 2, 3)),
-    "temp": ((350, 360, 380, 390, math.inf), (3, 1, 0, 1, 2)),
-}
 
 
 def score_array(
@@ -372,4 +333,5 @@ __all__ = [
     "score_spo2_scale1",
     "score_spo2_scale2",
     "score_temp",
+    "zero_band_start",
 ]

@@ -47,7 +47,8 @@ from hub.detect.findings import Finding
 from hub.detect.vendor import finding_from_event
 from hub.detect.vitals import VitalsDetector
 from hub.ingest.core import Accepted
-from hub.store.base import Device, DeviceState, FindingRow, Resident
+from hub.store.base import Device, DeviceState, FindingRow, Resident, Station
+from hub.timezones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ class _Counts:
 
 class Detection:
     """All detectors of one hub node, fed from accepted messages. Not thread-safe: the
-    hub calls it from its event loop only."""
+    hub calls it from its event loop only. ``timezone`` is the zone of stations that
+    name none (``CAREHUB_DEFAULT_TIMEZONE``)."""
 
     def __init__(
         self,
@@ -79,6 +81,7 @@ class Detection:
         drift: BaselineDrift | None = None,
         bp_glucose: BpGlucoseDetector | None = None,
         clock: Callable[[], float],
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         self.falls = falls if falls is not None else FallDetector.shipped()
         self.activity = activity if activity is not None else ActivityDetector()
@@ -88,8 +91,11 @@ class Detection:
         self.drift = drift if drift is not None else BaselineDrift()
         self.bp_glucose = bp_glucose if bp_glucose is not None else BpGlucoseDetector()
         self.clock = clock
+        self.timezone = timezone
         self.devices: dict[str, Device] = {}
         self.residents: dict[str, Resident] = {}
+        self.zones: dict[str, str] = {}
+        """Station id -> its IANA time zone (the default applied)."""
         self.counts = _Counts()
 
     # --- registry ------------------------------------------------------------------------
@@ -99,17 +105,24 @@ class Detection:
         devices: Iterable[Device],
         residents: Iterable[Resident],
         states: Iterable[DeviceState] = (),
+        stations: Iterable[Station] = (),
     ) -> None:
-        """Tell the detectors about devices and residents (called on every refresh)."""
+        """Tell the detectors about devices, residents and their stations' time zones
+        (called on every refresh). Night, morning and daytime rules, and the times written
+        in findings, follow the zone of the resident's station."""
         now = self.clock()
         last_seen = {s.device_id: s.last_seen_at for s in states}
         new_devices = {d.id: d for d in devices}
         old_residents, self.residents = self.residents, {r.id: r for r in residents}
+        old_zones = self.zones
+        self.zones = {s.id: s.timezone or self.timezone for s in stations}
         for d in new_devices.values():
             known = self.devices.get(d.id)
             station = _station_of(d, new_devices, self.residents)
             moved = station != _station_of(d, self.devices, old_residents)
-            if known is None or known != d or moved:
+            zone = self._zone(station)
+            rezoned = zone != self._zone(station, old_zones)
+            if known is None or known != d or moved or rezoned:
                 self.device_health.register(
                     d.id,
                     d.kind,
@@ -117,9 +130,14 @@ class Detection:
                     gateway_id=d.gateway_id,
                     last_seen_at=last_seen.get(d.id),
                     station_id=station,
+                    tz=zone,
                 )
+                self.environment.set_zone(d.id, zone)
         for r in self.residents.values():
             known_r = old_residents.get(r.id)
+            zone = self._zone(r.station_id)
+            if known_r is None or zone != self._zone(known_r.station_id, old_zones):
+                self.activity.configure(r.id, now, tz=zone)
             if known_r is None or known_r.status != r.status:
                 self.activity.set_status(r.id, r.status, now)
         for d in new_devices.values():
@@ -129,6 +147,11 @@ class Detection:
             if resident is not None and (self.devices.get(d.id) != d or changed):
                 self._apply_clinical(d.id, resident)
         self.devices = new_devices
+
+    def _zone(self, station_id: str | None, zones: dict[str, str] | None = None) -> str:
+        """The time zone of a station (the default for none, or one not known)."""
+        zones = self.zones if zones is None else zones
+        return zones.get(station_id, self.timezone) if station_id else self.timezone
 
     def _apply_clinical(self, device_id: str, resident: Resident) -> None:
         """Per-resident clinical settings (NEWS2 SpO2 scale, limits) for one device."""

@@ -57,7 +57,7 @@ DEFAULT_MAX_STEP: dict[str, float] = {"hr": 40, "spo2": 8, "rr": 15, "temp": 1.5
 """Largest believable change between readings ``jump_window_s`` apart (engineering choice,
 several times the beat-to-beat and breath-to-breath variability of a resting adult)."""
 # Lower edge of the NEWS2 zero band on the chart scale: below it a deviation is "low".
-_ZERO_FROM = {"rr": 12, "spo2": 96, "sbp": 111, "hr": 51, "temp": 361}
+_ZERO_FROM = {p: news2.zero_band_start(p) for p in PARAMS}
 _LABELS = {
     ("spo2", "low"): ("血氧持续偏低", "Low oxygen saturation"),
     ("spo2", "high"): ("吸氧时血氧持续偏高", "High oxygen saturation on oxygen"),

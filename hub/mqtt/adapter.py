@@ -11,7 +11,7 @@ What crosses into our code is an :class:`Inbound` (a frozen dataclass) in one bo
     adapter.ack(msg)         # only now does the broker forget a QoS 1 message
     await adapter.stop()
 
-Rules this module keeps (CONVENTIONS.md "One adapter per outside system"):
+Rules this module keeps (it is the hub's one adapter to the broker):
 
 - paho's network I/O runs in the asyncio event loop (:mod:`hub.mqtt.loop`), not in a
   thread of its own, and reads the socket in large chunks (:class:`_Client`); plain
@@ -28,7 +28,7 @@ Rules this module keeps (CONVENTIONS.md "One adapter per outside system"):
   unacknowledged; with a persistent session nothing is lost. Without ``manual_ack`` paho
   acknowledges on receipt and a dropped QoS 1 message is lost (it is still counted).
 - Acknowledgement is manual by default: paho acknowledges a QoS 1 message when
-  ``on_message`` returns, before anything reached the store (DEPENDENCIES.md), so we call
+  ``on_message`` returns, before anything reached the store, so we call
   ``ack`` after the commit instead. The hub then asks the broker (MQTT 5 Receive Maximum,
   :attr:`MqttAdapter.receive_maximum`) for an in-flight window as large as its queue; the
   broker keeps the rest in the session while the store is slow or down. Delivery is at

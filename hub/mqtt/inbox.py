@@ -3,9 +3,9 @@
 The MQTT adapter (:mod:`hub.mqtt.adapter`) puts each received message here from inside paho's read
 callback, in the event loop's thread; the ingest pipeline takes them with :meth:`Inbox.get`
 or :meth:`Inbox.get_batch`. The queue is bounded and putting never waits: when it is full
-the message is dropped, counted and reported (CONVENTIONS.md "One adapter per outside
-system"). A dropped QoS 1 message that the adapter has not acknowledged is remembered, so
-that the adapter can have the broker redeliver it once the consumer has caught up.
+the message is dropped, counted and reported, so the network side never blocks. A dropped
+QoS 1 message that the adapter has not acknowledged is remembered, so that the adapter can
+have the broker redeliver it once the consumer has caught up.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Keeping one broker connection up: connect, wait until it ends, back off, repeat.
 
-The MQTT adapter's reconnect loop (CONVENTIONS.md "The reconnect loop is ours"), as one
-asyncio task and apart from paho (only ``hub/mqtt/adapter.py`` imports it)::
+The MQTT adapter's reconnect loop, ours rather than paho's (so that every connect
+re-subscribes and republishes the hub's birth message), as one asyncio task and apart from
+paho (only ``hub/mqtt/adapter.py`` imports it)::
 
     link = Link("mqtt://broker:1883", reconnect_min=0.5, reconnect_max=30)
     link.start(attempt, progress)   # attempt(): open a connection, return its LoopDriver

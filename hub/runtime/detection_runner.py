@@ -159,7 +159,8 @@ class DetectionRunner:
         devices = await asyncio.to_thread(self.store.list_devices)
         residents = await asyncio.to_thread(self.store.list_residents)
         states = await asyncio.to_thread(self.store.device_states) if with_states else []
-        self.detection.set_registry(devices, residents, states)
+        stations = await asyncio.to_thread(self.store.list_stations)
+        self.detection.set_registry(devices, residents, states, stations)
 
     def observe(self, batch: Sequence[Accepted]) -> None:
         """Pipeline observer: called after each committed batch, on the event loop."""

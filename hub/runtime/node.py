@@ -86,7 +86,7 @@ class HubNode:
         )
         self.detection = DetectionRunner(
             store,
-            Detection(clock=clock),
+            Detection(clock=clock, timezone=self.settings.default_timezone),
             self.metrics,
             clock=clock,
             tick_s=self.settings.detect_tick_s,

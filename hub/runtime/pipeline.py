@@ -3,8 +3,9 @@
 One task consumes the adapter's queue and calls :meth:`Ingest.handle`; a batch is handed to
 the writer when it holds ``max_rows`` rows, when ``max_delay_s`` has passed since its first
 row, or at once when it holds an alarm-class message (events, status, refusals). The writer
-task writes one batch at a time in a worker thread, retrying with back-off while the store
-is unavailable (nothing is dropped, nothing acknowledged), and splitting out the rows the
+task writes one batch at a time in a worker thread, retrying with back-off
+(:func:`hub.backoff.retry`) while the store is unavailable (nothing is dropped, nothing
+acknowledged), and splitting out the rows the
 store refuses as data, which become dead letters (:mod:`hub.runtime.poison`: one poison
 message never holds up the rest); only after the commit does it acknowledge QoS 1
 messages (telemetry included), publish error reports and tell the observers (detectors,
@@ -19,9 +20,10 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
+from hub.backoff import Backoff, retry
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted, Ingest, Pending
 from hub.metrics import HubMetrics
@@ -64,6 +66,7 @@ class Pipeline:
         recent_seq_s: float = 86_400.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self.store = store
         self.source = source
@@ -75,6 +78,8 @@ class Pipeline:
         self.recent_seq_s = recent_seq_s
         self.clock = clock
         self.monotonic = monotonic
+        self.sleep = sleep
+        """Waits between attempts of a batch the store could not take (tests pass a fake)."""
         self.observers: list[Observer] = []
         self.batches_written = 0
         self._batches: asyncio.Queue[Pending] = asyncio.Queue(maxsize=2)
@@ -213,17 +218,20 @@ class Pipeline:
         # Rows the store refuses as data are split out and kept as dead letters (see
         # hub.runtime.poison); only an unavailable store is retried, from where it stopped.
         commit = BatchCommit(pending)
-        delay = 0.1
-        while True:
-            started = self.monotonic()
-            try:
-                await asyncio.to_thread(commit.run, self.store)
-                break
-            except CarehubError as exc:
-                self.metrics.store_failures.inc()
-                log.warning("store write failed (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        started = self.monotonic()
+
+        async def attempt() -> None:
+            nonlocal started
+            started = self.monotonic()  # the batch's time is its successful attempt's
+            await asyncio.to_thread(commit.run, self.store)
+
+        await retry(
+            attempt,
+            backoff=Backoff(initial_s=0.1, max_s=10.0),
+            what=f"store write of {len(commit.main.batch)} rows failed",
+            on_failure=lambda _exc, _delay: self.metrics.store_failures.inc(),
+            sleep=self.sleep,
+        )
         self.metrics.batch_seconds.observe(self.monotonic() - started)
         self.metrics.batch_rows.observe(len(commit.main.batch))
         self.batches_written += 1

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from hub.timezones import DEFAULT_TIMEZONE
+
 StationKind = Literal["service_station", "day_care", "mutual_aid"]
 """养老服务站 (community elderly-care service station), 日间照料中心 (day-care centre),
 农村互助幸福院 (rural mutual-aid home)."""
@@ -56,7 +58,9 @@ class Station:
     address: str | None = None
     lat: float | None = None
     lon: float | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str | None = None
+    """IANA time zone (``Asia/Shanghai``) of quiet hours, night rules and the times in
+    messages; None: the hub's ``CAREHUB_DEFAULT_TIMEZONE`` (:mod:`hub.timezones`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +213,21 @@ class CommandReplyRow:
     detail: str | None = None
 
 
+def finding_key(device_id: str, kind: str, at: float, condition: object = None) -> str:
+    """What identifies a finding across restarts: the device, the rule that fired (its kind,
+    and its ``condition`` when one detector reports several at once, as the vital-sign
+    detector does for NEWS2 and a clinician's limit) and the event time, to the
+    microsecond (what PostgreSQL keeps of a time).
+
+    >>> finding_key("w-1", "fall", 1767229200.25)
+    'w-1|fall|1767229200.250000'
+    >>> finding_key("w-1", "vitals", 1767229200.25, "hr_high")
+    'w-1|vitals:hr_high|1767229200.250000'
+    """
+    rule = f"{kind}:{condition}" if isinstance(condition, str) and condition else kind
+    return f"{device_id}|{rule}|{at:.6f}"
+
+
 @dataclass(frozen=True, slots=True)
 class FindingRow:
     """A detector's finding as stored: see :class:`hub.detect.findings.Finding`."""
@@ -269,6 +288,9 @@ class AlertRow:
     station_id: str | None = None
     next_deadline: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    trigger: str | None = None
+    """The finding that opened it (:func:`finding_key`); unique among all alerts, resolved
+    or not, so the same finding never opens two (see :meth:`Store.write_alert_changes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +361,9 @@ class AlertChanges:
     """New outbox rows; a key already present is left as it is (never sent twice)."""
     notification_updates: Sequence[NotificationRow] = ()
     """Existing outbox rows: state, attempts, last_error, due_at, updated_at, sent_at."""
+    handled_findings: Sequence[int] = ()
+    """Findings this step took in: ``handled_at`` is set (once) in the same transaction."""
+    handled_at: float | None = None
 
 
 # --- dashboard users (dashboard/ owns the meaning; the store keeps rows) -----------------
@@ -364,7 +389,7 @@ class UserRow:
     scope_id: str | None = None
     resident_ids: tuple[str, ...] = ()
     language: str = "zh-CN"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     disabled: bool = False
     prefs: dict[str, Any] = field(default_factory=dict)
     """Notification preferences and quiet hours of a family member, UI settings."""
@@ -457,6 +482,10 @@ class Store(Protocol):
     def list_stations(self, district_id: str | None = None) -> list[Station]: ...
     def get_station(self, station_id: str) -> Station:
         """Raises NotFound."""
+        ...
+
+    def update_station(self, station: Station) -> None:
+        """Replace every field but the id and district; raises NotFound."""
         ...
 
     # residents and contacts
@@ -584,7 +613,9 @@ class Store(Protocol):
     # alerts
     def write_alert_changes(self, changes: AlertChanges) -> None:
         """Write one engine step in one transaction. Raises Conflict when an alert would be
-        a second unresolved alert for its key."""
+        a second unresolved alert for its key, and :class:`~hub.errors.AlertExists` (writing
+        nothing) when a new alert's trigger already opened another one: the same finding
+        taken in twice."""
         ...
 
     def get_alert(self, alert_id: str) -> AlertRow:

@@ -14,6 +14,7 @@ operation's SQL sits next to the code that runs it (as in :mod:`hub.store.sqlite
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ import psycopg.errors
 from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from hub.errors import MigrationError, NotFound, StoreError, StoreUnavailable
+from hub.errors import AlertExists, MigrationError, NotFound, StoreError, StoreUnavailable
 from hub.store import migrations
 from hub.store.base import (
     VITAL_FIELDS,
@@ -330,6 +331,16 @@ class PostgresStore:
     def get_station(self, station_id: str) -> Station:
         row = self._one(f"{self._STATION} WHERE id = %s", (station_id,), f"station {station_id!r}")
         return Station(*row)
+
+    def update_station(self, station: Station) -> None:
+        s = station
+        self._write(
+            f"update station {s.id!r}",
+            "UPDATE stations SET name = %s, kind = %s, address = %s, lat = %s, lon = %s,"
+            " timezone = %s WHERE id = %s",
+            (s.name, s.kind, s.address, s.lat, s.lon, s.timezone, s.id),
+            must_match=f"station {s.id!r}",
+        )
 
     # --- residents and contacts ---------------------------------------------------------
 
@@ -685,7 +696,15 @@ class PostgresStore:
     def write_alert_changes(self, changes: AlertChanges) -> None:
         with self._conn("write alert changes") as conn, conn.cursor() as cur:
             for a in changes.alerts:
-                cur.execute(UPSERT_ALERT, _alert_params(a))
+                params = _alert_params(a)
+                if cur.execute(UPDATE_ALERT, (*params[1:], params[0])).rowcount:
+                    continue
+                # a new alert: idempotent on its trigger, the finding that opened it
+                if not cur.execute(INSERT_ALERT, params).rowcount:
+                    row = cur.execute(
+                        "SELECT id FROM alerts WHERE trigger_key = %s", (a.trigger,)
+                    ).fetchone()
+                    raise AlertExists(a.trigger or "", row[0] if row else "?")
             if changes.timeline:
                 cur.executemany(
                     "INSERT INTO alert_timeline (alert_id, resident_id, at, actor, action, detail)"
@@ -712,10 +731,16 @@ class PostgresStore:
                       to_dt(n.updated_at if n.updated_at is not None else n.created_at),
                       _opt_dt(n.sent_at), n.key) for n in changes.notification_updates],
                 )  # fmt: skip
+            if changes.handled_findings:
+                at = changes.handled_at if changes.handled_at is not None else time.time()
+                cur.execute(
+                    "UPDATE findings SET handled_at = %s WHERE id = ANY(%s) AND handled_at IS NULL",
+                    (to_dt(at), list(changes.handled_findings)),
+                )
 
     _ALERT = (
         "SELECT id, open_key, kind, state, priority, category, opened_at, updated_at,"
-        " resident_id, device_id, station_id, next_deadline, data FROM alerts"
+        " resident_id, device_id, station_id, next_deadline, data, trigger_key FROM alerts"
     )
 
     @staticmethod
@@ -724,7 +749,7 @@ class PostgresStore:
         key = r[1] or f"{data.get('subject', '')}|{r[2]}"
         return AlertRow(
             r[0], key, r[2], r[3], r[4], r[5], r[6].timestamp(), r[7].timestamp(), r[8], r[9],
-            r[10], _ts(r[11]), data,
+            r[10], _ts(r[11]), data, r[13],
         )  # fmt: skip
 
     def get_alert(self, alert_id: str) -> AlertRow:
@@ -1227,16 +1252,20 @@ def _telemetry_row(r: tuple[Any, ...]) -> TelemetryRow:
     )  # fmt: skip
 
 
-UPSERT_ALERT = """
-INSERT INTO alerts (id, open_key, kind, state, priority, category, resident_id, device_id,
-                    station_id, opened_at, updated_at, next_deadline, data)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (id) DO UPDATE SET
-    open_key = excluded.open_key, kind = excluded.kind, state = excluded.state,
-    priority = excluded.priority, category = excluded.category,
-    resident_id = excluded.resident_id, device_id = excluded.device_id,
-    station_id = excluded.station_id, opened_at = excluded.opened_at,
-    updated_at = excluded.updated_at, next_deadline = excluded.next_deadline, data = excluded.data
+ALERT_COLUMNS = (
+    "id, open_key, kind, state, priority, category, resident_id, device_id, station_id,"
+    " opened_at, updated_at, next_deadline, data, trigger_key"
+)
+INSERT_ALERT = (
+    f"INSERT INTO alerts ({ALERT_COLUMNS}) VALUES"
+    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (trigger_key) DO NOTHING"
+)
+UPDATE_ALERT = """
+UPDATE alerts SET open_key = %s, kind = %s, state = %s, priority = %s, category = %s,
+    resident_id = %s, device_id = %s, station_id = %s, opened_at = %s, updated_at = %s,
+    next_deadline = %s, data = %s, trigger_key = %s
+WHERE id = %s
 """
 
 
@@ -1249,7 +1278,7 @@ def _alert_params(a: AlertRow) -> tuple[Any, ...]:
     return (
         a.id, open_key, a.kind, a.state, a.priority, a.category, a.resident_id, a.device_id,
         a.station_id, to_dt(a.opened_at), to_dt(a.updated_at), _opt_dt(a.next_deadline),
-        Jsonb(a.data),
+        Jsonb(a.data), a.trigger,
     )  # fmt: skip
 
 

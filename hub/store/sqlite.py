@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import (
+    AlertExists,
     Conflict,
     MigrationError,
     NotFound,
@@ -270,6 +271,17 @@ class SqliteStore:
     def get_station(self, station_id: str) -> Station:
         row = self._one(f"{self._STATION} WHERE id = ?", (station_id,), f"station {station_id!r}")
         return Station(*row)
+
+    def update_station(self, station: Station) -> None:
+        s = station
+        with self._tx(f"update station {s.id!r}") as db:
+            cur = db.execute(
+                "UPDATE stations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?,"
+                " timezone = ? WHERE id = ?",
+                (s.name, s.kind, s.address, s.lat, s.lon, s.timezone, s.id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"station {s.id!r}")
 
     # --- residents and contacts ---------------------------------------------------------
 
@@ -662,7 +674,15 @@ class SqliteStore:
     def write_alert_changes(self, changes: AlertChanges) -> None:
         with self._tx("write alert changes") as db:
             for a in changes.alerts:
-                db.execute(_UPSERT_ALERT, _alert_params(a))
+                params = _alert_params(a)
+                if db.execute(_UPDATE_ALERT, (*params[1:], params[0])).rowcount:
+                    continue
+                # a new alert: idempotent on its trigger, the finding that opened it
+                if not db.execute(_INSERT_ALERT, params).rowcount:
+                    [(existing,)] = db.execute(
+                        "SELECT id FROM alerts WHERE trigger_key = ?", (a.trigger,)
+                    ).fetchall()
+                    raise AlertExists(a.trigger or "", existing)
             if changes.timeline:
                 db.executemany(
                     "INSERT INTO alert_timeline (alert_id, resident_id, at, actor, action, detail)"
@@ -689,10 +709,16 @@ class SqliteStore:
                       n.updated_at if n.updated_at is not None else n.created_at, n.sent_at,
                       n.key) for n in changes.notification_updates],
                 )  # fmt: skip
+            if changes.handled_findings:
+                at = changes.handled_at if changes.handled_at is not None else time.time()
+                db.executemany(
+                    "UPDATE findings SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
+                    [(at, i) for i in changes.handled_findings],
+                )
 
     _ALERT = (
         "SELECT id, open_key, kind, state, priority, category, opened_at, updated_at,"
-        " resident_id, device_id, station_id, next_deadline, data FROM alerts"
+        " resident_id, device_id, station_id, next_deadline, data, trigger_key FROM alerts"
     )
 
     @staticmethod
@@ -700,7 +726,7 @@ class SqliteStore:
         data = json.loads(r[12])
         key = r[1] or f"{data.get('subject', '')}|{r[2]}"
         return AlertRow(
-            r[0], key, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], data
+            r[0], key, r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], data, r[13]
         )
 
     def get_alert(self, alert_id: str) -> AlertRow:
@@ -1016,16 +1042,19 @@ def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-_UPSERT_ALERT = """
-INSERT INTO alerts (id, open_key, kind, state, priority, category, resident_id, device_id,
-                    station_id, opened_at, updated_at, next_deadline, data)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET
-    open_key = excluded.open_key, kind = excluded.kind, state = excluded.state,
-    priority = excluded.priority, category = excluded.category,
-    resident_id = excluded.resident_id, device_id = excluded.device_id,
-    station_id = excluded.station_id, opened_at = excluded.opened_at,
-    updated_at = excluded.updated_at, next_deadline = excluded.next_deadline, data = excluded.data
+_ALERT_COLUMNS = (
+    "id, open_key, kind, state, priority, category, resident_id, device_id, station_id,"
+    " opened_at, updated_at, next_deadline, data, trigger_key"
+)
+_INSERT_ALERT = (
+    f"INSERT INTO alerts ({_ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (trigger_key) DO NOTHING"
+)
+_UPDATE_ALERT = """
+UPDATE alerts SET open_key = ?, kind = ?, state = ?, priority = ?, category = ?,
+    resident_id = ?, device_id = ?, station_id = ?, opened_at = ?, updated_at = ?,
+    next_deadline = ?, data = ?, trigger_key = ?
+WHERE id = ?
 """
 
 
@@ -1034,5 +1063,5 @@ def _alert_params(a: AlertRow) -> tuple[Any, ...]:
     return (
         a.id, open_key, a.kind, a.state, a.priority, a.category, a.resident_id, a.device_id,
         a.station_id, a.opened_at, a.updated_at, a.next_deadline,
-        json.dumps(a.data, ensure_ascii=False),
+        json.dumps(a.data, ensure_ascii=False), a.trigger,
     )  # fmt: skip

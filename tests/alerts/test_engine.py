@@ -89,8 +89,10 @@ def test_latched_fall_waits_for_a_person(engine: AlertEngine) -> None:
     done = engine.resolve(alert.id, "nurse-li", "false_alarm", T0 + 60, note="sat down")
     assert (done.state, done.outcome, done.resolved_by) == ("resolved", "false_alarm", "nurse-li")
     assert engine.open_alerts() == []
-    # a new fall after resolution opens a new alert
+    # a new fall after resolution opens a new alert (the first one's finding cannot)
     engine.on_finding(finding("fall"), T0 + 100)
+    assert len(engine.list_alerts(kind="fall")) == 1
+    engine.on_finding(finding("fall", at=T0 + 100), T0 + 100)
     assert len(engine.list_alerts(kind="fall")) == 2
 
 
@@ -115,7 +117,8 @@ def test_gateway_offline_hides_sub_devices(engine: AlertEngine) -> None:
     assert engine.get_alert(door.id).suppressed == "gateway_offline:gw-1"
     # a sub-device going offline while its gateway is down is opened muted
     engine.on_finding(finding("device_online", "low", device="door-1"), T0 + 2)
-    effects = engine.on_finding(finding("device_offline", "medium", device="door-1"), T0 + 3)
+    again = finding("device_offline", "medium", device="door-1", at=T0 + 3)
+    effects = engine.on_finding(again, T0 + 3)
     assert channels(effects) == []
     muted = [a for a in engine.open_alerts() if a.device_id == "door-1"]
     assert muted[0].suppressed == "gateway_offline:gw-1"

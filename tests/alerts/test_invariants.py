@@ -44,11 +44,13 @@ class AlertMachine(RuleBasedStateMachine):
     @rule(kind=s.sampled_from(KINDS), who=s.sampled_from(RESIDENTS),
           priority=s.sampled_from(["high", "medium", "low"]))  # fmt: skip
     def find(self, kind: str, who: tuple[str, str], priority: str) -> None:
-        self.engine.on_finding(finding(kind, priority, device=who[1], resident=who[0]), self.now)
+        f = finding(kind, priority, device=who[1], resident=who[0], at=self.now)
+        self.engine.on_finding(f, self.now)
 
     @rule(kind=s.sampled_from(CLEARS), who=s.sampled_from(RESIDENTS))
     def clear(self, kind: str, who: tuple[str, str]) -> None:
-        self.engine.on_finding(finding(kind, "low", device=who[1], resident=who[0]), self.now)
+        f = finding(kind, "low", device=who[1], resident=who[0], at=self.now)
+        self.engine.on_finding(f, self.now)
 
     @rule(pick=s.integers(0, 20))
     def acknowledge(self, pick: int) -> None:

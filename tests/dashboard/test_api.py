@@ -132,6 +132,28 @@ def test_preferences(world: World) -> None:
         assert world.client.patch("/api/me", json=bad, headers=h).status_code == 422
 
 
+def test_station_time_zones_are_checked(world: World) -> None:
+    c, h = world.client, world.as_user("city_admin")
+    body = {"id": "st-new", "district_id": "pd", "name": "新站"}
+    bad = c.post("/api/stations", json=body | {"timezone": "Mars/Base"}, headers=h)
+    assert bad.status_code == 422 and "unknown time zone 'Mars/Base'" in bad.text
+    made = c.post("/api/stations", json=body, headers=h).json()
+    assert made["timezone"] is None  # the hub's default applies
+    r = c.patch("/api/stations/st-new", json={"timezone": "Asia/Urumqi"}, headers=h)
+    assert r.status_code == 200 and r.json()["timezone"] == "Asia/Urumqi"
+    assert world.store.get_station("st-new").timezone == "Asia/Urumqi"
+    r = c.patch("/api/stations/st-new", json={"timezone": "Asia/Nowhere"}, headers=h)
+    assert r.status_code == 422 and "unknown time zone" in r.text
+    r = c.patch("/api/stations/st-new", json={"timezone": None, "name": "新站二"}, headers=h)
+    assert (r.json()["timezone"], r.json()["name"]) == (None, "新站二")
+    assert c.patch("/api/stations/st-none", json={}, headers=h).status_code == 404
+    # a user created without a zone gets the hub's default
+    r = c.post("/api/users", json={"id": "staff.new", "name": "n", "role": "station_staff",
+                                   "scope_id": "st-new", "password": "long enough pw"},
+               headers=h)  # fmt: skip
+    assert r.json()["timezone"] == world.hub.settings.default_timezone
+
+
 def test_openapi_documents_the_error_body(world: World) -> None:
     doc = world.client.get("/openapi.json").json()
     op = doc["paths"]["/api/alerts/{alert_id}/resolve"]["post"]

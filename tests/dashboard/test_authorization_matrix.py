@@ -43,6 +43,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("GET", "/api/stations"): (NOT_VENDOR, None),
     ("POST", "/api/stations"): ({DIST, CITY}, {"id": "st-new", "district_id": "pd", "name": "n"}),
     ("GET", "/api/stations/{station_id}"): (CARE_A | {FAM_A}, None),
+    ("PATCH", "/api/stations/{station_id}"): ({DIST, CITY}, {"timezone": "Asia/Urumqi"}),
     ("GET", "/api/stations/{station_id}/policy"): (CARE_A, None),
     ("PUT", "/api/stations/{station_id}/policy"): (MANAGE_A, {}),
     ("GET", "/api/residents"): (NOT_VENDOR, None),

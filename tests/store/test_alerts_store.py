@@ -7,14 +7,16 @@ import dataclasses
 
 import pytest
 
-from hub.errors import Conflict, NotFound
+from hub.errors import AlertExists, Conflict, NotFound
 from hub.store.base import (
     AlertChanges,
     AlertRow,
+    FindingRow,
     NotificationRow,
     SilenceRow,
     Store,
     TimelineRow,
+    finding_key,
 )
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z; multiples of a microsecond round-trip exactly
@@ -65,6 +67,32 @@ def test_one_unresolved_alert_per_key(store: Store) -> None:
     assert [a.id for a in store.list_alerts()] == ["al-2", "al-1"]
     assert [a.id for a in store.unresolved_alerts()] == ["al-2"]
     assert store.get_alert("al-1").key == "r-1|fall"
+
+
+def test_a_trigger_opens_one_alert_ever(store: Store) -> None:
+    trigger = finding_key("w-1", "fall", T0)
+    fid = store.write_findings([FindingRow("r-1", "w-1", "fall", "high", T0, T0)])[0]
+    store.write_alert_changes(AlertChanges(
+        alerts=[alert("al-1", trigger=trigger)], handled_findings=[fid], handled_at=T0 + 1,
+    ))  # fmt: skip
+    assert store.get_alert("al-1").trigger == trigger
+    assert store.unhandled_findings(T0 - 60) == []
+    # updates of the same alert keep its trigger
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1", trigger=trigger,
+                                                         state="resolved")]))  # fmt: skip
+    # the same finding again, even once the first alert is resolved: refused, nothing written
+    with pytest.raises(AlertExists) as refused:
+        store.write_alert_changes(AlertChanges(
+            alerts=[alert("al-2", trigger=trigger, opened_at=T0 + 9)],
+            timeline=[TimelineRow("al-2", T0 + 9, "system", "opened")],
+        ))  # fmt: skip
+    assert (refused.value.alert_id, refused.value.trigger) == ("al-1", trigger)
+    assert [a.id for a in store.list_alerts()] == ["al-1"]
+    assert store.alert_timeline(alert_id="al-2") == []
+    # alerts without a trigger (and other triggers) never collide
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-3", opened_at=T0 + 10),
+                                                   alert("al-4", key="r-2|fall")]))  # fmt: skip
+    assert {a.id for a in store.list_alerts()} == {"al-1", "al-3", "al-4"}
 
 
 def test_list_alerts_filters(store: Store) -> None:

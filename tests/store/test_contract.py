@@ -81,6 +81,13 @@ def test_hierarchy_round_trips_and_filters(store: Store) -> None:
     assert store.list_stations("pd") == [Station("st-1", "pd", "服务站")]
     assert [s.id for s in store.list_stations()] == ["st-1", "st-2"]
     assert store.list_stations("nowhere") == []
+    # a station without a zone keeps none (the hub's default applies); it can get one
+    assert store.get_station("st-1").timezone is None
+    moved = dataclasses.replace(full, name="幸福院", timezone="Asia/Urumqi")
+    store.update_station(moved)
+    assert store.get_station("st-2") == moved
+    with pytest.raises(NotFound):
+        store.update_station(Station("st-9", "pd", "nowhere"))
 
 
 def test_registry_errors(store: Store) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from hub.errors import ConfigError, MigrationError, StoreError
 from hub.store import open_store, sqlite_path
-from hub.store.base import City
+from hub.store.base import City, District, Resident, Station
 from hub.store.postgres import PostgresStore
 from hub.store.sqlite import SqliteStore
 
@@ -112,3 +112,37 @@ def test_failed_migration_is_reported_and_rolled_back(
     assert "x" not in tables  # the half-applied file left nothing behind
     monkeypatch.setattr(migrations, "load", real_load)
     assert sqlite_store.migrate() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upgrade_keeps_station_zones(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:  # fmt: skip
+    """A store made before 0008/0009 with stations and residents upgrades: the zones and
+    the references to the station stay, and a new station may leave its zone unset."""
+    from hub.store import migrations
+
+    real_load = migrations.load
+    before = lambda name: [m for m in real_load(name) if m.version < "0008"]  # noqa: E731
+    monkeypatch.setattr(migrations, "load", before)
+    store: SqliteStore | PostgresStore
+    if backend == "sqlite":
+        store = SqliteStore(tmp_path / "old.db")
+    else:
+        store = PostgresStore(request.getfixturevalue("new_pg_database")(), max_size=2)
+        store.open()
+    try:
+        store.migrate()
+        store.add_city(City("sh", "上海"))
+        store.add_district(District("pd", "sh", "浦东新区"))
+        store.add_station(Station("st-1", "pd", "潍坊", timezone="Asia/Shanghai"))
+        store.add_resident(Resident("r-1", "st-1", "王阿姨"))
+        monkeypatch.setattr(migrations, "load", real_load)
+        assert store.migrate() == ["0008", "0009"]
+        assert store.get_station("st-1").timezone == "Asia/Shanghai"
+        assert store.get_resident("r-1").station_id == "st-1"
+        store.add_station(Station("st-2", "pd", "花木"))
+        assert store.get_station("st-2").timezone is None
+    finally:
+        store.close()

@@ -8,8 +8,9 @@ with no I/O after construction.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, tzinfo
+
+from hub.timezones import zone
 
 DAY_S = 86_400.0
 
@@ -24,7 +25,7 @@ class LocalTime:
     def __init__(self, tz: str | None = None, utc_offset_s: float = 8 * 3600.0) -> None:
         self.tz = tz
         self.utc_offset_s = utc_offset_s
-        self._zone = ZoneInfo(tz) if tz else None
+        self._zone: tzinfo | None = zone(tz) if tz else None
 
     def offset(self, ts: float) -> float:
         if self._zone is None:

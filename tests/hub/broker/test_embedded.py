@@ -22,7 +22,7 @@ def topic(name: str) -> str:
 def test_config_loads_only_anonymous_auth() -> None:
     config = broker_config("127.0.0.1", 1884)
     assert config["listeners"]["default"] == {"type": "tcp", "bind": "127.0.0.1:1884"}
-    # $SYS statistics halve throughput (DEPENDENCIES.md); nothing but auth is loaded.
+    # $SYS statistics halve throughput; nothing but auth is loaded.
     assert config["plugins"] == {
         "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
     }

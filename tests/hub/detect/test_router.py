@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from hub.contract.models import EVENT_ADAPTER, Status, Telemetry
 from hub.detect.router import Detection
 from hub.ingest.core import Accepted
-from hub.store.base import Device, Resident
+from hub.store.base import Device, Resident, Station
 
 T0 = 1_767_225_600.0
 
@@ -149,3 +151,40 @@ def test_the_horizon_reaches_the_activity_detector(detection: Detection, clock: 
     kinds = {r.kind for r in detection.tick(clock.now, horizon=held)}
     assert "long_bathroom" not in kinds
     assert "long_bathroom" in {r.kind for r in detection.tick(clock.now, horizon=T0 + 3000)}
+
+
+def test_night_rules_and_their_texts_follow_each_residents_station_zone(clock: Clock) -> None:
+    """Two homes, one door opened at the same instant: 02:03 in Shanghai is a night exit,
+    19:03 in Berlin is an evening out. A station without a zone follows the default."""
+    d = Detection(clock=clock, timezone="Europe/Berlin")
+    d.set_registry(
+        [Device(f"door-{r}", "door", resident_id=f"r-{r}") for r in ("sh", "be", "df")],
+        [Resident("r-sh", "st-sh", "王秀英"), Resident("r-be", "st-be", "Anna"),
+         Resident("r-df", "st-df", "Karl")],
+        stations=[Station("st-sh", "pd", "潍坊", timezone="Asia/Shanghai"),
+                  Station("st-be", "mi", "Mitte", timezone="Europe/Berlin"),
+                  Station("st-df", "mi", "Wedding")],
+    )  # fmt: skip
+    t = datetime(2026, 1, 2, 2, 3, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    clock.now = t
+    doors = [
+        event(d, dev, at, type="door", open=is_open, door="front")
+        for dev in ("door-sh", "door-be", "door-df")
+        for at, is_open in ((t, True), (t + 60, False))
+    ]
+    assert d.observe(doors) == []
+    clock.now = t + 900
+    found = d.tick(clock.now)
+    assert [(f.kind, f.resident_id) for f in found] == [("night_exit", "r-sh")]
+    assert "02:03" in found[0].reason["zh-CN"] and "02:03" in found[0].reason["en"]
+    # the Berlin station moves to Shanghai's zone: its evenings are now nights too
+    d.set_registry(
+        list(d.devices.values()), list(d.residents.values()),
+        stations=[Station("st-be", "mi", "Mitte", timezone="Asia/Shanghai")],
+    )  # fmt: skip
+    clock.now = t + 86_400
+    later = [event(d, "door-be", clock.now + s, type="door", open=o, door="front")
+             for s, o in ((0, True), (60, False))]  # fmt: skip
+    d.observe(later)
+    clock.now += 900
+    assert [(f.kind, f.resident_id) for f in d.tick(clock.now)] == [("night_exit", "r-be")]

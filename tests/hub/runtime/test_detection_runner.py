@@ -36,7 +36,7 @@ class NoStore:
     def list_devices(self) -> list[Any]:
         return []
 
-    list_residents = device_states = list_devices
+    list_residents = device_states = list_stations = list_devices
 
     def get_progress(self, name: str) -> float | None:
         return None

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.errors import StoreRefused
+from hub.errors import StoreRefused, StoreUnavailable
 from hub.ingest.core import Accepted, Ingest
 from hub.metrics import HubMetrics
 from hub.runtime.pipeline import Pipeline
@@ -80,6 +80,26 @@ class RefusingStore:
         return self._store.write_batch(batch)
 
 
+class FlakyStore:
+    """The store, unreachable for the first ``failures`` batch writes."""
+
+    def __init__(self, store: Store, failures: int, source: FakeSource) -> None:
+        self._store = store
+        self.failures = failures
+        self.source = source
+        self.acked_while_down: list[Msg] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def write_batch(self, batch: IngestBatch) -> list[int]:
+        if self.failures:
+            self.failures -= 1
+            self.acked_while_down += self.source.acked
+            raise StoreUnavailable("write batch: connection lost")
+        return self._store.write_batch(batch)
+
+
 def _registry(store: Store) -> None:
     store.add_city(City("sh", "上海市"))
     store.add_district(District("pd", "sh", "浦东新区"))
@@ -91,13 +111,19 @@ def _registry(store: Store) -> None:
 
 
 async def _run(
-    store: Store, messages: Sequence[Msg]
-) -> tuple[FakeSource, list[Accepted], Pipeline]:
-    source = FakeSource()
+    store: Store, messages: Sequence[Msg], source: FakeSource | None = None,
+    waits: list[float] | None = None,
+) -> tuple[FakeSource, list[Accepted], Pipeline]:  # fmt: skip
+    source = source or FakeSource()
     seen: list[Accepted] = []
+    slept = waits if waits is not None else []
+
+    async def sleep(delay: float) -> None:  # the store's back-off, without waiting
+        slept.append(delay)
+
     pipeline = Pipeline(
         store, source, Ingest(metrics=HubMetrics(), clock=lambda: NOW), max_delay_s=0.01,
-        clock=lambda: NOW,
+        clock=lambda: NOW, sleep=sleep,
     )  # fmt: skip
     pipeline.observers.append(seen.extend)
     await pipeline.start()
@@ -173,3 +199,18 @@ async def test_a_row_the_store_refuses_is_split_out_and_a_later_sos_is_stored(
     assert [json.loads(p)["code"] for _, p in source.published] == ["store_refused"]
     assert pipeline.metrics.store_refused.labels("status")._value.get() == 1
     assert pipeline.metrics.refused.labels("store_refused")._value.get() == 1
+
+
+async def test_an_unreachable_store_is_retried_with_back_off_and_nothing_acked_meanwhile(
+    home: Store,
+) -> None:
+    source, waits = FakeSource(), []
+    flaky = FlakyStore(home, failures=3, source=source)
+    messages = [_sos("w-1", 1)]
+    _, seen, pipeline = await _run(flaky, messages, source, waits)  # type: ignore[arg-type]
+    assert flaky.acked_while_down == []
+    assert source.acked == messages
+    assert [e.seq for e in home.events(device_id="w-1")] == [1]
+    assert [(a.device.id, a.message.seq) for a in seen] == [("w-1", 1)]
+    assert waits == [0.1, 0.2, 0.4]  # hub.backoff's doubling schedule
+    assert pipeline.metrics.store_failures._value.get() == 3
