@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest system-deps bench contract clean
+.PHONY: venv demo test lint typecheck pytest system-deps bench fuzz contract clean
 
 ## venv: create or refresh .venv with the project and its dev tools
 venv: $(STAMP)
@@ -45,6 +45,13 @@ bench: venv system-deps
 	$(BIN)/python -m bench.detect
 	$(BIN)/python -m bench.alerts
 	$(BIN)/python -m bench.ws
+
+## fuzz: 10⁶ mutated device messages through decode, ingest and each store (SQLite,
+## PostgreSQL); exits non-zero on a crash or an oracle violation; crashes go to fuzz-corpus/
+FUZZ_COUNT ?= 1000000
+FUZZ_SEED  ?= 1
+fuzz: venv system-deps
+	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED) --backend sqlite,postgres
 
 ## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
 contract: venv
