@@ -31,10 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not backends:
         parser.error(f"unknown back-end {', '.join(sorted(unknown))}; use {', '.join(BACKENDS)}")
     corpus = Corpus(args.corpus)
-    cases = load(args.replay)[:1] if args.replay else None
+    cases = load(args.replay) if args.replay else None
     failed = False
     for backend in backends:
-        print(f"fuzzing {backend}: seed {args.seed}, {args.count:,} inputs ...", flush=True)
+        what = (
+            f"replaying {args.replay}"
+            if args.replay
+            else f"seed {args.seed}, {args.count:,} inputs"
+        )
+        print(f"fuzzing {backend}: {what} ...", flush=True)
         tally = fuzz(backend, args.count, seed=args.seed, batch=args.batch, corpus=corpus,
                      cases=cases)  # fmt: skip
         print(summary(tally), flush=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from hub.contract.codes import ErrorCode
 from tests.fuzz.generate import Case
 from tests.fuzz.seeds import new_ingest
 
+_FRAME = re.compile(r'\s*File "(.+)", line (\d+), in (\S+)')
 PER_SIGNATURE = 3
 SHRINK_BUDGET = 400
 """Replays spent shrinking one payload."""
@@ -41,10 +43,11 @@ class Crash:
     def signature(self) -> str:
         """The innermost hub frame and the exception type: one group per bug, roughly."""
         lines = self.traceback.strip().splitlines()
-        frames = [line.strip() for line in lines if line.strip().startswith("File ")]
-        hub_frames = [f for f in frames if "/hub/" in f] or frames or ["?"]
+        frames = [m.groups() for line in lines if (m := _FRAME.match(line))]
+        ours = [f for f in frames if "/hub/" in f[0]] or frames or [("?", "?", "?")]
+        path, line, func = ours[-1]
         kind = lines[-1].split(":")[0] if lines else self.error
-        return f"{self.where} {kind} at {hub_frames[-1]}"
+        return f"{self.where} {kind} at {'/'.join(Path(path).parts[-2:])}:{line} in {func}"
 
 
 def _case_json(case: Case) -> dict[str, Any]:
@@ -124,9 +127,9 @@ class Corpus:
 
 
 def load(path: Path) -> list[Case]:
-    """The inputs of a corpus file (the minimised one first when there is one)."""
+    """The inputs of a corpus file: the minimised one when there is one, else all."""
     record = json.loads(path.read_text(encoding="utf-8"))
-    found = ([record["minimised"]] if "minimised" in record else []) + record["inputs"]
+    found = [record["minimised"]] if "minimised" in record else record["inputs"]
     return [
         Case(c["topic"], base64.b64decode(c["payload_b64"]), c["qos"], c["retain"],
              c["received_at"], c["how"])

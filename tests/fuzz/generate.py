@@ -6,7 +6,8 @@ stream plays the ``seq`` games devices play: exact resends (duplicates, dropped 
 the same ``seq`` with new content, a ``seq`` far behind, messages held back and sent out of
 order, gaps, births with a new ``boot`` that restart the counter, retained status replays,
 the hub's own ``cmd``/``errors`` echoed back, floods past the rate limit, oversized
-payloads, QoS 0 and 1, retained flags where they do not belong.
+payloads, valid messages at the contract's limits (:mod:`tests.fuzz.edges`), QoS 0 and 1,
+retained flags where they do not belong.
 
 Case ``i`` is received at ``T0 + i * DT`` on the hub's clock, so a dead letter's receive time
 names the input it came from (:func:`index_of`). ``DT`` is a power of two, exact in binary
@@ -23,7 +24,7 @@ from typing import Any
 
 from hub.contract import limits
 from hub.contract.codes import ErrorCode
-from tests.fuzz import mutate, seeds
+from tests.fuzz import edges, mutate, seeds
 
 T0 = 1_767_225_600.0
 DT = 1 / 64
@@ -31,7 +32,7 @@ DT = 1 / 64
 
 SCENARIOS: dict[str, float] = {
     "valid": 30, "tree": 25, "text": 8, "bytes": 10, "topic": 8, "resend": 5, "reuse": 2,
-    "stale": 1, "held": 3, "status": 4, "echo": 1, "oversize": 0.2, "flood": 0.03,
+    "stale": 1, "held": 3, "status": 4, "echo": 1, "oversize": 0.2, "flood": 0.03, "edge": 3,
 }  # fmt: skip
 """How the next case is made, by weight."""
 
@@ -83,7 +84,7 @@ class Generator:
         """What ingest made of ``case`` (``code``: why it was refused). A valid message far
         behind its device's newest ``seq`` means a mutated one pushed the window ahead (say to
         2^53 - 1, which is valid): the device reboots, so its valid traffic counts again."""
-        if code == ErrorCode.SEQ_OUT_OF_WINDOW and case.how in ("valid", "flood", "held"):
+        if code == ErrorCode.SEQ_OUT_OF_WINDOW and case.how in ("valid", "flood", "held", "edge"):
             route = self._routes.get(case.topic)
             if route is not None and route not in self.reboots:
                 self.reboots.append(route)
@@ -190,6 +191,23 @@ class Generator:
         pad = "x" * (size - 40)
         payload = {"ts": self._ts(), "seq": self._next_seq(route), "ext": {"p": pad}}
         return self._case(route.topic("telemetry"), payload, "oversize")
+
+    def _edge(self) -> Case:
+        route = self.rng.choice(seeds.ROUTES)
+        latest = received_at(self.index) + limits.TS_MAX_AHEAD_S - 1
+        ts = self.rng.choice((self._ts(), self._ts(), limits.TS_MIN, latest))
+        r = self.rng.random()
+        if r < 0.45:
+            msg_type = "telemetry"
+            payload = edges.telemetry(self.rng, seq=self._next_seq(route), ts=ts)
+        elif r < 0.75:
+            msg_type, payload = "event", edges.event(self.rng, seq=self._next_seq(route), ts=ts)
+        elif r < 0.9:
+            msg_type = "status"
+            payload = edges.status(self.rng, ts=ts, boot=self.boot[route.device_id])
+        else:
+            msg_type, payload = "reply", edges.reply(self.rng, ts=ts)
+        return self._case(route.topic(msg_type), payload, "edge")
 
     def _flood(self) -> Case:
         self.flood = (self.rng.choice(seeds.ROUTES), self.rng.randint(100, 250))
