@@ -142,8 +142,9 @@ class Driver:
     def _new_key(self, cls: str, row: Any, case: Case) -> bool:
         """False when an accepted row's store key (device, time, seq) was taken before: the
         store's unique key then drops it (docs/architecture.md). Counted by whether the
-        payload is the same bytes (a redelivery after a reboot let it past the window) or
-        not (a device that restarted ``seq`` and wrote the same time)."""
+        payload is the same bytes (a redelivery a reboot let past the duplicate window: right
+        to drop) or not (a device that restarted ``seq`` with a new boot and sent a time it
+        had sent before: a message acknowledged and not kept)."""
         if cls not in ("telemetry", "event"):
             return True
         key = hash((cls, row.device_id, self.ts_key(row.ts), row.seq))
@@ -151,8 +152,8 @@ class Driver:
         if first is None:
             self._keys[key] = hash(case.payload)
             return True
-        same = "same bytes" if first == hash(case.payload) else "other bytes"
-        self.tally.key_taken[same] += 1
+        same = first == hash(case.payload)
+        self.tally.key_taken["redelivery" if same else "new content, not kept"] += 1
         return False
 
     def _commit(self, outcomes: dict[int, Outcome]) -> None:

@@ -6,7 +6,7 @@ sqlite: 3 inputs in 1.5 s, 2 inputs/s
   refused                 3  json_invalid 3
   store refused           0  (accepted, then a store_refused dead letter each)
   not stored              0  (duplicates dropped silently, echoes, unchanged retained status)
-  store key taken         0  (accepted; the store's unique key kept the first)
+  store key taken         0  (accepted; the store kept an earlier message's row)
   hub restarts 0, crashes 0, oracle violations 0
 """
 
@@ -59,7 +59,7 @@ def summary(t: Tally) -> str:
         ("refused", t.refused, "a dead letter each"),
         ("store refused", t.store_refused, "accepted, then a store_refused dead letter each"),
         ("not stored", t.other, "duplicates dropped silently, echoes, unchanged retained status"),
-        ("store key taken", t.key_taken, "accepted; the store's unique key kept the first"),
+        ("store key taken", t.key_taken, "accepted; the store kept an earlier message's row"),
     ]
     lines = [f"{t.backend}: {t.inputs:,} inputs in {t.seconds:.1f} s, {t.rate:,.0f} inputs/s"]
     for label, counter, meaning in rows:
