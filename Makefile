@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest system-deps bench contract faults clean
+.PHONY: venv demo test lint typecheck pytest system-deps bench fuzz faults contract clean
 
 ## venv: create or refresh .venv with the project and its dev tools
 venv: $(STAMP)
@@ -54,6 +54,13 @@ faults: venv system-deps
 	CAREHUB_FAULT_SCALE=$(FAULT_SCALE) CAREHUB_FAULT_SPEED=$(FAULT_SPEED) \
 		CAREHUB_FAULT_REPORT=bench/faults.jsonl $(BIN)/pytest -q -s -m faults tests/faults
 	$(BIN)/python -m tests.faults.table bench/faults.jsonl
+
+## fuzz: 10⁶ mutated device messages through decode, ingest and each store (SQLite,
+## PostgreSQL); exits non-zero on a crash or an oracle violation; crashes go to fuzz-corpus/
+FUZZ_COUNT ?= 1000000
+FUZZ_SEED  ?= 1
+fuzz: venv system-deps
+	$(BIN)/python -m tests.fuzz --count $(FUZZ_COUNT) --seed $(FUZZ_SEED) --backend sqlite,postgres
 
 ## contract: regenerate the JSON Schemas and AsyncAPI document in docs/contract/
 contract: venv
