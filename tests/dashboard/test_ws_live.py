@@ -84,6 +84,10 @@ async def test_direct_writes_keep_the_protocol(live: LiveServer) -> None:
         (snap,) = await frames(ws, 1)
         assert snap["type"] == "snapshot" and snap["residents"][0]["id"] == "r-1"
         (client,) = broadcaster(live).clients
+        # the server switches to direct writes just after the snapshot left: give it a turn
+        async with asyncio.timeout(TIMEOUT):
+            while client.direct is None:  # noqa: ASYNC110 - a flag of the server's
+                await asyncio.sleep(0.01)
         assert client.direct is not None and client.writer is None  # the direct path
         publish(live, [f"n{i}" for i in range(50)])
         got = await frames(ws, 50)

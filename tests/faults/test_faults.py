@@ -124,7 +124,7 @@ def test_hub_killed_during_an_outage_and_restarted_before_it_ends(
     is still down; it must wait, then come up by itself."""
     outage_s = 20.0 * max(1.0, SCALE)
     s = speed(10.0)
-    minutes = (outage_s + 28.0) * s / 60.0
+    minutes = (outage_s + 32.0) * s / 60.0
     with drill_factory(speed=s, minutes=minutes) as drill:
         drill.start_simulator()
         time.sleep(max(0.0, drill.wall_at(12.0 * s / 60.0 / minutes) - time.time()))

@@ -158,7 +158,8 @@ def test_night_rules_and_their_texts_follow_each_residents_station_zone(clock: C
     19:03 in Berlin is an evening out. A station without a zone follows the default."""
     d = Detection(clock=clock, timezone="Europe/Berlin")
     d.set_registry(
-        [Device(f"door-{r}", "door", resident_id=f"r-{r}") for r in ("sh", "be", "df")],
+        [*(Device(f"door-{r}", "door", resident_id=f"r-{r}") for r in ("sh", "be", "df")),
+         Device("pir-be", "motion", resident_id="r-be")],
         [Resident("r-sh", "st-sh", "王秀英"), Resident("r-be", "st-be", "Anna"),
          Resident("r-df", "st-df", "Karl")],
         stations=[Station("st-sh", "pd", "潍坊", timezone="Asia/Shanghai"),
@@ -183,8 +184,10 @@ def test_night_rules_and_their_texts_follow_each_residents_station_zone(clock: C
         stations=[Station("st-be", "mi", "Mitte", timezone="Asia/Shanghai")],
     )  # fmt: skip
     clock.now = t + 86_400
-    later = [event(d, "door-be", clock.now + s, type="door", open=o, door="front")
-             for s, o in ((0, True), (60, False))]  # fmt: skip
+    # home again (the evening door was a way out): seen indoors, then the door at night
+    home = [event(d, "pir-be", clock.now - 3600, type="motion", room="living")]
+    later = home + [event(d, "door-be", clock.now + s, type="door", open=o, door="front")
+                    for s, o in ((0, True), (60, False))]  # fmt: skip
     d.observe(later)
     clock.now += 900
     assert [(f.kind, f.resident_id) for f in d.tick(clock.now)] == [("night_exit", "r-be")]
