@@ -53,7 +53,8 @@ def write_counts_layout(root: Path, subjects: int = 4) -> None:
 
 
 def write_timed_layout(root: Path, subjects: int = 4) -> None:
-    """UMAFall-like: [t_ms, x, y, z] with jittered ~20 Hz timestamps, ages, positions."""
+    """UMAFall-like: [t_ms, x, y, z] with jittered ~20 Hz timestamps, ages, positions (trunk
+    positions: the synthetic signals are trunk signals)."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
     rows = []
@@ -62,7 +63,7 @@ def write_timed_layout(root: Path, subjects: int = 4) -> None:
         arrays = {}
         for i in range(4):
             fall = i < 2
-            for position in ("WRIST", "CHEST"):
+            for position in ("WAIST", "CHEST"):
                 key = f"{'Fall' if fall else 'ADL'}_{i}_{position}"
                 g = _signals(s * 4 + i, fall, 100.0)[::5]  # 20 Hz
                 t_ms = np.arange(len(g)) * 50.0 + rng.uniform(-8, 8, len(g))
@@ -124,7 +125,7 @@ def test_loader_reads_both_layouts(data: Path) -> None:
     assert len(counts) == 16 and {r.position for r in counts} == {"WAIST"}
     assert counts[0].xyz_g.shape[1] == 3 and counts[0].hz == 50.0
     assert np.median(np.linalg.norm(counts[0].xyz_g, axis=1)) == pytest.approx(1.0, abs=0.05)
-    timed = load(data / "timed", 25.0, position="wrist")
+    timed = load(data / "timed", 25.0, position="waist")
     assert len(timed) == 16 and {r.group for r in timed} == {"older", "younger"}
     assert abs(timed[0].duration_s - 16.5) < 1.0
 
@@ -146,7 +147,7 @@ def test_json_has_required_keys_and_detects_synthetic_falls(data: Path, sub: str
 
 def test_position_filter_and_cross_validation(data: Path) -> None:
     out = run(
-        "--data", str(data / "timed"), "--position", "WRIST", "--rate", "20", "--cv", "2", "--json"
+        "--data", str(data / "timed"), "--position", "WAIST", "--rate", "20", "--cv", "2", "--json"
     )
     assert out["n_recordings"] == 16 and out["n_falls"] == 8
     assert out["protocol"]["cv_folds"] == 2

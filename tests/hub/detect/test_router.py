@@ -149,3 +149,22 @@ def test_the_horizon_reaches_the_activity_detector(detection: Detection, clock: 
     kinds = {r.kind for r in detection.tick(clock.now, horizon=held)}
     assert "long_bathroom" not in kinds
     assert "long_bathroom" in {r.kind for r in detection.tick(clock.now, horizon=T0 + 3000)}
+
+
+def test_the_fall_model_follows_where_the_device_is_worn(clock: Clock) -> None:
+    d = Detection(clock=clock)
+    devices = [
+        Device("w-1", "wearable", resident_id="r-1"),
+        Device("w-2", "wearable", resident_id="r-1", worn_at="waist"),
+        Device("p-1", "pendant", resident_id="r-1"),
+        Device("gw-1", "gateway", resident_id="r-1"),
+    ]
+    d.set_registry(devices, [Resident("r-1", "st-1", "王秀英")])
+    models = {dev.id: d.falls.model_of(dev.id) for dev in devices}
+    assert models == {"w-1": "wrist", "w-2": "trunk", "p-1": "trunk", "gw-1": "wrist"}
+    # A birth that declares another position reaches the registry; the next refresh moves it.
+    d.set_registry(
+        [Device("w-1", "wearable", resident_id="r-1", worn_at="chest"), *devices[1:]],
+        [Resident("r-1", "st-1", "王秀英")],
+    )
+    assert d.falls.model_of("w-1") == "trunk"
