@@ -267,29 +267,29 @@ def choose_threshold(c: Candidates, scores: NDArray[np.float64], fa_budget: floa
     Groups are the data sets with the position (e.g. ``fallalld/WRIST``). Where the pooled
     false alarms (over all daily-activity hours of the candidates' recordings) stay within
     ``fa_budget`` per hour and that still leaves ``MIN_SENS_IN_BUDGET`` mean sensitivity,
-    the threshold maximises the mean over groups of ``SENS_WEIGHT`` x sensitivity +
-    specificity (a missed fall, a person left on the floor, weighs more than a false
-    alarm). Otherwise (a budget out of reach) it maximises the mean over groups of
-    ``SENS_WEIGHT`` x sensitivity + specificity - ``FA_WEIGHT`` x false alarms/h.
+    the threshold maximises the mean over groups of sensitivity + specificity. Otherwise (a
+    budget out of reach) it maximises the mean over groups of ``SENS_WEIGHT`` x
+    sensitivity + specificity - ``FA_WEIGHT`` x false alarms/h (a missed fall, a person
+    left on the floor, weighs more than a false alarm).
     """
     grid = expit(np.linspace(-4.0, 14.0, 600))
     names = np.array([f"{r.dataset}/{r.position}" for r in c.recordings])
     groups = sorted(set(names.tolist()))
     _, _, pooled_fah = threshold_curve(c, scores, grid)
-    balance = np.zeros(len(grid))
     mean_sens = np.zeros(len(grid))
+    mean_spec = np.zeros(len(grid))
     mean_fah = np.zeros(len(grid))
     for g in groups:
         keep = names == g
         sens, spec, fah = threshold_curve(c.subset(keep), scores[keep[c.rec]], grid)
-        balance += (SENS_WEIGHT * sens + spec) / len(groups)
         mean_sens += sens / len(groups)
+        mean_spec += spec / len(groups)
         mean_fah += fah / len(groups)
     within = pooled_fah <= fa_budget
     if within.any() and mean_sens[within].max() >= MIN_SENS_IN_BUDGET:
-        objective = balance - np.where(within, 0.0, 10.0 + pooled_fah)
+        objective = mean_sens + mean_spec - np.where(within, 0.0, 10.0 + pooled_fah)
     else:
-        objective = balance - FA_WEIGHT * mean_fah
+        objective = SENS_WEIGHT * mean_sens + mean_spec - FA_WEIGHT * mean_fah
     good = np.flatnonzero(objective >= objective.max() - 1e-3)
     return float(np.median(grid[good]))
 
