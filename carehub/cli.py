@@ -350,6 +350,10 @@ def device_provision(
     vendor: Annotated[str | None, typer.Option()] = None,
     model: Annotated[str | None, typer.Option()] = None,
     interval_s: Annotated[float | None, typer.Option(help="Expected telemetry interval.")] = None,
+    worn_at: Annotated[
+        str | None,
+        typer.Option(help="Where a wearable is worn: wrist, waist, chest, neck (fall model)."),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -365,6 +369,7 @@ def device_provision(
         gateway_id=gateway,
         interval_s=interval_s,
         created_at=time.time(),
+        worn_at=worn_at,
     )
     with _store(db) as store:
         broker = _broker_accounts()

@@ -105,7 +105,8 @@ def provision_without_passwords(store: Store, run: Run) -> None:
             store.add_device(Device(dev.id, dev.kind, vendor=dev.vendor, model=dev.model,
                                     firmware=dev.firmware, capabilities=dev.capabilities,
                                     resident_id=dev.resident_id, gateway_id=dev.gateway_id,
-                                    interval_s=dev.interval_s, created_at=time.time()))  # fmt: skip
+                                    interval_s=dev.interval_s, created_at=time.time(),
+                                    worn_at=dev.worn_at))  # fmt: skip
 
 
 def ensure_login(store: Store, data_dir: Path, station_id: str) -> Login:

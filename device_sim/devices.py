@@ -47,6 +47,7 @@ class Device:
     firmware: str = "1.0.0"
     interval_s: float | None = None
     capabilities: tuple[str, ...] = ()
+    worn_at: str | None = None
     boot: int = 1
     seq: int = 0
     clock_offset_s: float = 0.0
@@ -81,6 +82,8 @@ class Device:
             body["capabilities"] = list(self.capabilities)
         if self.interval_s is not None:
             body["interval_s"] = self.interval_s
+        if self.worn_at is not None:
+            body["worn_at"] = self.worn_at
         return self._msg(at, "status", body, 1, retain=True)
 
     def offline(self, at: float, reason: str = "shutdown") -> Message:

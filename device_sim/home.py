@@ -1,6 +1,7 @@
 """One resident's home: their devices, and every message those devices send over a run.
 
-Devices of a home (ids are prefixed with the resident id): a wrist wearable (``-w``), a
+Devices of a home (ids are prefixed with the resident id): a wearable (``-w``; it declares
+itself worn at the waist, where the fall recordings it replays were made), a
 pendant SOS button (``-p``), a gateway (``-gw``) speaking for motion sensors per room, a
 front-door contact, a bed sensor, a toilet presence sensor, contacts on interior doors,
 cupboards and appliances (named or not), smoke/gas/water sensors and a self-service
@@ -70,6 +71,10 @@ class Home:
                     resident_id=rid,
                     interval_s=d.wearable.interval_s,
                     capabilities=("hr", "spo2", "rr", "temp", "acc", "fall", "sos"),
+                    # Its acceleration is replayed from waist recordings (SisFall) or the
+                    # synthetic trunk model, so it says it is worn there: the hub then
+                    # judges it with the trunk model, as it would a real belt-clip device.
+                    worn_at="waist",
                 )
             )
         if d.pendant:

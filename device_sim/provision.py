@@ -51,7 +51,8 @@ def provision_run(store: Store, run: Run, credentials: Path) -> dict[str, str]:
     for dev in sorted(run.devices, key=lambda d: d.gateway_id is not None):
         row = Device(dev.id, dev.kind, vendor=dev.vendor, model=dev.model, firmware=dev.firmware,
                      capabilities=dev.capabilities, resident_id=dev.resident_id,
-                     gateway_id=dev.gateway_id, interval_s=dev.interval_s)  # fmt: skip
+                     gateway_id=dev.gateway_id, interval_s=dev.interval_s,
+                     worn_at=dev.worn_at)  # fmt: skip
         try:
             store.get_device(dev.id)
         except NotFound:

@@ -1,9 +1,12 @@
 """``carehub eval falls``: evaluate the fall detector on recorded data sets.
 
-Registered by the main CLI as ``carehub eval``. Example (SisFall waist at 50 Hz, 5-fold
-subject-grouped cross-validation)::
+Registered by the main CLI as ``carehub eval``. Examples: SisFall waist at 50 Hz, 5-fold
+subject-grouped cross-validation; FallAllD's wrist recordings at 50 Hz by a detector
+calibrated on SisFall and UMAFall only (cross-data-set)::
 
     carehub eval falls --data ../shared/data/sisfall --rate 50 --cv 5 --json
+    carehub eval falls --train-on ../shared/data/sisfall,../shared/data/umafall \
+        --data ../shared/data/fallalld --position wrist --rate 50 --json
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from training.calibrate_falls import (
+    DEFAULT_POSITIONS,
+    DEFAULT_RATES,
+    POSITION_MODELS,
+    Candidates,
+    load_candidates,
+)
 from training.datasets import DatasetError, default_data_dir, manifests
 from training.falls import evaluate
 
@@ -62,6 +72,20 @@ def _table(result: dict[str, Any]) -> Table:
     return table
 
 
+def _training_candidates(dirs: list[Path], position: str | None) -> Candidates:
+    """Candidates of the training data sets as the shipped calibration takes them: every
+    calibration rate, the positions of ``position``'s model (all models without one)."""
+    positions: tuple[str, ...] = DEFAULT_POSITIONS
+    if position:
+        pos = position.lower()
+        learn = [frm for frm, serves in POSITION_MODELS.values() if pos in serves]
+        positions = learn[0] if learn else (position.upper(),)
+    cands = load_candidates(dirs, DEFAULT_RATES, positions)
+    if not cands.recordings:
+        raise DatasetError(f"no recordings to train on for position {position!r}")
+    return cands
+
+
 @eval_app.command("falls")
 def falls(
     data: Annotated[
@@ -82,6 +106,15 @@ def falls(
         int | None,
         typer.Option("--cv", help="Rerun the calibration with K subject-grouped folds."),
     ] = None,
+    train_on: Annotated[
+        str | None,
+        typer.Option(
+            "--train-on",
+            help="Calibrate on these data set directories (comma-separated) and test on "
+            "--data: the cross-data-set protocol. With --position, only that position's "
+            "model is trained.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Sensitivity, specificity, false alarms/h and latency, with two baselines."""
@@ -95,10 +128,22 @@ def falls(
     if cv is not None and cv < 2:
         err.print("[red]--cv needs at least 2 folds[/red]")
         raise typer.Exit(2)
+    if cv is not None and train_on is not None:
+        err.print("[red]--cv and --train-on are two protocols: give one[/red]")
+        raise typer.Exit(2)
+    train_dirs = [Path(d.strip()) for d in train_on.split(",") if d.strip()] if train_on else []
+    if train_on is not None and not train_dirs:
+        err.print("[red]--train-on needs at least one data set directory[/red]")
+        raise typer.Exit(2)
     try:
-        manifests(root)
+        for d in [root, *train_dirs]:
+            manifests(d)
         with err.status(f"loading {root} at {rate:g} Hz"):
             recs = load(root, rate, position)
+        cands = None
+        if train_dirs:
+            with err.status(f"calibration candidates of {', '.join(map(str, train_dirs))}"):
+                cands = _training_candidates(train_dirs, position)
     except (DatasetError, OSError, KeyError) as exc:
         err.print(f"[red]cannot read the data: {exc}[/red]")
         raise typer.Exit(2) from exc
@@ -113,7 +158,7 @@ def falls(
     try:
         with progress:
             task = progress.add_task("falls", total=total)
-            result = evaluate(recs, cv=cv, tick=lambda n: progress.advance(task, n))
+            result = evaluate(recs, cv=cv, tick=lambda n: progress.advance(task, n), train_on=cands)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -122,6 +167,8 @@ def falls(
         "rate_hz": rate,
         "datasets": sorted({r.dataset for r in recs}),
     }
+    if train_dirs:
+        result["data"]["train_on"] = [str(d) for d in train_dirs]
     if as_json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:

@@ -1,9 +1,20 @@
 """Load fall-detection recordings from the two layouts in ``../shared/data/``.
 
-*Counts layout* (SisFall: Sucerquia et al., Sensors 17(1):198, 2017): ``manifest.csv``
-with ``key, subject, group, activity, is_fall, ..., file`` and per-subject ``.npz`` files
-mapping each key to an int16 ``(n, 3)`` array of ADXL345 counts at 200 Hz
-(g = counts × 32 / 8192). The sensor is at the waist.
+*Counts layout*: ``manifest.csv`` with ``key, subject, activity, is_fall, ..., file`` (and
+optionally ``group``, ``age``, ``position``, ``rate_hz``) and per-subject ``.npz`` files
+mapping each key to an int16 ``(n, 3)`` array of raw accelerometer counts. The scale
+comes from a ``g_per_count`` manifest column when there is one, else from the data set
+(:data:`G_PER_COUNT`, by directory name); the rate from ``rate_hz``, else 200 Hz; the
+position from ``position``, else the waist. Two data sets use it:
+
+- SisFall (Sucerquia et al., Sensors 17(1):198, 2017): ADXL345 at the waist, 200 Hz,
+  g = counts × 32 / 8192 (±16 g, 13 bits); ``group`` young/elderly.
+- FallAllD (Saleh et al., IEEE Sensors Journal 21(2), 2021): the wrist device, 238 Hz,
+  g = counts × 0.000244 (±8 g); fixed 20-s windows with the impact in the middle.
+
+A scale that does not fit the data is refused: the median ``|a|`` of a data set's first
+recording must be about 1 g (gravity), so a wrong factor cannot silently scale every
+impact up or down.
 
 *Timed layout* (UMAFall: Casilari et al., Procedia Computer Science 110, 2017, and any data
 set written the same way): ``manifest.csv`` with ``key, subject, age, activity, is_fall,
@@ -30,6 +41,11 @@ from scipy.signal import resample_poly
 
 COUNTS_HZ = 200.0
 COUNTS_TO_G = 32.0 / 8192.0
+"""SisFall's scale (the counts layout's default)."""
+G_PER_COUNT: dict[str, float] = {"sisfall": COUNTS_TO_G, "fallalld": 0.000244}
+"""g per raw count by data-set directory name (from each data set's documentation)."""
+GRAVITY_RANGE_G = (0.7, 1.4)
+"""Plausible median ``|a|`` of a whole recording (worn, mostly not in free fall)."""
 OLDER_AGE = 60
 """Age from which a subject of the timed layout is reported as older (WHO's "older people")."""
 
@@ -115,6 +131,23 @@ def _age(value: str | None) -> int | None:
         return None
 
 
+def _g_per_count(root: Path, row: dict[str, str]) -> float:
+    given = row.get("g_per_count")
+    if given:
+        return float(given)
+    return G_PER_COUNT.get(root.name.lower(), COUNTS_TO_G)
+
+
+def _check_gravity(root: Path, key: str, g: NDArray[np.float64], scale: float) -> None:
+    median = float(np.median(np.linalg.norm(g, axis=1)))
+    lo, hi = GRAVITY_RANGE_G
+    if not lo <= median <= hi:
+        raise DatasetError(
+            f"{root.name}/{key}: median |a| is {median:.3g} g with {scale:g} g per count; "
+            "give the data set's scale in a g_per_count manifest column"
+        )
+
+
 def iter_recordings(data: Path, rate: float, position: str | None = None) -> Iterator[Recording]:
     """Yield every recording under ``data`` resampled to ``rate`` Hz.
 
@@ -128,6 +161,7 @@ def iter_recordings(data: Path, rate: float, position: str | None = None) -> Ite
         if not rows or not {"key", "subject", "activity", "is_fall", "file"} <= set(rows[0]):
             raise DatasetError(f"{root / 'manifest.csv'} lacks the required columns")
         cache: dict[str, np.lib.npyio.NpzFile] = {}
+        checked = False
         try:
             for row in rows:
                 position_row = (row.get("position") or "WAIST").upper()
@@ -141,8 +175,12 @@ def iter_recordings(data: Path, rate: float, position: str | None = None) -> Ite
                     raise DatasetError(f"{row['key']}: unexpected array shape {arr.shape}")
                 if arr.shape[1] == 3:
                     src = float(row.get("rate_hz") or COUNTS_HZ)
-                    scale = COUNTS_TO_G if np.issubdtype(arr.dtype, np.integer) else 1.0
-                    xyz = resample_even(arr.astype(np.float64) * scale, src, rate)
+                    scale = _g_per_count(root, row) if np.issubdtype(arr.dtype, np.integer) else 1.0
+                    g = arr.astype(np.float64) * scale
+                    if not checked:
+                        _check_gravity(root, row["key"], g, scale)
+                        checked = True
+                    xyz = resample_even(g, src, rate)
                 else:
                     xyz = _timed_to_rate(arr, rate)
                 age = _age(row.get("age"))

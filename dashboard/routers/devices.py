@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -28,6 +28,9 @@ class DeviceIn(BaseModel):
     resident_id: str | None = None
     gateway_id: str | None = None
     interval_s: float | None = Field(None, gt=0)
+    worn_at: Literal["wrist", "waist", "chest", "neck"] | None = Field(
+        None, description="Where a wearable is worn; picks the fall detector's model."
+    )
 
 
 class DeviceCsvIn(BaseModel):

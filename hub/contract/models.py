@@ -157,6 +157,16 @@ class DeviceKind(StrEnum):
     GLUCOSE_METER = "glucose_meter"
 
 
+class WornAt(StrEnum):
+    """Where on the body a wearable is worn: decides which model judges its acceleration
+    for falls (a wrist moves far more than the trunk)."""
+
+    WRIST = "wrist"
+    WAIST = "waist"
+    CHEST = "chest"
+    NECK = "neck"
+
+
 # --- telemetry -------------------------------------------------------------------------
 
 
@@ -365,6 +375,12 @@ class Status(_Msg):
     )
     interval_s: float | None = Field(
         None, ge=1, le=86_400, description="Seconds between telemetry messages it promises."
+    )
+    worn_at: WornAt | None = Field(
+        None,
+        description="Where a wearable is worn: `wrist`, `waist` (belt clip), `chest` or `neck` "
+        "(pendant on a cord). The hub judges `acc` bursts for falls with the model of that "
+        "position.",
     )
     reason: Text | None = Field(None, description="Why offline, e.g. `shutdown`, `low_battery`.")
     ext: Ext = None

@@ -31,10 +31,30 @@ depend on how the sensor is mounted:
 ``pre_max``       largest ``|a|`` of the "before" window (gait impacts: jogging, stairs)
 ``n_high``        bins of the whole window at or above 1.5 g (one impact or many)
 ``late_std``      log std of ``|a|`` over the last 0.5 s of the after window
+``episode``       length of the high-acceleration episode: from the first to the last bin
+                  within ``sep`` of the peak whose largest ``|a|`` reaches 2 g (s; a hand
+                  hitting a table is one short spike, a fall a longer flurry)
+``rot_pre``       rotation traversed in the second before the peak: the sum of the angles
+                  between consecutive bins' mean vectors (rad; a forearm turns while the
+                  body goes down)
+``rot_post``      the same over the after window (a wrist that lies still does not turn)
+``late_dev``      mean ``||a| - 1 g|`` over the last 0.75 s of the after window (stillness
+                  once the impact has rung out)
+``cos_long``      cosine between the gravity direction at the start of the window (more
+                  than ``sep`` before the peak) and over the last 0.75 s (orientation
+                  change from well before the fall to well after it)
+``ff_min``        lowest 0.2-s mean of ``|a|`` in the second before the peak (pre-impact
+                  free fall, g)
+``log_max``       log of the largest single-sample ``|a|`` of the peak bin
+``e_half``        integral of ``||a| - 1 g|`` over ±0.5 s around the peak (g·s)
+``post_max``      largest single-sample ``|a|`` from 0.3 s after the peak (secondary impacts)
 
-The choice follows the usual structure of fall detectors (impact, orientation change,
-stillness: e.g. Bourke et al., Gait & Posture 26(2), 2007; Kangas et al., Gait & Posture
-28(2), 2008); the weights that combine them are learned (see ``fall_params.json``).
+The first eighteen serve every position; the last nine were added for wrists, where a hand
+impact (hitting a table, clapping), a small jump or dropping into a chair resembles a fall
+more than at the waist. The choice follows the usual structure of fall detectors (impact,
+orientation change, stillness: e.g. Bourke et al., Gait & Posture 26(2), 2007; Kangas et
+al., Gait & Posture 28(2), 2008); the weights that combine them are learned (see
+``fall_params.json``).
 """
 
 from __future__ import annotations
@@ -48,6 +68,12 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 HIGH_G = 1.5
 """Level counted by ``n_high`` (the default trigger)."""
+EPISODE_G = 2.0
+"""Single-sample ``|a|`` that belongs to the high-acceleration ``episode``."""
+LATE_S = 0.75
+"""The end of the after window judged for stillness by ``late_dev`` and ``cos_long``."""
+FREE_FALL_S = 0.2
+"""Smoothing of ``|a|`` for ``ff_min``."""
 
 FEATURE_NAMES: tuple[str, ...] = (
     "log_peak",
@@ -68,6 +94,15 @@ FEATURE_NAMES: tuple[str, ...] = (
     "pre_max",
     "n_high",
     "late_std",
+    "episode",
+    "rot_pre",
+    "rot_post",
+    "late_dev",
+    "cos_long",
+    "ff_min",
+    "log_max",
+    "e_half",
+    "post_max",
 )
 
 
@@ -180,7 +215,7 @@ def window_features(win: F64, geo: Geometry) -> F64:
     along = np.einsum("nti,ni->nt", win[:, c - geo.sep : c + 1, :3], up) - n_pre[:, None]
     v_drop = (np.cumsum(along, axis=1) * dt).min(axis=1)
     late = post_mag[:, -max(1, round(0.5 * geo.working_hz)) :]
-    return np.column_stack(
+    base = np.column_stack(
         [
             np.log(mag[:, c]),
             descent_win.min(axis=1),
@@ -205,11 +240,52 @@ def window_features(win: F64, geo: Geometry) -> F64:
             np.log(late.std(axis=1) + 0.01),
         ]
     )
+    return np.column_stack([base, _wrist_features(win, geo)])
+
+
+def _wrist_features(win: F64, geo: Geometry) -> F64:
+    """The nine features after ``late_std`` (see the module docstring)."""
+    c, sep, end = geo.pre[0], geo.sep, geo.pre[0] + geo.post[1]
+    hz = geo.working_hz
+    dt = 1.0 / hz
+
+    def bins(seconds: float) -> int:
+        return max(1, round(seconds * hz))
+
+    mag, top, vec = win[..., 3], win[..., 4], win[..., :3]
+    # High-acceleration episode: first to last bin reaching EPISODE_G within sep of the peak.
+    high = top[:, c - sep : c + sep + 1] >= EPISODE_G
+    width = high.shape[1]
+    first = np.argmax(high, axis=1)
+    last = width - 1 - np.argmax(high[:, ::-1], axis=1)
+    episode = np.where(high.any(axis=1), (last - first + 1) * dt, 0.0)
+    # Angle between consecutive bins' mean vectors: turn[:, j] is from bin j to bin j + 1.
+    turn = np.arccos(_cos(vec[:, 1:], vec[:, :-1]))
+    rot_pre = turn[:, c - sep : c - 1].sum(axis=1)
+    rot_post = turn[:, c + geo.post[0] : end].sum(axis=1)
+    late_lo = max(c + geo.post[0], end + 1 - bins(LATE_S))
+    late = win[:, late_lo : end + 1]
+    late_dev = np.abs(late[..., 3] - 1.0).mean(axis=1)
+    early = vec[:, : max(1, geo.pre[0] - sep)].mean(axis=1)
+    cos_long = _cos(early, late[..., :3].mean(axis=1))
+    # Free fall: lowest moving mean of |a| over FREE_FALL_S in the second before the peak.
+    k = bins(FREE_FALL_S)
+    before = mag[:, c - sep : c]
+    csum = np.concatenate([np.zeros((len(win), 1)), np.cumsum(before, axis=1)], axis=1)
+    ff_min = ((csum[:, k:] - csum[:, :-k]) / k).min(axis=1)
+    half = bins(0.5)
+    e_half = np.abs(mag[:, c - half : c + half + 1] - 1.0).sum(axis=1) * dt
+    post_max = top[:, c + bins(0.3) : end + 1].max(axis=1)
+    return np.column_stack(
+        [episode, rot_pre, rot_post, late_dev, cos_long, ff_min, np.log(top[:, c]), e_half,
+         post_max]
+    )  # fmt: skip
 
 
 def _cos(a: F64, b: F64) -> F64:
-    den = np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-9)
-    out: F64 = np.clip(np.einsum("ni,ni->n", a, b) / den, -1.0, 1.0)
+    """Cosine of the angle between vectors along the last axis (1 for a zero vector)."""
+    den = np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-9)
+    out: F64 = np.clip(np.einsum("...i,...i->...", a, b) / den, -1.0, 1.0)
     return out
 
 

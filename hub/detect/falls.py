@@ -8,15 +8,20 @@ Pipeline per device (see ``docs/fall-detection.md`` for the method and its evalu
    ``sep_s`` on both sides is a candidate.
 3. **Confirmation window**: ``post_s[1]`` seconds after the peak the candidate's
    orientation-agnostic features (:mod:`hub.detect.fall_features`: impact, free fall,
-   change of the gravity direction, stillness after the impact) are scored by small
-   boosted trees (:mod:`hub.detect.fall_model`); a score at or above ``threshold`` raises
-   a ``fall`` finding.
+   change of the gravity direction, stillness after the impact, length of the
+   high-acceleration episode) are scored by small boosted trees
+   (:mod:`hub.detect.fall_model`); a score at or above the threshold raises a ``fall``
+   finding. **Where the device is worn** picks the trees and threshold: a wrist moves far
+   more than a trunk, so each has its own model (:class:`PositionModel`); a device's
+   position is told with :meth:`FallDetector.set_position` (the router takes it from the
+   registry), and a device without one is scored by the default model.
 4. **Follow-up** (:mod:`hub.detect.fall_followup`): ``long_lie`` when the person is not up
    after ``long_lie_s``, ``fall_recovered`` when they get up and move.
 
 The shipped parameters (``fall_params.json``) were calibrated with subject-grouped data
-from SisFall (Sucerquia et al., Sensors 17(1):198, 2017) and UMAFall (Casilari et al.,
-Procedia Computer Science 110, 2017); rerun with ``python -m training.calibrate_falls``.
+from SisFall (Sucerquia et al., Sensors 17(1):198, 2017), UMAFall (Casilari et al.,
+Procedia Computer Science 110, 2017) and FallAllD (Saleh et al., IEEE Sensors Journal
+21(2), 2021); rerun with ``python -m training.calibrate_falls``.
 
 Stream handling (per device, state never shared between devices):
 
@@ -38,7 +43,8 @@ Stream handling (per device, state never shared between devices):
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -63,6 +69,36 @@ HZ_RANGE = (20.0, 200.0)
 PARAMS_FILE = "fall_params.json"
 FallModel = LogisticModel | BoostedTrees
 """The learned stage: anything with ``score(features) -> [0, 1]`` of these two kinds."""
+DEFAULT = "default"
+"""Name of the model given to the constructor directly (devices without a position model)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionModel:
+    """The learned stage and alarm threshold for devices worn at some ``positions``
+    (lower-case names such as ``"wrist"`` or ``"waist"``)."""
+
+    name: str
+    positions: tuple[str, ...]
+    model: FallModel
+    threshold: float
+
+
+def _check_model(model: FallModel) -> None:
+    if isinstance(model, LogisticModel):
+        need = n_expanded(len(FEATURE_NAMES))
+        if len(model.weights) != need or len(model.mean) != len(FEATURE_NAMES):
+            raise ValueError(f"model has {len(model.weights)} weights, needs {need}")
+    elif model.n_features != len(FEATURE_NAMES):
+        raise ValueError(f"model has {model.n_features} features, needs {len(FEATURE_NAMES)}")
+
+
+def _model_from_json(m: Mapping[str, Any]) -> FallModel:
+    if tuple(m.get("features", FEATURE_NAMES)) != FEATURE_NAMES:
+        raise ValueError("parameter file was made for other features")
+    if m.get("kind") == "boosted_trees":
+        return BoostedTrees.from_json(m, len(FEATURE_NAMES))
+    return LogisticModel(tuple(m["mean"]), tuple(m["scale"]), tuple(m["weights"]), float(m["bias"]))
 
 
 def load_shipped_params() -> dict[str, Any]:
@@ -75,11 +111,17 @@ def load_shipped_params() -> dict[str, Any]:
 class FallDetector:
     """Streaming fall detector for any number of devices (state keyed by device id).
 
+    ``model`` and ``threshold`` score devices whose position has no model of its own;
+    ``position_models`` the others.
+
     Examples
     --------
     >>> det = FallDetector.shipped()
+    >>> det.set_position("w-1", "wrist")
     >>> det.update("w-1", 1.7e9, 50.0, np.tile([0.0, 0.0, 1.0], (50, 1)))
     []
+    >>> det.model_of("w-1"), det.model_of("unknown")
+    ('wrist', 'wrist')
     """
 
     def __init__(
@@ -87,6 +129,8 @@ class FallDetector:
         model: FallModel,
         threshold: float,
         *,
+        position_models: Sequence[PositionModel] = (),
+        default_name: str = DEFAULT,
         trigger_g: float = 1.5,
         working_hz: float = 20.0,
         pre_s: tuple[float, float] = (1.5, 0.5),
@@ -99,14 +143,22 @@ class FallDetector:
         walk_std_g: float = 0.12,
         still_std_g: float = 0.04,
     ) -> None:
-        if isinstance(model, LogisticModel):
-            need = n_expanded(len(FEATURE_NAMES))
-            if len(model.weights) != need or len(model.mean) != len(FEATURE_NAMES):
-                raise ValueError(f"model has {len(model.weights)} weights, needs {need}")
-        elif model.n_features != len(FEATURE_NAMES):
-            raise ValueError(f"model has {model.n_features} features, needs {len(FEATURE_NAMES)}")
+        _check_model(model)
         self.model = model
         self.threshold = threshold
+        # Index 0 is the default; a position maps to the index of its model.
+        self.models: list[PositionModel] = [PositionModel(default_name, (), model, threshold)]
+        self._by_position: dict[str, int] = {}
+        for pm in position_models:
+            _check_model(pm.model)
+            idx = 0 if pm.model is model and pm.threshold == threshold else len(self.models)
+            if idx:
+                self.models.append(pm)
+            for pos in pm.positions:
+                if pos.lower() in self._by_position:
+                    raise ValueError(f"position {pos!r} has two models")
+                self._by_position[pos.lower()] = idx
+        self._model_of: dict[str, int] = {}
         self.trigger_g = trigger_g
         self.working_hz = working_hz
         self.pre_s = pre_s
@@ -124,32 +176,64 @@ class FallDetector:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], **overrides: Any) -> FallDetector:
-        """Build from a parameter document (``{"params": {...}, "model": {...}}``)."""
-        m = params["model"]
-        if tuple(m.get("features", FEATURE_NAMES)) != FEATURE_NAMES:
-            raise ValueError("parameter file was made for other features")
-        model: FallModel
-        if m.get("kind") == "boosted_trees":
-            model = BoostedTrees.from_json(m, len(FEATURE_NAMES))
-        else:
-            model = LogisticModel(
-                tuple(m["mean"]), tuple(m["scale"]), tuple(m["weights"]), float(m["bias"])
-            )
+        """Build from a parameter document.
+
+        Either one model for every device (``{"params": {..., "threshold"}, "model": {...}}``)
+        or one per position: ``"models": {name: {"positions": [...], "threshold": t,
+        "model": {...}}}`` with ``"default_model"`` naming the one for devices without a
+        position model.
+        """
         kw: dict[str, Any] = dict(params["params"])
         for key in ("pre_s", "post_s"):
             if key in kw:
                 kw[key] = tuple(kw[key])
         kw.update(overrides)
-        threshold = kw.pop("threshold")
-        return cls(model, float(threshold), **kw)
+        if "models" not in params:
+            threshold = kw.pop("threshold")
+            return cls(_model_from_json(params["model"]), float(threshold), **kw)
+        kw.pop("threshold", None)
+        pms = [
+            PositionModel(
+                name,
+                tuple(p.lower() for p in doc.get("positions", ())),
+                _model_from_json(doc["model"]),
+                float(doc["threshold"]),
+            )
+            for name, doc in params["models"].items()
+        ]
+        default = params.get("default_model", pms[0].name)
+        first = next((pm for pm in pms if pm.name == default), None)
+        if first is None:
+            raise ValueError(f"default model {default!r} is not in the parameter file")
+        return cls(first.model, first.threshold, position_models=pms, default_name=default, **kw)
 
     @classmethod
     def shipped(cls, **overrides: Any) -> FallDetector:
         """The detector with the shipped, calibrated parameters."""
         return cls.from_params(load_shipped_params(), **overrides)
 
+    def set_position(self, device_id: str, position: str | None) -> None:
+        """Where a device is worn (``"wrist"``, ``"waist"``...; ``None``: not known). Picks
+        the model its candidates are scored with from the next candidate on; a position
+        without a model of its own takes the default. Kept across :meth:`forget` (it is
+        configuration, not stream state)."""
+        idx = self._by_position.get(position.lower(), 0) if position else 0
+        if idx:
+            self._model_of[device_id] = idx
+        else:
+            self._model_of.pop(device_id, None)
+
+    def set_positions(self, positions: Iterable[tuple[str, str | None]]) -> None:
+        """:meth:`set_position` for many ``(device_id, position)`` pairs."""
+        for device_id, position in positions:
+            self.set_position(device_id, position)
+
+    def model_of(self, device_id: str) -> str:
+        """Name of the model that scores a device's candidates."""
+        return self.models[self._model_of.get(device_id, 0)].name
+
     def forget(self, device_id: str) -> None:
-        """Drop all state of a device (e.g. it was unbound from its resident)."""
+        """Drop all stream state of a device (e.g. it was unbound from its resident)."""
         row = self._fleet.forget(device_id)
         if row is not None:
             self._follow.pop(row, None)
@@ -251,7 +335,7 @@ class FallDetector:
         opened = np.concatenate([c.open for c in slow])
         done = np.concatenate([c.done for c in slow])
         hot = np.concatenate([c.hot for c in slow])
-        alarms = self._score(joined[hot], opened[hot], np.flatnonzero(hot))
+        alarms = self._score(joined[hot], opened[hot], np.flatnonzero(hot), row[hot])
         out: list[Finding] = []
         for i in np.flatnonzero(self._fleet.following[row] | np.isin(np.arange(n), list(alarms))):
             r = int(row[i])
@@ -261,10 +345,15 @@ class FallDetector:
         return out
 
     def _score(
-        self, joined: NDArray[np.float64], opened: NDArray[np.int64], which: NDArray[np.int64]
+        self,
+        joined: NDArray[np.float64],
+        opened: NDArray[np.int64],
+        which: NDArray[np.int64],
+        rows: NDArray[np.int64],
     ) -> dict[int, dict[int, tuple[float, NDArray[np.float64]]]]:
         """Candidates in the ``(N, h + W, 5)`` history-and-new-bins of the devices that
-        reached the trigger, scored; alarms by ``which`` entry and new-bin index."""
+        reached the trigger (state ``rows``), each scored by its device's model; alarms by
+        ``which`` entry and new-bin index."""
         geo = self.geometry
         h, delay = geo.history, geo.delay
         alarms: dict[int, dict[int, tuple[float, NDArray[np.float64]]]] = {}
@@ -278,8 +367,17 @@ class FallDetector:
         keep = opened[d_idx] + decision >= grace_bins - 1
         d_idx, decision, win = d_idx[keep], decision[keep], win[keep]
         if len(d_idx):
-            scores = self.model.score(window_features(win, geo))
-            for i in np.flatnonzero(scores >= self.threshold).tolist():
+            feats = window_features(win, geo)
+            scores = np.empty(len(d_idx))
+            above = np.zeros(len(d_idx), dtype=bool)
+            ids = self._fleet.ids
+            of = np.array([self._model_of.get(ids[r], 0) for r in rows[d_idx].tolist()])
+            for m in np.unique(of).tolist():
+                sel = of == m
+                pm = self.models[m]
+                scores[sel] = pm.model.score(feats[sel])
+                above[sel] = scores[sel] >= pm.threshold
+            for i in np.flatnonzero(above).tolist():
                 dev = int(which[d_idx[i]])
                 alarms.setdefault(dev, {})[int(decision[i])] = (float(scores[i]), win[i])
         return alarms
@@ -343,6 +441,7 @@ class FallDetector:
                 "post_std_g": round(post_std, 4),
                 "impact_at": impact_at,
                 "input_hz": hz,
+                "model": self.model_of(dev),
                 "source": "hub",
             },
             {
@@ -352,4 +451,4 @@ class FallDetector:
         )
 
 
-__all__ = ["FallDetector", "load_shipped_params"]
+__all__ = ["FallDetector", "PositionModel", "load_shipped_params"]

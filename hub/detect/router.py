@@ -17,7 +17,8 @@ Routing:
 =========================  ============================================================
 accepted message           detectors
 =========================  ============================================================
-telemetry with ``acc``     falls (wrist, waist or pendant accelerometer bursts)
+telemetry with ``acc``     falls (wrist, waist or pendant accelerometer bursts), with the
+                           model of where the device is worn (:func:`fall_position`)
 telemetry vitals           vital signs (NEWS2, thresholds), baseline drift, BP/glucose
 telemetry ``room_temp``    environment (room temperature extremes)
 event fall / sos           vendor-side detection and the SOS button → findings directly
@@ -57,6 +58,21 @@ HAZARD_EVENTS = frozenset({"smoke", "gas", "water"})
 VENDOR_EVENTS = frozenset({"fall", "sos"})
 SELF_SERVICE_KINDS = frozenset({"bp_monitor", "glucose_meter"})
 WEARABLE_VITALS = ("hr", "spo2", "rr", "temp", "sbp", "dbp")
+POSITION_BY_KIND = {"wearable": "wrist", "pendant": "neck"}
+"""Where a device that does not declare ``worn_at`` is taken to be worn: the contract's
+wearable is a wristband, its pendant hangs on a cord."""
+
+
+def fall_position(device: Device) -> str | None:
+    """Where a device is worn for the fall detector: its declared or provisioned
+    ``worn_at``, else what its kind implies (:data:`POSITION_BY_KIND`), else unknown.
+
+    >>> fall_position(Device("p-1", "pendant"))
+    'neck'
+    >>> fall_position(Device("w-1", "wearable", worn_at="waist"))
+    'waist'
+    """
+    return device.worn_at or POSITION_BY_KIND.get(device.kind)
 
 
 @dataclass(slots=True)
@@ -118,6 +134,8 @@ class Detection:
         self.zones = {s.id: s.timezone or self.timezone for s in stations}
         for d in new_devices.values():
             known = self.devices.get(d.id)
+            if known is None or fall_position(known) != fall_position(d):
+                self.falls.set_position(d.id, fall_position(d))
             station = _station_of(d, new_devices, self.residents)
             moved = station != _station_of(d, self.devices, old_residents)
             zone = self._zone(station)

@@ -23,13 +23,14 @@ from typing import Any, Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from hub.contract.models import DeviceKind
+from hub.contract.models import DeviceKind, WornAt
 from hub.contract.topics import DEVICE_ID_RE
 from hub.errors import CarehubError, Conflict, NotFound, RegistryError
 from hub.store.base import Contact, Device, Resident, Store
 
 _hasher = PasswordHasher()
 KINDS = frozenset(k.value for k in DeviceKind)
+WORN_AT = frozenset(w.value for w in WornAt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,13 @@ def check_id(value: str, what: str = "id") -> str:
     """Ids follow the device-id rule: letters, digits, ``_ . : -``, at most 64."""
     if not DEVICE_ID_RE.match(value):
         raise RegistryError(f"invalid {what} {value!r}: use letters, digits, _ . : - (max 64)")
+    return value
+
+
+def check_worn_at(value: str | None) -> str | None:
+    """A body position of the device contract (:class:`hub.contract.models.WornAt`) or None."""
+    if value is not None and value not in WORN_AT:
+        raise RegistryError(f"unknown body position {value!r}; one of {sorted(WORN_AT)}")
     return value
 
 
@@ -71,6 +79,7 @@ def provision_device(
     check_id(device.id, "device id")
     if device.kind not in KINDS:
         raise RegistryError(f"unknown device kind {device.kind!r}; one of {sorted(KINDS)}")
+    check_worn_at(device.worn_at)
     if device.resident_id is not None:
         store.get_resident(device.resident_id)  # NotFound when wrong
     if device.gateway_id is not None:
@@ -171,7 +180,9 @@ RESIDENT_OPTIONAL = (
     "contact_name", "contact_relation", "contact_phone", "contact_channels",
 )  # fmt: skip
 DEVICE_COLUMNS = ("id", "kind")
-DEVICE_OPTIONAL = ("vendor", "model", "firmware", "resident_id", "gateway_id", "interval_s")
+DEVICE_OPTIONAL = (
+    "vendor", "model", "firmware", "resident_id", "gateway_id", "interval_s", "worn_at",
+)  # fmt: skip
 
 
 def import_residents(store: Store, station_id: str, text: str) -> list[Resident]:
@@ -329,6 +340,7 @@ def _device_from(row: dict[str, str]) -> Device:
         resident_id=row.get("resident_id"),
         gateway_id=row.get("gateway_id"),
         interval_s=float(row["interval_s"]) if "interval_s" in row else None,
+        worn_at=check_worn_at(row.get("worn_at")),
     )
 
 

@@ -111,6 +111,9 @@ class Device:
     interval_s: float | None = None
     enabled: bool = True
     created_at: float = 0.0
+    worn_at: str | None = None
+    """Where on the body a wearable is worn (``wrist``, ``waist``, ``chest``, ``neck``), as
+    provisioned or declared in its status; picks the fall detector's model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,7 +436,7 @@ class VitalsBucket:
     values: dict[str, tuple[float, float, float]]
 
 
-STATUS_DEVICE_FIELDS = ("firmware", "model", "vendor", "capabilities", "interval_s")
+STATUS_DEVICE_FIELDS = ("firmware", "model", "vendor", "capabilities", "interval_s", "worn_at")
 """Keys of :attr:`StatusChange.info` that ``write_batch`` copies into the device registry."""
 
 
@@ -447,7 +450,7 @@ def device_fields_from_status(info: dict[str, Any]) -> dict[str, Any]:
     {'firmware': '2.1', 'capabilities': ('hr',)}
     """
     out: dict[str, Any] = {}
-    for key in ("firmware", "model", "vendor"):
+    for key in ("firmware", "model", "vendor", "worn_at"):
         if isinstance(info.get(key), str):
             out[key] = info[key]
     caps = info.get("capabilities")

@@ -81,7 +81,7 @@ PG_EPOCH = 946_684_800.0
 
 DEVICE_COLS = (
     "id", "kind", "vendor", "model", "firmware", "capabilities", "resident_id", "gateway_id",
-    "interval_s", "enabled", "created_at",
+    "interval_s", "enabled", "created_at", "worn_at",
 )  # fmt: skip
 
 STATE_SELECT = (
@@ -410,7 +410,7 @@ class PostgresStore:
         return Device(
             id=r[0], kind=r[1], vendor=r[2], model=r[3], firmware=r[4],
             capabilities=tuple(r[5]), resident_id=r[6], gateway_id=r[7], interval_s=r[8],
-            enabled=r[9], created_at=r[10].timestamp(),
+            enabled=r[9], created_at=r[10].timestamp(), worn_at=r[11],
         )  # fmt: skip
 
     def add_device(self, device: Device, secret_hash: str | None = None) -> None:
@@ -419,10 +419,11 @@ class PostgresStore:
         with self._conn(f"add device {d.id!r}") as conn:
             conn.execute(
                 "INSERT INTO devices (id, kind, vendor, model, firmware, capabilities,"
-                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at,"
+                " worn_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (d.id, d.kind, d.vendor, d.model, d.firmware, Jsonb(list(d.capabilities)),
-                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created),
+                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created,
+                 d.worn_at),
             )  # fmt: skip
             conn.execute("DELETE FROM unprovisioned WHERE device_id = %s", (d.id,))
 
@@ -432,9 +433,9 @@ class PostgresStore:
             f"update device {d.id!r}",
             "UPDATE devices SET kind = %s, vendor = %s, model = %s, firmware = %s,"
             " capabilities = %s, resident_id = %s, gateway_id = %s, interval_s = %s,"
-            " enabled = %s WHERE id = %s",
+            " enabled = %s, worn_at = %s WHERE id = %s",
             (d.kind, d.vendor, d.model, d.firmware, Jsonb(list(d.capabilities)), d.resident_id,
-             d.gateway_id, d.interval_s, d.enabled, d.id),
+             d.gateway_id, d.interval_s, d.enabled, d.worn_at, d.id),
             must_match=f"device {d.id!r}",
         )  # fmt: skip
 

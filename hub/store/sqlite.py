@@ -357,7 +357,7 @@ class SqliteStore:
 
     _DEVICE = (
         "SELECT id, kind, vendor, model, firmware, capabilities, resident_id, gateway_id,"
-        " interval_s, enabled, created_at FROM devices"
+        " interval_s, enabled, created_at, worn_at FROM devices"
     )
 
     @staticmethod
@@ -365,7 +365,7 @@ class SqliteStore:
         return Device(
             id=r[0], kind=r[1], vendor=r[2], model=r[3], firmware=r[4],
             capabilities=tuple(json.loads(r[5])), resident_id=r[6], gateway_id=r[7],
-            interval_s=r[8], enabled=bool(r[9]), created_at=r[10],
+            interval_s=r[8], enabled=bool(r[9]), created_at=r[10], worn_at=r[11],
         )  # fmt: skip
 
     def add_device(self, device: Device, secret_hash: str | None = None) -> None:
@@ -374,10 +374,11 @@ class SqliteStore:
         with self._tx(f"add device {d.id!r}") as db:
             db.execute(
                 "INSERT INTO devices (id, kind, vendor, model, firmware, capabilities,"
-                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at,"
+                " worn_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (d.id, d.kind, d.vendor, d.model, d.firmware, json.dumps(list(d.capabilities)),
-                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created),
+                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created,
+                 d.worn_at),
             )  # fmt: skip
             db.execute("DELETE FROM unprovisioned WHERE device_id = ?", (d.id,))
 
@@ -386,10 +387,10 @@ class SqliteStore:
         with self._tx(f"update device {d.id!r}") as db:
             cur = db.execute(
                 "UPDATE devices SET kind = ?, vendor = ?, model = ?, firmware = ?,"
-                " capabilities = ?, resident_id = ?, gateway_id = ?, interval_s = ?, enabled = ?"
-                " WHERE id = ?",
+                " capabilities = ?, resident_id = ?, gateway_id = ?, interval_s = ?, enabled = ?,"
+                " worn_at = ? WHERE id = ?",
                 (d.kind, d.vendor, d.model, d.firmware, json.dumps(list(d.capabilities)),
-                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, d.id),
+                 d.resident_id, d.gateway_id, d.interval_s, d.enabled, d.worn_at, d.id),
             )  # fmt: skip
             if cur.rowcount == 0:
                 raise NotFound(f"device {d.id!r}")

@@ -238,6 +238,9 @@ class Drill:
                 "WHERE t.action IN ('opened', 'repeated') ORDER BY t.at"
             ).fetchall()
             stored = set(conn.execute("SELECT device_id, seq FROM telemetry").fetchall())
+            found = conn.execute(
+                "SELECT resident_id, kind, extract(epoch FROM at) FROM findings ORDER BY at"
+            ).fetchall()
         expected_alarms = [r for r in self.run.truth if r.alert is not None]
         residents = set(self.run.info.residents)
         occ = [(aid, kind, rid, float(at)) for aid, kind, rid, at, _d in occurrences
@@ -251,7 +254,10 @@ class Drill:
                     if kind in kinds and rid == r.resident_id
                     and r.start - EARLY_S <= at <= r.deadline + allowance_s]  # fmt: skip
             if not any(occ[i][1] == r.alert for i in hits):
-                lost.append(f"{r.incident} {r.resident_id} at +{r.start - self.epoch:.0f} s")
+                seen = [f"{k}@+{at - self.epoch:.0f}" for rid, k, at in found
+                        if rid == r.resident_id]  # fmt: skip
+                lost.append(f"{r.incident} {r.resident_id} at +{r.start - self.epoch:.0f} s "
+                            f"(findings: {', '.join(seen) or 'none'})")  # fmt: skip
             explained.update(hits)
         # after the run the simulated devices fall silent: offline alerts then are not false
         false = [f"{kind} {rid} at +{at - self.epoch:.0f} s: {str(evidence[a])[:300]}"

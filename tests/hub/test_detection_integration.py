@@ -27,7 +27,11 @@ async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
     store.add_district(District("sh-pd", "sh", "浦东新区"))
     store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
     store.add_resident(Resident("r-1", "st-1", "王秀英"))
-    provision_device(store, Device("w-1", "wearable", resident_id="r-1", interval_s=60))
+    # The synthetic fall is a trunk signal: provisioned at the waist, the hub judges it with
+    # its trunk model (a wearable of unknown position counts as a wristband).
+    provision_device(
+        store, Device("w-1", "wearable", resident_id="r-1", interval_s=60, worn_at="waist")
+    )
     provision_device(store, Device("gw-1", "gateway", resident_id="r-1"))
     provision_device(store, Device("smoke-1", "smoke", gateway_id="gw-1"))
     settings = HubSettings(batch_max_delay_s=0.05, detect_tick_s=0.2)

@@ -155,7 +155,9 @@ def test_devices_bound_to_residents_and_gateways(home: Store) -> None:
     assert home.list_devices(resident_id="r-1", gateway_id="gw-1") == [sensor]
     assert [d.id for d in home.list_devices()] == ["gw-1", "s-1", "w-1"]
 
-    changed = dataclasses.replace(sensor, gateway_id=None, firmware="1.1", capabilities=())
+    changed = dataclasses.replace(
+        sensor, gateway_id=None, firmware="1.1", capabilities=(), worn_at="chest"
+    )
     home.update_device(changed)
     assert home.get_device("s-1") == changed
     assert home.list_devices(gateway_id="gw-1") == []
@@ -322,7 +324,7 @@ def test_status_history_and_device_state(home: Store) -> None:
     birth = StatusChange(
         "w-1", True, T0 + 10, "birth",
         {"boot": 3, "firmware": "2.1.0", "model": "W2", "vendor": "Acme",
-         "capabilities": ["hr", "spo2", "acc"], "interval_s": 60},
+         "capabilities": ["hr", "spo2", "acc"], "interval_s": 60, "worn_at": "wrist"},
     )  # fmt: skip
     will = StatusChange("w-1", False, T0 + 20, "will", {"reason": "connection lost"})
     home.write_batch(IngestBatch(status=[birth, will]))
@@ -335,6 +337,7 @@ def test_status_history_and_device_state(home: Store) -> None:
     assert (device.firmware, device.model, device.vendor) == ("2.1.0", "W2", "Acme")
     assert device.capabilities == ("hr", "spo2", "acc")
     assert device.interval_s == 60.0
+    assert device.worn_at == "wrist"
     assert device.resident_id == "r-1"  # untouched
 
     # a late, older status is logged but does not overturn the newer state

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from tests.hub.detect.test_falls import fall_signal, hard_sit, walking
 from training.cli import eval_app
-from training.datasets import DATA_ENV, load
+from training.datasets import DATA_ENV, DatasetError, load
 
 REQUIRED = {
     "n_recordings", "n_falls", "sensitivity", "specificity", "false_alarms_per_hour",
@@ -53,7 +53,8 @@ def write_counts_layout(root: Path, subjects: int = 4) -> None:
 
 
 def write_timed_layout(root: Path, subjects: int = 4) -> None:
-    """UMAFall-like: [t_ms, x, y, z] with jittered ~20 Hz timestamps, ages, positions."""
+    """UMAFall-like: [t_ms, x, y, z] with jittered ~20 Hz timestamps, ages, positions (trunk
+    positions: the synthetic signals are trunk signals)."""
     root.mkdir(parents=True)
     rng = np.random.default_rng(0)
     rows = []
@@ -62,7 +63,7 @@ def write_timed_layout(root: Path, subjects: int = 4) -> None:
         arrays = {}
         for i in range(4):
             fall = i < 2
-            for position in ("WRIST", "CHEST"):
+            for position in ("WAIST", "CHEST"):
                 key = f"{'Fall' if fall else 'ADL'}_{i}_{position}"
                 g = _signals(s * 4 + i, fall, 100.0)[::5]  # 20 Hz
                 t_ms = np.arange(len(g)) * 50.0 + rng.uniform(-8, 8, len(g))
@@ -124,7 +125,7 @@ def test_loader_reads_both_layouts(data: Path) -> None:
     assert len(counts) == 16 and {r.position for r in counts} == {"WAIST"}
     assert counts[0].xyz_g.shape[1] == 3 and counts[0].hz == 50.0
     assert np.median(np.linalg.norm(counts[0].xyz_g, axis=1)) == pytest.approx(1.0, abs=0.05)
-    timed = load(data / "timed", 25.0, position="wrist")
+    timed = load(data / "timed", 25.0, position="waist")
     assert len(timed) == 16 and {r.group for r in timed} == {"older", "younger"}
     assert abs(timed[0].duration_s - 16.5) < 1.0
 
@@ -146,7 +147,7 @@ def test_json_has_required_keys_and_detects_synthetic_falls(data: Path, sub: str
 
 def test_position_filter_and_cross_validation(data: Path) -> None:
     out = run(
-        "--data", str(data / "timed"), "--position", "WRIST", "--rate", "20", "--cv", "2", "--json"
+        "--data", str(data / "timed"), "--position", "WAIST", "--rate", "20", "--cv", "2", "--json"
     )
     assert out["n_recordings"] == 16 and out["n_falls"] == 8
     assert out["protocol"]["cv_folds"] == 2
@@ -201,3 +202,71 @@ def test_shipped_detector_on_real_sisfall_subjects(tmp_path: Path) -> None:
     assert out["sensitivity"] >= 0.9
     assert out["specificity"] >= 0.97
     assert out["sensitivity"] > out["baselines"]["peak_threshold"]["sensitivity"] - 0.05
+
+
+def test_cross_data_set_trains_on_one_and_tests_on_the_other(data: Path) -> None:
+    out = run(
+        "--train-on", str(data / "counts"), "--data", str(data / "timed"), "--rate", "25", "--json"
+    )
+    assert set(out) >= REQUIRED
+    proto = out["protocol"]
+    assert proto["mode"].startswith("cross-data-set")
+    assert proto["trained_on"] == ["counts/waist"]
+    assert set(proto["model_thresholds"]) == {"trunk"}
+    assert proto["recordings_by_model"] == {"trunk": 32}
+    assert out["data"]["train_on"] == [str(data / "counts")]
+    # Sixteen synthetic recordings make a small model; it still finds most other falls.
+    assert out["sensitivity"] >= 0.75 and out["specificity"] >= 0.75
+    # Only the model of the position asked for is trained.
+    waist = run(
+        "--train-on", str(data / "counts"), "--data", str(data / "timed"), "--position", "chest",
+        "--rate", "25", "--json",
+    )  # fmt: skip
+    assert waist["n_recordings"] == 16 and set(waist["protocol"]["model_thresholds"]) == {"trunk"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--cv", "2"], "two protocols"),
+        (["--train-on", ","], "at least one"),
+        (["--train-on", "no/such/dir"], "cannot read"),
+    ],
+)
+def test_cross_data_set_refusals(data: Path, extra: list[str], says: str) -> None:
+    args = ["falls", "--data", str(data / "timed"), *extra]
+    if extra[0] == "--cv":
+        args += ["--train-on", str(data / "counts")]
+    result = CliRunner().invoke(eval_app, args)
+    assert result.exit_code == 2
+    assert says in result.output
+
+
+def test_training_and_test_sets_sharing_subjects_are_refused(data: Path) -> None:
+    result = CliRunner().invoke(
+        eval_app, ["falls", "--train-on", str(data / "counts"), "--data", str(data / "counts")]
+    )
+    assert result.exit_code == 2
+    assert "share subjects" in result.output
+
+
+def test_counts_scale_comes_from_the_manifest_or_is_refused(tmp_path: Path) -> None:
+    write_counts_layout(tmp_path / "wrong", subjects=1)
+    manifest = tmp_path / "wrong" / "manifest.csv"
+    with manifest.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # The same counts said to be FallAllD-like (0.000244 g per count): gravity reads 0.06 g.
+    with manifest.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*rows[0], "g_per_count", "rate_hz", "position"])
+        w.writeheader()
+        w.writerows({**r, "g_per_count": "0.000244", "rate_hz": "200", "position": "WRIST"}
+                    for r in rows)  # fmt: skip
+    with pytest.raises(DatasetError, match="g_per_count"):
+        load(tmp_path / "wrong", 50.0)
+    with manifest.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*rows[0], "g_per_count", "position"])
+        w.writeheader()
+        w.writerows({**r, "g_per_count": str(32 / 8192), "position": "WRIST"} for r in rows)
+    recs = load(tmp_path / "wrong", 50.0)
+    assert {r.position for r in recs} == {"WRIST"}
+    assert np.median(np.linalg.norm(recs[2].xyz_g, axis=1)) == pytest.approx(1.0, abs=0.05)

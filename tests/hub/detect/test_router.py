@@ -191,3 +191,22 @@ def test_night_rules_and_their_texts_follow_each_residents_station_zone(clock: C
     d.observe(later)
     clock.now += 900
     assert [(f.kind, f.resident_id) for f in d.tick(clock.now)] == [("night_exit", "r-be")]
+
+
+def test_the_fall_model_follows_where_the_device_is_worn(clock: Clock) -> None:
+    d = Detection(clock=clock)
+    devices = [
+        Device("w-1", "wearable", resident_id="r-1"),
+        Device("w-2", "wearable", resident_id="r-1", worn_at="waist"),
+        Device("p-1", "pendant", resident_id="r-1"),
+        Device("gw-1", "gateway", resident_id="r-1"),
+    ]
+    d.set_registry(devices, [Resident("r-1", "st-1", "王秀英")])
+    models = {dev.id: d.falls.model_of(dev.id) for dev in devices}
+    assert models == {"w-1": "wrist", "w-2": "trunk", "p-1": "trunk", "gw-1": "wrist"}
+    # A birth that declares another position reaches the registry; the next refresh moves it.
+    d.set_registry(
+        [Device("w-1", "wearable", resident_id="r-1", worn_at="chest"), *devices[1:]],
+        [Resident("r-1", "st-1", "王秀英")],
+    )
+    assert d.falls.model_of("w-1") == "trunk"

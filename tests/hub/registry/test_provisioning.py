@@ -54,6 +54,8 @@ def test_provisioning_checks_kind_resident_and_gateway(store: Store, station: st
         provision_device(store, Device("x-3", "door", gateway_id="pir-1"))
     with pytest.raises(RegistryError, match="invalid device id"):
         provision_device(store, Device("bad/id", "wearable"))
+    with pytest.raises(RegistryError, match="body position 'ankle'"):
+        provision_device(store, Device("x-4", "wearable", worn_at="ankle"))
 
 
 RESIDENTS = (
@@ -64,11 +66,11 @@ RESIDENTS = (
     "r-11,陈阿婆,嘉定区菊园路 90 弄 1 号 101,,,1944,,,,,\n"
 )
 
-DEVICES = """id,kind,vendor,model,resident_id,gateway_id,interval_s
-w-10,wearable,Acme,B1,r-10,,60
-gw-10,gateway,Acme,G2,r-10,,
-door-10,door,Acme,D1,r-10,gw-10,
-bed-11,bed,Acme,S3,r-11,gw-10,
+DEVICES = """id,kind,vendor,model,resident_id,gateway_id,interval_s,worn_at
+w-10,wearable,Acme,B1,r-10,,60,waist
+gw-10,gateway,Acme,G2,r-10,,,
+door-10,door,Acme,D1,r-10,gw-10,,
+bed-11,bed,Acme,S3,r-11,gw-10,,
 """
 
 
@@ -90,6 +92,8 @@ def test_csv_import_of_residents_contacts_and_devices(store: Store, station: str
     assert sorted(c.device_id for c in creds) == ["bed-11", "door-10", "gw-10", "w-10"]
     assert store.get_device("door-10").gateway_id == "gw-10"
     assert store.get_device("w-10").interval_s == 60
+    assert store.get_device("w-10").worn_at == "waist"
+    assert store.get_device("gw-10").worn_at is None
     text = credentials_csv(creds)
     assert text.splitlines()[0] == "device_id,username,password"
     assert all(verify_secret(store, c.device_id, c.password) for c in creds)
@@ -117,7 +121,7 @@ def test_bad_resident_csv_imports_nothing_and_says_where(
 def test_bad_device_csv_imports_nothing(store: Store, station: str) -> None:
     import_residents(store, station, RESIDENTS)
     store.add_resident(Resident("r-99", "st-2", "外站老人"))
-    bad = DEVICES + "w-99,wearable,,,r-99,,\nz-1,fridge,,,,,\ns-1,smoke,,,,gw-missing,\n"
+    bad = DEVICES + "w-99,wearable,,,r-99,,,\nz-1,fridge,,,,,,\ns-1,smoke,,,,gw-missing,,\n"
     with pytest.raises(RegistryError) as info:
         import_devices(store, station, bad)
     message = str(info.value)
