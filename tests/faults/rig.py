@@ -120,8 +120,12 @@ class Drill:
             store.close()
         # the hub's clock starts now; the simulator's messages begin a few seconds later
         self.clock = AcceleratedClock(self.epoch, time.time() + 8.0, self.speed)
-        self.start_hub()
-        self.wait_ready()
+        try:
+            self.start_hub()
+            self.wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
