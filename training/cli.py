@@ -18,9 +18,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from training.datasets import DatasetError, default_data_dir, manifests
-from training.falls import evaluate
-
 eval_app = typer.Typer(help="Evaluate detectors on recorded data sets.", no_args_is_help=True)
 
 DEFAULT_RATE = 50.0
@@ -85,7 +82,10 @@ def falls(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Sensitivity, specificity, false alarms/h and latency, with two baselines."""
-    from training.datasets import load
+    # Imported here, not at the top: `carehub` registers this command in every process,
+    # `carehub serve` included, and the readers pull in scipy (about 70 MB resident).
+    from training.datasets import DatasetError, default_data_dir, load, manifests
+    from training.falls import evaluate
 
     err = Console(stderr=True)
     root = data if data is not None else default_data_dir()

@@ -25,6 +25,7 @@ import psycopg.errors
 from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from hub.contract.limits import SEQ_WINDOW
 from hub.errors import MigrationError, NotFound, StoreError, StoreUnavailable
 from hub.store import migrations
 from hub.store.base import (
@@ -45,6 +46,7 @@ from hub.store.base import (
     IngestBatch,
     NotificationRow,
     Resident,
+    SeqsByDevice,
     SessionRow,
     SilenceRow,
     Station,
@@ -507,16 +509,21 @@ class PostgresStore:
         row = self._one(f"{STATE_SELECT} WHERE d.id = %s", (device_id,), f"device {device_id!r}")
         return _state(row)
 
-    def recent_seqs(self, since: float) -> dict[str, list[int]]:
+    def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:
         at = to_dt(since)
-        rows = self._query(
-            "SELECT device_id, seq FROM telemetry WHERE received_at >= %s"
-            " UNION SELECT device_id, seq FROM events WHERE received_at >= %s ORDER BY 1, 2",
-            (at, at),
-        )
-        out: dict[str, list[int]] = {}
-        for device_id, seq in rows:
-            out.setdefault(device_id, []).append(seq)
+        out = SeqsByDevice()
+        # one row per device, only the numbers its window keeps; rows converted one by one
+        with self._conn("recent seqs") as conn, conn.cursor() as cur:
+            cur.execute(
+                "WITH recent AS (SELECT device_id, seq FROM telemetry WHERE received_at >= %s"
+                " UNION SELECT device_id, seq FROM events WHERE received_at >= %s),"
+                " top AS (SELECT device_id, max(seq) AS high FROM recent GROUP BY device_id)"
+                " SELECT r.device_id, array_agg(r.seq ORDER BY r.seq) FROM recent r"
+                " JOIN top t USING (device_id) WHERE r.seq > t.high - %s GROUP BY r.device_id",
+                (at, at, window),
+            )
+            for device_id, seqs in cur:
+                out.add(device_id, seqs)
         return out
 
     # --- queries ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hub.contract.limits import SEQ_WINDOW
 from hub.errors import (
     Conflict,
     MigrationError,
@@ -53,6 +54,7 @@ from hub.store.base import (
     IngestBatch,
     NotificationRow,
     Resident,
+    SeqsByDevice,
     SessionRow,
     SilenceRow,
     Station,
@@ -493,16 +495,22 @@ class SqliteStore:
         row = self._one(f"{self._STATE} WHERE d.id = ?", (device_id,), f"device {device_id!r}")
         return self._state(row)
 
-    def recent_seqs(self, since: float) -> dict[str, list[int]]:
-        rows = self._query(
-            "SELECT device_id, seq FROM telemetry WHERE received_at >= ?1"
-            " UNION SELECT device_id, seq FROM events WHERE received_at >= ?1"
-            " ORDER BY 1, 2",
-            (since,),
-        )
-        out: dict[str, list[int]] = {}
-        for device_id, seq in rows:
-            out.setdefault(device_id, []).append(seq)
+    def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:
+        out = SeqsByDevice()
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "WITH recent AS (SELECT device_id, seq FROM telemetry WHERE received_at >= ?1"
+                    " UNION SELECT device_id, seq FROM events WHERE received_at >= ?1),"
+                    " top AS (SELECT device_id, max(seq) AS high FROM recent GROUP BY device_id)"
+                    " SELECT r.device_id, r.seq FROM recent r JOIN top t USING (device_id)"
+                    " WHERE r.seq > t.high - ?2 ORDER BY 1, 2",
+                    (since, window),
+                )
+                for device_id, seq in rows:  # converted row by row, kept as arrays
+                    out.add(device_id, (seq,))
+            except sqlite3.Error as exc:
+                raise _convert(exc, "recent seqs") from exc
         return out
 
     # --- queries ------------------------------------------------------------------------

@@ -398,6 +398,18 @@ def test_recent_seqs(home: Store) -> None:
     assert home.recent_seqs(T0 + 1000) == {}
 
 
+def test_recent_seqs_keep_only_what_a_duplicate_window_keeps(home: Store) -> None:
+    """After a day a wearable has sent ~2,000 numbers; the window holds the last 1,024,
+    and only those come back (as 64-bit arrays, a list built per device on access)."""
+    rows = [TelemetryRow("w-1", s, T0 + s, T0 + s, {"hr": 60.0}) for s in range(1, 2001)]
+    events = [EventRow("gw-1", s, T0 + s, T0 + s, "button", {}) for s in (5, 7, 900)]
+    home.write_batch(IngestBatch(telemetry=rows, events=events))
+    recent = home.recent_seqs(T0, window=1024)
+    assert recent["w-1"] == list(range(977, 2001))
+    assert recent["gw-1"] == [5, 7, 900]  # far apart in time, all within 1,024 of the newest
+    assert home.recent_seqs(T0, window=4) == {"w-1": [1997, 1998, 1999, 2000], "gw-1": [900]}
+
+
 def test_command_replies(home: Store) -> None:
     replies = [
         CommandReplyRow("w-1", "cmd-1", T0 + 1, T0 + 1.5, "accepted"),
