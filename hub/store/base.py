@@ -510,6 +510,17 @@ class Store(Protocol):
         """Raises Conflict when the id exists. Removes it from the unprovisioned list."""
         ...
 
+    def add_devices(self, items: Sequence[tuple[Device, str | None]]) -> None:
+        """Add many ``(device, secret_hash)`` in one transaction, all or nothing (bulk
+        provisioning): Conflict when any id exists; gateways may precede their sensors in
+        ``items``. Removes them from the unprovisioned list."""
+        ...
+
+    def device_kinds(self, device_ids: Iterable[str]) -> dict[str, str]:
+        """The kind of each of ``device_ids`` that is registered (absent ids are left out):
+        one query for a whole import's existence and gateway checks."""
+        ...
+
     def update_device(self, device: Device) -> None:
         """Replace every field except the secret; raises NotFound."""
         ...

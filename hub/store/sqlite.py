@@ -21,7 +21,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -370,6 +370,33 @@ class SqliteStore:
                  d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash, created),
             )  # fmt: skip
             db.execute("DELETE FROM unprovisioned WHERE device_id = ?", (d.id,))
+
+    def add_devices(self, items: Sequence[tuple[Device, str | None]]) -> None:
+        if not items:
+            return
+        now = time.time()
+        with self._tx(f"add {len(items)} devices") as db:
+            db.executemany(
+                "INSERT INTO devices (id, kind, vendor, model, firmware, capabilities,"
+                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(d.id, d.kind, d.vendor, d.model, d.firmware, json.dumps(list(d.capabilities)),
+                  d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash,
+                  d.created_at if d.created_at > 0 else now) for d, secret_hash in items],
+            )  # fmt: skip
+            db.executemany(
+                "DELETE FROM unprovisioned WHERE device_id = ?", [(d.id,) for d, _ in items]
+            )
+
+    def device_kinds(self, device_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(device_ids)
+        out: dict[str, str] = {}
+        for lo in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            part = ids[lo : lo + 500]
+            marks = ", ".join("?" * len(part))
+            rows = self._query(f"SELECT id, kind FROM devices WHERE id IN ({marks})", part)
+            out.update({r[0]: r[1] for r in rows})
+        return out
 
     def update_device(self, device: Device) -> None:
         d = device

@@ -184,6 +184,34 @@ def test_device_secrets(home: Store) -> None:
         home.get_device_secret("nope")
 
 
+def test_bulk_device_add_is_one_transaction_all_or_nothing(home: Store) -> None:
+    topic = "carehub/v1/devices/{}/telemetry"
+    home.write_batch(IngestBatch(unprovisioned=[("s-2", topic.format("s-2"), T0, None)]))
+    gw = Device("gw-2", "gateway", capabilities=("zigbee",), created_at=T0)
+    sensors = [Device(f"s-{i}", "door", vendor="acme", resident_id="r-1", gateway_id="gw-2",
+                      interval_s=60.0, created_at=T0 + i) for i in range(1, 4)]  # fmt: skip
+    home.add_devices([(gw, "$argon2id$g2"), *((s, None) for s in sensors)])
+    assert [home.get_device(d.id) for d in (gw, *sensors)] == [gw, *sensors]
+    assert home.get_device_secret("gw-2") == "$argon2id$g2"
+    assert home.get_device_secret("s-1") is None
+    assert home.list_unprovisioned() == []  # s-2 was seen before it was provisioned
+    before = home.list_devices()
+    with pytest.raises(Conflict):  # one id taken: nothing of the batch is written
+        home.add_devices([(Device("s-9", "door", created_at=T0), None),
+                          (Device("w-1", "wearable", created_at=T0), None)])  # fmt: skip
+    with pytest.raises(Conflict):  # a duplicate within the batch itself
+        home.add_devices([(Device("s-8", "door", created_at=T0), None)] * 2)
+    assert home.list_devices() == before
+    home.add_devices([])
+
+
+def test_device_kinds_of_many_ids_at_once(home: Store) -> None:
+    assert home.device_kinds(["gw-1", "w-1", "nope"]) == {"gw-1": "gateway", "w-1": "wearable"}
+    assert home.device_kinds([]) == {}
+    many = [f"x-{i}" for i in range(1200)] + ["w-1"]  # beyond SQLite's parameter limit
+    assert home.device_kinds(many) == {"w-1": "wearable"}
+
+
 def test_unprovisioned_lifecycle(home: Store) -> None:
     topic = "carehub/v1/devices/{}/telemetry"
     home.write_batch(
