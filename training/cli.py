@@ -14,22 +14,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from training.calibrate_falls import (
-    DEFAULT_POSITIONS,
-    DEFAULT_RATES,
-    POSITION_MODELS,
-    Candidates,
-    load_candidates,
-)
-from training.datasets import DatasetError, default_data_dir, manifests
-from training.falls import evaluate
+if TYPE_CHECKING:
+    from training.calibrate_falls import Candidates
 
 eval_app = typer.Typer(help="Evaluate detectors on recorded data sets.", no_args_is_help=True)
 
@@ -75,6 +68,14 @@ def _table(result: dict[str, Any]) -> Table:
 def _training_candidates(dirs: list[Path], position: str | None) -> Candidates:
     """Candidates of the training data sets as the shipped calibration takes them: every
     calibration rate, the positions of ``position``'s model (all models without one)."""
+    from training.calibrate_falls import (
+        DEFAULT_POSITIONS,
+        DEFAULT_RATES,
+        POSITION_MODELS,
+        load_candidates,
+    )
+    from training.datasets import DatasetError
+
     positions: tuple[str, ...] = DEFAULT_POSITIONS
     if position:
         pos = position.lower()
@@ -118,7 +119,10 @@ def falls(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Sensitivity, specificity, false alarms/h and latency, with two baselines."""
-    from training.datasets import load
+    # Imported here, not at the top: `carehub` registers this command in every process,
+    # `carehub serve` included, and the readers pull in scipy (about 70 MB resident).
+    from training.datasets import DatasetError, default_data_dir, load, manifests
+    from training.falls import evaluate
 
     err = Console(stderr=True)
     root = data if data is not None else default_data_dir()

@@ -37,7 +37,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import resample_poly
 
 COUNTS_HZ = 200.0
 COUNTS_TO_G = 32.0 / 8192.0
@@ -97,6 +96,10 @@ def resample_even(x: NDArray[np.float64], src_hz: float, dst_hz: float) -> NDArr
     """Polyphase resampling (with its anti-alias filter) of evenly sampled ``(n, 3)`` data."""
     if abs(src_hz - dst_hz) < 1e-9:
         return x
+    # scipy.signal is imported on first use: the simulator (and through the `carehub` CLI,
+    # `carehub serve`) imports this module, and scipy costs a process about 70 MB resident.
+    from scipy.signal import resample_poly
+
     ratio = Fraction(dst_hz / src_hz).limit_denominator(200)
     out: NDArray[np.float64] = resample_poly(x, ratio.numerator, ratio.denominator, axis=0)
     return out

@@ -27,7 +27,8 @@ in range (Battelino et al., *Diabetes Care* 42:1593–1603, 2019):
   a clinician's ``glucose_high`` replaces 13.9.
 
 Trends: over the last ``trend_window_s`` (7 days) the Theil–Sen slope (median of pairwise
-slopes, ``scipy.stats.theilslopes``; robust to a few odd readings) of systolic pressure or
+slopes with Sen's confidence interval, as ``scipy.stats.theilslopes`` computes them; robust
+to a few odd readings) of systolic pressure or
 glucose, expressed as the rise over the window, reaches ``sbp_trend_rise`` (20 mmHg) or
 ``glucose_trend_rise`` (2.0 mmol/L) with the lower end of its ``trend_confidence``
 interval above zero, from at least ``trend_min_readings`` readings spanning
@@ -37,19 +38,24 @@ These trend thresholds are engineering defaults for review, not guideline values
 Readings more than ``max_age_s`` older than the device's newest (a meter syncing its
 memory) raise no out-of-range finding — they are history — but count for trends.
 Non-finite or implausible values and ``dbp >= sbp`` are counted in ``dropped``.
+
+The slope is computed here (:func:`theil_sen`) rather than imported from ``scipy.stats``:
+importing that package costs the hub process about 70 MB of resident memory for this one
+function (``bench/rss.py``); the tests check the two agree.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from numpy.typing import NDArray
 
 from hub.detect.findings import EvidenceValue, Finding, Priority
 from hub.detect.vitals import VitalReading, as_reading
@@ -136,7 +142,11 @@ class BpGlucoseDetector:
     def set_clinical(self, device_id: str, clinical: Mapping[str, Any] | None) -> None:
         """Apply the resident's limits (:data:`CLINICAL_KEYS`); ``ValueError`` keeps the old."""
         limits = parse_clinical(clinical)
-        self._states.setdefault(device_id, _State()).limits = limits
+        st = self._states.get(device_id)
+        if st is not None:
+            st.limits = limits
+        elif limits:  # no state for every registered device without limits (most of them)
+            self._states[device_id] = _State(limits)
 
     def forget(self, device_id: str) -> None:
         self._states.pop(device_id, None)
@@ -276,8 +286,7 @@ class BpGlucoseDetector:
         if t[-1] - t[0] < self.trend_min_span_s:
             return None
         y = np.array([p[1] for p in series])
-        res = stats.theilslopes(y, (t - t[0]) / self.trend_window_s, alpha=self.trend_confidence)
-        return float(res.slope), float(res.low_slope), float(res.high_slope)
+        return theil_sen(y, (t - t[0]) / self.trend_window_s, self.trend_confidence)
 
     def _trend_finding(
         self,
@@ -327,4 +336,35 @@ def _fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.0f}"
 
 
-__all__ = ["CLINICAL_KEYS", "BpGlucoseDetector", "parse_clinical"]
+__all__ = ["CLINICAL_KEYS", "BpGlucoseDetector", "parse_clinical", "theil_sen"]
+
+
+def theil_sen(
+    y: NDArray[np.float64], x: NDArray[np.float64], confidence: float
+) -> tuple[float, float, float]:
+    """Theil–Sen slope of ``y`` over ``x`` and its ``confidence`` interval (Sen 1968, eq. 2.6,
+    with the tie correction): the same numbers as ``scipy.stats.theilslopes(y, x, confidence)``.
+
+    >>> theil_sen(np.array([0.0, 1.0, 2.0, 3.0, 40.0]), np.arange(5.0), 0.9)[0]  # one outlier
+    1.0
+    """
+    dx = x[:, None] - x
+    dy = y[:, None] - y
+    pos = dx > 0
+    slopes = np.sort(dy[pos] / dx[pos])
+    if not slopes.size:
+        return math.nan, math.nan, math.nan
+    median = float(np.median(slopes))
+    alpha = 1.0 - confidence if confidence > 0.5 else confidence
+    z = statistics.NormalDist().inv_cdf(alpha / 2.0)
+    n, nt = len(y), len(slopes)
+
+    def ties(v: NDArray[np.float64]) -> float:
+        _, counts = np.unique(v, return_counts=True)
+        k = counts[counts > 1].astype(np.float64)
+        return float(np.sum(k * (k - 1) * (2 * k + 5)))
+
+    sigma = math.sqrt((n * (n - 1) * (2 * n + 5) - ties(x) - ties(y)) / 18.0)
+    upper = min(round((nt - z * sigma) / 2.0), nt - 1)
+    lower = max(round((nt + z * sigma) / 2.0) - 1, 0)
+    return median, float(slopes[lower]), float(slopes[upper])

@@ -274,6 +274,8 @@ class VitalsDetector:
         self.gated: Counter[str] = Counter()
         """Values set aside as artefacts, by reason (``motion``, ``not_worn``, …)."""
         self._devices: dict[str, _Device] = {}
+        self._clinical: dict[str, Clinical] = {}
+        """Non-default settings of devices without state yet (see :meth:`set_clinical`)."""
 
     # --- per-device state -----------------------------------------------------------
 
@@ -284,7 +286,16 @@ class VitalsDetector:
         default limit). Raises ``ValueError`` on a bad setting and keeps the previous ones.
         """
         parsed = Clinical.parse({**self.default_clinical, **(clinical or {})})
-        dev = self._device(device_id)
+        dev = self._devices.get(device_id)
+        if dev is None:
+            # Kept aside until the device sends a first reading: the hub applies every
+            # registered device's settings at start, and state for ten parameters of a
+            # device that never sends vitals (a door sensor) cost ~6 KB each.
+            if parsed == self._default:
+                self._clinical.pop(device_id, None)
+            else:
+                self._clinical[device_id] = parsed
+            return
         dev.clinical = parsed
         dev.dirty = True
         for name, par in dev.params.items():  # rescore what the windows hold
@@ -296,15 +307,18 @@ class VitalsDetector:
     def _device(self, device_id: str) -> _Device:
         dev = self._devices.get(device_id)
         if dev is None:
-            dev = self._devices[device_id] = _Device(self._default)
+            clinical = self._clinical.pop(device_id, self._default)
+            dev = self._devices[device_id] = _Device(clinical)
         return dev
 
     def forget(self, device_id: str) -> None:
         """Drop all state of a device (its clinical settings too)."""
         self._devices.pop(device_id, None)
+        self._clinical.pop(device_id, None)
 
     @property
     def devices(self) -> int:
+        """Number of devices with state (those that sent a reading)."""
         return len(self._devices)
 
     def active(self, device_id: str) -> tuple[str, ...]:

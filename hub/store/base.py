@@ -16,10 +16,12 @@ Times are floats: seconds since the Unix epoch, UTC. Ids are strings chosen by t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from hub.contract.limits import SEQ_WINDOW
 from hub.timezones import DEFAULT_TIMEZONE
 
 StationKind = Literal["service_station", "day_care", "mutual_aid"]
@@ -246,6 +248,38 @@ class FindingRow:
     evidence: dict[str, Any] = field(default_factory=dict)
     reason: dict[str, str] = field(default_factory=dict)
     id: int | None = None
+
+
+class SeqsByDevice(Mapping[str, list[int]]):
+    """``seq`` values per device, kept as 64-bit arrays; a device's list is built when it is
+    asked for. What :meth:`Store.recent_seqs` returns: rebuilding the duplicate windows of
+    thousands of devices after a restart then never holds millions of Python ints (and
+    row tuples) at once, a peak the process used to keep as resident memory afterwards.
+
+    >>> s = SeqsByDevice({"w-1": [2, 3, 4]})
+    >>> s["w-1"], dict(s) == {"w-1": [2, 3, 4]}
+    ([2, 3, 4], True)
+    """
+
+    __slots__ = ("_arrays",)
+
+    def __init__(self, seqs: Mapping[str, Iterable[int]] | None = None) -> None:
+        self._arrays: dict[str, array[int]] = {k: array("q", v) for k, v in (seqs or {}).items()}
+
+    def add(self, device_id: str, seqs: Iterable[int]) -> None:
+        self._arrays.setdefault(device_id, array("q")).extend(seqs)
+
+    def __getitem__(self, device_id: str) -> list[int]:
+        return self._arrays[device_id].tolist()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def __repr__(self) -> str:
+        return f"SeqsByDevice({dict(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +541,17 @@ class Store(Protocol):
         """Raises Conflict when the id exists. Removes it from the unprovisioned list."""
         ...
 
+    def add_devices(self, items: Sequence[tuple[Device, str | None]]) -> None:
+        """Add many ``(device, secret_hash)`` in one transaction, all or nothing (bulk
+        provisioning): Conflict when any id exists; gateways may precede their sensors in
+        ``items``. Removes them from the unprovisioned list."""
+        ...
+
+    def device_kinds(self, device_ids: Iterable[str]) -> dict[str, str]:
+        """The kind of each of ``device_ids`` that is registered (absent ids are left out):
+        one query for a whole import's existence and gateway checks."""
+        ...
+
     def update_device(self, device: Device) -> None:
         """Replace every field except the secret; raises NotFound."""
         ...
@@ -527,9 +572,11 @@ class Store(Protocol):
 
     def device_states(self) -> list[DeviceState]: ...
     def get_device_state(self, device_id: str) -> DeviceState: ...
-    def recent_seqs(self, since: float) -> dict[str, list[int]]:
-        """``seq`` of telemetry and events received since ``since``, per device, ascending:
-        used to rebuild the duplicate filter after a restart."""
+    def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> Mapping[str, list[int]]:
+        """``seq`` of telemetry and events received since ``since``, per device, ascending,
+        only those within ``window`` of the device's newest (all a duplicate window keeps):
+        used to rebuild the duplicate filter after a restart. Returned as
+        :class:`SeqsByDevice`."""
         ...
 
     # queries

@@ -26,6 +26,7 @@ import psycopg.errors
 from psycopg.types.json import Json, Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from hub.contract.limits import SEQ_WINDOW
 from hub.errors import AlertExists, MigrationError, NotFound, StoreError, StoreUnavailable
 from hub.store import migrations
 from hub.store.base import (
@@ -46,6 +47,7 @@ from hub.store.base import (
     IngestBatch,
     NotificationRow,
     Resident,
+    SeqsByDevice,
     SessionRow,
     SilenceRow,
     Station,
@@ -427,6 +429,32 @@ class PostgresStore:
             )  # fmt: skip
             conn.execute("DELETE FROM unprovisioned WHERE device_id = %s", (d.id,))
 
+    def add_devices(self, items: Sequence[tuple[Device, str | None]]) -> None:
+        if not items:
+            return
+        now = datetime.now(UTC)
+        cols = (*DEVICE_COLS, "secret_hash")
+        with self._conn(f"add {len(items)} devices") as conn, conn.cursor() as cur:
+            # COPY: one round trip for the whole file (an INSERT per row took most of a
+            # 100,000-device import); a duplicate id fails the statement, and with it all.
+            with cur.copy(f"COPY devices ({', '.join(cols)}) FROM STDIN") as copy:
+                for d, secret_hash in items:
+                    created = to_dt(d.created_at) if d.created_at > 0 else now
+                    copy.write_row((d.id, d.kind, d.vendor, d.model, d.firmware,
+                                    Jsonb(list(d.capabilities)), d.resident_id, d.gateway_id,
+                                    d.interval_s, d.enabled, created, d.worn_at,
+                                    secret_hash))  # fmt: skip
+            cur.execute(
+                "DELETE FROM unprovisioned WHERE device_id = ANY(%s)", ([d.id for d, _ in items],)
+            )
+
+    def device_kinds(self, device_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(device_ids)
+        if not ids:
+            return {}
+        rows = self._query("SELECT id, kind FROM devices WHERE id = ANY(%s)", (ids,))
+        return {r[0]: r[1] for r in rows}
+
     def update_device(self, device: Device) -> None:
         d = device
         self._write(
@@ -519,16 +547,21 @@ class PostgresStore:
         row = self._one(f"{STATE_SELECT} WHERE d.id = %s", (device_id,), f"device {device_id!r}")
         return _state(row)
 
-    def recent_seqs(self, since: float) -> dict[str, list[int]]:
+    def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:
         at = to_dt(since)
-        rows = self._query(
-            "SELECT device_id, seq FROM telemetry WHERE received_at >= %s"
-            " UNION SELECT device_id, seq FROM events WHERE received_at >= %s ORDER BY 1, 2",
-            (at, at),
-        )
-        out: dict[str, list[int]] = {}
-        for device_id, seq in rows:
-            out.setdefault(device_id, []).append(seq)
+        out = SeqsByDevice()
+        # one row per device, only the numbers its window keeps; rows converted one by one
+        with self._conn("recent seqs") as conn, conn.cursor() as cur:
+            cur.execute(
+                "WITH recent AS (SELECT device_id, seq FROM telemetry WHERE received_at >= %s"
+                " UNION SELECT device_id, seq FROM events WHERE received_at >= %s),"
+                " top AS (SELECT device_id, max(seq) AS high FROM recent GROUP BY device_id)"
+                " SELECT r.device_id, array_agg(r.seq ORDER BY r.seq) FROM recent r"
+                " JOIN top t USING (device_id) WHERE r.seq > t.high - %s GROUP BY r.device_id",
+                (at, at, window),
+            )
+            for device_id, seqs in cur:
+                out.add(device_id, seqs)
         return out
 
     # --- queries ------------------------------------------------------------------------

@@ -21,11 +21,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hub.contract.limits import SEQ_WINDOW
 from hub.errors import (
     AlertExists,
     Conflict,
@@ -54,6 +55,7 @@ from hub.store.base import (
     IngestBatch,
     NotificationRow,
     Resident,
+    SeqsByDevice,
     SessionRow,
     SilenceRow,
     Station,
@@ -382,6 +384,34 @@ class SqliteStore:
             )  # fmt: skip
             db.execute("DELETE FROM unprovisioned WHERE device_id = ?", (d.id,))
 
+    def add_devices(self, items: Sequence[tuple[Device, str | None]]) -> None:
+        if not items:
+            return
+        now = time.time()
+        with self._tx(f"add {len(items)} devices") as db:
+            db.executemany(
+                "INSERT INTO devices (id, kind, vendor, model, firmware, capabilities,"
+                " resident_id, gateway_id, interval_s, enabled, secret_hash, created_at, worn_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(d.id, d.kind, d.vendor, d.model, d.firmware, json.dumps(list(d.capabilities)),
+                  d.resident_id, d.gateway_id, d.interval_s, d.enabled, secret_hash,
+                  d.created_at if d.created_at > 0 else now, d.worn_at)
+                 for d, secret_hash in items],
+            )  # fmt: skip
+            db.executemany(
+                "DELETE FROM unprovisioned WHERE device_id = ?", [(d.id,) for d, _ in items]
+            )
+
+    def device_kinds(self, device_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(device_ids)
+        out: dict[str, str] = {}
+        for lo in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+            part = ids[lo : lo + 500]
+            marks = ", ".join("?" * len(part))
+            rows = self._query(f"SELECT id, kind FROM devices WHERE id IN ({marks})", part)
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
     def update_device(self, device: Device) -> None:
         d = device
         with self._tx(f"update device {d.id!r}") as db:
@@ -506,16 +536,22 @@ class SqliteStore:
         row = self._one(f"{self._STATE} WHERE d.id = ?", (device_id,), f"device {device_id!r}")
         return self._state(row)
 
-    def recent_seqs(self, since: float) -> dict[str, list[int]]:
-        rows = self._query(
-            "SELECT device_id, seq FROM telemetry WHERE received_at >= ?1"
-            " UNION SELECT device_id, seq FROM events WHERE received_at >= ?1"
-            " ORDER BY 1, 2",
-            (since,),
-        )
-        out: dict[str, list[int]] = {}
-        for device_id, seq in rows:
-            out.setdefault(device_id, []).append(seq)
+    def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:
+        out = SeqsByDevice()
+        with self._lock:
+            try:
+                rows = self._db.execute(
+                    "WITH recent AS (SELECT device_id, seq FROM telemetry WHERE received_at >= ?1"
+                    " UNION SELECT device_id, seq FROM events WHERE received_at >= ?1),"
+                    " top AS (SELECT device_id, max(seq) AS high FROM recent GROUP BY device_id)"
+                    " SELECT r.device_id, r.seq FROM recent r JOIN top t USING (device_id)"
+                    " WHERE r.seq > t.high - ?2 ORDER BY 1, 2",
+                    (since, window),
+                )
+                for device_id, seq in rows:  # converted row by row, kept as arrays
+                    out.add(device_id, (seq,))
+            except sqlite3.Error as exc:
+                raise _convert(exc, "recent seqs") from exc
         return out
 
     # --- queries ------------------------------------------------------------------------

@@ -30,7 +30,46 @@ def test_seq_window_matches_a_set_based_reference_on_random_streams() -> None:
             seen[seq] = digest
             high = seq if high is None else max(high, seq)
         assert verdict == expected, (seq, high)
-    assert len(window._seen) <= 2 * 64 + 1  # memory stays bounded
+    assert window.size <= 64  # memory stays bounded
+
+
+def test_seq_window_memory_is_fixed_per_device_whatever_it_sent() -> None:
+    """A day of a wearable (2,000 messages) costs no more than its first message: the
+    window's bit set and digest ring are sized by ``window``, not by the traffic."""
+    import sys
+
+    w = SeqWindow(window=1024)
+    w.check(1, hash(b"first"))
+    first = sys.getsizeof(w._digests) + sys.getsizeof(w._bits)
+    for s in range(2, 2002):
+        assert w.check(s, hash(s.to_bytes(8, "big"))) == "new"
+    later = sys.getsizeof(w._digests) + sys.getsizeof(w._bits)
+    assert w.size == 1024
+    assert later <= first + 200 < 5_000  # the bit set grows to 1,024 bits, nothing else
+
+
+def test_seq_window_seeded_from_the_store_treats_those_seqs_as_duplicates() -> None:
+    w = SeqWindow(window=8)
+    w.seed([3, 5, 6, 20])  # ascending, as the store returns them; 3..6 fall out of the window
+    assert w.high == 20 and w.size == 1
+    assert w.check(20, 123) == "duplicate"  # no digest known: any content is a duplicate
+    assert w.check(12, 1) == "out_of_window"
+    assert w.check(19, 1) == "new"
+    assert w.check(19, 2) == "reused"
+    w2 = SeqWindow(window=8)
+    w2.seed([10, 11, 11, 12])
+    assert (w2.size, w2.check(11, 7), w2.check(13, 7)) == (3, "duplicate", "new")
+
+
+def test_seq_window_jump_beyond_the_window_forgets_the_old_numbers() -> None:
+    w = SeqWindow(window=4)
+    assert [w.check(s, s) for s in (1, 2, 3)] == ["new"] * 3
+    assert w.check(100, 100) == "new"
+    assert w.size == 1
+    assert w.check(97, 97) == "new"  # inside the new window, never seen
+    assert w.check(96, 96) == "out_of_window"
+    assert w.check(97, 97) == "duplicate"
+    assert w.check(97, 5) == "reused"
 
 
 def test_seq_window_reset_after_reboot() -> None:

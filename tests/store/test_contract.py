@@ -193,6 +193,37 @@ def test_device_secrets(home: Store) -> None:
         home.get_device_secret("nope")
 
 
+def test_bulk_device_add_is_one_transaction_all_or_nothing(home: Store) -> None:
+    topic = "carehub/v1/devices/{}/telemetry"
+    home.write_batch(IngestBatch(unprovisioned=[("s-2", topic.format("s-2"), T0, None)]))
+    gw = Device("gw-2", "gateway", capabilities=("zigbee",), created_at=T0)
+    sensors = [Device(f"s-{i}", "door", vendor="acme", resident_id="r-1", gateway_id="gw-2",
+                      interval_s=60.0, created_at=T0 + i) for i in range(1, 4)]  # fmt: skip
+    home.add_devices([(gw, "$argon2id$g2"), *((s, None) for s in sensors)])
+    assert [home.get_device(d.id) for d in (gw, *sensors)] == [gw, *sensors]
+    assert home.get_device_secret("gw-2") == "$argon2id$g2"
+    assert home.get_device_secret("s-1") is None
+    assert home.list_unprovisioned() == []  # s-2 was seen before it was provisioned
+    before = home.list_devices()
+    with pytest.raises(Conflict):  # one id taken: nothing of the batch is written
+        home.add_devices([(Device("s-9", "door", created_at=T0), None),
+                          (Device("w-1", "wearable", created_at=T0), None)])  # fmt: skip
+    with pytest.raises(Conflict):  # a duplicate within the batch itself
+        home.add_devices([(Device("s-8", "door", created_at=T0), None)] * 2)
+    assert home.list_devices() == before
+    home.add_devices([])
+    band = Device("w-9", "wearable", resident_id="r-1", worn_at="waist", created_at=T0)
+    home.add_devices([(band, None)])  # where it is worn decides its fall model
+    assert home.get_device("w-9").worn_at == "waist"
+
+
+def test_device_kinds_of_many_ids_at_once(home: Store) -> None:
+    assert home.device_kinds(["gw-1", "w-1", "nope"]) == {"gw-1": "gateway", "w-1": "wearable"}
+    assert home.device_kinds([]) == {}
+    many = [f"x-{i}" for i in range(1200)] + ["w-1"]  # beyond SQLite's parameter limit
+    assert home.device_kinds(many) == {"w-1": "wearable"}
+
+
 def test_unprovisioned_lifecycle(home: Store) -> None:
     topic = "carehub/v1/devices/{}/telemetry"
     home.write_batch(
@@ -406,6 +437,18 @@ def test_recent_seqs(home: Store) -> None:
     )
     assert home.recent_seqs(T0 + 100) == {"w-1": [2, 3, 4], "gw-1": [9]}
     assert home.recent_seqs(T0 + 1000) == {}
+
+
+def test_recent_seqs_keep_only_what_a_duplicate_window_keeps(home: Store) -> None:
+    """After a day a wearable has sent ~2,000 numbers; the window holds the last 1,024,
+    and only those come back (as 64-bit arrays, a list built per device on access)."""
+    rows = [TelemetryRow("w-1", s, T0 + s, T0 + s, {"hr": 60.0}) for s in range(1, 2001)]
+    events = [EventRow("gw-1", s, T0 + s, T0 + s, "button", {}) for s in (5, 7, 900)]
+    home.write_batch(IngestBatch(telemetry=rows, events=events))
+    recent = home.recent_seqs(T0, window=1024)
+    assert recent["w-1"] == list(range(977, 2001))
+    assert recent["gw-1"] == [5, 7, 900]  # far apart in time, all within 1,024 of the newest
+    assert home.recent_seqs(T0, window=4) == {"w-1": [1997, 1998, 1999, 2000], "gw-1": [900]}
 
 
 def test_command_replies(home: Store) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hub.detect.bp_glucose import BpGlucoseDetector
+from hub.detect.bp_glucose import BpGlucoseDetector, theil_sen
 from hub.detect.findings import Finding
 
 T0 = 1_700_000_000.0
@@ -176,6 +176,21 @@ def test_trend_equals_scipy_on_the_window_whatever_the_order() -> None:
     got = det.trend(st.sbp)
     assert got is not None
     np.testing.assert_allclose(got, (res.slope, res.low_slope, res.high_slope), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_theil_sen_equals_scipy_with_ties_and_any_confidence(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 60))
+    x = np.round(rng.uniform(0, 1, n), int(rng.integers(1, 3)))  # rounded: ties in x
+    y = np.round(120 + 10 * x + rng.normal(0, 5, n))  # whole mmHg: ties in y
+    confidence = float(rng.choice([0.8, 0.9, 0.95, 0.3]))
+    if not (x[:, None] - x > 0).any():
+        return  # all x equal: scipy warns and returns nan
+    res = stats.theilslopes(y, x, alpha=confidence)
+    np.testing.assert_allclose(
+        theil_sen(y, x, confidence), (res.slope, res.low_slope, res.high_slope), rtol=1e-12
+    )
 
 
 def test_a_steep_but_uncertain_slope_gives_no_trend() -> None:

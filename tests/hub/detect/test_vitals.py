@@ -414,3 +414,18 @@ def test_streaming_persistence_equals_the_batch_reference(seed: int) -> None:
         got.append(det.confirmed("w-1").get("spo2"))
     assert got == _reference_confirmed(ts, values, 4, 240)
     assert any(g not in (None, 0) for g in got)
+
+
+def test_clinical_settings_of_silent_devices_cost_no_state() -> None:
+    """The hub applies every registered device's settings at start; a device that never
+    sends vitals must not carry ten parameters' windows (10,000 of them took ~60 MB)."""
+    det = VitalsDetector()
+    for i in range(100):
+        det.set_clinical(f"d-{i}", {"spo2_scale": 2} if i % 2 else None)
+    assert det.devices == 0
+    det.update("d-1", [{"ts": T0, "spo2": 88.0}])
+    assert det.devices == 1
+    assert det._devices["d-1"].clinical.spo2_scale == 2  # kept aside until now
+    det.forget("d-3")
+    det.update("d-3", [{"ts": T0, "spo2": 88.0}])
+    assert det._devices["d-3"].clinical.spo2_scale == 1  # forgotten with its settings

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from argon2 import PasswordHasher
 
-from hub.errors import NotFound, RegistryError
+from hub.errors import Conflict, NotFound, RegistryError
 from hub.registry.provisioning import (
+    DEVICE_SECRET_BYTES,
     credentials_csv,
     import_devices,
     import_residents,
@@ -129,3 +131,73 @@ def test_bad_device_csv_imports_nothing(store: Store, station: str) -> None:
     assert "line 7: unknown device kind 'fridge'" in message
     assert "line 8: gateway gw-missing does not exist" in message
     assert store.list_devices() == []
+
+
+def bulk_csv(gateways: int, per_gateway: int, wearables: int, residents: list[str]) -> str:
+    lines = ["id,kind,vendor,model,resident_id,gateway_id,interval_s"]
+    for g in range(gateways):
+        lines.append(f"gw-{g:04d},gateway,Acme,G2,{residents[g % len(residents)]},,")
+        lines += [f"door-{g:04d}-{k},door,Acme,D1,,gw-{g:04d}," for k in range(per_gateway)]
+    lines += [f"w-{w:04d},wearable,Acme,B1,{residents[w % len(residents)]},,60"
+              for w in range(wearables)]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def test_bulk_import_gives_the_same_registry_as_provisioning_one_by_one(
+    store: Store, station: str
+) -> None:
+    """The batched path (one existence query, cheap argon2id, one transaction) registers
+    exactly what provisioning each device on its own does, and every credential verifies."""
+    residents = [f"r-{i}" for i in range(10)]
+    for rid in residents:
+        store.add_resident(Resident(rid, station, rid))
+    text = bulk_csv(gateways=20, per_gateway=3, wearables=40, residents=residents)
+    creds = import_devices(store, station, text)
+    assert len(creds) == 120 == len({c.password for c in creds})
+    imported = {d.id: d for d in store.list_devices()}
+    assert len(imported) == 120
+    # the per-device path, device by device, on the same rows under other ids
+    for d in sorted(imported.values(), key=lambda d: d.kind != "gateway"):
+        gw = None if d.gateway_id is None else f"one-{d.gateway_id}"
+        provision_device(store, Device(f"one-{d.id}", d.kind, vendor=d.vendor, model=d.model,
+                                       resident_id=d.resident_id, gateway_id=gw,
+                                       interval_s=d.interval_s))  # fmt: skip
+    for d in imported.values():
+        one = store.get_device(f"one-{d.id}")
+        gw = None if d.gateway_id is None else f"one-{d.gateway_id}"
+        assert (one.kind, one.vendor, one.model, one.resident_id, one.gateway_id,
+                one.interval_s, one.enabled, one.capabilities) == (
+                d.kind, d.vendor, d.model, d.resident_id, gw, d.interval_s, d.enabled,
+                d.capabilities)  # fmt: skip
+    for c in creds:
+        assert len(c.password) >= 4 * DEVICE_SECRET_BYTES // 3  # 192 random bits
+        assert verify_secret(store, c.device_id, c.password)
+        assert not verify_secret(store, c.device_id, c.password[:-1] + "!")
+        assert store.get_device_secret(c.device_id).startswith("$argon2id$v=19$m=64,t=1,p=1$")
+
+
+def test_secrets_hashed_with_the_former_parameters_still_verify(store: Store, station: str) -> None:
+    provision_device(store, Device("w-old", "wearable"))
+    store.set_device_secret("w-old", PasswordHasher().hash("an-older-secret"))  # the defaults
+    assert verify_secret(store, "w-old", "an-older-secret")
+    assert not verify_secret(store, "w-old", "another")
+
+
+def test_bulk_import_writes_nothing_when_the_registry_refuses_one_device(
+    store: Store, station: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks pass, then another writer registers one of the ids before the import's
+    transaction: the whole file stays out, not the devices before it."""
+    text = bulk_csv(gateways=3, per_gateway=2, wearables=4, residents=["r-x"])
+    store.add_resident(Resident("r-x", station, "x"))
+    kinds = store.device_kinds
+
+    def racing(ids: object) -> dict[str, str]:
+        found = kinds(ids)  # type: ignore[arg-type]
+        store.add_device(Device("w-0003", "wearable"))
+        return found
+
+    monkeypatch.setattr(store, "device_kinds", racing)
+    with pytest.raises(Conflict):
+        import_devices(store, station, text)
+    assert [d.id for d in store.list_devices()] == ["w-0003"]
