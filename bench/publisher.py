@@ -48,16 +48,20 @@ def main() -> None:
     ap.add_argument("--devices", type=int, required=True)
     ap.add_argument("--per-device", type=int, required=True)
     ap.add_argument("--start-seq", type=int, default=0)
+    ap.add_argument("--qos", type=int, choices=(0, 1), default=1,
+                    help="1, as the device contract asks of telemetry (the hub then "
+                    "acknowledges each reading after its commit)")
     args = ap.parse_args()
     messages = payloads(args.devices, args.per_device, args.start_seq)
     parts = urlsplit(args.url)
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{time.time_ns()}")
     client.max_queued_messages_set(0)
+    client.max_inflight_messages_set(1000)
     client.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
     client.loop_start()
     info = None
     for topic, body in messages:
-        info = client.publish(topic, body, qos=0)
+        info = client.publish(topic, body, qos=args.qos)
     if info is not None:
         info.wait_for_publish(timeout=60)
     client.disconnect()
