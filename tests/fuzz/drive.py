@@ -193,10 +193,11 @@ class Driver:
         self.tally.restarts += 1
 
     def _check_acks(self, pending: Pending, outcomes: dict[int, Outcome]) -> None:
-        """Every QoS 1 input is acknowledged once (at once or after the commit), QoS 0 never:
-        an input never acknowledged would hold the broker's in-flight window for good."""
+        """Every QoS 1 input is acknowledged once (at once, or after the commit: alarm-class
+        messages and telemetry alike), QoS 0 never: an input never acknowledged would hold
+        the broker's in-flight window for good."""
         acked: dict[int, int] = {}
-        for msg in (*self.ingest.ack_now, *pending.acks):
+        for msg in (*self.ingest.ack_now, *pending.acks, *pending.telemetry_acks):
             acked[id(msg)] = acked.get(id(msg), 0) + 1
         self.ingest.ack_now.clear()
         for i, out in outcomes.items():
