@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,9 @@ class Outcome:
     telemetry_lost: int
     recovered: bool
     faults_injected: int
+    telemetry_missing: list[str] = field(default_factory=list)
+    """A sample of the lost readings, for diagnosis: device, seq, simulated time, and the
+    code of a dead letter stored for it, if any."""
 
     def row(self) -> dict[str, Any]:
         return {
@@ -245,6 +248,10 @@ class Drill:
             found = conn.execute(
                 "SELECT resident_id, kind, extract(epoch FROM at) FROM findings ORDER BY at"
             ).fetchall()
+            refused = conn.execute(
+                "SELECT device_id, payload, code FROM dead_letters WHERE topic LIKE %s",
+                ["%/telemetry"],
+            ).fetchall()
         expected_alarms = [r for r in self.run.truth if r.alert is not None]
         residents = set(self.run.info.residents)
         occ = [(aid, kind, rid, float(at)) for aid, kind, rid, at, _d in occurrences
@@ -276,14 +283,30 @@ class Drill:
                 ids.setdefault((kind, rid), set()).add(aid)
         duplicated = sum(max(0, len(v) - truth_n[key]) for key, v in ids.items())
         expected_tel = self.expected_telemetry()
+        missing = sorted(set(expected_tel) - stored)
         return Outcome(
             fault, len(expected_alarms), len(expected_alarms) - len(lost), lost, duplicated,
-            false, len(expected_tel), len(expected_tel - stored), recovered, injected,
+            false, len(expected_tel), len(missing), recovered, injected,
+            self._describe_missing(missing, expected_tel, refused),
         )  # fmt: skip
 
-    def expected_telemetry(self) -> set[tuple[str, int]]:
-        """(device, seq) of every QoS 1 reading the simulator published."""
-        out: set[tuple[str, int]] = set()
+    def _describe_missing(
+        self, missing: list[tuple[str, int]], sent: dict[tuple[str, int], float],
+        refused: list[tuple[str, bytes, str]],
+    ) -> list[str]:  # fmt: skip
+        codes: dict[tuple[str, int], str] = {}
+        for device, payload, code in refused:
+            try:
+                codes[(device, json.loads(payload)["seq"])] = code
+            except (ValueError, KeyError, TypeError):
+                continue
+        return [f"{d} seq {q} at +{sent[(d, q)] - self.epoch:.0f} s"
+                f"{' refused ' + codes[(d, q)] if (d, q) in codes else ''}"
+                for d, q in missing[:12]]  # fmt: skip
+
+    def expected_telemetry(self) -> dict[tuple[str, int], float]:
+        """(device, seq) of every QoS 1 reading the simulator published → its simulated time."""
+        out: dict[tuple[str, int], float] = {}
         for msg in self.run.messages:
             if msg.qos != 1 or not msg.topic.endswith("/telemetry"):
                 continue
@@ -293,7 +316,7 @@ class Drill:
             except (ValueError, KeyError, TypeError):
                 continue
             if parsed is not None and isinstance(seq, int):
-                out.add((parsed.device_id, seq))
+                out[(parsed.device_id, seq)] = msg.at
         return out
 
 
