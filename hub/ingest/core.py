@@ -216,6 +216,7 @@ class Ingest:
         self._gaps: dict[str, SeqGaps] = {}
         self._gappy: set[str] = set()  # devices with holes not yet settled
         self._buckets: dict[str, TokenBucket] = {}
+        self._backlogs: dict[str, TokenBucket] = {}  # on the device's clock; see _from_backlog
         self._offsets: dict[str, ClockOffset] = {}
         self._live: dict[str, _Live] = {}
         self._touched: set[str] = set()
@@ -305,11 +306,12 @@ class Ingest:
         bucket = self._buckets.get(device.id)
         if bucket is None:
             bucket = self._buckets[device.id] = TokenBucket(self.rate_per_s, self.rate_burst)
-        if not bucket.allow(msg.received_at):
+        if bucket.allow(msg.received_at):
+            decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
+        elif (decoded := self._from_backlog(msg, parsed, device.id)) is None:
             detail = f"more than {self.rate_per_s:g} messages/s (burst {self.rate_burst})"
             self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, detail))
             return
-        decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
         if isinstance(decoded, Refusal):
             self._refuse(msg, parsed, decoded)
             return
@@ -319,6 +321,28 @@ class Ingest:
             self._reply(msg, device, decoded)
         else:
             self._data(msg, parsed, device, decoded)
+
+    def _from_backlog(self, msg: InboundLike, parsed: Topic, device_id: str) -> Any | None:
+        """A message over the rate limit that is history held for the hub, decoded; else None.
+
+        After the hub or the device was away, the broker or the device's own client delivers
+        the queued QoS 1 messages in one burst. They are not a flood when the device's clock
+        spent the time: a second bucket per device, started with one token at the first
+        message over the limit and refilled by the device's timestamps (never past the hub's
+        clock, never backwards), admits them. A flood can claim only the history its clock
+        has really advanced through, once.
+        """
+        if msg.qos == 0:  # never held by a broker for the hub: no backlog to deliver
+            return None
+        decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
+        ts = getattr(decoded, "ts", None)
+        if isinstance(decoded, Refusal) or not isinstance(ts, (int, float)):
+            return None
+        bucket = self._backlogs.get(device_id)
+        if bucket is None:
+            bucket = TokenBucket(self.rate_per_s, self.rate_burst, tokens=1.0)
+            self._backlogs[device_id] = bucket
+        return decoded if bucket.allow(min(float(ts), msg.received_at)) else None
 
     def _authorise(self, msg: InboundLike, parsed: Topic) -> Device | None:
         device = self.devices.get(parsed.device_id)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 
 class TokenBucket:
-    """Allows ``burst`` messages at once and ``rate`` per second sustained."""
+    """Allows ``burst`` messages at once and ``rate`` per second sustained; it starts with
+    ``tokens`` (default: a full burst)."""
 
     __slots__ = ("_at", "_tokens", "burst", "rate")
 
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(self, rate: float, burst: int, tokens: float | None = None) -> None:
         self.rate = rate
         self.burst = burst
-        self._tokens = float(burst)
+        self._tokens = float(burst if tokens is None else tokens)
         self._at: float | None = None
 
     def allow(self, now: float) -> bool:

@@ -215,10 +215,37 @@ def test_rate_limit_refuses_a_flood_and_reports_once(ingest: Ingest) -> None:
     for seq in range(300):
         ingest.handle(Msg(topic, tel(seq), received_at=NOW))
     p = ingest.take()
-    assert len(p.telemetry) == 100  # the burst
+    assert len(p.telemetry) == 101  # the burst, and one that starts the device-clock bucket
     assert {d.code for d in p.dead_letters} == {ErrorCode.RATE_LIMITED}
-    assert len(p.dead_letters) == 200  # nothing lost: every refused message is kept
+    assert len(p.dead_letters) == 199  # nothing lost: every refused message is kept
     assert [r["code"] for r in reports(p)] == [ErrorCode.RATE_LIMITED]
+
+
+def test_a_backlog_delivered_at_once_is_not_a_flood(ingest: Ingest) -> None:
+    """A hub that was down 10 minutes gets a wearable's 600 queued readings (one a second) in
+    one burst: they are the device's history, spread over its own clock, and all kept."""
+    topic = "carehub/v1/devices/w-1/telemetry"
+    for seq in range(600):
+        ingest.handle(Msg(topic, tel(seq, ts=NOW - 600 + seq), received_at=NOW))
+    p = ingest.take()
+    assert len(p.telemetry) == 600 and p.dead_letters == []
+    assert len(p.telemetry_acks) == 600
+
+
+def test_a_flood_cannot_pass_as_a_backlog(ingest: Ingest) -> None:
+    """Readings that claim history beyond what the device's clock has spent, or that do not
+    advance it, or QoS 0 ones (never held for the hub) get the plain rate limit."""
+    topic = "carehub/v1/devices/w-1/telemetry"
+    for seq in range(300):  # all at one instant of the device's clock: no history to claim
+        ingest.handle(Msg(topic, tel(seq, ts=NOW), received_at=NOW))
+    for seq in range(300, 600):  # timestamps in the hub's future earn nothing
+        ingest.handle(Msg(topic, tel(seq, ts=NOW + seq), received_at=NOW))
+    for seq in range(600, 900):  # QoS 0: a broker never holds these for the hub
+        ingest.handle(Msg(topic, tel(seq, ts=NOW - 900 + seq - 600), qos=0, received_at=NOW))
+    p = ingest.take()
+    assert len(p.telemetry) == 101  # the burst, and one that starts the device-clock bucket
+    assert {d.code for d in p.dead_letters} == {ErrorCode.RATE_LIMITED}
+    assert len(p.dead_letters) == 799
 
 
 def test_clock_skew_is_warned_once_and_the_data_kept(ingest: Ingest) -> None:
