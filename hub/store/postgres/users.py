@@ -1,0 +1,155 @@
+"""Dashboard users, sessions and API tokens on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from hub.errors import (
+    NotFound,
+    StoreError,
+)
+from hub.store import rows as cols
+from hub.store.base import (
+    ApiTokenRow,
+    SessionRow,
+    UserRow,
+)
+from hub.store.postgres.codec import ROWS, opt_dt, to_dt
+from hub.store.postgres.connection import PostgresBase
+
+
+class PostgresUsers(PostgresBase):
+    """Users with their resident links, browser sessions, API tokens."""
+
+    def _user_rows(self, where: str, params: Sequence[Any]) -> list[UserRow]:
+        with self._conn("query users") as conn:
+            rows = conn.execute(f"{cols.USER_SELECT}{where} ORDER BY id", params).fetchall()
+            links = cols.resident_links(conn.execute(cols.USER_LINKS_SELECT))
+        return [ROWS.user(r, links) for r in rows]
+
+    def _write_user(self, u: UserRow, insert: bool) -> None:
+        params = (u.name, u.role, u.password_hash, to_dt(u.created_at), u.scope_id, u.language,
+                  u.timezone, u.disabled, Jsonb(u.prefs), u.id)  # fmt: skip
+        with self._conn(f"{'add' if insert else 'update'} user {u.id!r}") as conn:
+            if insert:
+                conn.execute(
+                    "INSERT INTO users (name, role, password_hash, created_at, scope_id,"
+                    " language, timezone, disabled, prefs, id)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    params,
+                )
+            else:
+                cur = conn.execute(
+                    "UPDATE users SET name = %s, role = %s, password_hash = %s, created_at = %s,"
+                    " scope_id = %s, language = %s, timezone = %s, disabled = %s, prefs = %s"
+                    " WHERE id = %s",
+                    params,
+                )
+                if cur.rowcount == 0:
+                    raise NotFound(f"user {u.id!r}")
+                conn.execute("DELETE FROM user_residents WHERE user_id = %s", (u.id,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO user_residents (user_id, resident_id) VALUES (%s, %s)",
+                    [(u.id, rid) for rid in dict.fromkeys(u.resident_ids)],
+                )
+
+    def add_user(self, user: UserRow) -> None:
+        self._write_user(user, insert=True)
+
+    def update_user(self, user: UserRow) -> None:
+        self._write_user(user, insert=False)
+
+    def get_user(self, user_id: str) -> UserRow:
+        rows = self._user_rows(" WHERE id = %s", (user_id,))
+        if not rows:
+            raise NotFound(f"user {user_id!r}")
+        return rows[0]
+
+    def list_users(
+        self, *, role: str | None = None, scope_id: str | None = None,
+        resident_id: str | None = None,
+    ) -> list[UserRow]:  # fmt: skip
+        clauses: list[str] = []
+        params: list[Any] = []
+        if role is not None:
+            clauses.append("role = %s")
+            params.append(role)
+        if scope_id is not None:
+            clauses.append("scope_id = %s")
+            params.append(scope_id)
+        if resident_id is not None:
+            clauses.append("id IN (SELECT user_id FROM user_residents WHERE resident_id = %s)")
+            params.append(resident_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._user_rows(where, params)
+
+    def add_session(self, session: SessionRow) -> None:
+        s = session
+        self._write(
+            "add session",
+            "INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, expires_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (s.id_hash, s.user_id, s.csrf_token, to_dt(s.created_at), to_dt(s.expires_at)),
+        )
+
+    def get_session(self, id_hash: str) -> SessionRow:
+        r = self._one(
+            f"{cols.SESSION_SELECT} WHERE id_hash = %s",
+            (id_hash,),
+            "session",
+        )
+        return ROWS.session(r)
+
+    def delete_sessions(
+        self, *, id_hash: str | None = None, user_id: str | None = None,
+        expired_before: float | None = None,
+    ) -> int:  # fmt: skip
+        if id_hash is None and user_id is None and expired_before is None:
+            raise StoreError("delete_sessions needs at least one filter")
+        clauses: list[str] = []
+        params: list[Any] = []
+        for sql, value in (("id_hash = %s", id_hash), ("user_id = %s", user_id),
+                           ("expires_at < %s", opt_dt(expired_before))):  # fmt: skip
+            if value is not None:
+                clauses.append(sql)
+                params.append(value)
+        with self._conn("delete sessions") as conn:
+            cur = conn.execute(f"DELETE FROM user_sessions WHERE {' AND '.join(clauses)}", params)
+            return cur.rowcount
+
+    def add_api_token(self, token: ApiTokenRow) -> None:
+        t = token
+        self._write(
+            f"add API token {t.id!r}",
+            "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at,"
+            " revoked_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (t.id, t.user_id, t.token_hash, t.name, to_dt(t.created_at), opt_dt(t.expires_at),
+             opt_dt(t.revoked_at)),
+        )  # fmt: skip
+
+    def get_api_token(self, token_hash: str) -> ApiTokenRow:
+        r = self._one(
+            f"{cols.TOKEN_SELECT} WHERE token_hash = %s",
+            (token_hash,),
+            "API token",
+        )
+        return ROWS.api_token(r)
+
+    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
+        rows = self._query(
+            f"{cols.TOKEN_SELECT} WHERE user_id = %s ORDER BY created_at, id",
+            (user_id,),
+        )
+        return [ROWS.api_token(r) for r in rows]
+
+    def revoke_api_token(self, token_id: str, at: float) -> None:
+        self._write(
+            f"revoke API token {token_id!r}",
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, %s) WHERE id = %s",
+            (to_dt(at), token_id),
+            must_match=f"API token {token_id!r}",
+        )

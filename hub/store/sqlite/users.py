@@ -1,0 +1,142 @@
+"""Dashboard users, sessions and API tokens on SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from hub.errors import (
+    NotFound,
+    StoreError,
+)
+from hub.store import rows as cols
+from hub.store.base import (
+    ApiTokenRow,
+    SessionRow,
+    UserRow,
+)
+from hub.store.sqlite.connection import ROWS, SqliteBase
+
+
+class SqliteUsers(SqliteBase):
+    """Users with their resident links, browser sessions, API tokens."""
+
+    def _user_rows(self, where: str, params: Sequence[Any]) -> list[UserRow]:
+        rows = self._query(f"{cols.USER_SELECT}{where} ORDER BY id", params)
+        links = cols.resident_links(self._query(cols.USER_LINKS_SELECT))
+        return [ROWS.user(r, links) for r in rows]
+
+    @staticmethod
+    def _write_user(db: sqlite3.Connection, u: UserRow, insert: bool) -> None:
+        prefs = json.dumps(u.prefs, ensure_ascii=False)
+        params = (u.name, u.role, u.password_hash, u.created_at, u.scope_id, u.language,
+                  u.timezone, u.disabled, prefs, u.id)  # fmt: skip
+        if insert:
+            db.execute(
+                "INSERT INTO users (name, role, password_hash, created_at, scope_id, language,"
+                " timezone, disabled, prefs, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params,
+            )
+        else:
+            cur = db.execute(
+                "UPDATE users SET name = ?, role = ?, password_hash = ?, created_at = ?,"
+                " scope_id = ?, language = ?, timezone = ?, disabled = ?, prefs = ? WHERE id = ?",
+                params,
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"user {u.id!r}")
+            db.execute("DELETE FROM user_residents WHERE user_id = ?", (u.id,))
+        db.executemany(
+            "INSERT INTO user_residents (user_id, resident_id) VALUES (?, ?)",
+            [(u.id, rid) for rid in dict.fromkeys(u.resident_ids)],
+        )
+
+    def add_user(self, user: UserRow) -> None:
+        with self._tx(f"add user {user.id!r}") as db:
+            self._write_user(db, user, insert=True)
+
+    def update_user(self, user: UserRow) -> None:
+        with self._tx(f"update user {user.id!r}") as db:
+            self._write_user(db, user, insert=False)
+
+    def get_user(self, user_id: str) -> UserRow:
+        rows = self._user_rows(" WHERE id = ?", (user_id,))
+        if not rows:
+            raise NotFound(f"user {user_id!r}")
+        return rows[0]
+
+    def list_users(
+        self, *, role: str | None = None, scope_id: str | None = None,
+        resident_id: str | None = None,
+    ) -> list[UserRow]:  # fmt: skip
+        return self._user_rows(
+            " WHERE (?1 IS NULL OR role = ?1) AND (?2 IS NULL OR scope_id = ?2) AND (?3 IS NULL"
+            " OR id IN (SELECT user_id FROM user_residents WHERE resident_id = ?3))",
+            (role, scope_id, resident_id),
+        )
+
+    def add_session(self, session: SessionRow) -> None:
+        s = session
+        with self._tx("add session") as db:
+            db.execute(
+                "INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (s.id_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at),
+            )
+
+    def get_session(self, id_hash: str) -> SessionRow:
+        r = self._one(
+            f"{cols.SESSION_SELECT} WHERE id_hash = ?",
+            (id_hash,),
+            "session",
+        )
+        return ROWS.session(r)
+
+    def delete_sessions(
+        self, *, id_hash: str | None = None, user_id: str | None = None,
+        expired_before: float | None = None,
+    ) -> int:  # fmt: skip
+        if id_hash is None and user_id is None and expired_before is None:
+            raise StoreError("delete_sessions needs at least one filter")
+        with self._tx("delete sessions") as db:
+            cur = db.execute(
+                "DELETE FROM user_sessions WHERE (?1 IS NULL OR id_hash = ?1)"
+                " AND (?2 IS NULL OR user_id = ?2) AND (?3 IS NULL OR expires_at < ?3)",
+                (id_hash, user_id, expired_before),
+            )
+            return cur.rowcount
+
+    def add_api_token(self, token: ApiTokenRow) -> None:
+        t = token
+        with self._tx(f"add API token {t.id!r}") as db:
+            db.execute(
+                "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at,"
+                " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (t.id, t.user_id, t.token_hash, t.name, t.created_at, t.expires_at, t.revoked_at),
+            )
+
+    def get_api_token(self, token_hash: str) -> ApiTokenRow:
+        r = self._one(
+            f"{cols.TOKEN_SELECT} WHERE token_hash = ?",
+            (token_hash,),
+            "API token",
+        )
+        return ROWS.api_token(r)
+
+    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
+        rows = self._query(
+            f"{cols.TOKEN_SELECT} WHERE user_id = ? ORDER BY created_at, id",
+            (user_id,),
+        )
+        return [ROWS.api_token(r) for r in rows]
+
+    def revoke_api_token(self, token_id: str, at: float) -> None:
+        with self._tx(f"revoke API token {token_id!r}") as db:
+            cur = db.execute(
+                "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+                (at, token_id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound(f"API token {token_id!r}")
