@@ -86,10 +86,6 @@ class PostgresAlerts(PostgresBase):
                     (to_dt(at), list(changes.handled_findings)),
                 )
 
-    def get_alert(self, alert_id: str) -> AlertRow:
-        return ROWS.alert(self._one(f"{cols.ALERT_SELECT} WHERE id = %s", (alert_id,),
-                                     f"alert {alert_id!r}"))  # fmt: skip
-
     def list_alerts(
         self, *, station_id: str | None = None, states: Sequence[str] | None = None,
         priority: str | None = None, resident_id: str | None = None,
@@ -106,10 +102,6 @@ class PostgresAlerts(PostgresBase):
             f"{cols.ALERT_SELECT}{where} ORDER BY opened_at DESC, id DESC LIMIT %s",
             [*params, limit],
         )
-        return [ROWS.alert(r) for r in rows]
-
-    def unresolved_alerts(self) -> list[AlertRow]:
-        rows = self._query(f"{cols.ALERT_SELECT} WHERE state <> 'resolved' ORDER BY opened_at, id")
         return [ROWS.alert(r) for r in rows]
 
     def alert_timeline(
@@ -145,27 +137,6 @@ class PostgresAlerts(PostgresBase):
         )
         return [ROWS.notification(r) for r in rows]
 
-    def add_silence(self, silence: SilenceRow) -> None:
-        s = silence
-        self._write(
-            f"add silence {s.id!r}",
-            "INSERT INTO alert_silences (id, start_at, end_at, author, reason, resident_id,"
-            " device_id, kind, station_id, technical_only, created_at, cancelled_at,"
-            " cancelled_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (s.id, to_dt(s.start), to_dt(s.end), s.author, s.reason, s.resident_id, s.device_id,
-             s.kind, s.station_id, s.technical_only, to_dt(s.created_at),
-             opt_dt(s.cancelled_at), s.cancelled_by),
-        )  # fmt: skip
-
-    def cancel_silence(self, silence_id: str, at: float, by: str) -> None:
-        self._write(
-            f"cancel silence {silence_id!r}",
-            "UPDATE alert_silences SET cancelled_at = COALESCE(cancelled_at, %s),"
-            " cancelled_by = COALESCE(cancelled_by, %s) WHERE id = %s",
-            (to_dt(at), by, silence_id),
-            must_match=f"silence {silence_id!r}",
-        )
-
     def list_silences(
         self, *, active_at: float | None = None, include_cancelled: bool = False
     ) -> list[SilenceRow]:
@@ -185,19 +156,6 @@ class PostgresAlerts(PostgresBase):
             params,
         )
         return [ROWS.silence(r) for r in rows]
-
-    def set_escalation_policy(self, station_id: str, policy: dict[str, Any], at: float) -> None:
-        self._write(
-            f"set escalation policy of {station_id!r}",
-            "INSERT INTO escalation_policies (station_id, policy, updated_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT (station_id) DO UPDATE SET policy = excluded.policy,"
-            " updated_at = excluded.updated_at",
-            (station_id, Jsonb(policy), to_dt(at)),
-        )
-
-    def escalation_policies(self) -> dict[str, dict[str, Any]]:
-        rows = self._query("SELECT station_id, policy FROM escalation_policies ORDER BY 1")
-        return {r[0]: ROWS.json(r[1]) for r in rows}
 
 
 def _alert_params(a: AlertRow) -> tuple[Any, ...]:

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
 import psycopg
 import psycopg.errors
-from psycopg.types.json import set_json_dumps, set_json_loads
+from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from hub.errors import (
     MigrationError,
-    NotFound,
     StoreError,
     StoreUnavailable,
 )
 from hub.store import migrations
+from hub.store.postgres.codec import ROWS, to_dt
 from hub.store.postgres.errors import DRIVER_ERRORS, convert
+from hub.store.shared_writes import SharedWrites
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,11 @@ MIGRATION_LOCK = 0x6361_7265_6875_62
 DEFAULT_RETENTION = "400 days"
 
 
-class PostgresBase:
+class PostgresBase(SharedWrites):
     """The pool, its transactions and migrations; the areas' mixins build on it."""
+
+    _rows = ROWS
+    _mark = "%s"
 
     def __init__(
         self, url: str, *, min_size: int = 1, max_size: int = 8, timescale: bool | None = None,
@@ -90,21 +94,18 @@ class PostgresBase:
         except DRIVER_ERRORS as exc:  # unavailable (retry) or refused (the data): see there
             raise convert(exc, what) from exc
 
+    def _at(self, ts: float) -> Any:
+        return to_dt(ts)
+
+    def _transaction(self, what: str) -> AbstractContextManager[psycopg.Connection[Any]]:
+        return self._conn(what)
+
+    def _json(self, value: Any, *, ensure_ascii: bool = True) -> Jsonb:
+        return Jsonb(value)
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._conn("query") as conn:
             return conn.execute(sql, params).fetchall()
-
-    def _one(self, sql: str, params: Sequence[Any], missing: str) -> tuple[Any, ...]:
-        rows = self._query(sql, params)
-        if not rows:
-            raise NotFound(missing)
-        return rows[0]
-
-    def _write(self, what: str, sql: str, params: Sequence[Any], *, must_match: str = "") -> None:
-        with self._conn(what) as conn:
-            cur = conn.execute(sql, params)
-            if must_match and cur.rowcount == 0:
-                raise NotFound(must_match)
 
     def available_migrations(self) -> list[migrations.Migration]:
         """Every migration this back-end uses, in order (TimescaleDB's after PostgreSQL's)."""

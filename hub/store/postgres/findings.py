@@ -34,14 +34,6 @@ class PostgresFindings(PostgresBase):
             )  # fmt: skip
             return returned_ids(cur)
 
-    def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
-        rows = self._query(
-            f"{cols.FINDING_SELECT} WHERE handled_at IS NULL AND detected_at >= %s"
-            " ORDER BY detected_at, id LIMIT %s",
-            (to_dt(since), limit),
-        )
-        return [ROWS.finding(r) for r in rows]
-
     def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
         if ids:
             self._write(
@@ -49,18 +41,6 @@ class PostgresFindings(PostgresBase):
                 "UPDATE findings SET handled_at = %s WHERE id = ANY(%s) AND handled_at IS NULL",
                 (to_dt(at), list(ids)),
             )
-
-    def get_progress(self, name: str) -> float | None:
-        rows = self._query("SELECT value FROM progress WHERE name = %s", (name,))
-        return float(rows[0][0]) if rows else None
-
-    def set_progress(self, name: str, value: float) -> None:
-        self._write(
-            "set progress",
-            "INSERT INTO progress (name, value) VALUES (%s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (name, value),
-        )
 
     def findings(
         self,

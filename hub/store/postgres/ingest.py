@@ -12,7 +12,6 @@ import psycopg.errors
 from psycopg.types.json import Json, Jsonb
 
 from hub.contract.limits import SEQ_WINDOW
-from hub.store import rows as cols
 from hub.store.base import (
     DeviceState,
     IngestBatch,
@@ -21,7 +20,7 @@ from hub.store.base import (
     boot_from_status,
     device_fields_from_status,
 )
-from hub.store.postgres.codec import ROWS, to_dt
+from hub.store.postgres.codec import to_dt
 from hub.store.postgres.connection import PostgresBase, returned_ids
 from hub.store.postgres.copy import write_telemetry
 
@@ -121,16 +120,6 @@ class PostgresIngest(PostgresBase):
                      for u in sorted(batch.unprovisioned, key=lambda u: u[0])],
                 )  # fmt: skip
         return ids
-
-    def device_states(self) -> list[DeviceState]:
-        rows = self._query(f"{cols.STATE_SELECT} ORDER BY d.id")
-        return [ROWS.device_state(r) for r in rows]
-
-    def get_device_state(self, device_id: str) -> DeviceState:
-        row = self._one(
-            f"{cols.STATE_SELECT} WHERE d.id = %s", (device_id,), f"device {device_id!r}"
-        )
-        return ROWS.device_state(row)
 
     def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:
         at = to_dt(since)

@@ -16,7 +16,6 @@ from hub.store.base import (
     CommandReplyRow,
     DeadLetter,
     EventRow,
-    StatusChange,
     TelemetryRow,
     VitalsBucket,
 )
@@ -64,43 +63,6 @@ class PostgresTelemetry(PostgresBase):
             [*params, limit],
         )
         return [ROWS.dead_letter(r) for r in rows]
-
-    def count_dead_letters(self) -> dict[str, int]:
-        return dict(self._query("SELECT code, count(*) FROM dead_letters GROUP BY code"))
-
-    def status_history(self, device_id: str, limit: int = 100) -> list[StatusChange]:
-        rows = self._query(
-            f"{cols.STATUS_SELECT} WHERE device_id = %s ORDER BY at DESC, id DESC LIMIT %s",
-            (device_id, limit),
-        )
-        return [ROWS.status(r) for r in rows]
-
-    def received_between(
-        self, after: float, until: float, limit: int = 100_000
-    ) -> tuple[list[TelemetryRow], list[EventRow]]:
-        span = (to_dt(after), to_dt(until), limit)
-        tel = self._query(
-            f"{cols.TELEMETRY_SELECT}"
-            " WHERE received_at > %s AND received_at <= %s ORDER BY received_at LIMIT %s",
-            span,
-        )
-        ev = self._query(
-            f"{cols.EVENT_SELECT}"
-            " WHERE received_at > %s AND received_at <= %s ORDER BY received_at LIMIT %s",
-            span,
-        )
-        return (
-            [ROWS.telemetry(r) for r in tel],
-            [ROWS.event(r) for r in ev],
-        )
-
-    def status_between(self, after: float, until: float, limit: int = 100_000
-                       ) -> list[StatusChange]:  # fmt: skip
-        rows = self._query(
-            f"{cols.STATUS_SELECT} WHERE at > %s AND at <= %s ORDER BY at, id LIMIT %s",
-            (to_dt(after), to_dt(until), limit),
-        )
-        return [ROWS.status(r) for r in rows]
 
     def command_replies(
         self, device_id: str, command_id: str | None = None

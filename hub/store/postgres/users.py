@@ -13,8 +13,6 @@ from hub.errors import (
 )
 from hub.store import rows as cols
 from hub.store.base import (
-    ApiTokenRow,
-    SessionRow,
     UserRow,
 )
 from hub.store.postgres.codec import ROWS, opt_dt, to_dt
@@ -63,12 +61,6 @@ class PostgresUsers(PostgresBase):
     def update_user(self, user: UserRow) -> None:
         self._write_user(user, insert=False)
 
-    def get_user(self, user_id: str) -> UserRow:
-        rows = self._user_rows(" WHERE id = %s", (user_id,))
-        if not rows:
-            raise NotFound(f"user {user_id!r}")
-        return rows[0]
-
     def list_users(
         self, *, role: str | None = None, scope_id: str | None = None,
         resident_id: str | None = None,
@@ -87,23 +79,6 @@ class PostgresUsers(PostgresBase):
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         return self._user_rows(where, params)
 
-    def add_session(self, session: SessionRow) -> None:
-        s = session
-        self._write(
-            "add session",
-            "INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, expires_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (s.id_hash, s.user_id, s.csrf_token, to_dt(s.created_at), to_dt(s.expires_at)),
-        )
-
-    def get_session(self, id_hash: str) -> SessionRow:
-        r = self._one(
-            f"{cols.SESSION_SELECT} WHERE id_hash = %s",
-            (id_hash,),
-            "session",
-        )
-        return ROWS.session(r)
-
     def delete_sessions(
         self, *, id_hash: str | None = None, user_id: str | None = None,
         expired_before: float | None = None,
@@ -120,36 +95,3 @@ class PostgresUsers(PostgresBase):
         with self._conn("delete sessions") as conn:
             cur = conn.execute(f"DELETE FROM user_sessions WHERE {' AND '.join(clauses)}", params)
             return cur.rowcount
-
-    def add_api_token(self, token: ApiTokenRow) -> None:
-        t = token
-        self._write(
-            f"add API token {t.id!r}",
-            "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at,"
-            " revoked_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (t.id, t.user_id, t.token_hash, t.name, to_dt(t.created_at), opt_dt(t.expires_at),
-             opt_dt(t.revoked_at)),
-        )  # fmt: skip
-
-    def get_api_token(self, token_hash: str) -> ApiTokenRow:
-        r = self._one(
-            f"{cols.TOKEN_SELECT} WHERE token_hash = %s",
-            (token_hash,),
-            "API token",
-        )
-        return ROWS.api_token(r)
-
-    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
-        rows = self._query(
-            f"{cols.TOKEN_SELECT} WHERE user_id = %s ORDER BY created_at, id",
-            (user_id,),
-        )
-        return [ROWS.api_token(r) for r in rows]
-
-    def revoke_api_token(self, token_id: str, at: float) -> None:
-        self._write(
-            f"revoke API token {token_id!r}",
-            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, %s) WHERE id = %s",
-            (to_dt(at), token_id),
-            must_match=f"API token {token_id!r}",
-        )

@@ -9,7 +9,6 @@ from typing import Any
 
 from hub.errors import (
     AlertExists,
-    NotFound,
 )
 from hub.store import rows as cols
 from hub.store.base import (
@@ -83,10 +82,6 @@ class SqliteAlerts(SqliteBase):
                     [(at, i) for i in changes.handled_findings],
                 )
 
-    def get_alert(self, alert_id: str) -> AlertRow:
-        return ROWS.alert(self._one(f"{cols.ALERT_SELECT} WHERE id = ?", (alert_id,),
-                                     f"alert {alert_id!r}"))  # fmt: skip
-
     def list_alerts(
         self, *, station_id: str | None = None, states: Sequence[str] | None = None,
         priority: str | None = None, resident_id: str | None = None,
@@ -105,10 +100,6 @@ class SqliteAlerts(SqliteBase):
             f"{cols.ALERT_SELECT}{where} ORDER BY opened_at DESC, id DESC LIMIT {int(limit)}",
             params,
         )
-        return [ROWS.alert(r) for r in rows]
-
-    def unresolved_alerts(self) -> list[AlertRow]:
-        rows = self._query(f"{cols.ALERT_SELECT} WHERE state <> 'resolved' ORDER BY opened_at, id")
         return [ROWS.alert(r) for r in rows]
 
     def alert_timeline(
@@ -138,27 +129,6 @@ class SqliteAlerts(SqliteBase):
         )
         return [ROWS.notification(r) for r in rows]
 
-    def add_silence(self, silence: SilenceRow) -> None:
-        s = silence
-        with self._tx(f"add silence {s.id!r}") as db:
-            db.execute(
-                "INSERT INTO alert_silences (id, start_at, end_at, author, reason, resident_id,"
-                " device_id, kind, station_id, technical_only, created_at, cancelled_at,"
-                " cancelled_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (s.id, s.start, s.end, s.author, s.reason, s.resident_id, s.device_id, s.kind,
-                 s.station_id, s.technical_only, s.created_at, s.cancelled_at, s.cancelled_by),
-            )  # fmt: skip
-
-    def cancel_silence(self, silence_id: str, at: float, by: str) -> None:
-        with self._tx(f"cancel silence {silence_id!r}") as db:
-            cur = db.execute(
-                "UPDATE alert_silences SET cancelled_at = coalesce(cancelled_at, ?),"
-                " cancelled_by = coalesce(cancelled_by, ?) WHERE id = ?",
-                (at, by, silence_id),
-            )
-            if cur.rowcount == 0:
-                raise NotFound(f"silence {silence_id!r}")
-
     def list_silences(
         self, *, active_at: float | None = None, include_cancelled: bool = False
     ) -> list[SilenceRow]:
@@ -170,19 +140,6 @@ class SqliteAlerts(SqliteBase):
             (active_at, include_cancelled),
         )
         return [ROWS.silence(r) for r in rows]
-
-    def set_escalation_policy(self, station_id: str, policy: dict[str, Any], at: float) -> None:
-        with self._tx(f"set escalation policy of {station_id!r}") as db:
-            db.execute(
-                "INSERT INTO escalation_policies (station_id, policy, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (station_id) DO UPDATE SET policy = excluded.policy,"
-                " updated_at = excluded.updated_at",
-                (station_id, json.dumps(policy, ensure_ascii=False), at),
-            )
-
-    def escalation_policies(self) -> dict[str, dict[str, Any]]:
-        rows = self._query("SELECT station_id, policy FROM escalation_policies ORDER BY 1")
-        return {r[0]: ROWS.json(r[1]) for r in rows}
 
 
 def _alert_params(a: AlertRow) -> tuple[Any, ...]:

@@ -13,20 +13,20 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from hub.errors import (
     Conflict,
     MigrationError,
-    NotFound,
     StoreError,
     StoreRefused,
     StoreUnavailable,
 )
 from hub.store import migrations
 from hub.store import rows as cols
+from hub.store.shared_writes import SharedWrites
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a writer waits for another process's write lock before failing."""
@@ -46,10 +46,12 @@ ROWS = cols.Rows(ts=lambda v: v, opt_ts=lambda v: v, json=loads)
 """SQLite hands times back as stored (REAL epoch seconds) and JSON as TEXT."""
 
 
-class SqliteBase:
+class SqliteBase(SharedWrites):
     """The connection, its transactions and migrations; the areas' mixins build on it."""
 
     backend = "sqlite"
+    _rows = ROWS
+    _mark = "?"
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -87,18 +89,18 @@ class SqliteBase:
                     raise convert(exc, what) from exc
                 raise
 
+    def _transaction(self, what: str) -> AbstractContextManager[sqlite3.Connection]:
+        return self._tx(what)
+
+    def _json(self, value: Any, *, ensure_ascii: bool = True) -> str:
+        return json.dumps(value, ensure_ascii=ensure_ascii)
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise convert(exc, "query") from exc
-
-    def _one(self, sql: str, params: Sequence[Any], missing: str) -> tuple[Any, ...]:
-        rows = self._query(sql, params)
-        if not rows:
-            raise NotFound(missing)
-        return rows[0]
 
     def migrate(self) -> list[str]:
         applied: list[str] = []

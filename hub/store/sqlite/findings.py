@@ -28,14 +28,6 @@ class SqliteFindings(SqliteBase):
                 ids.append(int(cur.lastrowid or 0))
         return ids
 
-    def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
-        rows = self._query(
-            f"{cols.FINDING_SELECT} WHERE handled_at IS NULL AND detected_at >= ?1"
-            " ORDER BY detected_at, id LIMIT ?2",
-            (since, limit),
-        )
-        return [ROWS.finding(r) for r in rows]
-
     def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
         if not ids:
             return
@@ -43,18 +35,6 @@ class SqliteFindings(SqliteBase):
             db.executemany(
                 "UPDATE findings SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
                 [(at, i) for i in ids],
-            )
-
-    def get_progress(self, name: str) -> float | None:
-        rows = self._query("SELECT value FROM progress WHERE name = ?", (name,))
-        return float(rows[0][0]) if rows else None
-
-    def set_progress(self, name: str, value: float) -> None:
-        with self._tx("set progress") as db:
-            db.execute(
-                "INSERT INTO progress (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, value),
             )
 
     def findings(

@@ -11,7 +11,6 @@ from hub.contract.limits import SEQ_WINDOW
 from hub.store import rows as cols
 from hub.store.base import (
     VITAL_FIELDS,
-    DeviceState,
     IngestBatch,
     SeqsByDevice,
     StatusChange,
@@ -19,7 +18,7 @@ from hub.store.base import (
     boot_from_status,
     device_fields_from_status,
 )
-from hub.store.sqlite.connection import ROWS, SqliteBase, convert, dumps
+from hub.store.sqlite.connection import SqliteBase, convert, dumps
 
 _INSERT_TELEMETRY = (
     f"INSERT INTO telemetry ({', '.join(cols.TELEMETRY_COLS)}) "
@@ -125,15 +124,6 @@ class SqliteIngest(SqliteBase):
         for column, value in fields.items():
             # column names come from a fixed list (STATUS_DEVICE_FIELDS), never from the payload
             db.execute(f"UPDATE devices SET {column} = ? WHERE id = ?", (value, st.device_id))
-
-    def device_states(self) -> list[DeviceState]:
-        return [ROWS.device_state(r) for r in self._query(f"{cols.STATE_SELECT} ORDER BY d.id")]
-
-    def get_device_state(self, device_id: str) -> DeviceState:
-        row = self._one(
-            f"{cols.STATE_SELECT} WHERE d.id = ?", (device_id,), f"device {device_id!r}"
-        )
-        return ROWS.device_state(row)
 
     def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:
         out = SeqsByDevice()

@@ -14,7 +14,6 @@ from hub.store.base import (
     CommandReplyRow,
     DeadLetter,
     EventRow,
-    StatusChange,
     TelemetryRow,
     VitalsBucket,
 )
@@ -57,42 +56,6 @@ class SqliteTelemetry(SqliteBase):
             (device_id, code, limit),
         )
         return [ROWS.dead_letter(r) for r in rows]
-
-    def count_dead_letters(self) -> dict[str, int]:
-        return dict(self._query("SELECT code, count(*) FROM dead_letters GROUP BY code"))
-
-    def status_history(self, device_id: str, limit: int = 100) -> list[StatusChange]:
-        rows = self._query(
-            f"{cols.STATUS_SELECT} WHERE device_id = ? ORDER BY at DESC, id DESC LIMIT ?",
-            (device_id, limit),
-        )
-        return [ROWS.status(r) for r in rows]
-
-    def received_between(
-        self, after: float, until: float, limit: int = 100_000
-    ) -> tuple[list[TelemetryRow], list[EventRow]]:
-        tel = self._query(
-            f"{cols.TELEMETRY_SELECT}"
-            " WHERE received_at > ?1 AND received_at <= ?2 ORDER BY received_at LIMIT ?3",
-            (after, until, limit),
-        )
-        ev = self._query(
-            f"{cols.EVENT_SELECT}"
-            " WHERE received_at > ?1 AND received_at <= ?2 ORDER BY received_at LIMIT ?3",
-            (after, until, limit),
-        )
-        return (
-            [ROWS.telemetry(r) for r in tel],
-            [ROWS.event(r) for r in ev],
-        )
-
-    def status_between(self, after: float, until: float, limit: int = 100_000
-                       ) -> list[StatusChange]:  # fmt: skip
-        rows = self._query(
-            f"{cols.STATUS_SELECT} WHERE at > ?1 AND at <= ?2 ORDER BY at, id LIMIT ?3",
-            (after, until, limit),
-        )
-        return [ROWS.status(r) for r in rows]
 
     def command_replies(
         self, device_id: str, command_id: str | None = None

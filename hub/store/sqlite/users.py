@@ -13,8 +13,6 @@ from hub.errors import (
 )
 from hub.store import rows as cols
 from hub.store.base import (
-    ApiTokenRow,
-    SessionRow,
     UserRow,
 )
 from hub.store.sqlite.connection import ROWS, SqliteBase
@@ -61,12 +59,6 @@ class SqliteUsers(SqliteBase):
         with self._tx(f"update user {user.id!r}") as db:
             self._write_user(db, user, insert=False)
 
-    def get_user(self, user_id: str) -> UserRow:
-        rows = self._user_rows(" WHERE id = ?", (user_id,))
-        if not rows:
-            raise NotFound(f"user {user_id!r}")
-        return rows[0]
-
     def list_users(
         self, *, role: str | None = None, scope_id: str | None = None,
         resident_id: str | None = None,
@@ -76,23 +68,6 @@ class SqliteUsers(SqliteBase):
             " OR id IN (SELECT user_id FROM user_residents WHERE resident_id = ?3))",
             (role, scope_id, resident_id),
         )
-
-    def add_session(self, session: SessionRow) -> None:
-        s = session
-        with self._tx("add session") as db:
-            db.execute(
-                "INSERT INTO user_sessions (id_hash, user_id, csrf_token, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (s.id_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at),
-            )
-
-    def get_session(self, id_hash: str) -> SessionRow:
-        r = self._one(
-            f"{cols.SESSION_SELECT} WHERE id_hash = ?",
-            (id_hash,),
-            "session",
-        )
-        return ROWS.session(r)
 
     def delete_sessions(
         self, *, id_hash: str | None = None, user_id: str | None = None,
@@ -107,36 +82,3 @@ class SqliteUsers(SqliteBase):
                 (id_hash, user_id, expired_before),
             )
             return cur.rowcount
-
-    def add_api_token(self, token: ApiTokenRow) -> None:
-        t = token
-        with self._tx(f"add API token {t.id!r}") as db:
-            db.execute(
-                "INSERT INTO api_tokens (id, user_id, token_hash, name, created_at, expires_at,"
-                " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (t.id, t.user_id, t.token_hash, t.name, t.created_at, t.expires_at, t.revoked_at),
-            )
-
-    def get_api_token(self, token_hash: str) -> ApiTokenRow:
-        r = self._one(
-            f"{cols.TOKEN_SELECT} WHERE token_hash = ?",
-            (token_hash,),
-            "API token",
-        )
-        return ROWS.api_token(r)
-
-    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]:
-        rows = self._query(
-            f"{cols.TOKEN_SELECT} WHERE user_id = ? ORDER BY created_at, id",
-            (user_id,),
-        )
-        return [ROWS.api_token(r) for r in rows]
-
-    def revoke_api_token(self, token_id: str, at: float) -> None:
-        with self._tx(f"revoke API token {token_id!r}") as db:
-            cur = db.execute(
-                "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
-                (at, token_id),
-            )
-            if cur.rowcount == 0:
-                raise NotFound(f"API token {token_id!r}")
