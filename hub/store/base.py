@@ -32,11 +32,7 @@ from hub.store.protocols.alerts import (
     SilenceRow,
     TimelineRow,
 )
-from hub.store.protocols.findings import (
-    FindingRow,
-    FindingStore,
-    finding_key,
-)
+from hub.store.protocols.findings import FindingRow, FindingStore, finding_key
 from hub.store.protocols.ingest import (
     STATUS_DEVICE_FIELDS,
     VITAL_FIELDS,
@@ -65,19 +61,8 @@ from hub.store.protocols.registry import (
     StationKind,
     Unprovisioned,
 )
-from hub.store.protocols.telemetry import (
-    VITALS_SERIES_FIELDS,
-    TelemetryStore,
-    VitalsBucket,
-)
-from hub.store.protocols.users import (
-    ROLES,
-    ApiTokenRow,
-    Role,
-    SessionRow,
-    UserRow,
-    UserStore,
-)
+from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
+from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 
 __all__ = [
     "ROLES",

@@ -9,17 +9,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from hub.errors import (
-    AlertExists,
-)
+from hub.errors import AlertExists
 from hub.store import rows as cols
-from hub.store.base import (
-    AlertChanges,
-    AlertRow,
-    NotificationRow,
-    SilenceRow,
-    TimelineRow,
-)
+from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, TimelineRow
 from hub.store.postgres.codec import ROWS, filters, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase
 

@@ -19,11 +19,7 @@ import psycopg.errors
 from psycopg.types.json import Jsonb, set_json_dumps, set_json_loads
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from hub.errors import (
-    MigrationError,
-    StoreError,
-    StoreUnavailable,
-)
+from hub.errors import MigrationError, StoreError, StoreUnavailable
 from hub.store import migrations
 from hub.store.postgres.codec import ROWS, to_dt
 from hub.store.postgres.errors import DRIVER_ERRORS, convert

@@ -10,10 +10,7 @@ from typing import Any
 import psycopg
 import psycopg.errors
 
-from hub.store.base import (
-    VITAL_FIELDS,
-    TelemetryRow,
-)
+from hub.store.base import VITAL_FIELDS, TelemetryRow
 from hub.store.postgres.codec import PG_EPOCH
 from hub.store.rows import TELEMETRY_COLS
 

@@ -7,9 +7,7 @@ from collections.abc import Sequence
 from psycopg.types.json import Jsonb
 
 from hub.store import rows as cols
-from hub.store.base import (
-    FindingRow,
-)
+from hub.store.base import FindingRow
 from hub.store.postgres.codec import ROWS, filters, to_dt
 from hub.store.postgres.connection import PostgresBase, returned_ids
 
@@ -43,14 +41,9 @@ class PostgresFindings(PostgresBase):
             )
 
     def findings(
-        self,
-        *,
-        resident_id: str | None = None,
-        device_id: str | None = None,
-        kind: str | None = None,
-        since: float | None = None,
-        limit: int = 100,
-    ) -> list[FindingRow]:
+        self, *, resident_id: str | None = None, device_id: str | None = None,
+        kind: str | None = None, since: float | None = None, limit: int = 100,
+    ) -> list[FindingRow]:  # fmt: skip
         where, params = filters(resident_id=resident_id, device_id=device_id, kind=kind)
         if since is not None:
             where += " AND detected_at >= %s" if where else " WHERE detected_at >= %s"

@@ -8,12 +8,7 @@ from datetime import UTC, datetime
 from psycopg.types.json import Jsonb
 
 from hub.store import rows as cols
-from hub.store.base import (
-    Device,
-    District,
-    Resident,
-    Station,
-)
+from hub.store.base import Device, District, Resident, Station
 from hub.store.postgres.codec import ROWS, filters, to_dt
 from hub.store.postgres.connection import PostgresBase
 

@@ -7,14 +7,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from hub.errors import (
-    NotFound,
-    StoreError,
-)
+from hub.errors import NotFound, StoreError
 from hub.store import rows as cols
-from hub.store.base import (
-    UserRow,
-)
+from hub.store.base import UserRow
 from hub.store.postgres.codec import ROWS, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase
 

@@ -64,13 +64,8 @@ class FindingStore(Protocol):
     def set_progress(self, name: str, value: float) -> None: ...
 
     def findings(
-        self,
-        *,
-        resident_id: str | None = None,
-        device_id: str | None = None,
-        kind: str | None = None,
-        since: float | None = None,
-        limit: int = 100,
-    ) -> list[FindingRow]:
+        self, *, resident_id: str | None = None, device_id: str | None = None,
+        kind: str | None = None, since: float | None = None, limit: int = 100,
+    ) -> list[FindingRow]:  # fmt: skip
         """Newest first (by detection time)."""
         ...

@@ -7,17 +7,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import (
-    AlertExists,
-)
+from hub.errors import AlertExists
 from hub.store import rows as cols
-from hub.store.base import (
-    AlertChanges,
-    AlertRow,
-    NotificationRow,
-    SilenceRow,
-    TimelineRow,
-)
+from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, TimelineRow
 from hub.store.sqlite.connection import ROWS, SqliteBase
 
 _INSERT_ALERT = (

@@ -17,13 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from hub.errors import (
-    Conflict,
-    MigrationError,
-    StoreError,
-    StoreRefused,
-    StoreUnavailable,
-)
+from hub.errors import Conflict, MigrationError, StoreError, StoreRefused, StoreUnavailable
 from hub.store import migrations
 from hub.store import rows as cols
 from hub.store.shared_writes import SharedWrites

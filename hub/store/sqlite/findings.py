@@ -6,9 +6,7 @@ import json
 from collections.abc import Sequence
 
 from hub.store import rows as cols
-from hub.store.base import (
-    FindingRow,
-)
+from hub.store.base import FindingRow
 from hub.store.sqlite.connection import ROWS, SqliteBase
 
 
@@ -38,14 +36,9 @@ class SqliteFindings(SqliteBase):
             )
 
     def findings(
-        self,
-        *,
-        resident_id: str | None = None,
-        device_id: str | None = None,
-        kind: str | None = None,
-        since: float | None = None,
-        limit: int = 100,
-    ) -> list[FindingRow]:
+        self, *, resident_id: str | None = None, device_id: str | None = None,
+        kind: str | None = None, since: float | None = None, limit: int = 100,
+    ) -> list[FindingRow]:  # fmt: skip
         rows = self._query(
             f"{cols.FINDING_SELECT} WHERE (?1 IS NULL OR resident_id = ?1)"
             " AND (?2 IS NULL OR device_id = ?2) AND (?3 IS NULL OR kind = ?3)"

@@ -7,12 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 from hub.store import rows as cols
-from hub.store.base import (
-    Device,
-    District,
-    Resident,
-    Station,
-)
+from hub.store.base import Device, District, Resident, Station
 from hub.store.sqlite.connection import ROWS, SqliteBase
 
 

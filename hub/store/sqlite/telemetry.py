@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub.errors import (
-    StoreError,
-)
+from hub.errors import StoreError
 from hub.store import rows as cols
 from hub.store.base import (
     VITALS_SERIES_FIELDS,

@@ -7,14 +7,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import (
-    NotFound,
-    StoreError,
-)
+from hub.errors import NotFound, StoreError
 from hub.store import rows as cols
-from hub.store.base import (
-    UserRow,
-)
+from hub.store.base import UserRow
 from hub.store.sqlite.connection import ROWS, SqliteBase
 
 
