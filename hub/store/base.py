@@ -7,8 +7,9 @@ records each area keeps are defined there and importable from here.
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
 telemetry, TimescaleDB when the extension is available). Both map rows to records through
-:mod:`hub.store.rows`. One contract test suite (``tests/store/test_contract.py``) runs
-against both.
+:mod:`hub.store.rows` and run the statements whose SQL they share from
+:mod:`hub.store.shared` and :mod:`hub.store.shared_writes`. One contract test suite
+(``tests/store/test_contract.py``) runs against both.
 
 The protocol is synchronous on purpose: SQLite has no asynchronous driver in the standard
 library, and every hot-path write is batched, so the asyncio side hands whole batches to a

@@ -97,6 +97,7 @@ class PostgresBase(SharedWrites):
         return self._conn(what)
 
     def _json(self, value: Any, *, ensure_ascii: bool = True) -> Jsonb:
+        # jsonb keeps values, not text: ensure_ascii only matters where JSON is TEXT (SQLite)
         return Jsonb(value)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
