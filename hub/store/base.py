@@ -9,7 +9,7 @@ Two implementations, one package each, one module an area: :mod:`hub.store.sqlit
 telemetry, TimescaleDB when the extension is available). Both map rows to records through
 :mod:`hub.store.rows` and run the statements whose SQL they share from
 :mod:`hub.store.shared` and :mod:`hub.store.shared_writes`. One contract test suite
-(``tests/store/test_contract.py``) runs against both.
+(``tests/hub/store/test_contract.py``) runs against both.
 
 The protocol is synchronous on purpose: SQLite has no asynchronous driver in the standard
 library, and every hot-path write is batched, so the asyncio side hands whole batches to a
