@@ -16,7 +16,7 @@ from typing import Any
 from hub.errors import NotFound
 from hub.store.protocols.alerts import SilenceRow
 from hub.store.protocols.registry import City, Contact, Device, District, Resident, Station
-from hub.store.protocols.users import ApiTokenRow, SessionRow
+from hub.store.protocols.users import ApiTokenRow, SessionRow, UserRow
 from hub.store.shared import SharedReads
 
 DEVICE_WRITE_COLS = (
@@ -184,6 +184,42 @@ class SharedWrites(SharedReads):
         )
 
     # users
+
+    def add_user(self, user: UserRow) -> None:
+        self._write_user(user, insert=True)
+
+    def update_user(self, user: UserRow) -> None:
+        self._write_user(user, insert=False)
+
+    def _write_user(self, u: UserRow, insert: bool) -> None:
+        """The user row and its resident links, in one transaction."""
+        m = self._mark
+        params = (u.name, u.role, u.password_hash, self._at(u.created_at), u.scope_id,
+                  u.language, u.timezone, u.disabled, self._json(u.prefs, ensure_ascii=False),
+                  u.id)  # fmt: skip
+        with self._transaction(f"{'add' if insert else 'update'} user {u.id!r}") as conn:
+            if insert:
+                marks = ", ".join([m] * len(params))
+                conn.execute(
+                    "INSERT INTO users (name, role, password_hash, created_at, scope_id,"
+                    f" language, timezone, disabled, prefs, id) VALUES ({marks})",
+                    params,
+                )
+            else:
+                cur = conn.execute(
+                    f"UPDATE users SET name = {m}, role = {m}, password_hash = {m},"
+                    f" created_at = {m}, scope_id = {m}, language = {m}, timezone = {m},"
+                    f" disabled = {m}, prefs = {m} WHERE id = {m}",
+                    params,
+                )
+                if cur.rowcount == 0:
+                    raise NotFound(f"user {u.id!r}")
+                conn.execute(f"DELETE FROM user_residents WHERE user_id = {m}", (u.id,))
+            for resident_id in dict.fromkeys(u.resident_ids):
+                conn.execute(
+                    f"INSERT INTO user_residents (user_id, resident_id) VALUES ({m}, {m})",
+                    (u.id, resident_id),
+                )
 
     def add_session(self, session: SessionRow) -> None:
         s = session

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from hub.errors import NotFound, StoreError
+from hub.errors import StoreError
 from hub.store import rows as cols
 from hub.store.base import UserRow
-from hub.store.postgres.codec import ROWS, opt_dt, to_dt
+from hub.store.postgres.codec import ROWS, opt_dt
 from hub.store.postgres.connection import PostgresBase
 
 
@@ -22,39 +20,6 @@ class PostgresUsers(PostgresBase):
             rows = conn.execute(f"{cols.USER_SELECT}{where} ORDER BY id", params).fetchall()
             links = cols.resident_links(conn.execute(cols.USER_LINKS_SELECT))
         return [ROWS.user(r, links) for r in rows]
-
-    def _write_user(self, u: UserRow, insert: bool) -> None:
-        params = (u.name, u.role, u.password_hash, to_dt(u.created_at), u.scope_id, u.language,
-                  u.timezone, u.disabled, Jsonb(u.prefs), u.id)  # fmt: skip
-        with self._conn(f"{'add' if insert else 'update'} user {u.id!r}") as conn:
-            if insert:
-                conn.execute(
-                    "INSERT INTO users (name, role, password_hash, created_at, scope_id,"
-                    " language, timezone, disabled, prefs, id)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    params,
-                )
-            else:
-                cur = conn.execute(
-                    "UPDATE users SET name = %s, role = %s, password_hash = %s, created_at = %s,"
-                    " scope_id = %s, language = %s, timezone = %s, disabled = %s, prefs = %s"
-                    " WHERE id = %s",
-                    params,
-                )
-                if cur.rowcount == 0:
-                    raise NotFound(f"user {u.id!r}")
-                conn.execute("DELETE FROM user_residents WHERE user_id = %s", (u.id,))
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO user_residents (user_id, resident_id) VALUES (%s, %s)",
-                    [(u.id, rid) for rid in dict.fromkeys(u.resident_ids)],
-                )
-
-    def add_user(self, user: UserRow) -> None:
-        self._write_user(user, insert=True)
-
-    def update_user(self, user: UserRow) -> None:
-        self._write_user(user, insert=False)
 
     def list_users(
         self, *, role: str | None = None, scope_id: str | None = None,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import NotFound, StoreError
+from hub.errors import StoreError
 from hub.store import rows as cols
 from hub.store.base import UserRow
 from hub.store.sqlite.connection import ROWS, SqliteBase
@@ -20,39 +18,6 @@ class SqliteUsers(SqliteBase):
         rows = self._query(f"{cols.USER_SELECT}{where} ORDER BY id", params)
         links = cols.resident_links(self._query(cols.USER_LINKS_SELECT))
         return [ROWS.user(r, links) for r in rows]
-
-    @staticmethod
-    def _write_user(db: sqlite3.Connection, u: UserRow, insert: bool) -> None:
-        prefs = json.dumps(u.prefs, ensure_ascii=False)
-        params = (u.name, u.role, u.password_hash, u.created_at, u.scope_id, u.language,
-                  u.timezone, u.disabled, prefs, u.id)  # fmt: skip
-        if insert:
-            db.execute(
-                "INSERT INTO users (name, role, password_hash, created_at, scope_id, language,"
-                " timezone, disabled, prefs, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                params,
-            )
-        else:
-            cur = db.execute(
-                "UPDATE users SET name = ?, role = ?, password_hash = ?, created_at = ?,"
-                " scope_id = ?, language = ?, timezone = ?, disabled = ?, prefs = ? WHERE id = ?",
-                params,
-            )
-            if cur.rowcount == 0:
-                raise NotFound(f"user {u.id!r}")
-            db.execute("DELETE FROM user_residents WHERE user_id = ?", (u.id,))
-        db.executemany(
-            "INSERT INTO user_residents (user_id, resident_id) VALUES (?, ?)",
-            [(u.id, rid) for rid in dict.fromkeys(u.resident_ids)],
-        )
-
-    def add_user(self, user: UserRow) -> None:
-        with self._tx(f"add user {user.id!r}") as db:
-            self._write_user(db, user, insert=True)
-
-    def update_user(self, user: UserRow) -> None:
-        with self._tx(f"update user {user.id!r}") as db:
-            self._write_user(db, user, insert=False)
 
     def list_users(
         self, *, role: str | None = None, scope_id: str | None = None,
