@@ -5,10 +5,15 @@
 ``code`` is stable and machine-readable; ``message`` is for people (English; the UI shows
 its own translated text per code). Our exception tree is mapped here, so routes raise
 :class:`ApiError` or a :class:`hub.errors.CarehubError` and never build responses.
+
+A 500 says only ``internal error``: what failed goes to the log, because a store error
+quotes its database driver (table and constraint names, sometimes the data itself), which
+is for operators, never for a browser.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +27,8 @@ from alerts.rules import RuleError
 from alerts.state import TransitionError
 from dashboard.auth import AuthError, RateLimited
 from hub.errors import CarehubError, Conflict, NotFound, RegistryError
+
+log = logging.getLogger(__name__)
 
 
 class ErrorInfo(BaseModel):
@@ -47,7 +54,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 """Documented on every route of the OpenAPI document."""
 
 
-class ApiError(Exception):
+class ApiError(CarehubError):
+    """A request the API refuses, with its HTTP status and stable error ``code``."""
+
     def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
         super().__init__(message)
         self.status = status
@@ -122,8 +131,10 @@ def install(app: FastAPI) -> None:
         return _response(422, "invalid_registry_input", str(exc))
 
     @app.exception_handler(CarehubError)
-    async def _other(_: Request, exc: CarehubError) -> JSONResponse:
-        return _response(500, "internal", f"{type(exc).__name__}: {exc}")
+    async def _other(request: Request, exc: CarehubError) -> JSONResponse:
+        # the exception's text stays in the log (see the module docstring)
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _response(500, "internal", "internal error")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,12 +1,12 @@
-"""The hub's exception tree.
+"""The project's one exception tree.
 
-Third-party errors (paho, psycopg, sqlite3, amqtt) are converted into these where they
-enter our code, so callers catch one family::
+Every error the project raises on purpose is a :class:`CarehubError`; the classes of
+``alerts``, ``dashboard`` and ``training`` that are drawn here derive from it in their own
+modules. Third-party errors (paho, psycopg, sqlite3, amqtt) are converted into these where
+they enter our code, so callers catch one family::
 
     CarehubError
     ├── ConfigError              settings missing, contradictory or placeholder secrets
-    ├── ContractError            a device message does not meet the device contract
-    │                            (carries a machine-readable ``code``; see hub.contract.codes)
     ├── StoreError               the store failed or refused an operation
     │   ├── StoreUnavailable     the store cannot be reached now (connection refused or
     │   │                        lost, timeout, lock or serialization failure): retry later
@@ -17,7 +17,27 @@ enter our code, so callers catch one family::
     │   ├── MigrationError       schema migrations could not be applied
     │   └── NotFound             a registry entity does not exist
     ├── RegistryError            a registry operation is invalid (bad CSV row, binding loop)
-    └── BrokerError              the MQTT broker could not be reached or started
+    ├── BrokerError              the MQTT broker could not be reached or started
+    ├── UnknownTimezone          not an IANA time zone name; also a ValueError
+    │                            (hub.timezones)
+    ├── TransitionError          an alert cannot make that state change (alerts.state)
+    ├── RuleError                a malformed silence or maintenance window (alerts.rules)
+    ├── PolicyError              an invalid escalation policy (alerts.escalation)
+    ├── NeedData                 the alert core asks for data it was not given: a request
+    │                            to the engine, not a failure (alerts.plan)
+    ├── DeliveryError            a notification could not be delivered (alerts.notify)
+    ├── AuthError                a login, session or token is not valid (dashboard.auth)
+    │   └── RateLimited          too many failed logins: wait ``retry_after_s``
+    ├── ApiError                 a request the API refuses, with its HTTP status and code
+    │                            (dashboard.errors)
+    └── DatasetError             a data directory holds no readable data set; also a
+                                 ValueError (training.datasets)
+
+A device message that breaks the device contract is not an exception: validation returns
+a ``Refusal(code, detail)`` (:mod:`hub.ingest.validate`, codes in :mod:`hub.contract.codes`)
+and the message becomes a dead letter. Over HTTP, any error of this tree that the dashboard
+does not map to a 4xx answers 500 with a generic body (:mod:`dashboard.errors`); its text
+goes to the log only.
 """
 
 from __future__ import annotations
@@ -29,18 +49,6 @@ class CarehubError(Exception):
 
 class ConfigError(CarehubError):
     """Settings are missing, inconsistent, or unsafe for production."""
-
-
-class ContractError(CarehubError):
-    """A device message breaks the device contract.
-
-    ``code`` is one of :class:`hub.contract.codes.ErrorCode`; ``detail`` says what exactly.
-    """
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
 
 
 class StoreError(CarehubError):

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from hub.errors import CarehubError
+
 COUNTS_HZ = 200.0
 COUNTS_TO_G = 32.0 / 8192.0
 """SisFall's scale (the counts layout's default)."""
@@ -78,8 +80,9 @@ class Recording:
         return len(self.xyz_g) / self.hz
 
 
-class DatasetError(ValueError):
-    """A data directory does not hold a readable data set."""
+class DatasetError(CarehubError, ValueError):
+    """A data directory does not hold a readable data set (a ``ValueError`` too, as callers
+    that validate arguments and data together expect)."""
 
 
 def manifests(data: Path) -> list[Path]:

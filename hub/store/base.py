@@ -1,9 +1,15 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
-Two implementations: :mod:`hub.store.sqlite` (embedded default, WAL) and
-:mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for telemetry, TimescaleDB when the
-extension is available). One contract test suite (``tests/store/test_contract.py``) runs
-against both.
+It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
+the ingest pipeline writes, telemetry queries, findings, alerts and dashboard users; the
+records each area keeps are defined there and importable from here.
+
+Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
+(embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
+telemetry, TimescaleDB when the extension is available). Both map rows to records through
+:mod:`hub.store.rows` and run the statements whose SQL they share from
+:mod:`hub.store.shared` and :mod:`hub.store.shared_writes`. One contract test suite
+(``tests/hub/store/test_contract.py``) runs against both.
 
 The protocol is synchronous on purpose: SQLite has no asynchronous driver in the standard
 library, and every hot-path write is batched, so the asyncio side hands whole batches to a
@@ -16,762 +22,108 @@ Times are floats: seconds since the Unix epoch, UTC. Ids are strings chosen by t
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
-
-from hub.contract.limits import SEQ_WINDOW
-from hub.timezones import DEFAULT_TIMEZONE
-
-StationKind = Literal["service_station", "day_care", "mutual_aid"]
-"""养老服务站 (community elderly-care service station), 日间照料中心 (day-care centre),
-农村互助幸福院 (rural mutual-aid home)."""
-
-DistrictKind = Literal["district", "county"]
-ResidentStatus = Literal["home", "away", "hospital", "inactive"]
-
-
-# --- registry ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class City:
-    id: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class District:
-    """区 or 县 of a city."""
-
-    id: str
-    city_id: str
-    name: str
-    kind: DistrictKind = "district"
-
-
-@dataclass(frozen=True, slots=True)
-class Station:
-    id: str
-    district_id: str
-    name: str
-    kind: StationKind = "service_station"
-    address: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    timezone: str | None = None
-    """IANA time zone (``Asia/Shanghai``) of quiet hours, night rules and the times in
-    messages; None: the hub's ``CAREHUB_DEFAULT_TIMEZONE`` (:mod:`hub.timezones`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """Someone to tell: a family member, a neighbour, a doctor.
-
-    ``channels`` are apprise URLs (``wecombot://KEY``, ``mailto://...``) or signed webhook
-    URLs; ``prefs`` holds notification preferences (min priority, quiet hours, language).
-    """
-
-    id: str
-    resident_id: str
-    name: str
-    relation: str | None = None
-    phone: str | None = None
-    channels: tuple[str, ...] = ()
-    prefs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Resident:
-    id: str
-    station_id: str
-    name: str
-    address: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    birth_year: int | None = None
-    status: ResidentStatus = "home"
-    clinical: dict[str, Any] = field(default_factory=dict)
-    """Clinician settings, e.g. ``{"spo2_scale": 2, "hr_high": 110}`` (NEWS2 SpO2 scale 2
-    for hypercapnic respiratory failure)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Device:
-    """A provisioned device. Bound to a resident, or to a gateway that speaks for it (a
-    sub-device may be both: the gateway carries its messages, the resident owns it)."""
-
-    id: str
-    kind: str
-    vendor: str | None = None
-    model: str | None = None
-    firmware: str | None = None
-    capabilities: tuple[str, ...] = ()
-    resident_id: str | None = None
-    gateway_id: str | None = None
-    interval_s: float | None = None
-    enabled: bool = True
-    created_at: float = 0.0
-    worn_at: str | None = None
-    """Where on the body a wearable is worn (``wrist``, ``waist``, ``chest``, ``neck``), as
-    provisioned or declared in its status; picks the fall detector's model."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceState:
-    """What the hub last knew of a device's presence and data."""
-
-    device_id: str
-    online: bool | None = None
-    """None: never heard of."""
-    changed_at: float | None = None
-    last_seen_at: float | None = None
-    last_seq: int | None = None
-    boot: int | None = None
-    clock_offset_s: float | None = None
-    """Estimated device clock minus hub clock, seconds (positive: device ahead)."""
-    telemetry_gaps: int = 0
-    """``seq`` numbers counted as lost since the device was first seen (only goes up)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Unprovisioned:
-    """A device id seen on the broker that is not in the registry (to claim later)."""
-
-    device_id: str
-    first_seen: float
-    last_seen: float
-    count: int
-    last_topic: str
-    gateway_id: str | None = None
-
-
-# --- data written by the ingest pipeline -----------------------------------------------
-
-
-VITAL_FIELDS: tuple[str, ...] = (
-    "hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery", "rssi", "room_temp",
-    "humidity",
-)  # fmt: skip
-"""Numeric telemetry columns, in storage order."""
-
-
-@dataclass(frozen=True, slots=True)
-class TelemetryRow:
-    device_id: str
-    seq: int
-    ts: float
-    """Device time."""
-    received_at: float
-    """Hub time."""
-    values: dict[str, float]
-    """Subset of VITAL_FIELDS that the message carried."""
-    quality: dict[str, Any] | None = None
-    acc: dict[str, Any] | None = None
-    """``{"t0": float, "hz": float, "g": [[x, y, z], ...]}`` or None."""
-    ext: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    device_id: str
-    seq: int
-    ts: float
-    received_at: float
-    type: str
-    data: dict[str, Any]
-    """The event's fields other than ts, seq and type."""
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    received_at: float
-    topic: str
-    payload: bytes
-    code: str
-    detail: str
-    device_id: str | None = None
-    id: int | None = None
-    """Assigned by the store."""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusChange:
-    """A device went online or offline (birth, Last Will, clean shutdown, silence)."""
-
-    device_id: str
-    online: bool
-    at: float
-    source: Literal["birth", "will", "shutdown", "silence"]
-    info: dict[str, Any] = field(default_factory=dict)
-    """From the status payload: boot, firmware, model, capabilities, reason..."""
-
-
-@dataclass(frozen=True, slots=True)
-class CommandReplyRow:
-    device_id: str
-    command_id: str
-    ts: float
-    received_at: float
-    status: str
-    detail: str | None = None
-
-
-def finding_key(device_id: str, kind: str, at: float, condition: object = None) -> str:
-    """What identifies a finding across restarts: the device, the rule that fired (its kind,
-    and its ``condition`` when one detector reports several at once, as the vital-sign
-    detector does for NEWS2 and a clinician's limit) and the event time, to the
-    microsecond (what PostgreSQL keeps of a time).
-
-    >>> finding_key("w-1", "fall", 1767229200.25)
-    'w-1|fall|1767229200.250000'
-    >>> finding_key("w-1", "vitals", 1767229200.25, "hr_high")
-    'w-1|vitals:hr_high|1767229200.250000'
-    """
-    rule = f"{kind}:{condition}" if isinstance(condition, str) and condition else kind
-    return f"{device_id}|{rule}|{at:.6f}"
-
-
-@dataclass(frozen=True, slots=True)
-class FindingRow:
-    """A detector's finding as stored: see :class:`hub.detect.findings.Finding`."""
-
-    resident_id: str | None
-    device_id: str
-    kind: str
-    priority: str
-    at: float
-    """When it happened (device time)."""
-    detected_at: float
-    """When the hub noticed (hub time)."""
-    evidence: dict[str, Any] = field(default_factory=dict)
-    reason: dict[str, str] = field(default_factory=dict)
-    id: int | None = None
-
-
-class SeqsByDevice(Mapping[str, list[int]]):
-    """``seq`` values per device, kept as 64-bit arrays; a device's list is built when it is
-    asked for. What :meth:`Store.recent_seqs` returns: rebuilding the duplicate windows of
-    thousands of devices after a restart then never holds millions of Python ints (and
-    row tuples) at once, a peak the process used to keep as resident memory afterwards.
-
-    >>> s = SeqsByDevice({"w-1": [2, 3, 4]})
-    >>> s["w-1"], dict(s) == {"w-1": [2, 3, 4]}
-    ([2, 3, 4], True)
-    """
-
-    __slots__ = ("_arrays",)
-
-    def __init__(self, seqs: Mapping[str, Iterable[int]] | None = None) -> None:
-        self._arrays: dict[str, array[int]] = {k: array("q", v) for k, v in (seqs or {}).items()}
-
-    def add(self, device_id: str, seqs: Iterable[int]) -> None:
-        self._arrays.setdefault(device_id, array("q")).extend(seqs)
-
-    def __getitem__(self, device_id: str) -> list[int]:
-        return self._arrays[device_id].tolist()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._arrays)
-
-    def __len__(self) -> int:
-        return len(self._arrays)
-
-    def __repr__(self) -> str:
-        return f"SeqsByDevice({dict(self)!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class IngestBatch:
-    """Everything one flush of the ingest pipeline writes, in one transaction."""
-
-    telemetry: Sequence[TelemetryRow] = ()
-    events: Sequence[EventRow] = ()
-    dead_letters: Sequence[DeadLetter] = ()
-    status: Sequence[StatusChange] = ()
-    replies: Sequence[CommandReplyRow] = ()
-    seen: Sequence[DeviceState] = ()
-    """Per-device high-water marks (last_seen_at, last_seq, boot, clock offset)."""
-    unprovisioned: Sequence[tuple[str, str, float, str | None]] = ()
-    """(device_id, topic, at, gateway_id) of messages from unknown devices."""
-
-    def __len__(self) -> int:
-        return (
-            len(self.telemetry) + len(self.events) + len(self.dead_letters) + len(self.status)
-            + len(self.replies) + len(self.seen) + len(self.unprovisioned)
-        )  # fmt: skip
-
-
-# --- alerts (the engine in alerts/ owns the meaning; the store keeps rows) ---------------
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRow:
-    """One alert as stored. ``data`` is the whole alert (``alerts.state.Alert.to_dict``);
-    the other fields are copies for queries."""
-
-    id: str
-    key: str
-    """``subject|kind``; at most one unresolved alert per key (enforced by the store)."""
-    kind: str
-    state: str
-    priority: str
-    category: str
-    opened_at: float
-    updated_at: float
-    resident_id: str | None = None
-    device_id: str | None = None
-    station_id: str | None = None
-    next_deadline: float | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-    trigger: str | None = None
-    """The finding that opened it (:func:`finding_key`); unique among all alerts, resolved
-    or not, so the same finding never opens two (see :meth:`Store.write_alert_changes`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineRow:
-    """An append-only entry: a transition, a notification attempt, a command, a comment."""
-
-    alert_id: str
-    at: float
-    actor: str
-    action: str
-    detail: dict[str, Any] = field(default_factory=dict)
-    resident_id: str | None = None
-    id: int | None = None
-    """Assigned by the store."""
-
-
-NotificationState = Literal["pending", "sent", "failed", "cancelled"]
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationRow:
-    """One message to one channel (the outbox). ``key`` is its idempotency key."""
-
-    key: str
-    alert_id: str
-    round: str
-    target: str
-    channel: str
-    due_at: float
-    created_at: float
-    contact_id: str | None = None
-    language: str = "zh-CN"
-    state: NotificationState = "pending"
-    attempts: int = 0
-    last_error: str | None = None
-    updated_at: float | None = None
-    sent_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SilenceRow:
-    """A silence or a maintenance window (``technical_only``); see ``alerts.rules``."""
-
-    id: str
-    start: float
-    end: float
-    author: str
-    reason: str
-    created_at: float
-    resident_id: str | None = None
-    device_id: str | None = None
-    kind: str | None = None
-    station_id: str | None = None
-    technical_only: bool = False
-    cancelled_at: float | None = None
-    cancelled_by: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AlertChanges:
-    """Everything one step of the alert engine writes, in one transaction."""
-
-    alerts: Sequence[AlertRow] = ()
-    """Inserted or replaced by id."""
-    timeline: Sequence[TimelineRow] = ()
-    """Appended."""
-    notifications: Sequence[NotificationRow] = ()
-    """New outbox rows; a key already present is left as it is (never sent twice)."""
-    notification_updates: Sequence[NotificationRow] = ()
-    """Existing outbox rows: state, attempts, last_error, due_at, updated_at, sent_at."""
-    handled_findings: Sequence[int] = ()
-    """Findings this step took in: ``handled_at`` is set (once) in the same transaction."""
-    handled_at: float | None = None
-
-
-# --- dashboard users (dashboard/ owns the meaning; the store keeps rows) -----------------
-
-Role = Literal[
-    "city_admin", "district_admin", "station_supervisor", "station_staff", "family", "vendor"
+from typing import Protocol, runtime_checkable
+
+from hub.store.protocols.alerts import (
+    AlertChanges,
+    AlertRow,
+    AlertStore,
+    NotificationRow,
+    NotificationState,
+    SilenceRow,
+    TimelineRow,
+)
+from hub.store.protocols.findings import FindingRow, FindingStore, finding_key
+from hub.store.protocols.ingest import (
+    STATUS_DEVICE_FIELDS,
+    VITAL_FIELDS,
+    CommandReplyRow,
+    DeadLetter,
+    DeviceState,
+    EventRow,
+    IngestBatch,
+    IngestStore,
+    SeqsByDevice,
+    StatusChange,
+    TelemetryRow,
+    boot_from_status,
+    device_fields_from_status,
+)
+from hub.store.protocols.registry import (
+    City,
+    Contact,
+    Device,
+    District,
+    DistrictKind,
+    RegistryStore,
+    Resident,
+    ResidentStatus,
+    Station,
+    StationKind,
+    Unprovisioned,
+)
+from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
+from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
+
+__all__ = [
+    "ROLES",
+    "STATUS_DEVICE_FIELDS",
+    "VITALS_SERIES_FIELDS",
+    "VITAL_FIELDS",
+    "AlertChanges",
+    "AlertRow",
+    "AlertStore",
+    "ApiTokenRow",
+    "City",
+    "CommandReplyRow",
+    "Contact",
+    "DeadLetter",
+    "Device",
+    "DeviceState",
+    "District",
+    "DistrictKind",
+    "EventRow",
+    "FindingRow",
+    "FindingStore",
+    "IngestBatch",
+    "IngestStore",
+    "NotificationRow",
+    "NotificationState",
+    "RegistryStore",
+    "Resident",
+    "ResidentStatus",
+    "Role",
+    "SeqsByDevice",
+    "SessionRow",
+    "SilenceRow",
+    "Station",
+    "StationKind",
+    "StatusChange",
+    "Store",
+    "TelemetryRow",
+    "TelemetryStore",
+    "TimelineRow",
+    "Unprovisioned",
+    "UserRow",
+    "UserStore",
+    "VitalsBucket",
+    "boot_from_status",
+    "device_fields_from_status",
+    "finding_key",
 ]
-ROLES: tuple[Role, ...] = (
-    "city_admin", "district_admin", "station_supervisor", "station_staff", "family", "vendor",
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    """A dashboard user. ``scope_id`` is the city, district, station or vendor the role
-    applies to; a family member is linked to ``resident_ids`` instead."""
-
-    id: str
-    name: str
-    role: Role
-    password_hash: str
-    created_at: float
-    scope_id: str | None = None
-    resident_ids: tuple[str, ...] = ()
-    language: str = "zh-CN"
-    timezone: str = DEFAULT_TIMEZONE
-    disabled: bool = False
-    prefs: dict[str, Any] = field(default_factory=dict)
-    """Notification preferences and quiet hours of a family member, UI settings."""
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    """A browser session; ``id_hash`` is the SHA-256 of the cookie value."""
-
-    id_hash: str
-    user_id: str
-    csrf_token: str
-    created_at: float
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class ApiTokenRow:
-    """A bearer token for API clients; ``token_hash`` is the SHA-256 of the token."""
-
-    id: str
-    user_id: str
-    token_hash: str
-    name: str
-    created_at: float
-    expires_at: float | None = None
-    revoked_at: float | None = None
-
-
-VITALS_SERIES_FIELDS: tuple[str, ...] = ("hr", "spo2", "rr", "temp", "sbp", "dbp")
-"""Fields of :meth:`Store.vitals_series` (those of TimescaleDB's ``vitals_1m`` aggregate)."""
-
-
-@dataclass(frozen=True, slots=True)
-class VitalsBucket:
-    """One time bucket of one device's vital signs: field → (mean, min, max)."""
-
-    device_id: str
-    start: float
-    n: int
-    values: dict[str, tuple[float, float, float]]
-
-
-STATUS_DEVICE_FIELDS = ("firmware", "model", "vendor", "capabilities", "interval_s", "worn_at")
-"""Keys of :attr:`StatusChange.info` that ``write_batch`` copies into the device registry."""
-
-
-def device_fields_from_status(info: dict[str, Any]) -> dict[str, Any]:
-    """The registry fields a status message updates, as ``Device`` field values.
-
-    Only well-typed values are taken (the payload was validated upstream); anything else is
-    ignored rather than failing a whole batch.
-
-    >>> device_fields_from_status({"firmware": "2.1", "capabilities": ["hr"], "boot": 3})
-    {'firmware': '2.1', 'capabilities': ('hr',)}
-    """
-    out: dict[str, Any] = {}
-    for key in ("firmware", "model", "vendor", "worn_at"):
-        if isinstance(info.get(key), str):
-            out[key] = info[key]
-    caps = info.get("capabilities")
-    if isinstance(caps, list | tuple) and all(isinstance(c, str) for c in caps):
-        out["capabilities"] = tuple(caps)
-    interval = info.get("interval_s")
-    if isinstance(interval, int | float) and not isinstance(interval, bool):
-        out["interval_s"] = float(interval)
-    return out
 
 
 @runtime_checkable
-class Store(Protocol):
+class Store(
+    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore, Protocol
+):
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 
     backend: str
     """``"sqlite"``, ``"postgres"`` or ``"timescale"``."""
 
-    # lifecycle
     def migrate(self) -> list[str]:
         """Apply pending migrations; return the versions applied (empty when current)."""
         ...
 
     def close(self) -> None: ...
-
-    # hierarchy
-    def add_city(self, city: City) -> None: ...
-    def add_district(self, district: District) -> None: ...
-    def add_station(self, station: Station) -> None: ...
-    def list_cities(self) -> list[City]: ...
-    def list_districts(self, city_id: str | None = None) -> list[District]: ...
-    def list_stations(self, district_id: str | None = None) -> list[Station]: ...
-    def get_station(self, station_id: str) -> Station:
-        """Raises NotFound."""
-        ...
-
-    def update_station(self, station: Station) -> None:
-        """Replace every field but the id and district; raises NotFound."""
-        ...
-
-    # residents and contacts
-    def add_resident(self, resident: Resident) -> None: ...
-    def update_resident(self, resident: Resident) -> None:
-        """Replace every field; raises NotFound."""
-        ...
-
-    def get_resident(self, resident_id: str) -> Resident: ...
-    def list_residents(self, station_id: str | None = None) -> list[Resident]: ...
-    def add_contact(self, contact: Contact) -> None: ...
-    def list_contacts(self, resident_id: str) -> list[Contact]: ...
-
-    # devices
-    def add_device(self, device: Device, secret_hash: str | None = None) -> None:
-        """Raises Conflict when the id exists. Removes it from the unprovisioned list."""
-        ...
-
-    def add_devices(self, items: Sequence[tuple[Device, str | None]]) -> None:
-        """Add many ``(device, secret_hash)`` in one transaction, all or nothing (bulk
-        provisioning): Conflict when any id exists; gateways may precede their sensors in
-        ``items``. Removes them from the unprovisioned list."""
-        ...
-
-    def device_kinds(self, device_ids: Iterable[str]) -> dict[str, str]:
-        """The kind of each of ``device_ids`` that is registered (absent ids are left out):
-        one query for a whole import's existence and gateway checks."""
-        ...
-
-    def update_device(self, device: Device) -> None:
-        """Replace every field except the secret; raises NotFound."""
-        ...
-
-    def get_device(self, device_id: str) -> Device: ...
-    def list_devices(
-        self, *, resident_id: str | None = None, gateway_id: str | None = None
-    ) -> list[Device]: ...
-    def set_device_secret(self, device_id: str, secret_hash: str) -> None: ...
-    def get_device_secret(self, device_id: str) -> str | None: ...
-    def list_unprovisioned(self) -> list[Unprovisioned]: ...
-
-    # ingest
-    def write_batch(self, batch: IngestBatch) -> list[int]:
-        """Write everything in one transaction; return the ids given to the dead letters,
-        in order. Telemetry goes through COPY where the back-end has it."""
-        ...
-
-    def device_states(self) -> list[DeviceState]: ...
-    def get_device_state(self, device_id: str) -> DeviceState: ...
-    def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> Mapping[str, list[int]]:
-        """``seq`` of telemetry and events received since ``since``, per device, ascending,
-        only those within ``window`` of the device's newest (all a duplicate window keeps):
-        used to rebuild the duplicate filter after a restart. Returned as
-        :class:`SeqsByDevice`."""
-        ...
-
-    # queries
-    def telemetry(
-        self,
-        device_id: str,
-        since: float | None = None,
-        until: float | None = None,
-        limit: int = 10_000,
-    ) -> list[TelemetryRow]:
-        """Ascending by device time."""
-        ...
-
-    def events(
-        self, device_id: str | None = None, since: float | None = None, limit: int = 1_000
-    ) -> list[EventRow]:
-        """Descending by receive time."""
-        ...
-
-    def dead_letters(
-        self, *, device_id: str | None = None, code: str | None = None, limit: int = 100
-    ) -> list[DeadLetter]:
-        """Newest first."""
-        ...
-
-    def count_dead_letters(self) -> dict[str, int]:
-        """Dead letters per reason code."""
-        ...
-
-    def status_history(self, device_id: str, limit: int = 100) -> list[StatusChange]:
-        """Newest first."""
-        ...
-
-    def command_replies(
-        self, device_id: str, command_id: str | None = None
-    ) -> list[CommandReplyRow]: ...
-
-    # findings
-    def write_findings(self, rows: Sequence[FindingRow]) -> list[int]:
-        """Store findings in one transaction; return their ids in order."""
-        ...
-
-    def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
-        """Findings detected since ``since`` that the alert engine has not taken in yet,
-        oldest first (a restarted hub feeds them to the engine again)."""
-        ...
-
-    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
-        """Record that the alert engine took these findings in."""
-        ...
-
-    def received_between(
-        self, after: float, until: float, limit: int = 100_000
-    ) -> tuple[list[TelemetryRow], list[EventRow]]:
-        """Telemetry and events received in ``(after, until]``, each by receive time:
-        what a restarted hub runs through the detectors again."""
-        ...
-
-    def status_between(self, after: float, until: float, limit: int = 100_000
-                       ) -> list[StatusChange]:  # fmt: skip
-        """Status changes (births, Last Wills) in ``(after, until]`` by their time (the
-        device's for a birth, the hub's for a Will), oldest first: replayed like
-        :meth:`received_between`."""
-        ...
-
-    def get_progress(self, name: str) -> float | None:
-        """A named watermark (``None`` when never set)."""
-        ...
-
-    def set_progress(self, name: str, value: float) -> None: ...
-
-    def findings(
-        self,
-        *,
-        resident_id: str | None = None,
-        device_id: str | None = None,
-        kind: str | None = None,
-        since: float | None = None,
-        limit: int = 100,
-    ) -> list[FindingRow]:
-        """Newest first (by detection time)."""
-        ...
-
-    # alerts
-    def write_alert_changes(self, changes: AlertChanges) -> None:
-        """Write one engine step in one transaction. Raises Conflict when an alert would be
-        a second unresolved alert for its key, and :class:`~hub.errors.AlertExists` (writing
-        nothing) when a new alert's trigger already opened another one: the same finding
-        taken in twice."""
-        ...
-
-    def get_alert(self, alert_id: str) -> AlertRow:
-        """Raises NotFound."""
-        ...
-
-    def list_alerts(
-        self, *, station_id: str | None = None, states: Sequence[str] | None = None,
-        priority: str | None = None, resident_id: str | None = None,
-        category: str | None = None, kind: str | None = None, limit: int = 100,
-    ) -> list[AlertRow]:  # fmt: skip
-        """Newest first (by opened_at)."""
-        ...
-
-    def unresolved_alerts(self) -> list[AlertRow]:
-        """Every alert that is open or acknowledged (the engine reloads them at start)."""
-        ...
-
-    def alert_timeline(
-        self, *, alert_id: str | None = None, resident_id: str | None = None,
-        since: float | None = None, limit: int = 1_000,
-    ) -> list[TimelineRow]:  # fmt: skip
-        """Oldest first (by time, then order of writing)."""
-        ...
-
-    def alert_notifications(
-        self, *, alert_id: str | None = None, states: Sequence[str] | None = None,
-        due_before: float | None = None, limit: int = 1_000,
-    ) -> list[NotificationRow]:  # fmt: skip
-        """By due time, then key."""
-        ...
-
-    def add_silence(self, silence: SilenceRow) -> None:
-        """Raises Conflict when the id exists."""
-        ...
-
-    def cancel_silence(self, silence_id: str, at: float, by: str) -> None:
-        """Raises NotFound."""
-        ...
-
-    def list_silences(
-        self, *, active_at: float | None = None, include_cancelled: bool = False
-    ) -> list[SilenceRow]:
-        """By start time. ``active_at``: only those in force then (started, not ended, not
-        cancelled by then); otherwise those not cancelled, or all with ``include_cancelled``."""
-        ...
-
-    def set_escalation_policy(self, station_id: str, policy: dict[str, Any], at: float) -> None:
-        """Insert or replace a station's policy (validated by ``alerts.escalation``)."""
-        ...
-
-    def escalation_policies(self) -> dict[str, dict[str, Any]]:
-        """Station id → policy data."""
-        ...
-
-    # dashboard users, sessions and tokens
-    def add_user(self, user: UserRow) -> None:
-        """Raises Conflict when the id exists."""
-        ...
-
-    def update_user(self, user: UserRow) -> None:
-        """Replace every field (resident links too); raises NotFound."""
-        ...
-
-    def get_user(self, user_id: str) -> UserRow:
-        """Raises NotFound."""
-        ...
-
-    def list_users(
-        self, *, role: str | None = None, scope_id: str | None = None,
-        resident_id: str | None = None,
-    ) -> list[UserRow]:  # fmt: skip
-        """By id; ``resident_id``: users linked to that resident."""
-        ...
-
-    def add_session(self, session: SessionRow) -> None: ...
-    def get_session(self, id_hash: str) -> SessionRow:
-        """Raises NotFound (expired sessions are returned: the caller checks)."""
-        ...
-
-    def delete_sessions(
-        self, *, id_hash: str | None = None, user_id: str | None = None,
-        expired_before: float | None = None,
-    ) -> int:  # fmt: skip
-        """Delete the sessions matching every given filter (at least one); return how many."""
-        ...
-
-    def add_api_token(self, token: ApiTokenRow) -> None: ...
-    def get_api_token(self, token_hash: str) -> ApiTokenRow:
-        """Raises NotFound."""
-        ...
-
-    def list_api_tokens(self, user_id: str) -> list[ApiTokenRow]: ...
-    def revoke_api_token(self, token_id: str, at: float) -> None:
-        """Raises NotFound."""
-        ...
-
-    # dashboard queries
-    def latest_telemetry(self, device_ids: Sequence[str]) -> dict[str, TelemetryRow]:
-        """The newest telemetry row (by device time) of each device that has one."""
-        ...
-
-    def vitals_series(
-        self, device_ids: Sequence[str], since: float, until: float, bucket_s: int
-    ) -> list[VitalsBucket]:
-        """Mean, min and max of :data:`VITALS_SERIES_FIELDS` per device and bucket of
-        ``bucket_s`` seconds (aligned to the epoch), by device then time. TimescaleDB reads
-        its per-minute continuous aggregate when ``bucket_s`` is a multiple of 60."""
-        ...

@@ -71,7 +71,7 @@ def make_engine(store: Store, **kw: object) -> AlertEngine:
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SqliteStore]:
     """Overrides the two-back-end fixture: the engine tests run on SQLite (the store
-    contract for the alert tables runs on both in tests/store)."""
+    contract for the alert tables runs on both in tests/hub/store)."""
     s = SqliteStore(tmp_path / "alerts.db")
     s.migrate()
     seed(s)

@@ -1,0 +1,55 @@
+"""Detector findings and named watermarks on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from psycopg.types.json import Jsonb
+
+from hub.store import rows as cols
+from hub.store.base import FindingRow
+from hub.store.postgres.codec import ROWS, filters, to_dt
+from hub.store.postgres.connection import PostgresBase, returned_ids
+
+
+class PostgresFindings(PostgresBase):
+    """Findings in, the unhandled ones out; named watermarks."""
+
+    def write_findings(self, rows: Sequence[FindingRow]) -> list[int]:
+        if not rows:
+            return []
+        with self._conn("write findings") as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
+                " detected_at, evidence, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING id",
+                [
+                    (f.resident_id, f.device_id, f.kind, f.priority, to_dt(f.at),
+                     to_dt(f.detected_at), Jsonb(f.evidence), Jsonb(f.reason))
+                    for f in rows
+                ],
+                returning=True,
+            )  # fmt: skip
+            return returned_ids(cur)
+
+    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
+        if ids:
+            self._write(
+                "mark findings handled",
+                "UPDATE findings SET handled_at = %s WHERE id = ANY(%s) AND handled_at IS NULL",
+                (to_dt(at), list(ids)),
+            )
+
+    def findings(
+        self, *, resident_id: str | None = None, device_id: str | None = None,
+        kind: str | None = None, since: float | None = None, limit: int = 100,
+    ) -> list[FindingRow]:  # fmt: skip
+        where, params = filters(resident_id=resident_id, device_id=device_id, kind=kind)
+        if since is not None:
+            where += " AND detected_at >= %s" if where else " WHERE detected_at >= %s"
+            params.append(to_dt(since))
+        rows = self._query(
+            f"{cols.FINDING_SELECT}{where} ORDER BY detected_at DESC, id DESC LIMIT %s",
+            [*params, limit],
+        )
+        return [ROWS.finding(r) for r in rows]
