@@ -32,7 +32,7 @@ from typing import Any
 import psutil
 import psycopg
 
-from bench.common import console, mosquitto, pg_database, record, show
+from bench.common import Figure, console, mosquitto, pg_database, report, show
 from device_sim.load import LoadSpec, provision_load
 from hub.broker.embedded import free_port
 from hub.store import open_store
@@ -160,10 +160,14 @@ def main() -> None:
         (f"{r['devices']} devices", f"{r['rate_per_s']:.0f} msg/s, lost {r['lost']}, "
          f"hub CPU {r['hub_cpu_pct']} %, RSS {r['hub_rss_mb']} MB") for r in rows
     ] + [("runtime", f"{time.monotonic() - t0:.0f} s")])  # fmt: skip
-    if best is not None:
-        record({"load_max_devices": best["devices"], "load_hub_cpu_pct": best["hub_cpu_pct"],
-                "load_hub_rss_mb": best["hub_rss_mb"],
-                "load_max_rate_per_s": best["rate_per_s"]})  # fmt: skip
+    if best is None:
+        raise SystemExit("no level passed")
+    raise SystemExit(report("load mode: the level recorded", [
+        Figure("load_max_devices", best["devices"], 1),
+        Figure("load_hub_cpu_pct", best["hub_cpu_pct"], 1),
+        Figure("load_hub_rss_mb", best["hub_rss_mb"], 1),
+        Figure("load_max_rate_per_s", best["rate_per_s"], 1),
+    ]))  # fmt: skip
 
 
 if __name__ == "__main__":
