@@ -34,7 +34,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 typecheck: venv
-	$(BIN)/mypy carehub hub alerts dashboard device_sim training
+	$(BIN)/mypy carehub hub alerts dashboard device_sim training bench
 
 pytest: venv
 	$(BIN)/pytest -q --doctest-modules carehub hub alerts dashboard device_sim training tests

@@ -40,7 +40,7 @@ from hub.store import open_store
 PROCESSES = 2
 
 
-def _metrics(base: str) -> dict[str, float]:
+def hub_counters(base: str) -> dict[str, float]:
     """Refused, duplicate and dropped counters from the hub's Prometheus text."""
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as resp:
         text = resp.read().decode()
@@ -61,7 +61,7 @@ def _stored(db: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _start_hub(mqtt_url: str, db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_hub(mqtt_url: str, db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "CAREHUB_MQTT_URL": f"{mqtt_url}?client_id=bench-hub",
            "CAREHUB_DATABASE_URL": db, "CAREHUB_HTTP_PORT": str(port),
@@ -93,7 +93,7 @@ def _sample(pid: int, stop: threading.Event, out: dict[str, list[float]]) -> Non
 
 def run_level(devices: int, seconds: float, mqtt_url: str, db: str, base: str,
               hub_pid: int) -> dict[str, Any]:  # fmt: skip
-    before_rows, before = _stored(db), _metrics(base)
+    before_rows, before = _stored(db), hub_counters(base)
     samples: dict[str, list[float]] = {"cpu": [], "rss": []}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample, args=(hub_pid, stop, samples), daemon=True)
@@ -114,7 +114,7 @@ def run_level(devices: int, seconds: float, mqtt_url: str, db: str, base: str,
         time.sleep(0.5)
     stop.set()
     sampler.join()
-    after = _metrics(base)
+    after = hub_counters(base)
     delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
     lost = result["acked"] - last + result["errors"]
     cpu = sorted(samples["cpu"])
@@ -143,7 +143,7 @@ def main() -> None:
             provision_load(store, LoadSpec(devices=max(levels)))
         finally:
             store.close()
-        hub, base = _start_hub(url, db, Path(tmp))
+        hub, base = start_hub(url, db, Path(tmp))
         try:
             for n in levels:
                 row = run_level(n, args.seconds, url, db, base, hub.pid)
