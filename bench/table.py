@@ -88,20 +88,29 @@ def describe(m: dict[str, Any]) -> str:
 
 def markdown(rows: Sequence[Row], m: dict[str, Any]) -> str:
     """The table in Markdown, with the machine and the latest measurement date."""
-    lines = ["| figure | value | goal | met | runs / samples |",
+    lines = ["| figure | value | goal | met | rests on |",
              "| --- | ---: | --- | --- | ---: |"]  # fmt: skip
+    unnoted = False
     for row in rows:
         f = row.figure
         s = SPECS.get(f.key)
         unit = s.unit if s else ""
         goal = s.goal_text if s else "—"
-        met = verdict(f).text if s and row.n is not None else "?"
-        n = f"{row.n:,}" if row.n is not None else "?"
+        if s is None or row.n is None:
+            unnoted = True
+            met, n = "?", "?"
+        else:
+            met = verdict(f).text
+            what = {"percentile": "samples", "median": "runs", "peak": "readings"}
+            n = f"{row.n:,} {what.get(s.kind, 'run')}"
         lines.append(f"| `{f.key}` | {fmt(f.value, unit)} | {goal} | {met} | {n} |")
     dates = [r.measured_at for r in rows if r.measured_at is not None]
     when = max(dates).strftime("%Y-%m-%d") if dates else "unknown"
     lines += ["", f"Measured with `make bench` on {when}: {describe(m)}; the machine was shared "
               "with other work while it ran."]  # fmt: skip
+    if unnoted:
+        lines[-1] += (" Figures marked ? come from an earlier run that did not note how"
+                      " they were measured.")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

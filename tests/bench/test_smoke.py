@@ -42,3 +42,10 @@ def test_provisioning_imports_every_device_on_each_side(pg_url: str) -> None:
     m = provision.measure(pg_url, n=50, runs=2)
     assert m["full"] > 0 and m["store"] > 0
     assert m["full_min"] <= m["full"] <= m["full_max"]
+
+
+def test_the_ingest_bench_says_when_its_peer_waits_for_the_publisher() -> None:
+    from bench.ingest import bound_note
+
+    assert bound_note(paho=6_000, ceiling=10_000) == []
+    assert "upper bound" in bound_note(paho=9_300, ceiling=10_000)[0][1]

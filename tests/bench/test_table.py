@@ -59,7 +59,7 @@ def test_markdown_names_the_machine_and_rewrites_only_the_readme_section(tmp_pat
     paths = _store(tmp_path, [Figure("fanout_1000_p99_ms", 38.04, 50_000)])
     rows, machine = table.load(*paths)
     text = table.markdown(rows, machine)
-    assert "| `fanout_1000_p99_ms` | 38.0 ms | ≤ 50 ms | met | 50,000 |" in text
+    assert "| `fanout_1000_p99_ms` | 38.0 ms | ≤ 50 ms | met | 50,000 samples |" in text
     assert f"{machine['cores']} cores" in text
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\nbefore\n{table.START}\nold\n{table.END}\nafter\n")
@@ -74,3 +74,11 @@ def test_a_readme_without_the_markers_is_refused(tmp_path: Path) -> None:
     readme.write_text("# x\n")
     with pytest.raises(SystemExit, match="bench:start"):
         table.rewrite(readme, "t")
+
+
+def test_figures_from_before_runs_were_noted_are_marked(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"load_max_devices": 50_000}))
+    text = table.markdown(*table.load(results, tmp_path / "runs.json"))
+    assert "| `load_max_devices` | 50,000 | — | ? | ? |" in text
+    assert "marked ? come from an earlier run" in text
