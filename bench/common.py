@@ -189,17 +189,27 @@ def show(title: str, rows: Sequence[tuple[str, str]]) -> None:
     console.print(table)
 
 
-def goal_table(title: str, figures: Sequence[Figure], stale: frozenset[str] = frozenset()) -> Table:
-    """name | figure | goal | met | n: the table every benchmark and ``bench.table`` print."""
+def goal_table(
+    title: str,
+    figures: Sequence[Figure],
+    stale: frozenset[str] = frozenset(),
+    unnoted: frozenset[str] = frozenset(),
+) -> Table:
+    """name | figure | goal | met | n: the table every benchmark and ``bench.table`` print.
+
+    ``stale``: figures not measured in this run; ``unnoted``: figures whose runs were never
+    noted (measured before ``bench/runs.json`` existed)."""
     table = Table("figure", "value", "goal", "met", "n", title=title)
     for f in figures:
         s, v = f.spec, verdict(f)
+        if f.key in unnoted:
+            v = Verdict("n not noted", s.goal is None)
         met = "not measured in this run" if f.key in stale else v.text
         style = "red" if (not v.ok or f.key in stale) else ("green" if s.goal else "")
         what = {"percentile": "samples", "median": "runs", "peak": "readings"}.get(s.kind, "")
         table.add_row(f.key, fmt(f.value, s.unit), s.goal_text,
                       f"[{style}]{met}[/{style}]" if style else met,
-                      f"{f.n:,} {what}".strip())  # fmt: skip
+                      "?" if f.key in unnoted else f"{f.n:,} {what}".strip())  # fmt: skip
     return table
 
 

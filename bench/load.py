@@ -62,6 +62,8 @@ def _stored(db: str) -> int:
 
 
 def start_hub(mqtt_url: str, db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``carehub serve`` on ``mqtt_url`` and ``db`` in its own process, once healthy: the
+    process and its base URL (the caller terminates it)."""
     port = free_port()
     env = {**os.environ, "CAREHUB_MQTT_URL": f"{mqtt_url}?client_id=bench-hub",
            "CAREHUB_DATABASE_URL": db, "CAREHUB_HTTP_PORT": str(port),

@@ -136,8 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         print(markdown(rows, m), end="")
     else:
+        unnoted = frozenset(r.figure.key for r in rows if r.n is None)
         console.print(goal_table("carehub benchmarks", [r.figure for r in rows],
-                                 stale(rows, args.since)))  # fmt: skip
+                                 stale(rows, args.since), unnoted))  # fmt: skip
         console.print(describe(m))
     problems = failures(rows, args.since)
     for line in problems:
