@@ -1,40 +1,35 @@
 """Fall-detector throughput: 10,000 simulated devices sending 1-s bursts at 50 Hz.
 
-Measures samples per second on one core for the vectorised path
-(:meth:`hub.detect.falls.FallDetector.update_many`) and for a per-sample Python loop of the
-same algorithm (same bins, same candidate rule, same scoring), run in the same process, and
-merges ``detect_samples_per_s`` and ``detect_vs_loop`` into ``bench/results.json``.
+Samples per second on one core for the vectorised path
+(:meth:`hub.detect.falls.FallDetector.update_many`, one call per second of data for every
+device) against its fair peer, the same detector called per device
+(:meth:`~hub.detect.falls.FallDetector.update`, one call per device and burst, as a hub
+without the batching would). Both sides have their own detector, the same 10,000 devices
+and the same bursts, and both are warmed the same way (the first second of data, which
+allocates each device's state, is not timed). They are timed in alternating rounds
+(``--rounds``, at least 5) of ``--seconds - 1`` seconds of data each, with the CPU time of
+this process (BLAS threads pinned to one), and the medians are compared. The two sides
+must raise the same number of alarms: the check that they did the same work.
 
-Both paths are timed in alternating rounds and the best round of each counts (the machine
-is shared). Run: ``python -m bench.detect`` (about half a minute).
+Figures: ``detect_samples_per_s`` (goal ≥ 500,000), ``detect_vs_loop`` (goal ≥ 50),
+``detect_per_device_samples_per_s``. Run: ``python -m bench.detect`` (about a minute).
 """
 
 from __future__ import annotations
 
-import json
-import math
+import argparse
 import os
 import time
-from collections import deque
-from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
-from hub.detect.fall_features import window_features
-from hub.detect.fall_fleet import MAX_G
+from bench.common import Figure, median, report
 from hub.detect.falls import FallDetector
 
 HZ = 50.0
-DEVICES = 10_000
-SECONDS = 6
-LOOP_DEVICES = 40
-ROUNDS = 5
-RESULTS = Path(__file__).with_name("results.json")
 T0 = 1_700_000_000.0
 
 
@@ -57,126 +52,70 @@ def simulate(n_dev: int, seconds: int, seed: int = 0) -> np.ndarray:
     return x
 
 
-class LoopDevice:
-    """The same algorithm as the detector, one sample at a time in plain Python.
+class Side:
+    """One detector fed the same stream, second by second, by one of the two paths."""
 
-    Per burst: the stream-continuity check. Per sample: clipping, the bin rule
-    ``floor(n * F / hz)``, ``|a|``, the bin accumulators. Per completed bin: the window
-    bookkeeping (a ring of the last bins), the trigger check, and for a bin that reached
-    the trigger ``delay`` bins ago the local-maximum rule and the learned score on its
-    window. It is written to be fast (no work for quiet bins beyond the trigger check),
-    so the ratio against it is honest. Its bins stay Python floats (the vectorised path
-    stores them in single precision, which saves memory traffic, not arithmetic: rounding
-    them here would only make the loop slower).
-    """
+    def __init__(self, ids: list[str], batches: list[np.ndarray], vectorised: bool) -> None:
+        self.det = FallDetector.shipped()
+        self.ids, self.batches, self.vectorised = ids, batches, vectorised
+        self.t, self.alarms = T0, 0
+        self._feed(0)  # warm-up: allocates every device's state, not timed
 
-    def __init__(self, det: FallDetector) -> None:
-        self.det = det
-        self.geo = det.geometry
-        self.h = self.geo.history
-        self.hist: deque[tuple[float, float, float, float, float]] = deque(maxlen=self.h + 1)
-        self.count = 0
-        self.open = 0
-        self.c = self.geo.pre[0]
-        self.next_t = math.nan
-        self.acc = [0.0, 0.0, 0.0, 0.0, -math.inf, 0.0]
-        self.alarms = 0
+    def _feed(self, s: int) -> None:
+        x = self.batches[s]
+        if self.vectorised:
+            starts = np.full(len(self.ids), self.t)
+            self.alarms += len(self.det.update_many(self.ids, starts, HZ, x))
+        else:
+            update, t = self.det.update, self.t
+            for d, device_id in enumerate(self.ids):
+                self.alarms += len(update(device_id, t, HZ, x[d]))
+        self.t += 1.0
 
-    def burst(self, t0: float, hz: float, samples: list[list[float]]) -> None:
-        if not abs(t0 - self.next_t) <= self.det.max_jitter_s:
-            self.__init__(self.det)  # type: ignore[misc]  # restart the stream
-            self.start = t0
-        wz, push = self.det.working_hz, self.push
-        for x, y, z in samples:
-            b = math.floor(self.count * wz / hz)
-            while b > self.open:
-                self._close()
-            push(x, y, z)
-        self.next_t = self.start + self.count / hz
+    def round(self) -> float:
+        """CPU seconds for seconds 1..S-1 of data (the stream continues across rounds)."""
+        start = time.process_time()
+        for s in range(1, len(self.batches)):
+            self._feed(s)
+        return time.process_time() - start
 
-    def push(self, x: float, y: float, z: float) -> None:
-        self.count += 1
-        if x - x == 0.0 and y - y == 0.0 and z - z == 0.0:  # finite
-            x = -MAX_G if x < -MAX_G else (MAX_G if x > MAX_G else x)
-            y = -MAX_G if y < -MAX_G else (MAX_G if y > MAX_G else y)
-            z = -MAX_G if z < -MAX_G else (MAX_G if z > MAX_G else z)
-            m = math.sqrt(x * x + y * y + z * z)
-            a = self.acc
-            a[0] += x
-            a[1] += y
-            a[2] += z
-            a[3] += m
-            if m > a[4]:
-                a[4] = m
-            a[5] += 1
 
-    def _close(self) -> None:
-        a = self.acc
-        n = a[5]
-        row = (a[0] / n, a[1] / n, a[2] / n, a[3] / n, a[4]) if n else (math.nan,) * 5
-        self.hist.append(row)
-        self.open += 1
-        self.acc = [0.0, 0.0, 0.0, 0.0, -math.inf, 0.0]
-        # The bin `delay` bins back is the candidate peak decided now.
-        if len(self.hist) > self.h and self.hist[self.c][3] >= self.det.trigger_g:
-            self._candidate()
-
-    def _candidate(self) -> None:
-        c, s = self.c, self.geo.sep
-        mags = [r[3] for r in self.hist]
-        peak = mags[c]
-        if peak > max(mags[c - s : c]) and peak >= max(mags[c + 1 : c + s + 1]):
-            win = np.array(self.hist)[None]
-            if np.isfinite(win).all() and self.open - 1 >= self.grace_bins():
-                score = self.det.model.score(window_features(win, self.geo))[0]
-                self.alarms += int(score >= self.det.threshold)
-
-    def grace_bins(self) -> int:
-        return round(self.det.grace_period * self.det.working_hz) - 1
+def measure(devices: int, seconds: int, rounds: int) -> dict[str, float]:
+    data = simulate(devices, seconds)
+    ids = [f"dev-{i:05d}" for i in range(devices)]
+    per = int(HZ)
+    # One (D, n, 3) array per second, as a batch of received bursts would arrive.
+    batches = [np.ascontiguousarray(data[:, s * per : (s + 1) * per]) for s in range(seconds)]
+    vec, loop = Side(ids, batches, vectorised=True), Side(ids, batches, vectorised=False)
+    vec_s, loop_s = [], []
+    for _ in range(rounds):
+        vec_s.append(vec.round())
+        loop_s.append(loop.round())
+    if vec.alarms != loop.alarms:
+        raise SystemExit(f"the two paths disagree: {vec.alarms} against {loop.alarms} alarms")
+    samples = devices * (seconds - 1) * per
+    return {"vec_rate": samples / median(vec_s), "loop_rate": samples / median(loop_s),
+            "alarms": vec.alarms, "rounds": rounds}  # fmt: skip
 
 
 def main() -> None:
-    det = FallDetector.shipped()
-    data = simulate(DEVICES, SECONDS)
-    ids = [f"dev-{i:05d}" for i in range(DEVICES)]
-    per = int(HZ)
-    # One (D, n, 3) array per second, as a batch of received bursts would arrive.
-    batches = [np.ascontiguousarray(data[:, s * per : (s + 1) * per]) for s in range(SECONDS)]
-    bursts = [[data[d, s * per : (s + 1) * per].tolist() for s in range(SECONDS)]
-              for d in range(LOOP_DEVICES)]  # fmt: skip
-    det.update_many(ids, np.full(DEVICES, T0), HZ, batches[0])  # allocate state
-    alarms, vec_best, loop_best, t = 0, math.inf, math.inf, T0
-    # The machine is shared: both paths are timed in alternating rounds and the best round
-    # of each counts (as timeit does), so a burst of load elsewhere does not decide.
-    for _ in range(ROUNDS):
-        start = time.process_time()
-        for s in range(1, SECONDS):
-            t += 1.0
-            alarms += len(det.update_many(ids, np.full(DEVICES, t), HZ, batches[s]))
-        vec_best = min(vec_best, time.process_time() - start)
-        loops = [LoopDevice(det) for _ in range(LOOP_DEVICES)]
-        start = time.process_time()
-        for d, dev in enumerate(loops):
-            for s in range(SECONDS):
-                dev.burst(T0 + s, HZ, bursts[d][s])
-        loop_best = min(loop_best, time.process_time() - start)
-    vec_rate = DEVICES * (SECONDS - 1) * per / vec_best
-    loop_rate = LOOP_DEVICES * SECONDS * per / loop_best
-
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["detect_samples_per_s"] = round(vec_rate)
-    results["detect_vs_loop"] = round(vec_rate / loop_rate, 1)
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-
-    table = Table(title=f"Fall detector, {DEVICES:,} devices, 1-s bursts at {HZ:g} Hz")
-    table.add_column("path")
-    table.add_column("samples/s per core", justify="right")
-    table.add_row("vectorised (update_many)", f"{vec_rate:,.0f}")
-    table.add_row("per-sample Python loop", f"{loop_rate:,.0f}")
-    table.add_row("ratio", f"{vec_rate / loop_rate:,.1f}×")
-    Console().print(table)
-    print(f"alarms raised during the run (simulated, no falls): {alarms}")
-    print(f"best of {ROUNDS} alternating rounds for each path")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devices", type=int, default=10_000)
+    ap.add_argument("--seconds", type=int, default=6, help="seconds of data (1 is warm-up)")
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    m = measure(args.devices, args.seconds, args.rounds)
+    n = args.rounds
+    raise SystemExit(report(
+        f"fall detector, {args.devices:,} devices, 1-s bursts at {HZ:g} Hz, one core",
+        [Figure("detect_samples_per_s", m["vec_rate"], n),
+         Figure("detect_vs_loop", m["vec_rate"] / m["loop_rate"], n),
+         Figure("detect_per_device_samples_per_s", m["loop_rate"], n)],
+        [("vectorised (update_many), median", f"{m['vec_rate']:,.0f} samples/s"),
+         ("per device (update), median", f"{m['loop_rate']:,.0f} samples/s"),
+         ("alarms raised by each path", f"{m['alarms']:.0f} (simulated knocks, no falls)"),
+         ("rounds", f"{n}, alternating, {args.seconds - 1} s of data each")],
+    ))  # fmt: skip
 
 
 if __name__ == "__main__":

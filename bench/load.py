@@ -32,7 +32,7 @@ from typing import Any
 import psutil
 import psycopg
 
-from bench.common import console, mosquitto, pg_database, record, show
+from bench.common import Figure, console, mosquitto, pg_database, report, show
 from device_sim.load import LoadSpec, provision_load
 from hub.broker.embedded import free_port
 from hub.store import open_store
@@ -40,7 +40,7 @@ from hub.store import open_store
 PROCESSES = 2
 
 
-def _metrics(base: str) -> dict[str, float]:
+def hub_counters(base: str) -> dict[str, float]:
     """Refused, duplicate and dropped counters from the hub's Prometheus text."""
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as resp:
         text = resp.read().decode()
@@ -61,7 +61,9 @@ def _stored(db: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _start_hub(mqtt_url: str, db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_hub(mqtt_url: str, db: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``carehub serve`` on ``mqtt_url`` and ``db`` in its own process, once healthy: the
+    process and its base URL (the caller terminates it)."""
     port = free_port()
     env = {**os.environ, "CAREHUB_MQTT_URL": f"{mqtt_url}?client_id=bench-hub",
            "CAREHUB_DATABASE_URL": db, "CAREHUB_HTTP_PORT": str(port),
@@ -93,7 +95,7 @@ def _sample(pid: int, stop: threading.Event, out: dict[str, list[float]]) -> Non
 
 def run_level(devices: int, seconds: float, mqtt_url: str, db: str, base: str,
               hub_pid: int) -> dict[str, Any]:  # fmt: skip
-    before_rows, before = _stored(db), _metrics(base)
+    before_rows, before = _stored(db), hub_counters(base)
     samples: dict[str, list[float]] = {"cpu": [], "rss": []}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample, args=(hub_pid, stop, samples), daemon=True)
@@ -114,7 +116,7 @@ def run_level(devices: int, seconds: float, mqtt_url: str, db: str, base: str,
         time.sleep(0.5)
     stop.set()
     sampler.join()
-    after = _metrics(base)
+    after = hub_counters(base)
     delta = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
     lost = result["acked"] - last + result["errors"]
     cpu = sorted(samples["cpu"])
@@ -143,7 +145,7 @@ def main() -> None:
             provision_load(store, LoadSpec(devices=max(levels)))
         finally:
             store.close()
-        hub, base = _start_hub(url, db, Path(tmp))
+        hub, base = start_hub(url, db, Path(tmp))
         try:
             for n in levels:
                 row = run_level(n, args.seconds, url, db, base, hub.pid)
@@ -160,10 +162,14 @@ def main() -> None:
         (f"{r['devices']} devices", f"{r['rate_per_s']:.0f} msg/s, lost {r['lost']}, "
          f"hub CPU {r['hub_cpu_pct']} %, RSS {r['hub_rss_mb']} MB") for r in rows
     ] + [("runtime", f"{time.monotonic() - t0:.0f} s")])  # fmt: skip
-    if best is not None:
-        record({"load_max_devices": best["devices"], "load_hub_cpu_pct": best["hub_cpu_pct"],
-                "load_hub_rss_mb": best["hub_rss_mb"],
-                "load_max_rate_per_s": best["rate_per_s"]})  # fmt: skip
+    if best is None:
+        raise SystemExit("no level passed")
+    raise SystemExit(report("load mode: the level recorded", [
+        Figure("load_max_devices", best["devices"], 1),
+        Figure("load_hub_cpu_pct", best["hub_cpu_pct"], 1),
+        Figure("load_hub_rss_mb", best["hub_rss_mb"], 1),
+        Figure("load_max_rate_per_s", best["rate_per_s"], 1),
+    ]))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,8 +2,11 @@
 Python process fight over the GIL and measure neither).
 
 ``python -m bench.publisher URL --devices N --per-device K --start-seq S`` publishes
-``N * K`` telemetry messages round-robin over the devices as fast as it can, QoS 0, then
-prints the count.
+``N * K`` telemetry messages round-robin over the devices as fast as it can (QoS 1 unless
+``--qos 0``), then prints ``{"sent": N*K, "rate_per_s": R}``: R is the count over the time
+from the first publish to the broker's acknowledgement of the last one (QoS 1), or to the
+last one written to the socket (QoS 0). Run with no subscriber, R is the publisher's own
+ceiling, which a subscriber's rate cannot exceed.
 """
 
 from __future__ import annotations
@@ -65,13 +68,15 @@ def main() -> None:
     client.connect(parts.hostname or "127.0.0.1", parts.port or 1883)
     client.loop_start()
     info = None
+    start = time.perf_counter()
     for topic, body in messages:
         info = client.publish(topic, body, qos=args.qos)
     if info is not None:
-        info.wait_for_publish(timeout=60)
+        info.wait_for_publish(timeout=120)
+    took = time.perf_counter() - start
     client.disconnect()
     client.loop_stop()
-    print(len(messages))
+    print(json.dumps({"sent": len(messages), "rate_per_s": len(messages) / took}))
 
 
 if __name__ == "__main__":
