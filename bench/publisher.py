@@ -50,7 +50,7 @@ def main() -> None:
     ap.add_argument("--start-seq", type=int, default=0)
     ap.add_argument("--qos", type=int, choices=(0, 1), default=1,
                     help="1, as the device contract asks of telemetry (the hub then "
-                    "acknowledges each reading after its commit)")
+                    "acknowledges each reading after its commit)")  # fmt: skip
     args = ap.parse_args()
     messages = payloads(args.devices, args.per_device, args.start_seq)
     parts = urlsplit(args.url)

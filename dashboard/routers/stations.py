@@ -7,13 +7,13 @@ from dataclasses import asdict, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from alerts.escalation import parse_policy
 from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed
-from dashboard.errors import forbidden
-from dashboard.routers import api_router
+from dashboard.errors import not_found
+from dashboard.routers import ApiModel, api_router
 from hub.registry.provisioning import check_id
 from hub.store.base import Station
 from hub.timezones import check_timezone
@@ -26,7 +26,7 @@ def _zone(value: str | None) -> str | None:
     return None if value is None else check_timezone(value)
 
 
-class StationIn(BaseModel):
+class StationIn(ApiModel):
     id: str = Field(min_length=1, max_length=64)
     district_id: str
     name: str = Field(min_length=1, max_length=200)
@@ -39,7 +39,7 @@ class StationIn(BaseModel):
     _known_zone = field_validator("timezone")(_zone)
 
 
-class StationPatch(BaseModel):
+class StationPatch(ApiModel):
     """Fields to change; a field left out keeps its value."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -88,11 +88,11 @@ async def create_station(
         ctx.store.list_districts()  # the district must exist: the store's foreign key says so
         s = caller.scope
         if s.role == "district_admin" and caller.principal.user.scope_id != body.district_id:
-            raise forbidden("a district admin creates stations in their own district")
+            raise not_found(f"district {body.district_id!r}")  # not theirs: as if missing
         if s.role == "city_admin" and caller.principal.user.scope_id is not None:
             cities = {d.city_id for d in ctx.store.list_districts() if d.id == body.district_id}
             if caller.principal.user.scope_id not in cities:
-                raise forbidden("that district is not in your city")
+                raise not_found(f"district {body.district_id!r}")
         station = Station(**body.model_dump())
         ctx.store.add_station(station)
         return station
