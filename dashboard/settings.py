@@ -46,7 +46,7 @@ class DashboardSettings(BaseSettings):
         1, ge=1, le=16, description="Password checks run at once (argon2 is CPU-heavy)."
     )
     login_hash_waiting: int = Field(
-        64, ge=0, description="Logins waiting for a password check; more get 503 at once."
+        128, ge=0, description="Logins waiting for a password check; more get 503 at once."
     )
     ws_recheck_s: float = Field(
         5.0, gt=0, description="How often open WebSockets have their session checked again."
