@@ -77,8 +77,10 @@ async def logout(
         await asyncio.to_thread(ctx.auth.logout, cookie)
     if ctx.broadcaster is not None:
         ctx.broadcaster.recheck_soon()  # this session's WebSockets close now
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    secure = _secure(request, ctx)  # a Secure cookie is replaced by a Secure one only
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True,
+                           samesite="lax")  # fmt: skip
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="strict")
     return {"ok": True}
 
 
