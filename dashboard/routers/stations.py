@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import asdict, replace
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from pydantic import Field, field_validator
 from alerts.escalation import parse_policy
 from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed
-from dashboard.errors import not_found
+from dashboard.errors import invalid, not_found
 from dashboard.routers import ApiModel, api_router
 from hub.registry.provisioning import check_id
 from hub.store.base import Station
@@ -117,6 +118,16 @@ async def update_station(
     return asdict(await asyncio.to_thread(work))
 
 
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
+
+
 @router.get("/stations/{station_id}/policy", summary="The station's escalation policy")
 async def get_policy(
     station_id: str, ctx: CtxDep, caller: Annotated[Caller, allowed("policies.read")]
@@ -137,5 +148,7 @@ async def set_policy(
 ) -> dict[str, Any]:  # fmt: skip
     await asyncio.to_thread(queries.station, ctx.store, caller.scope, station_id)
     policy = parse_policy({**body, "station_id": station_id})
+    if not _finite(policy.model_dump()):  # pydantic reads "inf" and "nan" strings as floats
+        raise invalid("policy", "every number of a policy is finite")
     await ctx.hub.alerts.call(ctx.hub.alert_engine.set_policy, policy, ctx.clock())
     return {"station_id": station_id, "policy": policy.model_dump(), "default": False}

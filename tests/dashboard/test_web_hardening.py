@@ -79,6 +79,15 @@ def test_json_without_nan_or_infinity(world: World, text: str) -> None:
     assert world.client.get("/api/silences", headers=h).json() == []
 
 
+def test_a_policy_takes_no_infinite_numbers(world: World) -> None:
+    h = world.as_user(SUP_A)
+    plan = {"steps": [{"after_s": 0, "notify": ["station"]}], "repeat_every_s": "Infinity"}
+    body = {"roles": {"station": ["json://127.0.0.1:9/x"]}, "high": plan}
+    r = world.client.put("/api/stations/st-a/policy", json=body, headers=h)
+    assert r.status_code == 422, r.text
+    assert world.client.get("/api/stations/st-a/policy", headers=h).json()["default"]
+
+
 def test_query_floats_are_finite_too(world: World) -> None:
     r = world.client.get("/api/residents/r-a/vitals?until=inf", headers=world.as_user(STAFF_A))
     assert r.status_code == 422
