@@ -81,7 +81,7 @@ class HashPool:
     most ``waiting`` calls queued behind them (more raise :class:`Busy` at once, so a flood
     costs memory for ``waiting`` logins, not for all of them)."""
 
-    def __init__(self, workers: int = 1, waiting: int = 64) -> None:
+    def __init__(self, workers: int = 1, waiting: int = 128) -> None:
         self.workers = workers
         self.waiting = waiting
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="carehub-argon2")

@@ -305,6 +305,8 @@ class Broadcaster:
                 await self.recheck()
             except CarehubError as exc:  # the store is away: keep everyone, try again later
                 log.warning("WebSocket session check failed: %s", exc)
+            except Exception:  # a bug must not end the checks for good
+                log.exception("WebSocket session check failed")
 
     async def recheck(self) -> None:
         """Close the sockets whose session ended (4401) or whose scope changed (4409)."""
