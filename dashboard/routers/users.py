@@ -45,6 +45,10 @@ class UserIn(ApiModel):
 
 class UserPatch(ApiModel):
     name: str | None = Field(None, min_length=1, max_length=200)
+    role: Role | None = Field(None, description="Within the roles you manage.")
+    scope_id: str | None = Field(
+        None, max_length=64, description="Another station (district...) you manage."
+    )
     password: str | None = Field(None, min_length=8, max_length=256)
     disabled: bool | None = None
     resident_ids: list[str] | None = Field(None, max_length=20)
@@ -92,7 +96,9 @@ async def create_user(
     return user_json(await asyncio.to_thread(work))
 
 
-@router.patch("/{user_id}", summary="Rename, reset the password, disable, relink a user")
+@router.patch(
+    "/{user_id}", summary="Rename, reset the password, disable, relink, move or change role"
+)
 async def update_user(
     user_id: str, body: UserPatch, ctx: CtxDep, caller: Annotated[Caller, allowed("users.write")]
 ) -> dict[str, Any]:
@@ -105,6 +111,10 @@ async def update_user(
         changes: dict[str, Any] = {}
         if body.name is not None:
             changes["name"] = body.name
+        if body.role is not None:
+            changes["role"] = body.role
+        if body.scope_id is not None:
+            changes["scope_id"] = body.scope_id
         if new_hash is not None:
             changes["password_hash"] = new_hash
         if body.disabled is not None:
@@ -120,5 +130,5 @@ async def update_user(
 
     updated = await asyncio.to_thread(work)
     if ctx.broadcaster is not None:
-        ctx.broadcaster.recheck_soon()  # their open WebSockets: closed, or rescoped
+        ctx.broadcaster.recheck_soon()  # their open WebSockets: closed (4401), rescoped (4409)
     return user_json(updated)

@@ -82,6 +82,30 @@ async def test_a_scope_change_closes_and_the_reconnect_starts_afresh(
             await again.still_open()
 
 
+async def test_moving_a_user_to_another_station_rescopes_their_socket(
+    serve: Callable[..., Served],
+) -> None:
+    s = serve(3600)
+    district = s.token("district_admin.pd")
+    async with httpx.AsyncClient(base_url=s.url, headers=district, timeout=TIMEOUT) as admin:
+        async with s.socket(s.token(STAFF_A)) as ws:
+            assert [r["id"] for r in ws.first["residents"]] == ["r-a"]
+            r = await admin.patch(f"/api/users/{STAFF_A}", json={"scope_id": "st-b"})
+            assert r.status_code == 200 and r.json()["scope_id"] == "st-b"
+            assert (await ws.closed())[0] == 4409
+        async with s.socket(s.token(STAFF_A)) as again:
+            assert [r["id"] for r in again.first["residents"]] == ["r-b"]
+        async with s.socket(s.token(SUP_A)) as sup:
+            r = await admin.patch(f"/api/users/{SUP_A}", json={"role": "station_staff"})
+            assert r.status_code == 200
+            assert (await sup.closed())[0] == 4409
+        # outside what the district admin manages: refused, and nothing changes
+        r = await admin.patch(f"/api/users/{STAFF_B}", json={"scope_id": "st-x"})
+        assert r.status_code == 404
+        r = await admin.patch(f"/api/users/{STAFF_B}", json={"role": "city_admin"})
+        assert r.status_code == 403
+
+
 async def test_changes_made_elsewhere_are_found_by_the_periodic_check(
     serve: Callable[..., Served], world: World
 ) -> None:
