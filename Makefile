@@ -45,6 +45,7 @@ bench: venv system-deps
 	$(BIN)/python -m bench.detect
 	$(BIN)/python -m bench.alerts
 	$(BIN)/python -m bench.ws
+	$(BIN)/python -m bench.login
 
 ## faults: the fault drill, longer: more kills, longer outages, closer to real time
 FAULT_SCALE ?= 2

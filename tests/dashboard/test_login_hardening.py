@@ -27,6 +27,7 @@ BOUND_S = 3.0
 their own, a console request waited 16 s behind 96 logins on this machine."""
 
 
+@pytest.mark.slow
 async def test_healthz_and_the_console_answer_during_a_login_flood(
     serve: Callable[..., Served], world: World
 ) -> None:
