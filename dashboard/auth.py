@@ -4,9 +4,9 @@ login throttling. Pure of FastAPI; the dependencies that use it are in :mod:`das
 - **Passwords** are hashed with argon2id (``argon2-cffi``'s defaults, RFC 9106's second
   recommended option) and rehashed on login when those parameters change. Hashing runs in
   a :class:`HashPool` of its own (a small executor and a bound on waiting logins), never in
-  the thread pool the rest of the dashboard shares: about 0.2 s of CPU each, 96 logins at
-  once in the shared pool held every console request behind them for 16 s
-  (``bench/login.py``).
+  the thread pool the rest of the dashboard shares: at about 0.1–0.2 s of CPU each, 96
+  logins at once in the shared pool would hold every console request behind them for
+  12–17 s on two cores (``bench/login.py``).
 - **Sessions**: the browser holds a random cookie (HttpOnly, SameSite=Lax, Secure under
   TLS and always in production); the store keeps only its HMAC under the session secret,
   so a database dump opens no session. Each session has a CSRF token, sent to the page in

@@ -23,8 +23,9 @@ from tests.dashboard.served import TIMEOUT, Served
 
 FLOOD = 96
 BOUND_S = 3.0
-"""Generous: an idle answer takes milliseconds; before the password checks had a pool of
-their own, a console request waited 16 s behind 96 logins on this machine."""
+"""Generous: an idle answer takes milliseconds; with password hashing in the thread pool
+the rest of the dashboard shares, a console request waited 12 to 20 s behind 96 logins on a
+two-core machine (``bench/login.py``)."""
 
 
 @pytest.mark.slow
