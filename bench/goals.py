@@ -133,6 +133,13 @@ SPECS: dict[str, Spec] = _specs(
     Spec("provision_100k_s", "import 100,000 devices with credentials (PostgreSQL)", "s",
          goal=Goal(60, at_most=True)),
     Spec("provision_store_100k_s", "the store's bulk write alone, same rows (the peer)", "s"),
+    # bench/login.py (issue 14: the console stays responsive during a login flood)
+    Spec("healthz_idle_p50_ms", "/healthz on an idle dashboard, p50 (the peer)", "ms"),
+    Spec("healthz_login_flood_p50_ms", "/healthz during 96 parallel logins, p50", "ms"),
+    Spec("healthz_login_flood_max_ms", "/healthz during 96 parallel logins, worst", "ms"),
+    Spec("api_me_login_flood_p50_ms", "console request during 96 parallel logins, p50", "ms"),
+    Spec("api_me_login_flood_max_ms", "console request during 96 parallel logins, worst", "ms"),
+    Spec("login_flood_96_s", "time for the 96 logins to be answered", "s"),
     # bench/load.py (not in `make bench`: a search over device counts)
     Spec("load_max_devices", "most devices carried with no message lost", "", "search"),
     Spec("load_max_rate_per_s", "messages/s at that level", "msg/s", "search"),

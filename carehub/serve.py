@@ -122,6 +122,19 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
+def uvicorn_options() -> dict[str, Any]:
+    """The HTTP server's options (also used by the benchmarks): no WebSocket compression
+    (:mod:`dashboard.ws_direct` writes one encoded frame to every client), no ``server``
+    banner, and no rewriting of the client address from ``X-Forwarded-For``: the dashboard
+    believes that header only from ``CAREHUB_TRUSTED_PROXIES`` (:mod:`dashboard.proxies`)."""
+    return {
+        "log_level": "warning",
+        "ws_per_message_deflate": False,
+        "server_header": False,
+        "proxy_headers": False,
+    }
+
+
 async def serve(
     settings: HubSettings,
     *,
@@ -146,9 +159,8 @@ async def serve(
         gate,
         host=settings.http_host,
         port=settings.http_port,
-        log_level="warning",
-        ws_per_message_deflate=False,
         lifespan="off",  # the dashboard's lifespan is entered once the hub runs
+        **uvicorn_options(),
     )
     server = uvicorn.Server(config)
     serving = asyncio.ensure_future(server.serve())

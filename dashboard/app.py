@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from dashboard import errors
-from dashboard.auth import Authenticator, LoginLimiter
+from dashboard.auth import Authenticator, HashPool, LoginLimiter
 from dashboard.deps import Context
+from dashboard.headers import SecurityHeaders
 from dashboard.routers import alerts, devices, health, residents, session, silences, stations, users
 from dashboard.settings import DashboardSettings
 from dashboard.ws import Broadcaster, ws_router
@@ -51,12 +52,18 @@ def create_app(
     """
     settings = settings or DashboardSettings()
     clock = clock or hub.clock
+    limiter = LoginLimiter(
+        settings.login_attempts, settings.login_window_s, clock=clock,
+        account_attempts=settings.login_account_attempts,
+        source_attempts=settings.login_source_attempts,
+    )  # fmt: skip
+    hashing = HashPool(settings.login_hash_workers, settings.login_hash_waiting)
     auth = Authenticator(
         hub.store, secret=settings.secret(), session_s=settings.session_hours * 3600,
-        limiter=LoginLimiter(settings.login_attempts, settings.login_window_s, clock=clock),
-        clock=clock,
+        limiter=limiter, clock=clock, hashing=hashing,
     )  # fmt: skip
-    ctx = Context(hub=hub, store=hub.store, settings=settings, auth=auth, clock=clock)
+    ctx = Context(hub=hub, store=hub.store, settings=settings, auth=auth, clock=clock,
+                  proxies=settings.proxy_networks())  # fmt: skip
     ctx.broadcaster = Broadcaster(ctx)
 
     @asynccontextmanager
@@ -67,6 +74,7 @@ def create_app(
             yield
         finally:
             await ctx.broadcaster.stop()
+            hashing.close()
 
     app = DashboardApp(
         title="carehub dashboard", version="1", lifespan=lifespan,
@@ -78,6 +86,7 @@ def create_app(
     app.state.hub = hub  # read by dashboard.routers.health
     app.state.ctx = ctx
     errors.install(app)
+    app.add_middleware(SecurityHeaders, production=settings.production)
     app.include_router(health.health_router())
     for module in (session, stations, residents, devices, alerts, silences, users):
         app.include_router(module.router)

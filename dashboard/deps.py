@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 
 from dashboard.auth import CSRF_HEADER, SESSION_COOKIE, Authenticator, AuthError, Principal, csrf_ok
 from dashboard.errors import ApiError, forbidden
+from dashboard.proxies import Network
 from dashboard.scope import Scope, scope_for
 from dashboard.settings import DashboardSettings
 from hub.store.base import Store
@@ -57,6 +58,8 @@ class Context:
     settings: DashboardSettings
     auth: Authenticator
     clock: Callable[[], float]
+    proxies: tuple[Network, ...] = ()
+    """``CAREHUB_TRUSTED_PROXIES``, parsed (:mod:`dashboard.proxies`)."""
     broadcaster: Broadcaster | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -105,6 +108,7 @@ async def authenticate(ctx: Context, headers: Any, cookies: dict[str, str]) -> C
 
 async def current_caller(request: Request, ctx: CtxDep) -> Caller:
     caller = await authenticate(ctx, request.headers, dict(request.cookies))
+    request.state.language = caller.principal.user.language  # errors speak it (dashboard.errors)
     if (
         caller.principal.via == "session"
         and request.method not in SAFE_METHODS

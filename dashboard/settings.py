@@ -2,11 +2,12 @@
 from ``.env``), built in :func:`dashboard.app.create_app`'s caller, never at import time.
 
 In development a random session secret is made at start (sessions then end with the
-process); production refuses a missing or placeholder secret.
+process); production refuses a missing or placeholder secret, and insecure cookies.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from typing import Literal
 
@@ -30,10 +31,26 @@ class DashboardSettings(BaseSettings):
     )
     session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A shift and a half.")
     cookie_secure: bool | None = Field(
-        None, description="Secure cookies; None: on when the request came over TLS."
-    )
+        None, description="Secure cookies; None: on when the request came over TLS (always "
+        "on in production)."
+    )  # fmt: skip
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses or networks (CIDR) of the reverse proxies "
+        "whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: nobody's."
+    )  # fmt: skip
     login_attempts: int = Field(5, ge=1, description="Failed logins per user and address...")
+    login_account_attempts: int = Field(20, ge=1, description="...per user from anywhere...")
+    login_source_attempts: int = Field(30, ge=1, description="...per address over all users...")
     login_window_s: float = Field(300.0, gt=0, description="...within this many seconds.")
+    login_hash_workers: int = Field(
+        1, ge=1, le=16, description="Password checks run at once (argon2 is CPU-heavy)."
+    )
+    login_hash_waiting: int = Field(
+        128, ge=0, description="Logins waiting for a password check; more get 503 at once."
+    )
+    ws_recheck_s: float = Field(
+        5.0, gt=0, description="How often open WebSockets have their session checked again."
+    )
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     ws_queue_size: int = Field(256, ge=8, description="Frames queued per WebSocket client.")
     ws_heartbeat_s: float = Field(20.0, gt=0)
@@ -50,8 +67,11 @@ class DashboardSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> DashboardSettings:
+        self.proxy_networks()  # refuses a malformed list at start, not at the first request
         if self.environment != "production":
             return self
+        if self.cookie_secure is False:
+            raise ConfigError("CAREHUB_COOKIE_SECURE=false is refused in production")
         value = self.session_secret.get_secret_value() if self.session_secret else ""
         if is_placeholder(value) or len(value) < MIN_SECRET_CHARS:
             raise ConfigError(
@@ -60,6 +80,24 @@ class DashboardSettings(BaseSettings):
                 "'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return self
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` parsed (ConfigError when an entry is not an address or CIDR)."""
+        out = []
+        for item in self.trusted_proxies.split(","):
+            if item.strip():
+                try:
+                    out.append(ipaddress.ip_network(item.strip(), strict=False))
+                except ValueError:
+                    raise ConfigError(
+                        f"CAREHUB_TRUSTED_PROXIES: {item.strip()!r} is not an address or "
+                        "network (e.g. 10.0.0.5,192.168.1.0/24)"
+                    ) from None
+        return tuple(out)
 
     def secret(self) -> bytes:
         """The session secret, or a random one made once per settings object."""

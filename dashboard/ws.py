@@ -22,8 +22,16 @@ than ``ws_buffer_bytes`` behind, or behind for longer than ``ws_send_timeout_s``
 dropped. Elsewhere (another server, the test client) each client has one bounded queue of
 ``ws_queue_size`` frames and one writer task; a full queue, or a send slower than
 ``ws_send_timeout_s``, drops it. A dropped client is closed with code 4008 and a reason and
-resumes from its last event id when it reconnects. Close codes: 4401 not authenticated,
-4403 cross-origin cookie use, 4008 too slow.
+resumes from its last event id when it reconnects.
+
+Sessions are checked server-side for as long as a socket is open: every ``ws_recheck_s``
+(and at once after a logout or a change to a user made through this server), each open
+socket's session or token is checked against the store again and its user's scope rebuilt.
+A socket whose session ended (logout, expiry, a revoked token, the user disabled or
+removed) is closed with 4401; one whose user's role or scope changed (another station,
+other linked residents, a station moved to another district) is closed with 4409 and gets
+a fresh snapshot, not a resume, when it reconnects. Close codes: 4401 not authenticated,
+4403 cross-origin cookie use, 4409 scope changed, 4008 too slow.
 """
 
 from __future__ import annotations
@@ -43,10 +51,11 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from alerts.state import PRIVATE_FIELDS
 from dashboard import queries
-from dashboard.auth import AuthError
+from dashboard.auth import AuthError, Principal
 from dashboard.deps import Context, authenticate
-from dashboard.scope import Scope
+from dashboard.scope import Scope, scope_for
 from dashboard.ws_direct import DirectSocket, text_frame
+from hub.errors import CarehubError
 from hub.store.base import Resident
 
 if TYPE_CHECKING:
@@ -62,6 +71,7 @@ SNAPSHOT_ALERTS = 500
 SNAPSHOT_RESIDENTS = 1_000
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_CROSS_ORIGIN = 4403
+CLOSE_SCOPE_CHANGED = 4409
 CLOSE_SLOW = 4008
 
 
@@ -95,9 +105,10 @@ class Client:
     """One connection: its scope, and either its socket for direct writes (``direct``) or
     its bounded queue and writer task."""
 
-    def __init__(self, ws: WebSocket, scope: Scope, maxsize: int) -> None:
+    def __init__(self, ws: WebSocket, scope: Scope, maxsize: int, key: str = "") -> None:
         self.ws = ws
         self.scope = scope
+        self.key = key  # the session or token, for rechecks (Principal.key)
         self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
         self.closed: str | None = None
         self.writer: asyncio.Task[None] | None = None
@@ -114,6 +125,10 @@ class Broadcaster:
         self.clock = clock or ctx.clock
         self.queue_size = s.ws_queue_size
         self.heartbeat_s = s.ws_heartbeat_s
+        self.recheck_s = s.ws_recheck_s
+        self.rechecks = 0
+        self._recheck_now = asyncio.Event()
+        self._rescoped: dict[str, int] = {}  # user id -> last event id when its scope changed
         self.send_timeout_s = s.ws_send_timeout_s
         self.buffer_bytes = s.ws_buffer_bytes
         self.epoch = secrets.token_hex(6)
@@ -134,6 +149,7 @@ class Broadcaster:
         self.ctx.hub.alert_engine.add_listener(self._from_engine)
         self.ctx.hub.pipeline.observers.append(self._from_pipeline)
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="ws-heartbeat"))
+        self._tasks.append(asyncio.create_task(self._rechecking(), name="ws-recheck"))
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
@@ -263,6 +279,61 @@ class Broadcaster:
             for client in list(self.clients):
                 self._offer(client, text, frame)
 
+    # --- sessions, checked again while sockets are open -------------------------------------
+
+    def recheck_soon(self) -> None:
+        """Check every open socket's session and scope now (after a logout or a change to a
+        user); callable from any thread."""
+        if self._loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._recheck_now.set()
+        else:
+            self._loop.call_soon_threadsafe(self._recheck_now.set)
+
+    async def _rechecking(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.recheck_s):
+                    await self._recheck_now.wait()
+            self._recheck_now.clear()
+            try:
+                await self.recheck()
+            except CarehubError as exc:  # the store is away: keep everyone, try again later
+                log.warning("WebSocket session check failed: %s", exc)
+            except Exception:  # a bug must not end the checks for good
+                log.exception("WebSocket session check failed")
+
+    async def recheck(self) -> None:
+        """Close the sockets whose session ended (4401) or whose scope changed (4409)."""
+        clients = [c for c in self.clients if not c.closed]
+        if not clients:
+            return
+        store, auth = self.ctx.store, self.ctx.auth
+
+        def work() -> tuple[dict[str, Principal | AuthError], dict[str, Scope]]:
+            found = auth.recheck_all({c.key for c in clients})
+            scopes: dict[str, Scope] = {}
+            for p in found.values():
+                if isinstance(p, Principal) and p.user.id not in scopes:
+                    scopes[p.user.id] = scope_for(store, p.user)
+            return found, scopes
+
+        found, scopes = await asyncio.to_thread(work)
+        self.rechecks += 1
+        for client in clients:
+            p = found.get(client.key)
+            if isinstance(p, AuthError):
+                self.drop(client, str(p), code=CLOSE_UNAUTHENTICATED)
+            elif p is not None and scopes[p.user.id] != client.scope:
+                self._rescoped[client.scope.user_id] = self.last_id
+                self.drop(client, "your role or scope changed; reconnect",
+                          code=CLOSE_SCOPE_CHANGED)  # fmt: skip
+
     # --- clients ---------------------------------------------------------------------------
 
     def drop(self, client: Client, reason: str, code: int = CLOSE_SLOW) -> None:
@@ -294,6 +365,8 @@ class Broadcaster:
         or None when the client needs a snapshot. Synchronous: nothing can slip in."""
         if epoch != self.epoch or last is None or last > self.last_id:
             return None
+        if last <= self._rescoped.get(client.scope.user_id, -1):
+            return None  # what it holds was chosen by its former scope: start afresh
         oldest = self.history[0].id if self.history else self.last_id + 1
         if last < oldest - 1:
             return None
@@ -333,7 +406,7 @@ class Broadcaster:
         if caller.principal.via == "session" and not _same_origin(ws):
             await ws.close(code=CLOSE_CROSS_ORIGIN, reason="cross-origin WebSocket refused")
             return
-        client = Client(ws, caller.scope, self.queue_size)
+        client = Client(ws, caller.scope, self.queue_size, caller.principal.key)
         epoch = ws.query_params.get("epoch")
         last = _int(ws.query_params.get("last_event_id"))
         self.clients.add(client)

@@ -9,12 +9,15 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from alerts.state import PERSON_OUTCOMES
 from dashboard import queries
 from dashboard.deps import Caller, Context, CtxDep, allowed
-from dashboard.routers import api_router
+from dashboard.errors import ApiError
+from dashboard.routers import ApiModel, api_router
+from dashboard.scope import STATION_ROLES
+from hub.errors import NotFound
 from hub.store.base import AlertChanges, TimelineRow
 
 router = api_router("/alerts", "alerts")
@@ -23,20 +26,20 @@ Outcome = Literal["real_emergency", "handled_by_phone", "false_alarm", "device_f
 assert set(PERSON_OUTCOMES) == set(Outcome.__args__)  # type: ignore[attr-defined]
 
 
-class NoteIn(BaseModel):
+class NoteIn(ApiModel):
     note: str | None = Field(None, max_length=2000)
 
 
-class AssignIn(BaseModel):
+class AssignIn(ApiModel):
     assignee: str = Field(min_length=1, max_length=64)
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(ApiModel):
     outcome: Outcome
     note: str | None = Field(None, max_length=2000)
 
 
-class CommentIn(BaseModel):
+class CommentIn(ApiModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
@@ -101,14 +104,30 @@ async def acknowledge(
     return await _visible(ctx, caller, alert_id)
 
 
-@router.post("/{alert_id}/assign", summary="Give the alert to someone")
+@router.post("/{alert_id}/assign", summary="Give the alert to a user of its station")
 async def assign(
     alert_id: str, body: AssignIn, ctx: CtxDep, caller: Annotated[Caller, allowed("alerts.act")]
 ) -> dict[str, Any]:
-    await _visible(ctx, caller, alert_id)
+    alert = await _visible(ctx, caller, alert_id)
+    if not await asyncio.to_thread(_of_station, ctx, body.assignee, alert.get("station_id")):
+        # the same answer for a user of another station as for nobody: ids stay private
+        raise ApiError(422, "unknown_assignee", f"no active user {body.assignee!r} at the "
+                       "alert's station")  # fmt: skip
     engine = ctx.hub.alert_engine
     await ctx.hub.alerts.call(engine.assign, alert_id, caller.actor, body.assignee, ctx.clock())
     return await _visible(ctx, caller, alert_id)
+
+
+def _of_station(ctx: Context, user_id: str, station_id: str | None) -> bool:
+    """Is ``user_id`` an active supervisor or staff member of ``station_id``?"""
+    try:
+        user = ctx.store.get_user(user_id)
+    except NotFound:
+        return False
+    return (
+        station_id is not None and not user.disabled and user.role in STATION_ROLES
+        and user.scope_id == station_id
+    )  # fmt: skip
 
 
 @router.post("/{alert_id}/resolve", summary="Resolve with an outcome")

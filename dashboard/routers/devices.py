@@ -4,23 +4,26 @@ on the broker but not provisioned (to claim), CSV import, and a vendor's refusal
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dashboard import queries
 from dashboard.deps import Caller, Context, CtxDep, allowed
 from dashboard.errors import forbidden
-from dashboard.routers import api_router
+from dashboard.routers import ApiModel, api_router
+from hub.errors import NotFound, RegistryError
 from hub.registry.provisioning import Credentials, import_devices, provision_device
-from hub.store.base import Device
+from hub.store.base import Device, Store
 
 router = api_router("/devices", "devices")
 
 
-class DeviceIn(BaseModel):
+class DeviceIn(ApiModel):
     id: str = Field(min_length=1, max_length=64)
     kind: str
     vendor: str | None = None
@@ -33,7 +36,7 @@ class DeviceIn(BaseModel):
     )
 
 
-class DeviceCsvIn(BaseModel):
+class DeviceCsvIn(ApiModel):
     station_id: str
     csv: str = Field(min_length=1, max_length=5_000_000)
 
@@ -98,17 +101,54 @@ async def unprovisioned(
     return [asdict(u) for u in rows]
 
 
+def _check_binding(
+    ctx: Context, caller: Caller, resident_id: str | None, gateway_id: str | None
+) -> None:
+    """The resident and the gateway a device is bound to are both in the caller's scope
+    (404 otherwise, as if missing) and, when both are named, at the same station."""
+    store, scope = ctx.store, caller.scope
+    station = None
+    if resident_id is not None:
+        station = queries.resident(store, scope, resident_id).station_id
+    if gateway_id is not None:
+        gateway = queries.device(store, scope, gateway_id)
+        at = queries.device_station(store, gateway)
+        if resident_id is not None and at is not None and at != station:
+            raise RegistryError(f"gateway {gateway_id} is not at resident {resident_id}'s "
+                                "station")  # fmt: skip
+    if resident_id is None and gateway_id is None and not scope.everything:
+        raise forbidden("bind the device to a resident or gateway of your station")
+
+
+def _check_csv_gateways(store: Store, station_id: str, text: str) -> None:
+    """Registered gateways a device file names must be at ``station_id``; one elsewhere is
+    reported like one that does not exist (the other station's ids stay private)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
+            for row in reader]  # fmt: skip
+    in_file = {r.get("id") for r in rows}
+    named = sorted({r["gateway_id"] for r in rows if r.get("gateway_id")} - in_file)
+    elsewhere = []
+    for gateway_id in named:
+        try:
+            gateway = store.get_device(gateway_id)
+        except NotFound:
+            elsewhere.append(gateway_id)
+            continue
+        if queries.device_station(store, gateway) != station_id:
+            elsewhere.append(gateway_id)
+    if elsewhere:
+        raise RegistryError("nothing imported:\n" + "\n".join(
+            f"gateway {g} is not a gateway of {station_id}" for g in elsewhere
+        ))  # fmt: skip
+
+
 @router.post("", status_code=201, summary="Provision a device (or claim an unprovisioned id)")
 async def provision(
     body: DeviceIn, ctx: CtxDep, caller: Annotated[Caller, allowed("devices.write")]
 ) -> dict[str, Any]:
     def work() -> Credentials:
-        if body.resident_id is not None:
-            queries.resident(ctx.store, caller.scope, body.resident_id)
-        elif body.gateway_id is not None:
-            queries.device(ctx.store, caller.scope, body.gateway_id)
-        elif not caller.scope.everything:
-            raise forbidden("bind the device to a resident or gateway of your station")
+        _check_binding(ctx, caller, body.resident_id, body.gateway_id)
         device = Device(**body.model_dump(), created_at=ctx.clock())
         return provision_device(ctx.store, device, _broker(ctx))
 
@@ -122,6 +162,7 @@ async def import_csv(
 ) -> dict[str, Any]:
     def work() -> list[Credentials]:
         queries.station(ctx.store, caller.scope, body.station_id)
+        _check_csv_gateways(ctx.store, body.station_id, body.csv)
         return import_devices(ctx.store, body.station_id, body.csv, _broker(ctx))
 
     creds = await asyncio.to_thread(work)

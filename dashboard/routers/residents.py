@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dashboard import queries
 from dashboard.deps import Caller, Context, CtxDep, allowed
-from dashboard.routers import api_router
+from dashboard.routers import ApiModel, api_router
 from hub.registry.provisioning import check_id, import_residents
 from hub.store.base import Resident
 
@@ -24,7 +24,7 @@ WINDOWS: dict[str, tuple[float, int]] = {"24h": (86_400.0, 300), "7d": (604_800.
 ONLINE_FIELDS = ("hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery")
 
 
-class ResidentIn(BaseModel):
+class ResidentIn(ApiModel):
     id: str = Field(min_length=1, max_length=64)
     station_id: str
     name: str = Field(min_length=1, max_length=200)
@@ -35,11 +35,11 @@ class ResidentIn(BaseModel):
     status: Literal["home", "away", "hospital", "inactive"] = "home"
 
 
-class StatusIn(BaseModel):
+class StatusIn(ApiModel):
     status: Literal["home", "away", "hospital", "inactive"]
 
 
-class CsvIn(BaseModel):
+class CsvIn(ApiModel):
     station_id: str
     csv: str = Field(min_length=1, max_length=5_000_000)
 
@@ -162,7 +162,9 @@ async def import_csv(
 async def vitals(
     resident_id: str, ctx: CtxDep, caller: Annotated[Caller, allowed("vitals.read")],
     window: Literal["24h", "7d"] = "24h",
-    until: Annotated[float | None, Query(description="Window end, epoch s (default now)")] = None,
+    until: Annotated[
+        float | None, Query(description="Window end, epoch s (default now)", allow_inf_nan=False)
+    ] = None,
 ) -> dict[str, Any]:  # fmt: skip
     span, bucket = WINDOWS[window]
     end = until if until is not None else ctx.clock()

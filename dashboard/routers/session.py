@@ -7,26 +7,26 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import Request, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dashboard.auth import CSRF_COOKIE, SESSION_COOKIE
 from dashboard.deps import CallerDep, CtxDep
-from dashboard.errors import ApiError
-from dashboard.routers import api_router
+from dashboard.errors import ApiError, invalid
+from dashboard.messages import LANGUAGES
+from dashboard.proxies import client_address, scheme
+from dashboard.routers import ApiModel, api_router
 from hub.store.base import UserRow
 from hub.timezones import UnknownTimezone, check_timezone
 
 router = api_router("", "session")
 
-LANGUAGES = ("zh-CN", "en")
 
-
-class LoginIn(BaseModel):
+class LoginIn(ApiModel):
     user: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
-class PrefsIn(BaseModel):
+class PrefsIn(ApiModel):
     language: str | None = None
     timezone: str | None = None
     prefs: dict[str, Any] | None = Field(
@@ -34,7 +34,7 @@ class PrefsIn(BaseModel):
     )
 
 
-class TokenIn(BaseModel):
+class TokenIn(ApiModel):
     name: str = Field(min_length=1, max_length=64)
     expires_in_days: float | None = Field(None, gt=0, le=3650)
 
@@ -48,16 +48,16 @@ def user_json(u: UserRow) -> dict[str, Any]:
 
 
 def _secure(request: Request, ctx: CtxDep) -> bool:
+    if ctx.settings.production:
+        return True
     if ctx.settings.cookie_secure is not None:
         return ctx.settings.cookie_secure
-    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
-    return proto == "https"
+    return scheme(request, ctx.proxies) == "https"
 
 
 @router.post("/auth/login", summary="Log in: sets the session and CSRF cookies")
 async def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep) -> dict[str, Any]:
-    address = request.client.host if request.client else "unknown"
-    new = await asyncio.to_thread(ctx.auth.login, body.user, body.password, address)
+    new = await ctx.auth.login(body.user, body.password, client_address(request, ctx.proxies))
     secure = _secure(request, ctx)
     max_age = int(new.expires_at - ctx.clock())
     response.set_cookie(SESSION_COOKIE, new.cookie, max_age=max_age, httponly=True,
@@ -75,8 +75,12 @@ async def logout(
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await asyncio.to_thread(ctx.auth.logout, cookie)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    if ctx.broadcaster is not None:
+        ctx.broadcaster.recheck_soon()  # this session's WebSockets close now
+    secure = _secure(request, ctx)  # a Secure cookie is replaced by a Secure one only
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True,
+                           samesite="lax")  # fmt: skip
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="strict")
     return {"ok": True}
 
 
@@ -98,13 +102,13 @@ async def update_me(body: PrefsIn, ctx: CtxDep, caller: CallerDep) -> dict[str, 
     changes: dict[str, Any] = {}
     if body.language is not None:
         if body.language not in LANGUAGES:
-            raise ApiError(422, "validation_error", f"language is one of {LANGUAGES}")
+            raise invalid("language", f"language is one of {', '.join(LANGUAGES)}")
         changes["language"] = body.language
     if body.timezone is not None:
         try:
             check_timezone(body.timezone)
         except UnknownTimezone as exc:
-            raise ApiError(422, "validation_error", str(exc)) from None
+            raise invalid("timezone", str(exc)) from None
         changes["timezone"] = body.timezone
     if body.prefs is not None:
         changes["prefs"] = _check_prefs(body.prefs)
@@ -119,14 +123,14 @@ def _check_prefs(prefs: dict[str, Any]) -> dict[str, Any]:
 
     out = dict(prefs)
     if "min_priority" in out and out["min_priority"] not in ("high", "medium", "low"):
-        raise ApiError(422, "validation_error", "min_priority is high, medium or low")
+        raise invalid("prefs", "min_priority is high, medium or low")
     quiet = out.get("quiet_hours")
     if quiet is not None:
         ok = isinstance(quiet, list) and len(quiet) == 2 and all(
             isinstance(t, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t) for t in quiet
         )  # fmt: skip
         if not ok:
-            raise ApiError(422, "validation_error", 'quiet_hours is ["HH:MM", "HH:MM"] or null')
+            raise invalid("prefs", 'quiet_hours is ["HH:MM", "HH:MM"] or null')
     return out
 
 

@@ -7,13 +7,13 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from alerts.rules import Silence
 from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed
 from dashboard.errors import forbidden, not_found
-from dashboard.routers import api_router
+from dashboard.routers import ApiModel, api_router
 from dashboard.scope import Scope
 from hub.errors import NotFound
 from hub.store.base import SilenceRow, Store
@@ -21,7 +21,7 @@ from hub.store.base import SilenceRow, Store
 router = api_router("/silences", "silences")
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(ApiModel):
     start: float | None = Field(None, description="Epoch s (default now)")
     end: float
     reason: str = Field(min_length=1, max_length=500)
@@ -66,7 +66,9 @@ async def add_silence(
     body: SilenceIn, ctx: CtxDep, caller: Annotated[Caller, allowed("silences.write")]
 ) -> dict[str, Any]:
     if not await asyncio.to_thread(_sees, ctx.store, caller.scope, body):
-        raise forbidden("you may only silence stations, residents or devices you manage")
+        if body.station_id is None and body.resident_id is None and body.device_id is None:
+            raise forbidden("a silence of a kind everywhere is for an unscoped admin")
+        raise not_found("station, resident or device")  # out of scope: as if missing
     now = ctx.clock()
     silence = Silence(
         f"sil-{uuid.uuid4().hex[:12]}", body.start if body.start is not None else now, body.end,

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import asdict, replace
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from alerts.escalation import parse_policy
 from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed
-from dashboard.errors import forbidden
-from dashboard.routers import api_router
+from dashboard.errors import invalid, not_found
+from dashboard.routers import ApiModel, api_router
 from hub.registry.provisioning import check_id
 from hub.store.base import Station
 from hub.timezones import check_timezone
@@ -26,7 +27,7 @@ def _zone(value: str | None) -> str | None:
     return None if value is None else check_timezone(value)
 
 
-class StationIn(BaseModel):
+class StationIn(ApiModel):
     id: str = Field(min_length=1, max_length=64)
     district_id: str
     name: str = Field(min_length=1, max_length=200)
@@ -39,7 +40,7 @@ class StationIn(BaseModel):
     _known_zone = field_validator("timezone")(_zone)
 
 
-class StationPatch(BaseModel):
+class StationPatch(ApiModel):
     """Fields to change; a field left out keeps its value."""
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -88,11 +89,11 @@ async def create_station(
         ctx.store.list_districts()  # the district must exist: the store's foreign key says so
         s = caller.scope
         if s.role == "district_admin" and caller.principal.user.scope_id != body.district_id:
-            raise forbidden("a district admin creates stations in their own district")
+            raise not_found(f"district {body.district_id!r}")  # not theirs: as if missing
         if s.role == "city_admin" and caller.principal.user.scope_id is not None:
             cities = {d.city_id for d in ctx.store.list_districts() if d.id == body.district_id}
             if caller.principal.user.scope_id not in cities:
-                raise forbidden("that district is not in your city")
+                raise not_found(f"district {body.district_id!r}")
         station = Station(**body.model_dump())
         ctx.store.add_station(station)
         return station
@@ -117,6 +118,16 @@ async def update_station(
     return asdict(await asyncio.to_thread(work))
 
 
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
+
+
 @router.get("/stations/{station_id}/policy", summary="The station's escalation policy")
 async def get_policy(
     station_id: str, ctx: CtxDep, caller: Annotated[Caller, allowed("policies.read")]
@@ -137,5 +148,7 @@ async def set_policy(
 ) -> dict[str, Any]:  # fmt: skip
     await asyncio.to_thread(queries.station, ctx.store, caller.scope, station_id)
     policy = parse_policy({**body, "station_id": station_id})
+    if not _finite(policy.model_dump()):  # pydantic reads "inf" and "nan" strings as floats
+        raise invalid("policy", "every number of a policy is finite")
     await ctx.hub.alerts.call(ctx.hub.alert_engine.set_policy, policy, ctx.clock())
     return {"station_id": station_id, "policy": policy.model_dump(), "default": False}

@@ -7,9 +7,9 @@ which these tests do not need (tests/browser and the serve test cover the MQTT p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fastapi import FastAPI
@@ -31,6 +31,9 @@ from hub.store.base import (
     Store,
     UserRow,
 )
+
+if TYPE_CHECKING:
+    from tests.dashboard.served import Served
 
 T0 = 1_767_225_600.0
 PASSWORD = "correct horse battery"
@@ -118,6 +121,15 @@ def world(sqlite_store: Store) -> Iterator[World]:
     app = create_app(hub, settings, clock=clock)
     with TestClient(app, base_url="http://testserver") as client:
         yield World(hub, sqlite_store, clock, client, app, alerts)
+
+
+@pytest.fixture
+def serve(world: World) -> Iterator[Callable[..., Served]]:
+    """``serve(recheck_s, **settings)``: the world's dashboard under uvicorn, on a free port."""
+    from tests.dashboard.served import serving
+
+    with serving(world) as start:
+        yield start
 
 
 def error_code(r: Any) -> str:

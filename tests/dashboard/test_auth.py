@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from fastapi.testclient import TestClient
 
 from dashboard.settings import DashboardSettings
 from hub.errors import ConfigError
@@ -30,11 +33,31 @@ def test_login_sets_httponly_cookie_and_csrf_is_required_for_writes(world: World
     assert error_code(c.get("/api/me")) == "unauthorized"
 
 
-def test_secure_cookie_under_tls(world: World) -> None:
-    world.app.state.ctx.settings.cookie_secure = None
-    r = world.client.post("/api/auth/login", json={"user": "city_admin", "password": PASSWORD},
-                          headers={"X-Forwarded-Proto": "https"})  # fmt: skip
-    assert all("Secure" in h for h in r.headers.get_list("set-cookie"))
+def _secure(r: Any) -> list[bool]:
+    return ["Secure" in h for h in r.headers.get_list("set-cookie")]
+
+
+def test_secure_cookie_under_tls_said_by_a_trusted_proxy(world: World) -> None:
+    ctx = world.app.state.ctx
+    ctx.settings.cookie_secure = None
+    login = {"user": "city_admin", "password": PASSWORD}
+    tls = {"X-Forwarded-Proto": "https"}
+    # anyone may send the header: from a peer that is not a trusted proxy it means nothing
+    assert _secure(world.client.post("/api/auth/login", json=login, headers=tls)) == [False] * 2
+    ctx.proxies = DashboardSettings(trusted_proxies="10.0.0.0/8").proxy_networks()
+    via_proxy = TestClient(world.app, client=("10.0.0.2", 40000))  # no lifespan: it runs once
+    assert _secure(via_proxy.post("/api/auth/login", json=login, headers=tls)) == [True] * 2
+    assert _secure(via_proxy.post("/api/auth/login", json=login)) == [False] * 2
+
+
+def test_production_forces_secure_cookies(world: World) -> None:
+    settings = world.app.state.ctx.settings
+    settings.environment = "production"
+    settings.cookie_secure = None
+    r = world.client.post("/api/auth/login", json={"user": "city_admin", "password": PASSWORD})
+    assert _secure(r) == [True] * 2
+    with pytest.raises(ConfigError):
+        DashboardSettings(environment="production", session_secret="x" * 40, cookie_secure=False)
 
 
 def test_session_expires(world: World) -> None:
@@ -42,7 +65,7 @@ def test_session_expires(world: World) -> None:
     assert world.client.get("/api/me").status_code == 200
     world.clock.t += 13 * 3600
     r = world.client.get("/api/me")
-    assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
+    assert r.status_code == 401 and "expired" in r.json()["error"]["details"]["reason"]
 
 
 def test_wrong_password_and_rate_limit(world: World) -> None:

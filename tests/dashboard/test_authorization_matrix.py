@@ -1,5 +1,7 @@
 """Every route and every WebSocket event type, for every role of two stations (and the
-admins above them): each user gets exactly what it may, and nothing of the other station.
+admins above them): each user gets exactly what it may, and nothing of the other station;
+and every user's WebSocket and REST access ends with their session (logout, a revoked
+token, the user disabled), however they were logged in.
 
 The expectations are written out here by hand (not derived from dashboard.scope), and the
 test fails when the app gains a route this table does not list.
@@ -8,14 +10,16 @@ test fails when the app gains a route this table does not list.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
 
 from dashboard.scope import scope_for
-from dashboard.ws import Event, visible
+from dashboard.ws import CLOSE_UNAUTHENTICATED, Broadcaster, Event, visible
 from tests.dashboard.conftest import World
 
 SUP_A, STAFF_A, FAM_A = "station_supervisor.a", "station_staff.a", "family.a"
@@ -70,7 +74,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("GET", "/api/alerts/{alert_id}"): (CARE_A | {FAM_A}, None),
     ("GET", "/api/alerts/{alert_id}/timeline"): (CARE_A | {FAM_A}, None),
     ("POST", "/api/alerts/{alert_id}/acknowledge"): (CARE_A, {}),
-    ("POST", "/api/alerts/{alert_id}/assign"): (CARE_A, {"assignee": "li"}),
+    ("POST", "/api/alerts/{alert_id}/assign"): (CARE_A, {"assignee": STAFF_A}),
     ("POST", "/api/alerts/{alert_id}/resolve"): (CARE_A, {"outcome": "test"}),
     ("POST", "/api/alerts/{alert_id}/comments"): (CARE_A | {FAM_A}, {"text": "hi"}),
     ("POST", "/api/alerts/{alert_id}/going"): ({FAM_A}, None),
@@ -203,3 +207,48 @@ def test_lists_show_exactly_the_visible_objects(world: World, path: str) -> None
 def test_websocket_event_types(world: World, ev: Event, receivers: set[str]) -> None:
     got = {u for u in USERS if visible(scope_for(world.store, world.store.get_user(u)), ev)}
     assert got == receivers
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("via", ["session", "token"])
+@pytest.mark.parametrize("end", ["logout", "disable"])
+def test_websocket_and_rest_after_logout_and_disable(
+    world: World, user: str, via: str, end: str
+) -> None:
+    """``logout``: the session logs out, or the token is revoked (a token's logout);
+    ``disable``: the user is disabled in the store, as ``carehub users`` does. Rechecks
+    are run here, not waited for (tests/dashboard/test_ws_sessions.py has the timing)."""
+    c, ctx = world.client, world.app.state.ctx
+    b: Broadcaster = ctx.broadcaster
+    bystander = DIST if user != DIST else CITY
+    if via == "session":
+        csrf = world.login(user)  # the client's cookie jar holds the session from now on
+        headers: dict[str, str] = {}
+    else:
+        row, token = ctx.auth.new_token(user, "matrix")
+        headers = {"Authorization": f"Bearer {token}"}
+    with (
+        c.websocket_connect("/ws", headers=headers) as ws,
+        c.websocket_connect("/ws", headers=world.as_user(bystander)) as other,
+    ):
+        assert ws.receive_json()["type"] == "snapshot"
+        assert other.receive_json()["type"] == "snapshot"
+        assert c.get("/api/me", headers=headers).status_code == 200
+        c.portal.call(b.recheck)  # type: ignore[union-attr]
+        assert {cl.scope.user_id for cl in b.clients} == {user, bystander}  # nothing ends yet
+        if end == "disable":
+            world.store.update_user(replace(world.store.get_user(user), disabled=True))
+        elif via == "session":
+            assert c.post("/api/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+        else:
+            assert c.delete(f"/api/me/tokens/{row.id}", headers=headers).status_code == 200
+        c.portal.call(b.recheck)  # type: ignore[union-attr]
+        assert {cl.scope.user_id for cl in b.clients} == {bystander}
+        with pytest.raises(WebSocketDisconnect) as info:
+            ws.receive_text()
+        assert info.value.code == CLOSE_UNAUTHENTICATED
+        other.send_json({"type": "ping"})
+        assert other.receive_json() == {"type": "pong"}
+    assert c.get("/api/me", headers=headers).status_code == 401
+    with c.websocket_connect("/ws", headers=headers) as ws, pytest.raises(WebSocketDisconnect):
+        ws.receive_text()
