@@ -478,13 +478,15 @@ def device_fields_from_status(info: dict[str, Any]) -> dict[str, Any]:
     """The registry fields a status message updates, as ``Device`` field values.
 
     Only well-typed values are taken (the payload was validated upstream); anything else is
-    ignored rather than failing a whole batch.
+    ignored rather than failing a whole batch. Only fields that describe the device: what
+    decides access (``vendor``, which picks what a vendor's users see; ``kind``, the resident
+    and the gateway) is the operator's, set at provisioning, and a device never changes it.
 
-    >>> device_fields_from_status({"firmware": "2.1", "capabilities": ["hr"], "boot": 3})
+    >>> device_fields_from_status({"firmware": "2.1", "capabilities": ["hr"], "vendor": "X"})
     {'firmware': '2.1', 'capabilities': ('hr',)}
     """
     out: dict[str, Any] = {}
-    for key in ("firmware", "model", "vendor", "worn_at"):
+    for key in ("firmware", "model", "worn_at"):
         if isinstance(info.get(key), str):
             out[key] = info[key]
     caps = info.get("capabilities")
