@@ -482,6 +482,13 @@ class ErrorReport(_Msg):
     seq: int | None = Field(None, description="`seq` of the refused message, when readable.")
     ts: float = Field(description="Hub time of the refusal, epoch seconds.")
     dead_letter: bool = Field(True, description="The raw message was kept for inspection.")
+    suppressed: int = Field(
+        0,
+        ge=0,
+        description="Refusals with the same `code` from the same device (or gateway) since "
+        "the previous report that were not reported: at most one report per code every "
+        f"{limits.REPORT_INTERVAL_S:g} s.",
+    )
     contract: Literal["v1"] = "v1"
 
 

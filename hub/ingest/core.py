@@ -6,10 +6,20 @@ once the batch is committed, and :class:`Accepted` observations for the detector
 asynchronous side (:mod:`hub.runtime.pipeline`) moves batches to the store and sends what this
 module decided.
 
-Order of checks, each refusal with its code (see docs/device-contract.md): topic →
-device registered and enabled → sub-device on that gateway → rate → size, encoding, JSON,
-schema, plausibility → ``seq`` (duplicates dropped silently) → clock skew, a door event without
-``door`` (warnings).
+Order of checks, each refusal with its code (see docs/device-contract.md): topic → rate
+(per publisher: the device, or the gateway for everything under its topics, before any
+registry lookup, so a flood costs the same whatever ids it names) → device registered and
+enabled → sub-device on that gateway → size, encoding, JSON, schema, plausibility → ``seq``
+(duplicates dropped silently) → clock skew, a door event without ``door`` (warnings). An
+empty payload is how MQTT deletes a retained message: it is taken as that, not refused.
+
+What a hostile or broken device can make the hub keep is bounded: a dead letter holds at most
+a prefix of the payload (:meth:`DeadLetter.bounded`); refusals that come in floods
+(``rate_limited``, ``unknown_device``) keep one dead letter per report, at most one per
+publisher and code in :data:`~hub.contract.limits.REPORT_INTERVAL_S`, which says how many
+more were refused meanwhile (``suppressed``); a gateway gets
+:data:`~hub.contract.limits.UNCLAIMED_PER_GATEWAY` unknown ids listed per hour; a retained
+message refused once is not refused (and kept) again when the broker replays it.
 Numbers missing from a device's ``seq`` are counted once certainly lost
 (:mod:`hub.ingest.gaps`), in ``carehub_telemetry_gaps_total`` and the device's state.
 """
@@ -51,8 +61,15 @@ _UNSEEN: Any = object()
 _TOPIC_CACHE = 200_000
 """Parsed topics remembered (each device publishes on the same few topics)."""
 
-REPORT_INTERVAL_S = 5.0
-"""At most one error report per device and code in this many seconds (no amplification)."""
+REPORT_INTERVAL_S = limits.REPORT_INTERVAL_S
+"""At most one error report per publisher and code in this many seconds (no amplification)."""
+FLOOD_CODES = frozenset({ErrorCode.RATE_LIMITED.value, ErrorCode.UNKNOWN_DEVICE.value})
+"""Refusals that keep a dead letter only with their report: they come in floods, and each
+one would otherwise cost a row (and the vendor learns nothing more from the ten-thousandth)."""
+_BOUNDED = 100_000
+"""Entries of a per-publisher table before it is emptied (a flood of made-up ids)."""
+UNCLAIMED_WINDOW_S = 3600.0
+"""How long the unknown ids listed for one gateway count against its quota."""
 WARN_REPORT_INTERVAL_S = 3600.0
 """At most one warning report (clock skew, unnamed door) per device and code in this time."""
 DOOR_UNNAMED_DETAIL = (
@@ -106,6 +123,8 @@ class Outbound:
     payload: bytes
     qos: int = 1
     retain: bool = False
+    droppable: bool = False
+    """An error report: dropped (and counted) rather than delay a command to a device."""
 
 
 @dataclass(slots=True)
@@ -222,6 +241,11 @@ class Ingest:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._topics: dict[str, Any] = {}
         self._reported: dict[tuple[str, str], float] = {}
+        self._suppressed: Counter[tuple[str, str]] = Counter()
+        self._unclaimed: dict[str, tuple[float, set[str]]] = {}
+        """Gateway id → (start of its window, unknown sub-device ids listed in it)."""
+        self._refused_retained: dict[tuple[str, int], None] = {}
+        """(topic, hash of payload) of retained messages refused once (insertion-ordered)."""
 
     # --- set-up --------------------------------------------------------------------------
 
@@ -269,7 +293,14 @@ class Ingest:
                 m.accepted.labels(label).inc(n)
             elif kind == "refused":
                 m.refused.labels(label).inc(n)
+            elif kind == "dead":
                 m.dead_letters.inc(n)
+            elif kind == "not_kept":
+                m.dead_letters_dropped.labels(label).inc(n)
+            elif kind == "cleared":
+                m.retained_cleared.inc(n)
+            elif kind == "unclaimed":
+                m.unclaimed_not_listed.inc(n)
             elif kind == "dup":
                 m.duplicates.inc(n)
             elif kind == "warn":
@@ -299,15 +330,25 @@ class Ingest:
         if parsed is None:
             self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(topic)))
             return
+        if not msg.payload:  # MQTT's way to delete a retained message: nothing to keep
+            self._counts["cleared", ""] += 1
+            self._ack(msg, now=True)
+            return
+        owner = parsed.gateway_id or parsed.device_id
+        bucket = self._buckets.get(owner)
+        if bucket is None:
+            if len(self._buckets) >= _BOUNDED:
+                self._buckets.clear()
+            bucket = self._buckets[owner] = TokenBucket(self.rate_per_s, self.rate_burst)
+        if not bucket.allow(msg.received_at):
+            who = f"gateway {owner}" if parsed.gateway_id else f"device {owner}"
+            detail = (
+                f"{who} sent more than {self.rate_per_s:g} messages/s (burst {self.rate_burst})"
+            )
+            self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, detail))
+            return
         device = self._authorise(msg, parsed)
         if device is None:
-            return
-        bucket = self._buckets.get(device.id)
-        if bucket is None:
-            bucket = self._buckets[device.id] = TokenBucket(self.rate_per_s, self.rate_burst)
-        if not bucket.allow(msg.received_at):
-            detail = f"more than {self.rate_per_s:g} messages/s (burst {self.rate_burst})"
-            self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, detail))
             return
         decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
         if isinstance(decoded, Refusal):
@@ -340,12 +381,32 @@ class Ingest:
     def _unknown(self, msg: InboundLike, parsed: Topic, device_id: str) -> None:
         known = self.devices.get(device_id)
         state = "disabled" if known is not None else "not provisioned"
-        if known is None:
+        if known is None and self._may_list(parsed, device_id, msg.received_at):
             self._pending.unprovisioned.append(
                 (device_id, msg.topic, msg.received_at, parsed.gateway_id)
             )
         detail = f"device {device_id} is {state}; ask the operator to provision it"
         self._refuse(msg, parsed, Refusal(ErrorCode.UNKNOWN_DEVICE, detail))
+
+    def _may_list(self, parsed: Topic, device_id: str, now: float) -> bool:
+        """Whether an unknown id goes on the list for claiming: a gateway gets
+        :data:`~hub.contract.limits.UNCLAIMED_PER_GATEWAY` ids an hour, the rest are counted."""
+        gateway_id = parsed.gateway_id
+        if gateway_id is None or gateway_id == device_id:
+            return True
+        since, ids = self._unclaimed.get(gateway_id, (now, set()))
+        if now - since >= UNCLAIMED_WINDOW_S:
+            since, ids = now, set()
+        if len(self._unclaimed) >= _BOUNDED:
+            self._unclaimed.clear()
+        self._unclaimed[gateway_id] = (since, ids)
+        if device_id in ids:
+            return True
+        if len(ids) >= limits.UNCLAIMED_PER_GATEWAY:
+            self._counts["unclaimed", ""] += 1
+            return False
+        ids.add(device_id)
+        return True
 
     def _data(self, msg: InboundLike, parsed: Topic, device: Device, m: Any) -> None:
         window = self._window(device.id)
@@ -517,25 +578,62 @@ class Ingest:
     def _refuse(self, msg: InboundLike, parsed: Topic | None, refusal: Refusal) -> None:
         code = str(refusal.code)
         self._counts["refused", code] += 1
+        if msg.retain and self._refused_retained and self._seen_refused(msg):
+            # the broker replays a retained message on every (re)subscribe: it was kept and
+            # reported when it first came, and the vendor cannot fix it by being told again
+            self._counts["not_kept", "retained"] += 1
+            self._ack(msg, now=True)
+            return
         device_id = parsed.device_id if parsed else None
-        self._pending.dead_letters.append(
-            DeadLetter(
-                msg.received_at, msg.topic, bytes(msg.payload), code, refusal.detail, device_id
+        # Reports (and, for floods, dead letters) are throttled per publisher: a gateway's
+        # unknown sub-devices and its rate share one key, so made-up ids cannot multiply them.
+        owner = device_id
+        if parsed is not None and code in FLOOD_CODES:
+            owner = parsed.gateway_id or device_id
+        key = (owner or msg.topic, code)
+        last = self._reported.get(key)
+        report = last is None or msg.received_at - last >= REPORT_INTERVAL_S
+        keep = report or code not in FLOOD_CODES
+        if keep:
+            self._counts["dead", ""] += 1
+            self._pending.dead_letters.append(
+                DeadLetter.bounded(
+                    msg.received_at, msg.topic, msg.payload, code, refusal.detail, device_id
+                )
             )
-        )
+            if msg.retain:
+                self._remember_refused(msg)
+        else:
+            self._counts["not_kept", "flood"] += 1
         self._pending.urgent = True
         self._ack(msg, now=False)
-        key = (device_id or msg.topic, code)
-        last = self._reported.get(key)
-        if last is not None and msg.received_at - last < REPORT_INTERVAL_S:
+        if not report:
+            self._suppressed[key] += 1
             return
         self._reported[key] = msg.received_at
-        if len(self._reported) > 100_000:  # bounded memory under a flood of bad ids
+        suppressed = self._suppressed.pop(key, 0)
+        if len(self._reported) > _BOUNDED:  # bounded memory under a flood of bad ids
             self._reported.clear()
-        self._report(msg.topic, code, refusal.detail, refusal.seq, "error", True)
+            self._suppressed.clear()
+        self._report(msg.topic, code, refusal.detail, refusal.seq, "error", True, suppressed)
+
+    def _remember_refused(self, msg: InboundLike) -> None:
+        if len(self._refused_retained) >= _BOUNDED:
+            self._refused_retained.pop(next(iter(self._refused_retained)))
+        self._refused_retained[msg.topic, hash(msg.payload)] = None
+
+    def _seen_refused(self, msg: InboundLike) -> bool:
+        return (msg.topic, hash(msg.payload)) in self._refused_retained
 
     def _report(
-        self, topic: str, code: str, detail: str, seq: int | None, severity: str, dead: bool
+        self,
+        topic: str,
+        code: str,
+        detail: str,
+        seq: int | None,
+        severity: str,
+        dead: bool,
+        suppressed: int = 0,
     ) -> None:
         target = errors_topic_for(topic)
         if target is None:
@@ -548,10 +646,11 @@ class Ingest:
             "seq": seq,
             "ts": round(self.clock(), 3),
             "dead_letter": dead,
+            "suppressed": suppressed,
             "contract": "v1",
         }
         payload = json.dumps(report, ensure_ascii=False).encode()
-        self._pending.outbox.append(Outbound(target, payload, qos=1))
+        self._pending.outbox.append(Outbound(target, payload, qos=1, droppable=True))
 
     def _ack(self, msg: InboundLike, *, now: bool) -> None:
         if msg.qos > 0:

@@ -60,6 +60,7 @@ from hub.store.base import (
     device_fields_from_status,
 )
 from hub.store.pg_errors import DRIVER_ERRORS, convert
+from hub.store.postgres_deadletters import PostgresDeadLetters
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def choose_backend(*, available: bool, applied: bool, prefer: bool | None) -> st
     return "timescale" if available and prefer is not False else "postgres"
 
 
-class PostgresStore:
+class PostgresStore(PostgresDeadLetters):
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""
 
     def __init__(
@@ -514,9 +515,10 @@ class PostgresStore:
             if batch.dead_letters:
                 cur.executemany(
                     "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
-                    " device_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                    " device_id, payload_size, payload_sha256)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                     [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
-                      d.device_id) for d in batch.dead_letters],
+                      d.device_id, d.size, d.sha256) for d in batch.dead_letters],
                     returning=True,
                 )  # fmt: skip
                 ids = _returned_ids(cur)
@@ -600,8 +602,8 @@ class PostgresStore:
     ) -> list[DeadLetter]:
         where, params = _filters(device_id=device_id, code=code)
         rows = self._query(
-            "SELECT received_at, topic, payload, code, detail, device_id, id FROM dead_letters"
-            f"{where} ORDER BY id DESC LIMIT %s",
+            "SELECT received_at, topic, payload, code, detail, device_id, id, payload_size,"
+            f" payload_sha256 FROM dead_letters{where} ORDER BY id DESC LIMIT %s",
             [*params, limit],
         )
         return [DeadLetter(r[0].timestamp(), r[1], bytes(r[2]), *r[3:]) for r in rows]

@@ -67,6 +67,7 @@ from hub.store.base import (
     VitalsBucket,
     device_fields_from_status,
 )
+from hub.store.sqlite_deadletters import SqliteDeadLetters
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a writer waits for another process's write lock before failing."""
@@ -144,7 +145,7 @@ def _convert(exc: sqlite3.Error | ValueError | ArithmeticError, what: str) -> St
     return StoreError(f"{what}: {exc}")
 
 
-class SqliteStore:
+class SqliteStore(SqliteDeadLetters):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""
 
     backend = "sqlite"
@@ -478,9 +479,9 @@ class SqliteStore:
             for dl in batch.dead_letters:
                 cur = db.execute(
                     "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
-                    " device_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    " device_id, payload_size, payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (dl.received_at, dl.topic, bytes(dl.payload), dl.code, dl.detail,
-                     dl.device_id),
+                     dl.device_id, dl.size, dl.sha256),
                 )  # fmt: skip
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)
@@ -583,7 +584,8 @@ class SqliteStore:
         self, *, device_id: str | None = None, code: str | None = None, limit: int = 100
     ) -> list[DeadLetter]:
         rows = self._query(
-            "SELECT received_at, topic, payload, code, detail, device_id, id FROM dead_letters"
+            "SELECT received_at, topic, payload, code, detail, device_id, id, payload_size,"
+            " payload_sha256 FROM dead_letters"
             " WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR code = ?2)"
             " ORDER BY id DESC LIMIT ?3",
             (device_id, code, limit),
