@@ -69,9 +69,9 @@ def hub_process(data: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     try:
         deadline = time.monotonic() + 60
         while True:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=2):
-                    break
+            url = f"http://127.0.0.1:{http_port}/healthz"
+            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2):
+                break
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the hub did not start; see {data / 'hub.log'}")
             time.sleep(0.2)
@@ -116,9 +116,7 @@ def _flood(port: int, seconds: float, topic_of: Any, payload: bytes) -> int:
 def _big(port: int, megabytes: int) -> int:
     client = _client(port, f"bench-big-{os.getpid()}")
     try:
-        info = client.publish(
-            "carehub/v1/devices/w-1/telemetry", b"x" * (megabytes << 20), qos=1
-        )
+        info = client.publish("carehub/v1/devices/w-1/telemetry", b"x" * (megabytes << 20), qos=1)
         with contextlib.suppress(RuntimeError, ValueError):
             info.wait_for_publish(timeout=60)
     finally:

@@ -576,6 +576,14 @@ def broker_hub_account(
     rotate: Annotated[
         bool, typer.Option("--rotate", help="Give an existing account a new password.")
     ] = False,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            help="Bind the account to this MQTT client id (the hub's client_id; one hub "
+            "node per account).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create the hub's own broker account (reads carehub/v1/#, writes cmd, errors and
@@ -587,7 +595,7 @@ def broker_hub_account(
     password = secrets.token_urlsafe(24)
     try:
         broker = _broker_admin_required()
-        result = broker.hub_account(username, password, rotate=rotate)
+        result = broker.hub_account(username, password, rotate=rotate, client_id=client_id)
         admin = MqttSettings.from_url(broker.url)
     except CarehubError as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -601,7 +609,8 @@ def broker_hub_account(
         return
     scheme = "mqtts" if admin.tls else "mqtt"
     out.print(f"[bold]hub account {username} {result}[/bold] (password shown once, not stored):")
-    out.print(f"  CAREHUB_MQTT_URL={scheme}://{username}@{admin.host}:{admin.port}")
+    query = f"?client_id={client_id}" if client_id else ""
+    out.print(f"  CAREHUB_MQTT_URL={scheme}://{username}@{admin.host}:{admin.port}{query}")
     out.print(f"  CAREHUB_MQTT_PASSWORD={password}")
 
 

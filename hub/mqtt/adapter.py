@@ -440,9 +440,7 @@ class MqttAdapter:
     ) -> Published | None:
         client = self._client
         assert client is not None
-        if droppable and (
-            not self._up or client.outgoing() >= _OUT_QUEUE * _DROPPABLE_SHARE
-        ):
+        if droppable and (not self._up or client.outgoing() >= _OUT_QUEUE * _DROPPABLE_SHARE):
             self.reports_dropped += 1
             return None
         try:

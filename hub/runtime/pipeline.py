@@ -48,8 +48,13 @@ class Source(Protocol):
 
     def ack(self, inbound: Any) -> Any: ...
     def publish(
-        self, topic: str, payload: bytes, qos: int = 0, retain: bool = False,
-        *, droppable: bool = False,
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        retain: bool = False,
+        *,
+        droppable: bool = False,
     ) -> Any:
         """Send a message; a ``droppable`` one (an error report) may be dropped instead,
         returning ``None``, so that commands to devices never wait behind reports."""
