@@ -440,6 +440,33 @@ def device_status(device_id: str, db: DbOpt = None, as_json: JsonOpt = False) ->
     _table(history, ["online", "at", "source"], False, title="status history")
 
 
+@device_app.command("ping")
+def device_ping(
+    device_id: str,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the reply.")] = 10.0,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the `ping` command to a device and wait for its reply (proves the command path)."""
+    from carehub.ping import broker_url, ping
+
+    try:
+        with _store(db) as store:
+            device = store.get_device(device_id)
+        result = asyncio.run(ping(device, broker_url(HubSettings()), wait_s=wait))
+    except CarehubError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        out.print_json(json.dumps(asdict(result)))
+    elif result.status is None:
+        out.print(f"ping {result.command_id} sent on {result.topic}; no reply within {wait:g} s")
+    else:
+        out.print(f"{device_id} answered {result.status!r} in {result.seconds} s")
+    if result.status is None:
+        raise typer.Exit(3)
+
+
 @device_app.command("unclaimed")
 def device_unclaimed(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Devices seen on the broker that are not provisioned (to claim)."""
