@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import subprocess
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -639,6 +640,38 @@ def broker_hub_account(
     query = f"?client_id={client_id}" if client_id else ""
     out.print(f"  CAREHUB_MQTT_URL={scheme}://{username}@{admin.host}:{admin.port}{query}")
     out.print(f"  CAREHUB_MQTT_PASSWORD={password}")
+
+
+@broker_app.command("dev")
+def broker_dev(
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 1884,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the broker keeps its files.")
+    ] = Path("data/dev-broker"),
+) -> None:
+    """Run a local Mosquitto with per-device accounts, as in production (MQTT 5 refusals
+    such as 0x87 included), until Ctrl-C; print what to give the hub."""
+    from hub.broker.devbroker import DevBroker
+
+    broker = DevBroker(directory, port=port)
+    try:
+        broker.start()
+    except (CarehubError, OSError, subprocess.SubprocessError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    out.print(f"[bold]Mosquitto with per-device accounts on mqtt://127.0.0.1:{port}[/bold]")
+    out.print("Run the hub and provision devices with (passwords shown once):")
+    out.print(f"  export CAREHUB_MQTT_URL={broker.hub_url}")
+    out.print(f"  export CAREHUB_MQTT_PASSWORD={broker.hub_password}")
+    out.print(f"  export CAREHUB_BROKER_ADMIN_URL={broker.admin_url}")
+    out.print("  carehub serve &  carehub device provision w-001 --kind wearable")
+    out.print("Ctrl-C stops the broker; accounts stay in " + str(directory))
+    try:
+        broker.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        broker.stop()
 
 
 @db_app.command("migrate")
