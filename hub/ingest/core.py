@@ -63,7 +63,9 @@ _TOPIC_CACHE = 200_000
 
 REPORT_INTERVAL_S = limits.REPORT_INTERVAL_S
 """At most one error report per publisher and code in this many seconds (no amplification)."""
-FLOOD_CODES = frozenset({ErrorCode.RATE_LIMITED.value, ErrorCode.UNKNOWN_DEVICE.value})
+FLOOD_CODES = frozenset(
+    {ErrorCode.RATE_LIMITED.value, ErrorCode.UNKNOWN_DEVICE.value, ErrorCode.TOPIC_INVALID.value}
+)
 """Refusals that keep a dead letter only with their report: they come in floods, and each
 one would otherwise cost a row (and the vendor learns nothing more from the ten-thousandth)."""
 _BOUNDED = 100_000
@@ -229,6 +231,9 @@ class Ingest:
         self.skew_threshold_s = skew_threshold_s
         self.devices: dict[str, Device] = {}
         self.ack_now: list[Any] = []
+        self.last_refused: str | None = None
+        """The code the last :meth:`handle` refused its message with (``None``: not refused),
+        whether or not a dead letter was kept."""
         """Messages to acknowledge at once (telemetry, echoes): drained by the pipeline."""
         self._pending = Pending()
         self._windows: dict[str, SeqWindow] = {}
@@ -265,6 +270,7 @@ class Ingest:
 
     def handle(self, msg: InboundLike) -> None:
         """Process one message; never raises for anything a device can send."""
+        self.last_refused = None
         try:
             self._handle(msg)
         except Exception:  # a bug must not stop ingestion; keep the message
@@ -328,7 +334,7 @@ class Ingest:
             self._topics[topic] = parsed
         self._counts["in", parsed.msg_type if parsed else "invalid"] += 1
         if parsed is None:
-            self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(topic)))
+            self._bad_topic(msg)
             return
         if not msg.payload:  # MQTT's way to delete a retained message: nothing to keep
             self._counts["cleared", ""] += 1
@@ -350,22 +356,32 @@ class Ingest:
         else:
             self._data(msg, parsed, device, decoded)
 
+    def _bad_topic(self, msg: InboundLike) -> None:
+        """Refuse a message on a topic outside the contract; within its owner's rate when
+        the topic still names one (a device can vary the rest of its own topic freely)."""
+        owner = _owner_of(msg.topic)
+        if owner is None or self._allow(owner, msg.received_at):
+            self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(msg.topic)))
+        else:
+            self._refuse(msg, None, Refusal(ErrorCode.RATE_LIMITED, _rate_help(owner, self)))
+
     def _over_rate(self, msg: InboundLike, parsed: Topic) -> bool:
         """Refuse (and say so) a message over its publisher's rate: the gateway for its
         whole tree, else the device. Checked before the registry so that made-up ids cost
         no more than real ones."""
         owner = parsed.gateway_id or parsed.device_id
+        if self._allow(owner, msg.received_at):
+            return False
+        self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, _rate_help(owner, self)))
+        return True
+
+    def _allow(self, owner: str, now: float) -> bool:
         bucket = self._buckets.get(owner)
         if bucket is None:
             if len(self._buckets) >= _BOUNDED:
                 self._buckets.clear()
             bucket = self._buckets[owner] = TokenBucket(self.rate_per_s, self.rate_burst)
-        if bucket.allow(msg.received_at):
-            return False
-        who = f"gateway {owner}" if parsed.gateway_id else f"device {owner}"
-        detail = f"{who} sent more than {self.rate_per_s:g} messages/s (burst {self.rate_burst})"
-        self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, detail))
-        return True
+        return bucket.allow(now)
 
     def _authorise(self, msg: InboundLike, parsed: Topic) -> Device | None:
         device = self.devices.get(parsed.device_id)
@@ -584,6 +600,7 @@ class Ingest:
     def _refuse(self, msg: InboundLike, parsed: Topic | None, refusal: Refusal) -> None:
         code = str(refusal.code)
         self._counts["refused", code] += 1
+        self.last_refused = code
         if msg.retain and self._refused_retained and self._seen_refused(msg):
             # the broker replays a retained message on every (re)subscribe: it was kept and
             # reported when it first came, and the vendor cannot fix it by being told again
@@ -594,7 +611,9 @@ class Ingest:
         # Reports (and, for floods, dead letters) are throttled per publisher: a gateway's
         # unknown sub-devices and its rate share one key, so made-up ids cannot multiply them.
         owner = device_id
-        if parsed is not None and code in FLOOD_CODES:
+        if parsed is None:
+            owner = _owner_of(msg.topic)
+        elif code in FLOOD_CODES:
             owner = parsed.gateway_id or device_id
         key = (owner or msg.topic, code)
         last = self._reported.get(key)
@@ -717,6 +736,26 @@ class _Live:
             clock_offset_s=self.clock_offset_s,
             telemetry_gaps=self.telemetry_gaps,
         )
+
+
+def _owner_of(topic: str) -> str | None:
+    """The device or gateway id a topic is published under, even when the rest of it is
+    not a contract topic (what the broker's ACLs tie to a login).
+
+    >>> _owner_of("carehub/v1/gateways/gw-1/devices/x/weather"), _owner_of("a/b")
+    ('gw-1', None)
+    """
+    parts = topic.split("/", 4)
+    if len(parts) >= 4 and parts[0] == "carehub" and parts[2] in ("devices", "gateways"):
+        return parts[3] or None
+    return None
+
+
+def _rate_help(owner: str, ingest: Ingest) -> str:
+    return (
+        f"{owner} sent more than {ingest.rate_per_s:g} messages/s (burst {ingest.rate_burst}); "
+        "a gateway's sub-devices share its rate"
+    )
 
 
 def _topic_help(topic: str) -> str:

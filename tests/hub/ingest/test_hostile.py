@@ -47,7 +47,7 @@ def test_the_gateways_sub_devices_share_its_rate(ingest: Ingest) -> None:
     p = ingest.take()
     assert p.events == []
     assert [r["code"] for r in reports(p)][-1] == ErrorCode.RATE_LIMITED
-    assert "gateway gw-1" in reports(p)[-1]["detail"]
+    assert "gw-1 sent more" in reports(p)[-1]["detail"]
 
 
 def test_the_next_report_says_how_many_were_suppressed(ingest: Ingest) -> None:
@@ -86,3 +86,14 @@ def test_a_refused_retained_message_is_not_kept_again_on_every_reconnect(
     # the same bytes published live are refused (and kept) as always
     ingest.handle(Msg(garbage.topic, garbage.payload, received_at=NOW + 600))
     assert len(ingest.take().dead_letters) == 1
+
+
+def test_made_up_topics_under_a_devices_own_tree_are_limited_too(ingest: Ingest) -> None:
+    for i in range(500):  # what the broker's ACLs still let a device publish
+        ingest.handle(Msg(f"carehub/v1/devices/w-1/junk-{i}", b"{}"))
+    p = ingest.take()
+    refused = ingest.metrics.refused
+    assert refused.labels(ErrorCode.TOPIC_INVALID)._value.get() == limits.RATE_BURST
+    assert refused.labels(ErrorCode.RATE_LIMITED)._value.get() == 500 - limits.RATE_BURST
+    assert sorted(d.code for d in p.dead_letters) == ["rate_limited", "topic_invalid"]
+    assert len(p.outbox) == 2
