@@ -626,7 +626,10 @@ class Ingest:
                     msg.received_at, msg.topic, msg.payload, code, refusal.detail, device_id
                 )
             )
-            if msg.retain:
+            # A status is published retained, but a broker forwards a live message without
+            # the flag (MQTT 3.1.1; MQTT 5 unless retain-as-published): remember those too,
+            # so the copy it replays after our next reconnect is known.
+            if msg.retain or msg.topic.endswith("/status"):
                 self._remember_refused(msg)
         else:
             self._counts["not_kept", "flood"] += 1

@@ -3,6 +3,7 @@ serving a well-behaved device during and after."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -89,3 +90,27 @@ async def test_a_packet_over_the_brokers_limit_never_reaches_the_hub(
         await eventually("the good reading stored", lambda: len(store.telemetry("good-1")) == 1)
     assert store.count_dead_letters() == {}
     assert hub.adapter.stats()["connected"] and hub.adapter.stats()["received"] == 1
+
+
+async def test_retained_garbage_is_kept_once_and_an_empty_payload_deletes_it(
+    hub: Hub, store: Store, broker: Any
+) -> None:
+    topic = "carehub/v1/devices/w-1/status"
+    with MqttTestClient(broker.url) as device:
+        device.publish(topic, b'{"state": "sleeping"}', 1, retain=True)
+        await eventually("the garbage refused", store.count_dead_letters)
+        for n in (2, 3):  # the broker replays it after each reconnect of the hub
+            hub.adapter.abort_connection()
+            await eventually("reconnected", lambda n=n: hub.adapter.stats()["connects"] >= n)
+        await eventually(
+            "the replays recognised",
+            lambda: hub.metrics.dead_letters_dropped.labels("retained")._value.get() >= 2,
+        )
+        assert store.count_dead_letters() == {"schema_invalid": 1}
+        device.publish(topic, b"", 1, retain=True)  # MQTT's delete
+        await eventually("the delete taken", hub.metrics.retained_cleared._value.get)
+    with MqttTestClient(broker.url) as late:
+        late.subscribe(topic)
+        await asyncio.sleep(0.5)
+        assert late.messages == []  # nothing retained any more
+    assert store.count_dead_letters() == {"schema_invalid": 1}

@@ -97,3 +97,11 @@ def test_made_up_topics_under_a_devices_own_tree_are_limited_too(ingest: Ingest)
     assert refused.labels(ErrorCode.RATE_LIMITED)._value.get() == 500 - limits.RATE_BURST
     assert sorted(d.code for d in p.dead_letters) == ["rate_limited", "topic_invalid"]
     assert len(p.outbox) == 2
+
+
+def test_a_refused_status_received_live_is_known_when_replayed(ingest: Ingest) -> None:
+    garbage = b'{"state": "sleeping"}'
+    ingest.handle(Msg("carehub/v1/devices/w-1/status", garbage))  # forwarded live: no flag
+    assert len(ingest.take().dead_letters) == 1
+    ingest.handle(Msg("carehub/v1/devices/w-1/status", garbage, retain=True, received_at=NOW + 60))
+    assert ingest.take().dead_letters == []
