@@ -30,6 +30,9 @@ UNCLAIMED_PER_GATEWAY = 32
 """Unknown sub-device ids of one gateway listed for claiming per hour; more are counted
 (``carehub_unclaimed_not_listed``) and summed up in the gateway's error report."""
 
+UNCLAIMED_DIRECT = 1000
+"""Unknown device and gateway ids (not a gateway's sub-devices) listed per hour, together."""
+
 REPORT_INTERVAL_S = 5.0
 """At most one error report per publisher and code in this many seconds; the next report
 says how many refusals were not reported in between (``suppressed``)."""

@@ -70,6 +70,8 @@ FLOOD_CODES = frozenset(
 one would otherwise cost a row (and the vendor learns nothing more from the ten-thousandth)."""
 _BOUNDED = 100_000
 """Entries of a per-publisher table before it is emptied (a flood of made-up ids)."""
+_DIRECT = "\x00direct"
+"""Key of the devices that are not a gateway's in the unclaimed quotas (no id has a NUL)."""
 UNCLAIMED_WINDOW_S = 3600.0
 """How long the unknown ids listed for one gateway count against its quota."""
 WARN_REPORT_INTERVAL_S = 3600.0
@@ -412,19 +414,22 @@ class Ingest:
 
     def _may_list(self, parsed: Topic, device_id: str, now: float) -> bool:
         """Whether an unknown id goes on the list for claiming: a gateway gets
-        :data:`~hub.contract.limits.UNCLAIMED_PER_GATEWAY` ids an hour, the rest are counted."""
+        :data:`~hub.contract.limits.UNCLAIMED_PER_GATEWAY` ids an hour, devices and gateways
+        speaking for themselves :data:`~hub.contract.limits.UNCLAIMED_DIRECT` together (on
+        a broker that checks accounts they cannot be made up); the rest are counted."""
         gateway_id = parsed.gateway_id
-        if gateway_id is None or gateway_id == device_id:
-            return True
-        since, ids = self._unclaimed.get(gateway_id, (now, set()))
+        direct = gateway_id is None or gateway_id == device_id
+        key = _DIRECT if direct else gateway_id
+        quota = limits.UNCLAIMED_DIRECT if direct else limits.UNCLAIMED_PER_GATEWAY
+        since, ids = self._unclaimed.get(key, (now, set()))
         if now - since >= UNCLAIMED_WINDOW_S:
             since, ids = now, set()
         if len(self._unclaimed) >= _BOUNDED:
             self._unclaimed.clear()
-        self._unclaimed[gateway_id] = (since, ids)
+        self._unclaimed[key] = (since, ids)
         if device_id in ids:
             return True
-        if len(ids) >= limits.UNCLAIMED_PER_GATEWAY:
+        if len(ids) >= quota:
             self._counts["unclaimed", ""] += 1
             return False
         ids.add(device_id)
@@ -618,6 +623,9 @@ class Ingest:
         key = (owner or msg.topic, code)
         last = self._reported.get(key)
         report = last is None or msg.received_at - last >= REPORT_INTERVAL_S
+        if report and code in FLOOD_CODES:
+            # made-up ids each have a key of their own: all of them together share one budget
+            report = self._allow(f"{_DIRECT}/{code}", msg.received_at)
         keep = report or code not in FLOOD_CODES
         if keep:
             self._counts["dead", ""] += 1

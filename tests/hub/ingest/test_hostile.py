@@ -105,3 +105,12 @@ def test_a_refused_status_received_live_is_known_when_replayed(ingest: Ingest) -
     assert len(ingest.take().dead_letters) == 1
     ingest.handle(Msg("carehub/v1/devices/w-1/status", garbage, retain=True, received_at=NOW + 60))
     assert ingest.take().dead_letters == []
+
+
+def test_made_up_device_ids_are_bounded_together(ingest: Ingest) -> None:
+    for i in range(3000):  # a broker that admits anyone: ids made up at will
+        ingest.handle(Msg(f"carehub/v1/devices/made-up-{i}/telemetry", tel(1)))
+    p = ingest.take()
+    assert len(p.unprovisioned) == limits.UNCLAIMED_DIRECT
+    assert len(p.dead_letters) == len(p.outbox) == limits.RATE_BURST  # one shared budget
+    assert ingest.metrics.refused.labels(ErrorCode.UNKNOWN_DEVICE)._value.get() == 3000
