@@ -418,9 +418,10 @@ class Ingest:
         speaking for themselves :data:`~hub.contract.limits.UNCLAIMED_DIRECT` together (on
         a broker that checks accounts they cannot be made up); the rest are counted."""
         gateway_id = parsed.gateway_id
-        direct = gateway_id is None or gateway_id == device_id
-        key = _DIRECT if direct else gateway_id
-        quota = limits.UNCLAIMED_DIRECT if direct else limits.UNCLAIMED_PER_GATEWAY
+        if gateway_id is None or gateway_id == device_id:
+            key, quota = _DIRECT, limits.UNCLAIMED_DIRECT
+        else:
+            key, quota = gateway_id, limits.UNCLAIMED_PER_GATEWAY
         since, ids = self._unclaimed.get(key, (now, set()))
         if now - since >= UNCLAIMED_WINDOW_S:
             since, ids = now, set()
