@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import subprocess
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -440,6 +441,33 @@ def device_status(device_id: str, db: DbOpt = None, as_json: JsonOpt = False) ->
     _table(history, ["online", "at", "source"], False, title="status history")
 
 
+@device_app.command("ping")
+def device_ping(
+    device_id: str,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the reply.")] = 10.0,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the `ping` command to a device and wait for its reply (proves the command path)."""
+    from carehub.ping import broker_url, ping
+
+    try:
+        with _store(db) as store:
+            device = store.get_device(device_id)
+        result = asyncio.run(ping(device, broker_url(HubSettings()), wait_s=wait))
+    except CarehubError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        out.print_json(json.dumps(asdict(result)))
+    elif result.status is None:
+        out.print(f"ping {result.command_id} sent on {result.topic}; no reply within {wait:g} s")
+    else:
+        out.print(f"{device_id} answered {result.status!r} in {result.seconds} s")
+    if result.status is None:
+        raise typer.Exit(3)
+
+
 @device_app.command("unclaimed")
 def device_unclaimed(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Devices seen on the broker that are not provisioned (to claim)."""
@@ -576,6 +604,14 @@ def broker_hub_account(
     rotate: Annotated[
         bool, typer.Option("--rotate", help="Give an existing account a new password.")
     ] = False,
+    client_id: Annotated[
+        str | None,
+        typer.Option(
+            "--client-id",
+            help="Bind the account to this MQTT client id (the hub's client_id; one hub "
+            "node per account).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create the hub's own broker account (reads carehub/v1/#, writes cmd, errors and
@@ -587,7 +623,7 @@ def broker_hub_account(
     password = secrets.token_urlsafe(24)
     try:
         broker = _broker_admin_required()
-        result = broker.hub_account(username, password, rotate=rotate)
+        result = broker.hub_account(username, password, rotate=rotate, client_id=client_id)
         admin = MqttSettings.from_url(broker.url)
     except CarehubError as exc:
         err.print(f"[red]error:[/red] {exc}")
@@ -601,8 +637,41 @@ def broker_hub_account(
         return
     scheme = "mqtts" if admin.tls else "mqtt"
     out.print(f"[bold]hub account {username} {result}[/bold] (password shown once, not stored):")
-    out.print(f"  CAREHUB_MQTT_URL={scheme}://{username}@{admin.host}:{admin.port}")
+    query = f"?client_id={client_id}" if client_id else ""
+    out.print(f"  CAREHUB_MQTT_URL={scheme}://{username}@{admin.host}:{admin.port}{query}")
     out.print(f"  CAREHUB_MQTT_PASSWORD={password}")
+
+
+@broker_app.command("dev")
+def broker_dev(
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 1884,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the broker keeps its files.")
+    ] = Path("data/dev-broker"),
+) -> None:
+    """Run a local Mosquitto with per-device accounts, as in production (MQTT 5 refusals
+    such as 0x87 included), until Ctrl-C; print what to give the hub."""
+    from hub.broker.devbroker import DevBroker
+
+    broker = DevBroker(directory, port=port)
+    try:
+        broker.start()
+    except (CarehubError, OSError, subprocess.SubprocessError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    out.print(f"[bold]Mosquitto with per-device accounts on mqtt://127.0.0.1:{port}[/bold]")
+    out.print("Run the hub and provision devices with (passwords shown once):")
+    out.print(f"  export CAREHUB_MQTT_URL={broker.hub_url}")
+    out.print(f"  export CAREHUB_MQTT_PASSWORD={broker.hub_password}")
+    out.print(f"  export CAREHUB_BROKER_ADMIN_URL={broker.admin_url}")
+    out.print("  carehub serve &  carehub device provision w-001 --kind wearable")
+    out.print("Ctrl-C stops the broker; accounts stay in " + str(directory))
+    try:
+        broker.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        broker.stop()
 
 
 @db_app.command("migrate")

@@ -48,6 +48,10 @@ class Hub(Protocol):
 
     def refresh_gauges(self) -> None: ...
 
+    def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        """Send a message to the broker (a command to a device)."""
+        ...
+
 
 @dataclass
 class Context:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from hub.broker.admin import SyncBrokerAdmin
 from hub.errors import CarehubError
@@ -24,7 +24,10 @@ def main() -> int:
     try:
         admin_url = os.environ["CAREHUB_BROKER_ADMIN_URL"]
         password = os.environ["CAREHUB_MQTT_PASSWORD"]
-        username = urlsplit(os.environ["CAREHUB_MQTT_URL"]).username
+        url = urlsplit(os.environ["CAREHUB_MQTT_URL"])
+        username = url.username
+        # the hub's client id, when the URL names one, is reserved to the hub's account
+        client_id = parse_qs(url.query).get("client_id", [None])[0]
     except KeyError as exc:
         print(f"hub-init: {exc.args[0]} is not set", file=sys.stderr)
         return 2
@@ -35,7 +38,9 @@ def main() -> int:
         return 2
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            result = SyncBrokerAdmin(admin_url).hub_account(username, password, rotate=True)
+            result = SyncBrokerAdmin(admin_url).hub_account(
+                username, password, rotate=True, client_id=client_id
+            )
         except CarehubError as exc:  # the broker may still be starting
             print(f"hub-init: attempt {attempt}: {exc}", file=sys.stderr)
             time.sleep(3)

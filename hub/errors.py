@@ -18,6 +18,8 @@ they enter our code, so callers catch one family::
     │   └── NotFound             a registry entity does not exist
     ├── RegistryError            a registry operation is invalid (bad CSV row, binding loop)
     ├── BrokerError              the MQTT broker could not be reached or started
+    │   └── PacketTooLargeError  a client's packet is over the embedded broker's limit
+    │                            (hub.broker.embedded; its connection is closed)
     ├── UnknownTimezone          not an IANA time zone name; also a ValueError
     │                            (hub.timezones)
     ├── TransitionError          an alert cannot make that state change (alerts.state)
@@ -28,6 +30,8 @@ they enter our code, so callers catch one family::
     ├── DeliveryError            a notification could not be delivered (alerts.notify)
     ├── AuthError                a login, session or token is not valid (dashboard.auth)
     │   └── RateLimited          too many failed logins: wait ``retry_after_s``
+    ├── Busy                     too many logins waiting for their password check: try
+    │                            again shortly (dashboard.auth)
     ├── ApiError                 a request the API refuses, with its HTTP status and code
     │                            (dashboard.errors)
     └── DatasetError             a data directory holds no readable data set; also a

@@ -24,6 +24,28 @@ class HubMetrics:
             "carehub_duplicates_dropped", "Duplicate messages (same device and seq)", registry=r
         )
         self.dead_letters = Counter("carehub_dead_letters", "Dead letters written", registry=r)
+        self.dead_letters_dropped = Counter(
+            "carehub_dead_letters_dropped",
+            "Refusals not kept as dead letters (flood: beyond one per report; retained: a "
+            "replay of one kept before) and dead letters deleted by retention (age, cap)",
+            ["reason"],
+            registry=r,
+        )
+        self.retained_cleared = Counter(
+            "carehub_retained_cleared",
+            "Empty payloads taken as the deletion of a retained message",
+            registry=r,
+        )
+        self.unclaimed_not_listed = Counter(
+            "carehub_unclaimed_not_listed",
+            "Unknown sub-device ids not listed for claiming: over their gateway's quota",
+            registry=r,
+        )
+        self.reports_dropped = Counter(
+            "carehub_error_reports_dropped",
+            "Error reports not sent so that commands to devices keep their room",
+            registry=r,
+        )
         self.warnings = Counter(
             "carehub_device_warnings", "Warnings reported to devices", ["code"], registry=r
         )

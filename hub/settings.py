@@ -66,6 +66,14 @@ class HubSettings(BaseSettings):
     batch_max_delay_s: float = Field(0.1, gt=0, le=10)
     registry_refresh_s: float = Field(5.0, gt=0)
     recent_seq_hours: float = Field(24.0, gt=0)
+    dead_letter_days: float = Field(
+        30.0, gt=0, description="Dead letters older than this are deleted."
+    )
+    dead_letter_max: int = Field(
+        100_000, ge=100,
+        description="Dead letters kept at most (the newest); each holds at most 4 KiB of its "
+        "payload, so this bounds their space to about half a gigabyte.",
+    )  # fmt: skip
     detect_tick_s: float = Field(5.0, gt=0, description="How often time-based detectors run.")
     detect_warmup_s: float = Field(
         900.0, ge=0,

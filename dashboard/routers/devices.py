@@ -14,9 +14,10 @@ from pydantic import Field
 
 from dashboard import queries
 from dashboard.deps import Caller, Context, CtxDep, allowed
-from dashboard.errors import forbidden
+from dashboard.errors import ApiError, forbidden
 from dashboard.routers import ApiModel, api_router
-from hub.errors import NotFound, RegistryError
+from hub.contract.ping import new_command_id, ping_command
+from hub.errors import BrokerError, NotFound, RegistryError
 from hub.registry.provisioning import Credentials, import_devices, provision_device
 from hub.store.base import Device, Store
 
@@ -192,8 +193,25 @@ async def refusals(
         rows = ctx.store.dead_letters(device_id=d.id, limit=limit)
         return [
             {"id": r.id, "received_at": r.received_at, "topic": r.topic, "code": r.code,
-             "detail": r.detail, "payload": r.payload[:2000].decode("utf-8", "replace")}
+             "detail": r.detail, "payload": r.payload[:2000].decode("utf-8", "replace"),
+             "size": r.size if r.size is not None else len(r.payload), "sha256": r.sha256}
             for r in rows
         ]  # fmt: skip
 
     return await asyncio.to_thread(work)
+
+
+@router.post("/{device_id}/ping", status_code=202, summary="Send the device a ping command")
+async def ping(
+    device_id: str, ctx: CtxDep, caller: Annotated[Caller, allowed("refusals.read")]
+) -> dict[str, Any]:
+    """Publish the contract's ``ping`` on the device's ``cmd`` topic; the device answers on
+    ``reply`` with the returned ``command_id`` (stored by the hub)."""
+    d = await asyncio.to_thread(queries.device, ctx.store, caller.scope, device_id)
+    command_id = new_command_id()
+    topic, payload = ping_command(d.id, d.gateway_id, command_id, ctx.clock())
+    try:
+        ctx.hub.publish(topic, payload, 1)
+    except BrokerError as exc:
+        raise ApiError(503, "broker_unavailable", "the hub cannot reach its broker now") from exc
+    return {"command_id": command_id, "topic": topic}

@@ -179,7 +179,9 @@ class BrokerAdmin:
                     "(it has other roles or groups); choose another device id"
                 )
             else:
-                updates.append(dynsec.modify_client(name, items[i][1], [dynsec.role_name(name)]))
+                updates.append(
+                    dynsec.modify_client(name, items[i][1], [dynsec.role_name(name)], name)
+                )
         if not problems:
             for update, reply in zip(updates, await self.execute(updates), strict=True):
                 raise_for(reply, f"updating client {update['username']}")
@@ -262,8 +264,14 @@ class BrokerAdmin:
             for i, s in states.items()
             if s == "no_role"
         ]
+        # accounts made before client ids were bound: bind them (device id = client id)
+        fixes += [
+            dynsec.bind_client_id(d.id, d.id)
+            for d, a in zip(devices, answers, strict=True)
+            if states[d.id] in ("ok", "no_role") and dynsec.bound_client_id(a) != d.id
+        ]
         for fix, reply in zip(fixes, await self.execute(fixes), strict=True):
-            raise_for(reply, f"adding its role to {fix['username']}")
+            raise_for(reply, f"{fix['command']} {fix['username']}")
         return states
 
     async def client_states(self, device_ids: Sequence[str]) -> dict[str, ClientState]:
@@ -277,12 +285,13 @@ class BrokerAdmin:
     # -- the hub ---------------------------------------------------------------------------
 
     async def ensure_hub_account(
-        self, username: str, password: str, *, rotate: bool = False
+        self, username: str, password: str, *, rotate: bool = False, client_id: str | None = None
     ) -> HubAccount:
         """Create the hub's service account (role ``carehub-hub``) with ``password``.
 
         An existing account keeps its password unless ``rotate``; its role is brought up to
-        date either way. Returns what happened: ``created``, ``rotated`` or ``exists``.
+        date either way. With ``client_id`` the account is bound to that MQTT client id (one
+        hub node per account). Returns what happened: ``created``, ``rotated`` or ``exists``.
         """
         role = dynsec.HUB_ROLE
         await self._upsert_roles({role: dynsec.hub_acls()})
@@ -293,17 +302,23 @@ class BrokerAdmin:
                 f"the broker client {username!r} exists with other roles; choose another "
                 "username for the hub"
             )
+        commands: list[Command] = []
         if state == "missing":
-            command = dynsec.create_client(username, password, [role], "carehub hub")
+            commands.append(
+                dynsec.create_client(username, password, [role], "carehub hub", client_id)
+            )
             result: HubAccount = "created"
         elif rotate:
-            command, result = dynsec.modify_client(username, password, [role]), "rotated"
-        elif state == "no_role":
-            command, result = dynsec.add_client_role(username, role), "exists"
+            commands.append(dynsec.modify_client(username, password, [role], client_id))
+            result = "rotated"
         else:
-            return "exists"
-        (reply,) = await self.execute([command])
-        raise_for(reply, f"{command['command']} {username}")
+            result = "exists"
+            if state == "no_role":
+                commands.append(dynsec.add_client_role(username, role))
+            if client_id is not None and dynsec.bound_client_id(answer) != client_id:
+                commands.append(dynsec.bind_client_id(username, client_id))
+        for command, reply in zip(commands, await self.execute(commands), strict=True):
+            raise_for(reply, f"{command['command']} {username}")
         return result
 
 
@@ -344,9 +359,13 @@ class SyncBrokerAdmin:
         """See :meth:`BrokerAdmin.client_states`."""
         return self._run(lambda a: a.client_states(device_ids)) if device_ids else {}
 
-    def hub_account(self, username: str, password: str, *, rotate: bool = False) -> HubAccount:
+    def hub_account(
+        self, username: str, password: str, *, rotate: bool = False, client_id: str | None = None
+    ) -> HubAccount:
         """See :meth:`BrokerAdmin.ensure_hub_account`."""
-        return self._run(lambda a: a.ensure_hub_account(username, password, rotate=rotate))
+        return self._run(
+            lambda a: a.ensure_hub_account(username, password, rotate=rotate, client_id=client_id)
+        )
 
 
 __all__ = ["DEFAULT_TIMEOUT", "BrokerAdmin", "HubAccount", "SyncBrokerAdmin"]

@@ -6,7 +6,10 @@ The plugin is driven over MQTT: an admin client publishes ``{"commands": [...]}`
 the command's ``correlationData`` (Mosquitto's ``plugins/dynamic-security/README.md``;
 behaviour checked against Mosquitto 2.0.11). :mod:`hub.broker.admin` does the I/O.
 
-What a device may do on the broker (role ``carehub-device-{id}``, client ``{id}``):
+What a device may do on the broker (role ``carehub-device-{id}``, client ``{id}``, bound
+to the MQTT client id ``{id}``: the broker refuses a login with these credentials and any
+other client id, so a device can take neither another device's client id, which would
+disconnect that device and fire its Will, nor the hub's):
 
 - publish its inbound topics (``telemetry``, ``event``, ``status``, ``reply``);
 - subscribe to and receive its ``cmd`` and ``errors`` topics, nothing else.
@@ -190,9 +193,14 @@ def delete_role(role: str) -> Command:
 
 
 def create_client(
-    username: str, password: str | None, roles: Sequence[str], textname: str = ""
+    username: str,
+    password: str | None,
+    roles: Sequence[str],
+    textname: str = "",
+    clientid: str | None = None,
 ) -> Command:
-    """``createClient`` with its roles; without a password nobody can log in as it."""
+    """``createClient`` with its roles; without a password nobody can log in as it. With
+    ``clientid`` the account may connect only with that MQTT client id."""
     cmd: Command = {
         "command": "createClient",
         "username": username,
@@ -200,20 +208,39 @@ def create_client(
     }
     if password is not None:
         cmd["password"] = password
+    if clientid is not None:
+        cmd["clientid"] = clientid
     if textname:
         cmd["textname"] = textname
     return cmd
 
 
-def modify_client(username: str, password: str, roles: Sequence[str]) -> Command:
+def modify_client(
+    username: str, password: str, roles: Sequence[str], clientid: str | None = None
+) -> Command:
     """``modifyClient``: new password and exactly ``roles`` (the plugin disconnects the
-    client's current sessions)."""
-    return {
+    client's current sessions), and the bound client id when given."""
+    cmd: Command = {
         "command": "modifyClient",
         "username": username,
         "password": password,
         "roles": [{"rolename": r} for r in roles],
     }
+    if clientid is not None:
+        cmd["clientid"] = clientid
+    return cmd
+
+
+def bind_client_id(username: str, clientid: str) -> Command:
+    """``modifyClient`` binding an account to one MQTT client id."""
+    return {"command": "modifyClient", "username": username, "clientid": clientid}
+
+
+def bound_client_id(reply: Reply) -> str | None:
+    """The client id a ``getClient`` answer says the account is bound to (None: any)."""
+    client = (reply.data or {}).get("client") or {}
+    value = client.get("clientid")
+    return value if isinstance(value, str) and value else None
 
 
 def set_client_password(username: str, password: str) -> Command:
@@ -236,15 +263,18 @@ def delete_client(username: str) -> Command:
 def device_commands(
     device_id: str, password: str, kind: str, gateway_id: str | None = None
 ) -> list[Command]:
-    """Create a device's role and its client (username = device id) with ``password``.
+    """Create a device's role and its client (username = device id, bound to the client
+    id = device id) with ``password``.
 
     >>> [c["command"] for c in device_commands("w-1", "pw", "wearable")]
     ['createRole', 'createClient']
+    >>> device_commands("w-1", "pw", "wearable")[1]["clientid"]
+    'w-1'
     """
     role = role_name(device_id)
     return [
         create_role(role, acls_for(device_id, kind, gateway_id), f"carehub {kind} {device_id}"),
-        create_client(device_id, password, [role], f"carehub {kind}"),
+        create_client(device_id, password, [role], f"carehub {kind}", clientid=device_id),
     ]
 
 
@@ -368,6 +398,8 @@ __all__ = [
     "Command",
     "Reply",
     "acls_for",
+    "bind_client_id",
+    "bound_client_id",
     "client_state",
     "create_client",
     "create_role",

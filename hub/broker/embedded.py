@@ -6,6 +6,14 @@ plugins, the ``$SYS`` statistics above all, halve its throughput, so we pass an 
 plugin list: anonymous access only. Production uses Mosquitto or
 EMQX.
 
+amqtt has no packet size limit of its own and reads a whole packet into memory before anything
+can look at it (one 100 MB publish cost the hub process about 400 MB). We refuse a packet
+larger than :data:`~hub.contract.limits.MAX_PACKET_BYTES` as soon as its fixed header is
+read, and the broker closes that client's connection, as Mosquitto does with
+``max_packet_size``. It admits anyone and speaks MQTT 3.1.1 only: a device developer who
+wants to see per-device accounts and MQTT 5 refusals (0x87) uses the Mosquitto set-up in
+docs/device-contract.md instead.
+
     broker = await start_embedded_broker(port=1883)
     print(broker.url)          # mqtt://127.0.0.1:1883, or another port if 1883 was taken
     await broker.stop()
@@ -20,6 +28,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.contract.limits import MAX_PACKET_BYTES
 from hub.errors import BrokerError
 
 log = logging.getLogger(__name__)
@@ -39,6 +48,43 @@ def broker_config(host: str, port: int) -> dict[str, Any]:
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
         "plugins": dict(_PLUGINS),
     }
+
+
+class PacketTooLargeError(BrokerError):
+    """A client sent a packet over the embedded broker's limit (its connection is closed)."""
+
+
+def limit_packet_size(max_bytes: int = MAX_PACKET_BYTES) -> None:
+    """Make amqtt's protocol handler refuse packets over ``max_bytes`` (whole packet after
+    the fixed header), closing the client's connection; idempotent.
+
+    amqtt 0.12 reads each packet with ``MQTTFixedHeader.from_stream`` looked up in
+    ``amqtt.mqtt.protocol.handler``; an exception there other than amqtt's own errors (which
+    it skips, reading the payload as the next packet) ends that client's reader loop, which
+    closes the connection (and publishes its Will). The limit applies to every amqtt
+    broker in the process: only the embedded broker runs amqtt here.
+    """
+    from amqtt.mqtt import packet
+    from amqtt.mqtt.protocol import handler
+
+    current = handler.MQTTFixedHeader
+    if getattr(current, "carehub_limit", None) == max_bytes:
+        return
+
+    class LimitedFixedHeader(packet.MQTTFixedHeader):  # type: ignore[misc]
+        carehub_limit = max_bytes
+
+        @classmethod
+        async def from_stream(cls, reader: Any) -> Any:
+            header = await super().from_stream(reader)
+            if header is not None and header.remaining_length > max_bytes:
+                raise PacketTooLargeError(
+                    f"packet of {header.remaining_length} bytes is over the limit of "
+                    f"{max_bytes}; closing the connection"
+                )
+            return header
+
+    handler.MQTTFixedHeader = LimitedFixedHeader
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -112,6 +158,7 @@ async def start_embedded_broker(host: str = "127.0.0.1", port: int = 1883) -> Em
             host,
             port,
         )
+    limit_packet_size()
     try:
         broker = Broker(broker_config(host, port))
         await broker.start()
@@ -121,4 +168,11 @@ async def start_embedded_broker(host: str = "127.0.0.1", port: int = 1883) -> Em
     return EmbeddedBroker(host=host, port=port, _broker=broker)
 
 
-__all__ = ["EmbeddedBroker", "broker_config", "free_port", "port_is_free", "start_embedded_broker"]
+__all__ = [
+    "EmbeddedBroker",
+    "broker_config",
+    "free_port",
+    "limit_packet_size",
+    "port_is_free",
+    "start_embedded_broker",
+]

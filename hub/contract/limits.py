@@ -5,6 +5,12 @@ from __future__ import annotations
 MAX_PAYLOAD_BYTES = 64 * 1024
 """Largest accepted payload; larger ones are refused with ``payload_too_large``."""
 
+MAX_PACKET_BYTES = 256 * 1024
+"""Largest MQTT packet the brokers we configure take (``max_packet_size``): above it the
+broker drops the message and closes the connection (MQTT 5: reason 0x95, Packet too large).
+Room above :data:`MAX_PAYLOAD_BYTES` so that a slightly oversized payload still reaches the
+hub and is refused with ``payload_too_large``, which tells the vendor what is wrong."""
+
 MAX_ACC_SAMPLES = 2000
 """Longest accelerometer burst: 10 s at 200 Hz."""
 
@@ -19,6 +25,17 @@ RATE_PER_S = 20.0
 
 RATE_BURST = 100
 """Messages a device may send at once before the rate limit applies."""
+
+UNCLAIMED_PER_GATEWAY = 32
+"""Unknown sub-device ids of one gateway listed for claiming per hour; more are counted
+(``carehub_unclaimed_not_listed``) and summed up in the gateway's error report."""
+
+UNCLAIMED_DIRECT = 1000
+"""Unknown device and gateway ids (not a gateway's sub-devices) listed per hour, together."""
+
+REPORT_INTERVAL_S = 5.0
+"""At most one error report per publisher and code in this many seconds; the next report
+says how many refusals were not reported in between (``suppressed``)."""
 
 MAX_SEQ = 2**53 - 1
 """``seq`` must fit a JSON number without losing precision."""

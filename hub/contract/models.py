@@ -84,6 +84,22 @@ else:
     ]
 
 
+def _whole_number(value: object) -> object:
+    """A JSON number with no fraction (``5.0``, ``5e0``) as the integer it is.
+
+    JSON Schema calls any number with a zero fractional part an integer (draft 2020-12,
+    section 6.1.1 of the validation vocabulary), so the published schemas admit ``5.0`` for
+    ``seq`` and no schema keyword could tell it from ``5``; the hub takes it too, so the two
+    agree. A fraction (``5.5``), a boolean or a string is still refused.
+
+    >>> _whole_number(5.0), _whole_number(5.5), _whole_number(True)
+    (5, 5.5, True)
+    """
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2.0**63:
+        return int(value)
+    return value
+
+
 Seq = Annotated[
     int,
     Field(
@@ -92,6 +108,7 @@ Seq = Annotated[
         description="Message counter, strictly increasing per device across all its "
         "message types. Restart it only together with a new `boot` in the status message.",
     ),
+    BeforeValidator(_whole_number),
 ]
 Text = Annotated[
     str,
@@ -363,7 +380,7 @@ class Status(_Msg):
         "clean shutdown."
     )
     ts: Timestamp | None = Field(None, description="Device time; omit it in the Last Will.")
-    boot: int | None = Field(
+    boot: Annotated[int | None, BeforeValidator(_whole_number)] = Field(
         None, ge=0, le=limits.MAX_SEQ, description="Boot counter; a new value lets `seq` restart."
     )
     kind: DeviceKind | None = Field(None, description="What the device is.")
@@ -482,6 +499,13 @@ class ErrorReport(_Msg):
     seq: int | None = Field(None, description="`seq` of the refused message, when readable.")
     ts: float = Field(description="Hub time of the refusal, epoch seconds.")
     dead_letter: bool = Field(True, description="The raw message was kept for inspection.")
+    suppressed: int = Field(
+        0,
+        ge=0,
+        description="Refusals with the same `code` from the same device (or gateway) since "
+        "the previous report that were not reported: at most one report per code every "
+        f"{limits.REPORT_INTERVAL_S:g} s.",
+    )
     contract: Literal["v1"] = "v1"
 
 

@@ -6,10 +6,20 @@ once the batch is committed, and :class:`Accepted` observations for the detector
 asynchronous side (:mod:`hub.runtime.pipeline`) moves batches to the store and sends what this
 module decided.
 
-Order of checks, each refusal with its code (see docs/device-contract.md): topic →
-device registered and enabled → sub-device on that gateway → rate → size, encoding, JSON,
-schema, plausibility → ``seq`` (duplicates dropped silently) → clock skew, a door event without
-``door`` (warnings).
+Order of checks, each refusal with its code (see docs/device-contract.md): topic → rate
+(per publisher: the device, or the gateway for everything under its topics, before any
+registry lookup, so a flood costs the same whatever ids it names) → device registered and
+enabled → sub-device on that gateway → size, encoding, JSON, schema, plausibility → ``seq``
+(duplicates dropped silently) → clock skew, a door event without ``door`` (warnings). An
+empty payload is how MQTT deletes a retained message: it is taken as that, not refused.
+
+What a hostile or broken device can make the hub keep is bounded: a dead letter holds at most
+a prefix of the payload (:meth:`DeadLetter.bounded`); refusals that come in floods
+(``rate_limited``, ``unknown_device``) keep one dead letter per report, at most one per
+publisher and code in :data:`~hub.contract.limits.REPORT_INTERVAL_S`, which says how many
+more were refused meanwhile (``suppressed``); a gateway gets
+:data:`~hub.contract.limits.UNCLAIMED_PER_GATEWAY` unknown ids listed per hour; a retained
+message refused once is not refused (and kept) again when the broker replays it.
 Numbers missing from a device's ``seq`` are counted once certainly lost
 (:mod:`hub.ingest.gaps`), in ``carehub_telemetry_gaps_total`` and the device's state.
 """
@@ -51,8 +61,19 @@ _UNSEEN: Any = object()
 _TOPIC_CACHE = 200_000
 """Parsed topics remembered (each device publishes on the same few topics)."""
 
-REPORT_INTERVAL_S = 5.0
-"""At most one error report per device and code in this many seconds (no amplification)."""
+REPORT_INTERVAL_S = limits.REPORT_INTERVAL_S
+"""At most one error report per publisher and code in this many seconds (no amplification)."""
+FLOOD_CODES = frozenset(
+    {ErrorCode.RATE_LIMITED.value, ErrorCode.UNKNOWN_DEVICE.value, ErrorCode.TOPIC_INVALID.value}
+)
+"""Refusals that keep a dead letter only with their report: they come in floods, and each
+one would otherwise cost a row (and the vendor learns nothing more from the ten-thousandth)."""
+_BOUNDED = 100_000
+"""Entries of a per-publisher table before it is emptied (a flood of made-up ids)."""
+_DIRECT = "\x00direct"
+"""Key of the devices that are not a gateway's in the unclaimed quotas (no id has a NUL)."""
+UNCLAIMED_WINDOW_S = 3600.0
+"""How long the unknown ids listed for one gateway count against its quota."""
 WARN_REPORT_INTERVAL_S = 3600.0
 """At most one warning report (clock skew, unnamed door) per device and code in this time."""
 DOOR_UNNAMED_DETAIL = (
@@ -106,6 +127,8 @@ class Outbound:
     payload: bytes
     qos: int = 1
     retain: bool = False
+    droppable: bool = False
+    """An error report: dropped (and counted) rather than delay a command to a device."""
 
 
 @dataclass(slots=True)
@@ -210,6 +233,9 @@ class Ingest:
         self.skew_threshold_s = skew_threshold_s
         self.devices: dict[str, Device] = {}
         self.ack_now: list[Any] = []
+        self.last_refused: str | None = None
+        """The code the last :meth:`handle` refused its message with (``None``: not refused),
+        whether or not a dead letter was kept."""
         """Messages to acknowledge at once (telemetry, echoes): drained by the pipeline."""
         self._pending = Pending()
         self._windows: dict[str, SeqWindow] = {}
@@ -223,6 +249,11 @@ class Ingest:
         self._counts: Counter[tuple[str, str]] = Counter()
         self._topics: dict[str, Any] = {}
         self._reported: dict[tuple[str, str], float] = {}
+        self._suppressed: Counter[tuple[str, str]] = Counter()
+        self._unclaimed: dict[str, tuple[float, set[str]]] = {}
+        """Gateway id → (start of its window, unknown sub-device ids listed in it)."""
+        self._refused_retained: dict[tuple[str, int], None] = {}
+        """(topic, hash of payload) of retained messages refused once (insertion-ordered)."""
 
     # --- set-up --------------------------------------------------------------------------
 
@@ -242,6 +273,7 @@ class Ingest:
 
     def handle(self, msg: InboundLike) -> None:
         """Process one message; never raises for anything a device can send."""
+        self.last_refused = None
         try:
             self._handle(msg)
         except Exception:  # a bug must not stop ingestion; keep the message
@@ -270,7 +302,14 @@ class Ingest:
                 m.accepted.labels(label).inc(n)
             elif kind == "refused":
                 m.refused.labels(label).inc(n)
+            elif kind == "dead":
                 m.dead_letters.inc(n)
+            elif kind == "not_kept":
+                m.dead_letters_dropped.labels(label).inc(n)
+            elif kind == "cleared":
+                m.retained_cleared.inc(n)
+            elif kind == "unclaimed":
+                m.unclaimed_not_listed.inc(n)
             elif kind == "dup":
                 m.duplicates.inc(n)
             elif kind == "warn":
@@ -298,19 +337,20 @@ class Ingest:
             self._topics[topic] = parsed
         self._counts["in", parsed.msg_type if parsed else "invalid"] += 1
         if parsed is None:
-            self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(topic)))
+            self._bad_topic(msg)
             return
-        device = self._authorise(msg, parsed)
+        if not msg.payload:  # MQTT's way to delete a retained message: nothing to keep
+            self._counts["cleared", ""] += 1
+            self._ack(msg, now=True)
+            return
+        admitted = self._within_rate(msg, parsed)
+        device = None if admitted is None else self._authorise(msg, parsed)
         if device is None:
             return
-        bucket = self._buckets.get(device.id)
-        if bucket is None:
-            bucket = self._buckets[device.id] = TokenBucket(self.rate_per_s, self.rate_burst)
-        if bucket.allow(msg.received_at):
-            decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
-        elif (decoded := self._from_backlog(msg, parsed, device.id)) is None:
-            detail = f"more than {self.rate_per_s:g} messages/s (burst {self.rate_burst})"
-            self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, detail))
+        decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
+        if not admitted and not self._from_backlog(msg, parsed, decoded):
+            owner = parsed.gateway_id or parsed.device_id
+            self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, _rate_help(owner, self)))
             return
         if isinstance(decoded, Refusal):
             self._refuse(msg, parsed, decoded)
@@ -322,27 +362,56 @@ class Ingest:
         else:
             self._data(msg, parsed, device, decoded)
 
-    def _from_backlog(self, msg: InboundLike, parsed: Topic, device_id: str) -> Any | None:
-        """A message over the rate limit that is history held for the hub, decoded; else None.
+    def _bad_topic(self, msg: InboundLike) -> None:
+        """Refuse a message on a topic outside the contract; within its owner's rate when
+        the topic still names one (a device can vary the rest of its own topic freely)."""
+        owner = _owner_of(msg.topic)
+        if owner is None or self._allow(owner, msg.received_at):
+            self._refuse(msg, None, Refusal(ErrorCode.TOPIC_INVALID, _topic_help(msg.topic)))
+        else:
+            self._refuse(msg, None, Refusal(ErrorCode.RATE_LIMITED, _rate_help(owner, self)))
+
+    def _within_rate(self, msg: InboundLike, parsed: Topic) -> bool | None:
+        """Whether a message is within its publisher's rate (the gateway for its whole tree,
+        else the device); None when it is over and refused. Checked before the registry so
+        that made-up ids cost no more than real ones. False: over the rate, but a QoS 1
+        message of a registered device, which may be a backlog (:meth:`_from_backlog`)."""
+        owner = parsed.gateway_id or parsed.device_id
+        if self._allow(owner, msg.received_at):
+            return True
+        if msg.qos > 0 and parsed.device_id in self.devices:  # a broker held it, maybe
+            return False
+        self._refuse(msg, parsed, Refusal(ErrorCode.RATE_LIMITED, _rate_help(owner, self)))
+        return None
+
+    def _allow(self, owner: str, now: float) -> bool:
+        bucket = self._buckets.get(owner)
+        if bucket is None:
+            if len(self._buckets) >= _BOUNDED:
+                self._buckets.clear()
+            bucket = self._buckets[owner] = TokenBucket(self.rate_per_s, self.rate_burst)
+        return bucket.allow(now)
+
+    def _from_backlog(self, msg: InboundLike, parsed: Topic, decoded: Any) -> bool:
+        """Whether a message over its publisher's rate is history held for the hub.
 
         After the hub or the device was away, the broker or the device's own client delivers
         the queued QoS 1 messages in one burst. They are not a flood when the device's clock
-        spent the time: a second bucket per device, started with one token at the first
-        message over the limit and refilled by the device's timestamps (never past the hub's
+        spent the time: a second bucket per publisher, started with one token at the first
+        message over the limit and refilled by the devices' timestamps (never past the hub's
         clock, never backwards), admits them. A flood can claim only the history its clock
         has really advanced through, once.
         """
-        if msg.qos == 0:  # never held by a broker for the hub: no backlog to deliver
-            return None
-        decoded = decode(parsed.msg_type, msg.payload, now=msg.received_at)
         ts = getattr(decoded, "ts", None)
         if isinstance(decoded, Refusal) or not isinstance(ts, (int, float)):
-            return None
-        bucket = self._backlogs.get(device_id)
+            return False
+        owner = parsed.gateway_id or parsed.device_id
+        bucket = self._backlogs.get(owner)
         if bucket is None:
-            bucket = TokenBucket(self.rate_per_s, self.rate_burst, tokens=1.0)
-            self._backlogs[device_id] = bucket
-        return decoded if bucket.allow(min(float(ts), msg.received_at)) else None
+            if len(self._backlogs) >= _BOUNDED:
+                self._backlogs.clear()
+            bucket = self._backlogs[owner] = TokenBucket(self.rate_per_s, self.rate_burst, 1.0)
+        return bucket.allow(min(float(ts), msg.received_at))
 
     def _authorise(self, msg: InboundLike, parsed: Topic) -> Device | None:
         device = self.devices.get(parsed.device_id)
@@ -364,12 +433,36 @@ class Ingest:
     def _unknown(self, msg: InboundLike, parsed: Topic, device_id: str) -> None:
         known = self.devices.get(device_id)
         state = "disabled" if known is not None else "not provisioned"
-        if known is None:
+        if known is None and self._may_list(parsed, device_id, msg.received_at):
             self._pending.unprovisioned.append(
                 (device_id, msg.topic, msg.received_at, parsed.gateway_id)
             )
         detail = f"device {device_id} is {state}; ask the operator to provision it"
         self._refuse(msg, parsed, Refusal(ErrorCode.UNKNOWN_DEVICE, detail))
+
+    def _may_list(self, parsed: Topic, device_id: str, now: float) -> bool:
+        """Whether an unknown id goes on the list for claiming: a gateway gets
+        :data:`~hub.contract.limits.UNCLAIMED_PER_GATEWAY` ids an hour, devices and gateways
+        speaking for themselves :data:`~hub.contract.limits.UNCLAIMED_DIRECT` together (on
+        a broker that checks accounts they cannot be made up); the rest are counted."""
+        gateway_id = parsed.gateway_id
+        if gateway_id is None or gateway_id == device_id:
+            key, quota = _DIRECT, limits.UNCLAIMED_DIRECT
+        else:
+            key, quota = gateway_id, limits.UNCLAIMED_PER_GATEWAY
+        since, ids = self._unclaimed.get(key, (now, set()))
+        if now - since >= UNCLAIMED_WINDOW_S:
+            since, ids = now, set()
+        if len(self._unclaimed) >= _BOUNDED:
+            self._unclaimed.clear()
+        self._unclaimed[key] = (since, ids)
+        if device_id in ids:
+            return True
+        if len(ids) >= quota:
+            self._counts["unclaimed", ""] += 1
+            return False
+        ids.add(device_id)
+        return True
 
     def _data(self, msg: InboundLike, parsed: Topic, device: Device, m: Any) -> None:
         window = self._window(device.id)
@@ -541,25 +634,71 @@ class Ingest:
     def _refuse(self, msg: InboundLike, parsed: Topic | None, refusal: Refusal) -> None:
         code = str(refusal.code)
         self._counts["refused", code] += 1
+        self.last_refused = code
+        if msg.retain and self._refused_retained and self._seen_refused(msg):
+            # the broker replays a retained message on every (re)subscribe: it was kept and
+            # reported when it first came, and the vendor cannot fix it by being told again
+            self._counts["not_kept", "retained"] += 1
+            self._ack(msg, now=True)
+            return
         device_id = parsed.device_id if parsed else None
-        self._pending.dead_letters.append(
-            DeadLetter(
-                msg.received_at, msg.topic, bytes(msg.payload), code, refusal.detail, device_id
+        # Reports (and, for floods, dead letters) are throttled per publisher: a gateway's
+        # unknown sub-devices and its rate share one key, so made-up ids cannot multiply them.
+        owner = device_id
+        if parsed is None:
+            owner = _owner_of(msg.topic)
+        elif code in FLOOD_CODES:
+            owner = parsed.gateway_id or device_id
+        key = (owner or msg.topic, code)
+        last = self._reported.get(key)
+        report = last is None or msg.received_at - last >= REPORT_INTERVAL_S
+        if report and code in FLOOD_CODES:
+            # made-up ids each have a key of their own: all of them together share one budget
+            report = self._allow(f"{_DIRECT}/{code}", msg.received_at)
+        keep = report or code not in FLOOD_CODES
+        if keep:
+            self._counts["dead", ""] += 1
+            self._pending.dead_letters.append(
+                DeadLetter.bounded(
+                    msg.received_at, msg.topic, msg.payload, code, refusal.detail, device_id
+                )
             )
-        )
+            # A status is published retained, but a broker forwards a live message without
+            # the flag (MQTT 3.1.1; MQTT 5 unless retain-as-published): remember those too,
+            # so the copy it replays after our next reconnect is known.
+            if msg.retain or msg.topic.endswith("/status"):
+                self._remember_refused(msg)
+        else:
+            self._counts["not_kept", "flood"] += 1
         self._pending.urgent = True
         self._ack(msg, now=False)
-        key = (device_id or msg.topic, code)
-        last = self._reported.get(key)
-        if last is not None and msg.received_at - last < REPORT_INTERVAL_S:
+        if not report:
+            self._suppressed[key] += 1
             return
         self._reported[key] = msg.received_at
-        if len(self._reported) > 100_000:  # bounded memory under a flood of bad ids
+        suppressed = self._suppressed.pop(key, 0)
+        if len(self._reported) > _BOUNDED:  # bounded memory under a flood of bad ids
             self._reported.clear()
-        self._report(msg.topic, code, refusal.detail, refusal.seq, "error", True)
+            self._suppressed.clear()
+        self._report(msg.topic, code, refusal.detail, refusal.seq, "error", True, suppressed)
+
+    def _remember_refused(self, msg: InboundLike) -> None:
+        if len(self._refused_retained) >= _BOUNDED:
+            self._refused_retained.pop(next(iter(self._refused_retained)))
+        self._refused_retained[msg.topic, hash(msg.payload)] = None
+
+    def _seen_refused(self, msg: InboundLike) -> bool:
+        return (msg.topic, hash(msg.payload)) in self._refused_retained
 
     def _report(
-        self, topic: str, code: str, detail: str, seq: int | None, severity: str, dead: bool
+        self,
+        topic: str,
+        code: str,
+        detail: str,
+        seq: int | None,
+        severity: str,
+        dead: bool,
+        suppressed: int = 0,
     ) -> None:
         target = errors_topic_for(topic)
         if target is None:
@@ -572,10 +711,11 @@ class Ingest:
             "seq": seq,
             "ts": round(self.clock(), 3),
             "dead_letter": dead,
+            "suppressed": suppressed,
             "contract": "v1",
         }
         payload = json.dumps(report, ensure_ascii=False).encode()
-        self._pending.outbox.append(Outbound(target, payload, qos=1))
+        self._pending.outbox.append(Outbound(target, payload, qos=1, droppable=True))
 
     def _ack(self, msg: InboundLike, *, now: bool) -> None:
         if msg.qos > 0:
@@ -636,6 +776,26 @@ class _Live:
             clock_offset_s=self.clock_offset_s,
             telemetry_gaps=self.telemetry_gaps,
         )
+
+
+def _owner_of(topic: str) -> str | None:
+    """The device or gateway id a topic is published under, even when the rest of it is
+    not a contract topic (what the broker's ACLs tie to a login).
+
+    >>> _owner_of("carehub/v1/gateways/gw-1/devices/x/weather"), _owner_of("a/b")
+    ('gw-1', None)
+    """
+    parts = topic.split("/", 4)
+    if len(parts) >= 4 and parts[0] == "carehub" and parts[2] in ("devices", "gateways"):
+        return parts[3] or None
+    return None
+
+
+def _rate_help(owner: str, ingest: Ingest) -> str:
+    return (
+        f"{owner} sent more than {ingest.rate_per_s:g} messages/s (burst {ingest.rate_burst}); "
+        "a gateway's sub-devices share its rate"
+    )
 
 
 def _topic_help(topic: str) -> str:

@@ -132,4 +132,6 @@ def _peek_seq(payload: bytes) -> int | None:
     except (ValueError, RecursionError):
         return None
     seq = obj.get("seq") if isinstance(obj, dict) else None
+    if isinstance(seq, float) and seq.is_integer() and 0 <= seq <= limits.MAX_SEQ:
+        return int(seq)
     return seq if isinstance(seq, int) and not isinstance(seq, bool) else None

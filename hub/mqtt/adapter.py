@@ -59,6 +59,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from hub.contract import limits
 from hub.errors import BrokerError, ConfigError
 from hub.mqtt.inbox import Inbound, Inbox, run_hook
 from hub.mqtt.link import Link
@@ -71,6 +72,10 @@ _UNSUPPORTED_PROTOCOL = (0x84, 0x01)  # MQTT 5 reason code / MQTT 3.1.1 CONNACK 
 _PROBE_TIMEOUT = 10.0  # seconds to wait for the CONNACK of the MQTT 5 probe
 _CALL_TIMEOUT = 10.0  # seconds another thread waits for the event loop to take a publish
 _READ_CHUNK = 65_536  # bytes asked of the socket at once
+_OUT_QUEUE = 10_000  # QoS 1 messages paho holds for the broker (in flight and waiting)
+_DROPPABLE_SHARE = 0.5
+"""Share of that queue droppable messages (error reports) may fill: the rest stays free for
+commands to devices, which must never be refused because the hub is busy answering a flood."""
 
 
 class _Client(paho.Client):
@@ -101,6 +106,10 @@ class _Client(paho.Client):
         self._rpos = 0
         self._rsock: object = None  # the socket _rdata came from
         self.publish_sink: PublishSink | None = None
+
+    def outgoing(self) -> int:
+        """QoS 1 messages paho holds for the broker: in flight or waiting to be sent."""
+        return len(self._out_messages)
 
     def buffered(self) -> int:
         """Bytes read from the socket that paho has not consumed yet."""
@@ -273,6 +282,7 @@ class MqttAdapter:
         self.published = 0
         self.connects = 0
         self.resyncs = 0
+        self.reports_dropped = 0
 
     @property
     def receive_maximum(self) -> int:
@@ -396,30 +406,43 @@ class MqttAdapter:
 
     # -- publishing --------------------------------------------------------------------------
 
-    def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> Published:
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 0, retain: bool = False,
+        *, droppable: bool = False,
+    ) -> Published | None:  # fmt: skip
         """Queue a message for the broker without waiting for the network.
 
         QoS 1 messages published while disconnected are sent after the reconnect; a QoS 0
         message while disconnected, an invalid topic or a full outgoing queue raise
         :class:`BrokerError`. From another thread the call waits (briefly) for the event
         loop to take the message.
+
+        A ``droppable`` message (an error report to a device) is dropped instead, counted
+        in ``reports_dropped`` and ``None`` returned, while disconnected or when it would
+        take more than its share of the outgoing queue: commands to devices never wait
+        behind, or are refused for, error reports.
         """
         if self._client is None:
             raise BrokerError("MQTT adapter not started")
         if threading.get_ident() == self._loop_thread:
-            return self._publish(topic, payload, qos, retain)
+            return self._publish(topic, payload, qos, retain, droppable)
         assert self._loop is not None
         try:
-            publish = functools.partial(self._publish, topic, payload, qos, retain)
+            publish = functools.partial(self._publish, topic, payload, qos, retain, droppable)
             return call_in_loop(self._loop, publish, _CALL_TIMEOUT)
         except RuntimeError:
             raise BrokerError("MQTT adapter stopped: its event loop is closed") from None
         except TimeoutError:
             raise BrokerError(f"the event loop did not take {topic!r} in time") from None
 
-    def _publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> Published:
+    def _publish(
+        self, topic: str, payload: bytes, qos: int, retain: bool, droppable: bool = False
+    ) -> Published | None:
         client = self._client
         assert client is not None
+        if droppable and (not self._up or client.outgoing() >= _OUT_QUEUE * _DROPPABLE_SHARE):
+            self.reports_dropped += 1
+            return None
         try:
             info = client.publish(topic, payload, qos=qos, retain=retain)
         except (ValueError, TypeError, OSError) as exc:
@@ -463,6 +486,7 @@ class MqttAdapter:
             "published": self.published,
             "connects": self.connects,
             "resyncs": self.resyncs,
+            "reports_dropped": self.reports_dropped,
             "connected": self.connected,
             "protocol": self.protocol,
         }
@@ -484,7 +508,7 @@ class MqttAdapter:
         if self.will is not None:
             client.will_set(self.will[0], self.will[1], qos=1, retain=True)
         client.max_inflight_messages_set(100)
-        client.max_queued_messages_set(10_000)
+        client.max_queued_messages_set(_OUT_QUEUE)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -575,6 +599,8 @@ class MqttAdapter:
         if self._protocol == 5:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 0 if s.clean_start else s.session_expiry
+            # the broker drops larger messages for the hub instead of sending them
+            props.MaximumPacketSize = limits.MAX_PACKET_BYTES
             if self.manual_ack:
                 props.ReceiveMaximum = self.receive_maximum
             client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)

@@ -82,6 +82,8 @@ class HubNode:
             max_delay_s=self.settings.batch_max_delay_s,
             registry_refresh_s=self.settings.registry_refresh_s,
             recent_seq_s=self.settings.recent_seq_hours * 3600,
+            dead_letter_days=self.settings.dead_letter_days,
+            dead_letter_keep=self.settings.dead_letter_max,
             clock=clock,
         )
         self.detection = DetectionRunner(

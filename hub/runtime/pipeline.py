@@ -47,7 +47,18 @@ class Source(Protocol):
         ...
 
     def ack(self, inbound: Any) -> Any: ...
-    def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> Any: ...
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        retain: bool = False,
+        *,
+        droppable: bool = False,
+    ) -> Any:
+        """Send a message; a ``droppable`` one (an error report) may be dropped instead,
+        returning ``None``, so that commands to devices never wait behind reports."""
+        ...
 
 
 class Pipeline:
@@ -64,6 +75,9 @@ class Pipeline:
         max_delay_s: float = 0.25,
         registry_refresh_s: float = 5.0,
         recent_seq_s: float = 86_400.0,
+        dead_letter_days: float = 30.0,
+        dead_letter_keep: int = 100_000,
+        prune_every_s: float = 60.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -76,6 +90,9 @@ class Pipeline:
         self.max_delay_s = max_delay_s
         self.registry_refresh_s = registry_refresh_s
         self.recent_seq_s = recent_seq_s
+        self.dead_letter_days = dead_letter_days
+        self.dead_letter_keep = dead_letter_keep
+        self.prune_every_s = prune_every_s
         self.clock = clock
         self.monotonic = monotonic
         self.sleep = sleep
@@ -106,6 +123,7 @@ class Pipeline:
             asyncio.create_task(self._write(self._batches), name="ingest-write"),
             asyncio.create_task(self._write(self._urgent), name="ingest-write-urgent"),
             asyncio.create_task(self._refresh_loop(), name="ingest-registry"),
+            asyncio.create_task(self._prune_loop(), name="dead-letter-retention"),
         ]
 
     async def stop(self) -> None:
@@ -240,17 +258,51 @@ class Pipeline:
             self.source.ack(inbound)
         for inbound in pending.telemetry_acks:
             self.source.ack(inbound)
+        dropped = 0
         for out in pending.outbox:
             try:
-                self.source.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
+                sent = self.source.publish(
+                    out.topic, out.payload, qos=out.qos, retain=out.retain,
+                    droppable=out.droppable,
+                )  # fmt: skip
             except CarehubError as exc:
                 log.warning("could not publish %s: %s", out.topic, exc)
+                continue
+            if sent is None and out.droppable:
+                dropped += 1
+        if dropped:
+            self.metrics.reports_dropped.inc(dropped)
         if pending.accepted:
             for observer in self.observers:
                 try:
                     observer(pending.accepted)
                 except Exception:
                     log.exception("observer %r failed", observer)
+
+    async def prune_dead_letters(self) -> None:
+        """Apply the dead-letter retention once: by age, then the total cap (counted in
+        ``carehub_dead_letters_dropped``)."""
+        before = self.clock() - self.dead_letter_days * 86_400
+        pruned = await asyncio.to_thread(
+            self.store.prune_dead_letters, before=before, keep=self.dead_letter_keep
+        )
+        if pruned.aged:
+            self.metrics.dead_letters_dropped.labels("age").inc(pruned.aged)
+        if pruned.capped:
+            self.metrics.dead_letters_dropped.labels("cap").inc(pruned.capped)
+            log.warning(
+                "deleted %d dead letters over the cap of %d (a device sending garbage?)",
+                pruned.capped,
+                self.dead_letter_keep,
+            )
+
+    async def _prune_loop(self) -> None:
+        while True:
+            try:
+                await self.prune_dead_letters()
+            except CarehubError as exc:
+                log.warning("dead-letter retention failed: %s", exc)
+            await asyncio.sleep(self.prune_every_s)
 
     async def _refresh_loop(self) -> None:
         while True:

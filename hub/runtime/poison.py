@@ -138,7 +138,7 @@ class BatchCommit:
             # with that text made storable; the payload is bytea/BLOB, which takes any byte
             return DeadLetter(
                 row.received_at, storable(row.topic), row.payload, row.code,
-                storable(row.detail), row.device_id,
+                storable(row.detail), row.device_id, size=row.size, sha256=row.sha256,
             )  # fmt: skip
         if name not in MESSAGE_FIELDS:
             return None
@@ -151,7 +151,7 @@ class BatchCommit:
             at, topic, payload = msg.received_at, msg.topic, bytes(msg.payload)
         # The raw payload is kept byte for byte: the column is bytea/BLOB, so the character
         # that the text or jsonb column refused is no problem there.
-        return DeadLetter(
+        return DeadLetter.bounded(
             at, storable(topic), payload, ErrorCode.STORE_REFUSED.value, REFUSED_DETAIL,
             row.device_id,
         )  # fmt: skip
@@ -202,4 +202,4 @@ def _report(topic: str, message: Any, now: float) -> Outbound | None:
         code=ErrorCode.STORE_REFUSED.value, detail=REFUSED_DETAIL, topic=storable(topic)[:300],
         seq=seq if isinstance(seq, int) else None, ts=round(now, 3),
     )  # fmt: skip
-    return Outbound(target, report.model_dump_json().encode(), qos=1)
+    return Outbound(target, report.model_dump_json().encode(), qos=1, droppable=True)

@@ -35,10 +35,12 @@ from hub.store.protocols.alerts import (
 )
 from hub.store.protocols.findings import FindingRow, FindingStore, finding_key
 from hub.store.protocols.ingest import (
+    DEAD_LETTER_KEEP_BYTES,
     STATUS_DEVICE_FIELDS,
     VITAL_FIELDS,
     CommandReplyRow,
     DeadLetter,
+    DeadLetterPrune,
     DeviceState,
     EventRow,
     IngestBatch,
@@ -66,6 +68,7 @@ from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, 
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 
 __all__ = [
+    "DEAD_LETTER_KEEP_BYTES",
     "ROLES",
     "STATUS_DEVICE_FIELDS",
     "VITALS_SERIES_FIELDS",
@@ -78,6 +81,7 @@ __all__ = [
     "CommandReplyRow",
     "Contact",
     "DeadLetter",
+    "DeadLetterPrune",
     "Device",
     "DeviceState",
     "District",

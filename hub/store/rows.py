@@ -66,7 +66,8 @@ TELEMETRY_COLS = ("device_id", "seq", "ts", "received_at", *VITAL_FIELDS, "quali
 TELEMETRY_SELECT = f"SELECT {', '.join(TELEMETRY_COLS)} FROM telemetry"
 EVENT_SELECT = "SELECT device_id, seq, ts, received_at, type, data FROM events"
 DEAD_LETTER_SELECT = (
-    "SELECT received_at, topic, payload, code, detail, device_id, id FROM dead_letters"
+    "SELECT received_at, topic, payload, code, detail, device_id, id, payload_size,"
+    " payload_sha256 FROM dead_letters"
 )
 STATUS_SELECT = "SELECT device_id, online, at, source, info FROM status_log"
 REPLY_SELECT = "SELECT device_id, command_id, ts, received_at, status, detail FROM command_replies"

@@ -70,6 +70,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ),
     ("GET", "/api/devices/{device_id}"): (CARE_A | {VENDOR}, None),
     ("GET", "/api/devices/{device_id}/refusals"): (MANAGE_A | {VENDOR}, None),
+    ("POST", "/api/devices/{device_id}/ping"): (MANAGE_A | {VENDOR}, None),
     ("GET", "/api/alerts"): (NOT_VENDOR, None),
     ("GET", "/api/alerts/{alert_id}"): (CARE_A | {FAM_A}, None),
     ("GET", "/api/alerts/{alert_id}/timeline"): (CARE_A | {FAM_A}, None),

@@ -45,6 +45,9 @@ class Letter:
     code: str
     detail: str
     payload_size: int
+    """Bytes of the payload kept."""
+    whole_size: int | None
+    """Size of the whole payload when only a prefix is kept."""
 
 
 class Readback:
@@ -58,8 +61,8 @@ class Readback:
     def letters_after(self, last_id: int) -> list[Letter]:
         """Dead letters written after ``last_id``, in id order."""
         rows = self._conn.execute(
-            f"SELECT id, {self._epoch.format('received_at')}, code, detail, length(payload)"
-            f" FROM dead_letters WHERE id > {self._p} ORDER BY id",
+            f"SELECT id, {self._epoch.format('received_at')}, code, detail, length(payload),"
+            f" payload_size FROM dead_letters WHERE id > {self._p} ORDER BY id",
             (last_id,),
         ).fetchall()
         self._end()

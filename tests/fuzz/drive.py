@@ -124,6 +124,9 @@ class Driver:
         if rows or letters:
             self.tally.violation(f"{case!r}: one input made {rows} rows and {letters} letters")
             return Outcome("several", case)
+        if (code := self.ingest.last_refused) is not None:  # refused, not kept (a flood)
+            self.tally.refused[code] += 1
+            return Outcome("refused", case, code=code)
         kind = self._nothing(case)
         self.tally.other[kind] += 1
         return Outcome(kind, case)
@@ -132,6 +135,8 @@ class Driver:
         """Why an input left no row and no dead letter."""
         if is_outbound(case.topic):
             return "echo"
+        if not case.payload:
+            return "cleared"  # the deletion of a retained message
         parsed = parse_topic(case.topic)
         if parsed is not None and parsed.msg_type == "status":
             if not case.retain:

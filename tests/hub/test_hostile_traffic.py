@@ -3,6 +3,7 @@ serving a well-behaved device during and after."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -11,16 +12,17 @@ from typing import Any
 import pytest
 
 from carehub.serve import Hub
+from hub.contract import limits
 from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import Device, Store
+from hub.store.base import DEAD_LETTER_KEEP_BYTES, Device, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 HOSTILE: list[tuple[str, bytes, str]] = [
-    ("carehub/v1/devices/w-1/telemetry", b"x" * (1 << 20), "payload_too_large"),
+    ("carehub/v1/devices/w-1/telemetry", b"x" * (200 << 10), "payload_too_large"),
     ("carehub/v1/devices/w-1/telemetry", b'{"ts": 1767225600, "seq"', "json_invalid"),
     ("carehub/v1/devices/w-1/telemetry", b"\xff\xfe\xfd", "encoding_invalid"),
     ("carehub/v1/devices/w-1/telemetry", b'{"a":' * 5000 + b"1" + b"}" * 5000, "json_invalid"),
@@ -62,11 +64,53 @@ async def test_hostile_traffic_is_refused_and_a_good_device_keeps_being_served(
         expected: dict[str, int] = {}
         for _topic, _payload, code in HOSTILE:
             expected[code] = expected.get(code, 0) + 2
+        # a refusal that comes in floods keeps one dead letter per report (5 s apart)
+        expected["unknown_device"] = expected["topic_invalid"] = 1
         counts = await eventually(
             "every hostile message dead-lettered",
             lambda: (c := store.count_dead_letters()) == expected and c,
         )
         assert counts == expected
     [big] = store.dead_letters(code="payload_too_large", limit=1)
-    assert len(big.payload) == 1 << 20  # kept whole, for the vendor to inspect
+    assert len(big.payload) == DEAD_LETTER_KEEP_BYTES  # a prefix, for the vendor to inspect
+    assert big.size == 200 << 10 and big.sha256 is not None
     assert hub.adapter.stats()["connected"]
+
+
+async def test_a_packet_over_the_brokers_limit_never_reaches_the_hub(
+    hub: Hub, store: Store, broker: Any
+) -> None:
+    with MqttTestClient(broker.url) as attacker, MqttTestClient(broker.url) as good:
+        huge = b"x" * (limits.MAX_PACKET_BYTES + 1)
+        attacker._client.publish("carehub/v1/devices/w-1/telemetry", huge, qos=0)
+        await eventually("the broker closed the attacker's connection",
+                         lambda: not attacker._client.is_connected())  # fmt: skip
+        body = {"ts": time.time(), "seq": 1, "hr": 70}
+        good.publish("carehub/v1/devices/good-1/telemetry", json.dumps(body).encode(), 1)
+        await eventually("the good reading stored", lambda: len(store.telemetry("good-1")) == 1)
+    assert store.count_dead_letters() == {}
+    assert hub.adapter.stats()["connected"] and hub.adapter.stats()["received"] == 1
+
+
+async def test_retained_garbage_is_kept_once_and_an_empty_payload_deletes_it(
+    hub: Hub, store: Store, broker: Any
+) -> None:
+    topic = "carehub/v1/devices/w-1/status"
+    with MqttTestClient(broker.url) as device:
+        device.publish(topic, b'{"state": "sleeping"}', 1, retain=True)
+        await eventually("the garbage refused", store.count_dead_letters)
+        for n in (2, 3):  # the broker replays it after each reconnect of the hub
+            hub.adapter.abort_connection()
+            await eventually("reconnected", lambda n=n: hub.adapter.stats()["connects"] >= n)
+        await eventually(
+            "the replays recognised",
+            lambda: hub.metrics.dead_letters_dropped.labels("retained")._value.get() >= 2,
+        )
+        assert store.count_dead_letters() == {"schema_invalid": 1}
+        device.publish(topic, b"", 1, retain=True)  # MQTT's delete
+        await eventually("the delete taken", hub.metrics.retained_cleared._value.get)
+    with MqttTestClient(broker.url) as late:
+        late.subscribe(topic)
+        await asyncio.sleep(0.5)
+        assert late.messages == []  # nothing retained any more
+    assert store.count_dead_letters() == {"schema_invalid": 1}

@@ -95,9 +95,10 @@ class PostgresIngest(PostgresBase):
             if batch.dead_letters:
                 cur.executemany(
                     "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
-                    " device_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                    " device_id, payload_size, payload_sha256)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                     [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
-                      d.device_id) for d in batch.dead_letters],
+                      d.device_id, d.size, d.sha256) for d in batch.dead_letters],
                     returning=True,
                 )  # fmt: skip
                 ids = returned_ids(cur)

@@ -3,6 +3,7 @@ telemetry, events, dead letters, status changes, command replies and per-device 
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,16 +63,64 @@ class EventRow:
     """The event's fields other than ts, seq and type."""
 
 
+DEAD_LETTER_KEEP_BYTES = 4096
+"""Bytes of a refused payload kept in its dead letter; a longer one keeps this prefix, its
+size and its SHA-256 (enough to recognise it and see what it started with)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     received_at: float
     topic: str
     payload: bytes
+    """The payload, or its first :data:`DEAD_LETTER_KEEP_BYTES` when ``size`` is set."""
     code: str
     detail: str
     device_id: str | None = None
     id: int | None = None
     """Assigned by the store."""
+    size: int | None = None
+    """Size of the whole payload when only a prefix is kept (``None``: kept whole)."""
+    sha256: str | None = None
+    """Hex SHA-256 of the whole payload when only a prefix is kept."""
+
+    @classmethod
+    def bounded(
+        cls,
+        received_at: float,
+        topic: str,
+        payload: bytes,
+        code: str,
+        detail: str,
+        device_id: str | None = None,
+        *,
+        keep: int = DEAD_LETTER_KEEP_BYTES,
+    ) -> DeadLetter:
+        """A dead letter holding at most ``keep`` bytes of ``payload``.
+
+        >>> d = DeadLetter.bounded(0.0, "t", b"abcdef", "payload_too_large", "big", keep=2)
+        >>> d.payload, d.size, d.sha256[:12]
+        (b'ab', 6, 'bef57ec7f53a')
+        >>> DeadLetter.bounded(0.0, "t", b"ab", "json_invalid", "x", keep=2).size is None
+        True
+        """
+        if len(payload) <= keep:
+            return cls(received_at, topic, bytes(payload), code, detail, device_id)
+        digest = hashlib.sha256(payload).hexdigest()
+        return cls(
+            received_at, topic, bytes(payload[:keep]), code, detail, device_id,
+            size=len(payload), sha256=digest,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterPrune:
+    """Dead letters deleted by one retention pass."""
+
+    aged: int
+    """Older than the retention period."""
+    capped: int
+    """Beyond the newest ones the store keeps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +206,15 @@ def device_fields_from_status(info: dict[str, Any]) -> dict[str, Any]:
     """The registry fields a status message updates, as ``Device`` field values.
 
     Only well-typed values are taken (the payload was validated upstream); anything else is
-    ignored rather than failing a whole batch.
+    ignored rather than failing a whole batch. Only fields that describe the device: what
+    decides access (``vendor``, which picks what a vendor's users see; ``kind``, the resident
+    and the gateway) is the operator's, set at provisioning, and a device never changes it.
 
-    >>> device_fields_from_status({"firmware": "2.1", "capabilities": ["hr"], "boot": 3})
+    >>> device_fields_from_status({"firmware": "2.1", "capabilities": ["hr"], "vendor": "X"})
     {'firmware': '2.1', 'capabilities': ('hr',)}
     """
     out: dict[str, Any] = {}
-    for key in ("firmware", "model", "vendor", "worn_at"):
+    for key in ("firmware", "model", "worn_at"):
         if isinstance(info.get(key), str):
             out[key] = info[key]
     caps = info.get("capabilities")

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 from hub.store.protocols.ingest import (
     CommandReplyRow,
     DeadLetter,
+    DeadLetterPrune,
     EventRow,
     StatusChange,
     TelemetryRow,
@@ -57,6 +58,11 @@ class TelemetryStore(Protocol):
 
     def count_dead_letters(self) -> dict[str, int]:
         """Dead letters per reason code."""
+        ...
+
+    def prune_dead_letters(self, *, before: float, keep: int) -> DeadLetterPrune:
+        """Delete dead letters received before ``before`` (epoch seconds), then all but the
+        newest ``keep``; return how many went each way."""
         ...
 
     def status_history(self, device_id: str, limit: int = 100) -> list[StatusChange]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from hub.store.sqlite.alerts import SqliteAlerts
 from hub.store.sqlite.connection import BUSY_TIMEOUT_MS
+from hub.store.sqlite.deadletters import SqliteDeadLetters
 from hub.store.sqlite.findings import SqliteFindings
 from hub.store.sqlite.ingest import SqliteIngest
 from hub.store.sqlite.registry import SqliteRegistry
@@ -27,6 +28,12 @@ __all__ = ["BUSY_TIMEOUT_MS", "SqliteStore"]
 
 
 class SqliteStore(
-    SqliteRegistry, SqliteIngest, SqliteTelemetry, SqliteFindings, SqliteAlerts, SqliteUsers
+    SqliteRegistry,
+    SqliteIngest,
+    SqliteTelemetry,
+    SqliteFindings,
+    SqliteAlerts,
+    SqliteUsers,
+    SqliteDeadLetters,
 ):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""

@@ -86,9 +86,9 @@ class SqliteIngest(SqliteBase):
             for dl in batch.dead_letters:
                 cur = db.execute(
                     "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
-                    " device_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    " device_id, payload_size, payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (dl.received_at, dl.topic, bytes(dl.payload), dl.code, dl.detail,
-                     dl.device_id),
+                     dl.device_id, dl.size, dl.sha256),
                 )  # fmt: skip
                 assert cur.lastrowid is not None
                 ids.append(cur.lastrowid)

@@ -89,11 +89,14 @@ def test_a_provisioned_device_gets_working_credentials_confined_to_its_topics(
     creds = json.loads(out)
     assert creds["broker_account"] is True
 
-    assert mqtt5_clients(broker, device_id, creds["password"] + "x").connect() == NOT_AUTHORIZED
+    assert (
+        mqtt5_clients(broker, device_id, creds["password"] + "x", device_id).connect()
+        == NOT_AUTHORIZED
+    )
     hub = mqtt5_clients(broker, hub_user, hub_password)
     assert hub.connect() == "Success"
     assert hub.subscribe("carehub/v1/devices/+/telemetry") == "Granted QoS 1"
-    device = mqtt5_clients(broker, device_id, creds["password"])
+    device = mqtt5_clients(broker, device_id, creds["password"], device_id)
     assert device.connect() == "Success"
 
     # its own telemetry reaches the hub; another device's topic and its own cmd are refused
@@ -122,7 +125,7 @@ def test_a_gateway_publishes_for_its_sub_devices_only(
     creds = json.loads(
         cli(db, broker.admin_url, "device", "provision", gw, "--kind", "gateway", "--json")
     )
-    gateway = mqtt5_clients(broker, gw, creds["password"])
+    gateway = mqtt5_clients(broker, gw, creds["password"], gw)
     assert gateway.connect() == "Success"
     assert gateway.publish(f"carehub/v1/gateways/{gw}/devices/door-1/event") in ACCEPTED
     assert gateway.publish(f"carehub/v1/gateways/{gw}/devices/door-1/cmd") == NOT_AUTHORIZED
@@ -143,8 +146,8 @@ def test_rotation_ends_the_old_password(
     new = out.split("password:")[1].split()[0]
     assert new != old
     assert "not updated" not in out
-    assert mqtt5_clients(broker, device_id, old).connect() == NOT_AUTHORIZED
-    assert mqtt5_clients(broker, device_id, new).connect() == "Success"
+    assert mqtt5_clients(broker, device_id, old, device_id).connect() == NOT_AUTHORIZED
+    assert mqtt5_clients(broker, device_id, new, device_id).connect() == "Success"
     store = open_store(db)
     try:
         assert verify_secret(store, device_id, new)
@@ -206,14 +209,14 @@ def test_sync_finds_devices_without_a_broker_account_and_rotates_them(
     assert result.exit_code == 0, result.output
     assert "set CAREHUB_BROKER_ADMIN_URL" in result.stderr
     unused = result.stdout.split("password:")[1].split()[0]
-    assert mqtt5_clients(broker, device_id, unused).connect() == NOT_AUTHORIZED
+    assert mqtt5_clients(broker, device_id, unused, device_id).connect() == NOT_AUTHORIZED
 
     out = cli(db, broker.admin_url, "broker", "sync")
     assert device_id in out.split("without a broker account:")[1]
     states = json.loads(cli(db, broker.admin_url, "broker", "sync", "--rotate", "--json"))
     assert states["states"][device_id] == "missing"
     (creds,) = [c for c in states["credentials"] if c["device_id"] == device_id]
-    assert mqtt5_clients(broker, device_id, creds["password"]).connect() == "Success"
+    assert mqtt5_clients(broker, device_id, creds["password"], device_id).connect() == "Success"
     after = json.loads(cli(db, broker.admin_url, "broker", "sync", "--json"))
     assert after["states"][device_id] == "ok"
     assert after["credentials"] == []
@@ -324,7 +327,7 @@ async def test_the_hub_account_serves_the_hubs_own_adapter(
     )
     await hub.start()
     try:
-        device = mqtt5_clients(broker, device_id, "device-pw")
+        device = mqtt5_clients(broker, device_id, "device-pw", device_id)
         assert await asyncio.to_thread(device.connect) == "Success"
         errors = f"carehub/v1/devices/{device_id}/errors"
         assert await asyncio.to_thread(device.subscribe, errors) == "Granted QoS 1"

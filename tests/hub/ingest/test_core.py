@@ -9,7 +9,7 @@ import pytest
 
 from hub.contract.codes import ErrorCode, WarningCode
 from hub.ingest.core import Ingest
-from hub.store.base import Device, DeviceState
+from hub.store.base import DEAD_LETTER_KEEP_BYTES, Device, DeviceState
 
 NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 
@@ -119,7 +119,9 @@ def test_refusals_are_dead_lettered_and_reported(
     msg = Msg(topic, payload)
     ingest.handle(msg)
     p = ingest.take()
-    assert [(d.code, d.topic, d.payload) for d in p.dead_letters] == [(code, topic, payload)]
+    kept = payload[:DEAD_LETTER_KEEP_BYTES]
+    assert [(d.code, d.topic, d.payload) for d in p.dead_letters] == [(code, topic, kept)]
+    assert p.dead_letters[0].size == (len(payload) if len(payload) > len(kept) else None)
     assert p.telemetry == [] and p.events == []
     assert p.acks == [msg]  # acknowledged once the dead letter is stored
     [report] = reports(p)
@@ -217,8 +219,10 @@ def test_rate_limit_refuses_a_flood_and_reports_once(ingest: Ingest) -> None:
     p = ingest.take()
     assert len(p.telemetry) == 101  # the burst, and one that starts the device-clock bucket
     assert {d.code for d in p.dead_letters} == {ErrorCode.RATE_LIMITED}
-    assert len(p.dead_letters) == 199  # nothing lost: every refused message is kept
+    assert len(p.dead_letters) == 1  # one kept with its report; the rest only counted
     assert [r["code"] for r in reports(p)] == [ErrorCode.RATE_LIMITED]
+    assert ingest.metrics.refused.labels(ErrorCode.RATE_LIMITED)._value.get() == 199
+    assert ingest.metrics.dead_letters_dropped.labels("flood")._value.get() == 198
 
 
 def test_a_backlog_delivered_at_once_is_not_a_flood(ingest: Ingest) -> None:
@@ -245,7 +249,23 @@ def test_a_flood_cannot_pass_as_a_backlog(ingest: Ingest) -> None:
     p = ingest.take()
     assert len(p.telemetry) == 101  # the burst, and one that starts the device-clock bucket
     assert {d.code for d in p.dead_letters} == {ErrorCode.RATE_LIMITED}
-    assert len(p.dead_letters) == 799
+    assert ingest.metrics.refused.labels(ErrorCode.RATE_LIMITED)._value.get() == 799
+
+
+def test_a_gateway_backlog_is_measured_over_its_sub_devices() -> None:
+    """A gateway's sensors share its rate; their held history is measured on their clocks."""
+    ingest = Ingest(clock=lambda: NOW)
+    ingest.set_devices(
+        [
+            Device("gw-1", "gateway"),
+            *(Device(f"s-{i}", "motion", gateway_id="gw-1") for i in range(3)),
+        ]
+    )
+    for n in range(900):  # three sensors, one reading a second each over the last 5 minutes
+        body = tel(n // 3, ts=NOW - 300 + n / 3)
+        ingest.handle(Msg(f"carehub/v1/gateways/gw-1/devices/s-{n % 3}/telemetry", body))
+    p = ingest.take()
+    assert len(p.telemetry) == 900 and p.dead_letters == []
 
 
 def test_clock_skew_is_warned_once_and_the_data_kept(ingest: Ingest) -> None:

@@ -57,8 +57,12 @@ class FakeSource:
         if len(self.acked) >= self.expected:
             self.all_acked.set()
 
-    def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 0, retain: bool = False,
+        *, droppable: bool = False,
+    ) -> bool:  # fmt: skip
         self.published.append((topic, payload))
+        return True
 
 
 class RefusingStore:

@@ -138,7 +138,8 @@ def test_refused_messages_become_dead_letters_reports_and_counts(
     assert report.topic == "carehub/v1/devices/w-1/errors"
     assert json.loads(report.payload) | {"ts": 0} == {
         "code": "store_refused", "severity": "error", "detail": letter.detail,
-        "topic": poison.topic, "seq": 1, "ts": 0, "dead_letter": True, "contract": "v1",
+        "topic": poison.topic, "seq": 1, "ts": 0, "dead_letter": True, "suppressed": 0,
+        "contract": "v1",
     }  # fmt: skip
     assert metrics.store_refused.labels("events")._value.get() == 1
     assert metrics.refused.labels("store_refused")._value.get() == 1

@@ -365,7 +365,8 @@ def test_status_history_and_device_state(home: Store) -> None:
     state = home.get_device_state("w-1")
     assert (state.online, state.changed_at, state.boot) == (False, T0 + 20, 3)
     device = home.get_device("w-1")
-    assert (device.firmware, device.model, device.vendor) == ("2.1.0", "W2", "Acme")
+    assert (device.firmware, device.model) == ("2.1.0", "W2")
+    assert device.vendor == "acme"  # as provisioned: a device never changes its vendor
     assert device.capabilities == ("hr", "spo2", "acc")
     assert device.interval_s == 60.0
     assert device.worn_at == "wrist"
