@@ -98,6 +98,13 @@ SPECS: dict[str, Spec] = _specs(
     Spec("paho_msgs_per_s", "bare paho subscriber that only counts (the peer)", "msg/s"),
     Spec("publisher_msgs_per_s", "the bench publisher alone, no subscriber (its ceiling)",
          "msg/s"),
+    # bench/mqtt_clients.py (issue 12: the short path is kept only if it pays)
+    Spec("mqtt_short_path_vs_paho", "hub client's short path ÷ stock paho, same backlog",
+         "×", goal=Goal(1.2)),
+    Spec("mqtt_short_path_vs_aiomqtt", "hub client's short path ÷ aiomqtt, same backlog", "×"),
+    Spec("mqtt_short_path_msgs_per_s", "hub client's short path draining a backlog", "msg/s"),
+    Spec("mqtt_paho_msgs_per_s", "stock paho client, same backlog (the peer)", "msg/s"),
+    Spec("mqtt_aiomqtt_msgs_per_s", "aiomqtt client, same backlog (a peer)", "msg/s"),
     Spec("copy_vs_executemany", "executemany time ÷ COPY time, same rows", "×", goal=Goal(5)),
     # bench/detect.py (goals from issue 3)
     Spec("detect_samples_per_s", "fall detector, 10,000 devices, vectorised, one core",

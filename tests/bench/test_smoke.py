@@ -1,12 +1,15 @@
-"""Smoke tests of ``bench/detect.py`` and ``bench/provision.py`` at tiny sizes, so they do
-not rot between runs. They check that both sides of each comparison did the same work,
-not how fast (the machine is shared: no wall-clock assertion)."""
+"""Smoke tests of ``bench/detect.py``, ``bench/provision.py`` and ``bench/mqtt_clients.py`` at
+tiny sizes, so they do not rot between runs. They check that both sides of each comparison
+did the same work, not how fast (the machine is shared: no wall-clock assertion)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from bench import detect, provision
+from bench import detect, mqtt_clients, provision
+from tests.fixtures.brokers import MosquittoProcess
 
 
 def test_the_vectorised_detector_and_its_per_device_peer_see_the_same_stream() -> None:
@@ -38,8 +41,10 @@ def test_the_provisioning_csv_has_homes_of_five() -> None:
 
 
 @pytest.mark.postgres
-def test_provisioning_imports_every_device_on_each_side(pg_url: str) -> None:
-    m = provision.measure(pg_url, n=50, runs=2)
+def test_provisioning_imports_every_device_on_each_side(
+    new_pg_database: Callable[[], str],
+) -> None:
+    m = provision.measure(new_pg_database(), n=50, runs=2)  # its own: it truncates devices
     assert m["full"] > 0 and m["store"] > 0
     assert m["full_min"] <= m["full"] <= m["full_max"]
 
@@ -49,3 +54,13 @@ def test_the_ingest_bench_says_when_its_peer_waits_for_the_publisher() -> None:
 
     assert bound_note(paho=6_000, ceiling=10_000) == []
     assert "upper bound" in bound_note(paho=9_300, ceiling=10_000)[0][1]
+
+
+@pytest.mark.broker
+def test_the_three_mqtt_clients_each_drain_the_whole_backlog(
+    mosquitto_factory: Callable[[], MosquittoProcess],
+) -> None:
+    """measure() fails unless every side received every queued message."""
+    rates = mqtt_clients.measure(mosquitto_factory().url, messages=300, runs=1)
+    assert set(rates) == set(mqtt_clients.SIDES)
+    assert all(len(v) == 1 and v[0] > 0 for v in rates.values())
