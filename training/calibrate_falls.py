@@ -16,8 +16,9 @@ Procedure
    are left out (they may belong to the fall).
 4. Sample weights give every (data set, position, rate) group the same total weight, split
    equally between positives and negatives, so no data set's quirks dominate.
-5. Small gradient-boosted trees (:mod:`training.boosting`: 150 trees of depth 3,
-   deterministic) are fitted on the weighted log-loss.
+5. Small gradient-boosted trees (:mod:`training.boosting`, deterministic) are fitted on
+   the weighted log-loss, with the model's :data:`RECIPES` (tree depth and count, and the
+   weight of daily-activity candidates).
 6. The alarm threshold is chosen on out-of-fold scores (inner subject-grouped folds of the
    calibration subjects, so it is not fooled by in-sample optimism), per recording, as
    :func:`choose_threshold` describes, with the model's false-alarm budget
@@ -75,7 +76,29 @@ SENS_WEIGHT = 1.5
 missed fall (a person left on the floor) costs more than a false alarm."""
 MIN_SENS_IN_BUDGET = 0.5
 """A false-alarm budget is kept unless it leaves less mean sensitivity than this."""
-PARAMS_VERSION = "3.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """How one position's trees are grown: ``n_trees`` trees of depth ``depth``, with the
+    daily-activity candidates weighted ``negative_weight`` times the falls (after the
+    per-group balancing of step 4)."""
+
+    depth: int = 3
+    n_trees: int = 150
+    negative_weight: float = 1.0
+
+
+RECIPES: dict[str, Recipe] = {
+    "wrist": Recipe(depth=4, negative_weight=3.0),
+    "trunk": Recipe(),
+}
+"""Per model. The wrist's alarm threshold sits far in the tail of the daily-activity scores
+(3 false alarms/h among many hand impacts that look like falls), so its loss weights those
+candidates 3 times the falls, and trees one level deeper let it combine impact, turn,
+stillness and the activity before (150 such trees: 6,901 numbers). The trunk's recipe is
+the one its figures were reached with."""
+PARAMS_VERSION = "3.1"
 """Bumped whenever features, windows or the procedure change."""
 L2 = 1e-4
 INNER_FOLDS = 4
@@ -186,9 +209,10 @@ def extract(
 
 
 def training_set(
-    c: Candidates,
+    c: Candidates, negative_weight: float = 1.0
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Features, labels and balanced weights (see the module docstring, steps 2-3)."""
+    """Features, labels and balanced weights (see the module docstring, steps 3-4; the
+    daily-activity candidates then weigh ``negative_weight`` times as much)."""
     is_fall = np.array([r.is_fall for r in c.recordings], dtype=bool)
     group = np.array([f"{r.dataset}/{r.position}/{r.hz:g}" for r in c.recordings])
     keep = ~is_fall[c.rec]
@@ -206,7 +230,7 @@ def training_set(
         for cls in (0.0, 1.0):
             m = (g == name) & (y == cls)
             if m.any():
-                w[m] = 1.0 / m.sum()
+                w[m] = (1.0 if cls else negative_weight) / m.sum()
     return x, y, w / w.sum() * 2.0
 
 
@@ -294,7 +318,9 @@ def choose_threshold(c: Candidates, scores: NDArray[np.float64], fa_budget: floa
     return float(np.median(grid[good]))
 
 
-def out_of_fold_scores(c: Candidates, k: int = INNER_FOLDS) -> NDArray[np.float64]:
+def out_of_fold_scores(
+    c: Candidates, k: int = INNER_FOLDS, recipe: Recipe | None = None
+) -> NDArray[np.float64]:
     """Candidate scores from models that did not see the candidate's subject.
 
     In-sample scores are optimistic (the model has seen those recordings), which would put
@@ -304,19 +330,24 @@ def out_of_fold_scores(c: Candidates, k: int = INNER_FOLDS) -> NDArray[np.float6
     fold_of = {s: i % k for i, s in enumerate(subjects)}
     rec_fold = np.array([fold_of[(r.dataset, r.subject)] for r in c.recordings])
     scores = np.zeros(len(c.rec))
+    rc = recipe or Recipe()
     for f in range(min(k, len(subjects))):
         test = rec_fold == f
-        x, y, w = training_set(c.subset(~test))
+        x, y, w = training_set(c.subset(~test), rc.negative_weight)
         mask = test[c.rec]
-        scores[mask] = fit_model(x, y, w).score(c.feats[mask])
+        scores[mask] = fit_model(x, y, w, rc).score(c.feats[mask])
     return scores
 
 
 def fit_model(
-    x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    recipe: Recipe | None = None,
 ) -> BoostedTrees:
     """The learned stage as shipped: boosted trees (see :mod:`training.boosting`)."""
-    return fit_boosted(x, y, w)
+    rc = recipe or Recipe()
+    return fit_boosted(x, y, w, n_trees=rc.n_trees, depth=rc.depth)
 
 
 def calibrate(c: Candidates, fa_budget: Mapping[str, float] | None = None) -> dict[str, Any]:
@@ -333,11 +364,12 @@ def calibrate(c: Candidates, fa_budget: Mapping[str, float] | None = None) -> di
         if not mine.any():
             continue
         sub = c.subset(mine)
-        x, y, w = training_set(sub)
+        recipe = RECIPES.get(name, Recipe())
+        x, y, w = training_set(sub, recipe.negative_weight)
         if not (y == 1.0).any() or not (y == 0.0).any():
             continue
-        model = fit_model(x, y, w)
-        scores = out_of_fold_scores(sub)
+        model = fit_model(x, y, w, recipe)
+        scores = out_of_fold_scores(sub, recipe=recipe)
         orig = np.ones(len(sub.recordings), dtype=bool)
         if sub.augmented is not None:
             orig = ~sub.augmented

@@ -248,7 +248,8 @@ def test_shipped_parameters_are_consistent() -> None:
         assert isinstance(m.model, BoostedTrees)
         assert m.model.n_features == len(FEATURE_NAMES)
         assert 0 < m.threshold < 1
-        assert m.model.n_parameters < 5000
+        # Small: the wrist's 150 trees of depth 4 hold 6,901 numbers, the trunk's fewer.
+        assert m.model.n_parameters < 8000
     assert det.grace_period >= det.geometry.history / det.working_hz
     # The latency goal (p90 <= 2 s from the impact) leaves room for the window.
     assert det.geometry.delay / det.working_hz <= 1.8
