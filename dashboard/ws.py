@@ -4,9 +4,11 @@ Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
 
 1. Connect to ``/ws`` (session cookie from the same origin, or ``Authorization: Bearer``),
    optionally with ``?epoch=E&last_event_id=N`` from an earlier connection.
-2. The server sends ``{"type": "snapshot", "epoch", "last_event_id", "alerts",
-   "residents", "devices"}`` — or, when it still holds every event after ``N`` of epoch
-   ``E``, ``{"type": "resumed", "epoch", "from": N, "count"}`` followed by those events.
+2. The server sends ``{"type": "snapshot", "epoch", "last_event_id", "heartbeat_s",
+   "alerts", "residents", "devices"}`` — or, when it still holds every event after ``N`` of
+   epoch ``E``, ``{"type": "resumed", "epoch", "from": N, "count", "heartbeat_s"}`` followed
+   by those events. A client that receives no frame for twice ``heartbeat_s`` should treat
+   the connection as lost (the console's watchdog does) and reconnect.
 3. Then events, each with an increasing ``id``: ``alert`` (opened, updated, acknowledged,
    resolved...; with the alert and its new timeline entries), ``timeline`` (an entry
    written outside the engine, e.g. ``going_over``), ``resident`` (status changed),
@@ -319,7 +321,8 @@ class Broadcaster:
             residents = tiles(self.ctx, found)
         devices = _health(self.ctx, queries.devices(store, scope)) if scope.vendor else []
         return json.dumps({"type": "snapshot", "epoch": self.epoch, "last_event_id": last_id,
-                           "alerts": alerts, "residents": residents, "devices": devices},
+                           "heartbeat_s": self.heartbeat_s, "alerts": alerts,
+                           "residents": residents, "devices": devices},
                           ensure_ascii=False, default=str)  # fmt: skip
 
     async def serve(self, ws: WebSocket) -> None:
@@ -343,7 +346,7 @@ class Broadcaster:
                 text = await asyncio.to_thread(self.snapshot, caller.scope, self.last_id)
             else:
                 text = json.dumps({"type": "resumed", "epoch": self.epoch, "from": last,
-                                   "count": count})  # fmt: skip
+                                   "count": count, "heartbeat_s": self.heartbeat_s})  # fmt: skip
             await ws.send_text(text)
             self._start_writing(client, DirectSocket.of(ws.scope))
             await self._read(client)

@@ -5,6 +5,11 @@
 // REPEAT_MS until someone acknowledges). Browsers keep audio muted until the user has
 // interacted with the page, so the console shows a "click to enable sound" control first.
 // The alarm state is mirrored on <body data-alarm="off|ringing|ringing-muted">.
+//
+// The technical alarm ("the connection is lost: what you see may be stale") uses the
+// standard's medium-priority pattern instead (3 pulses, lower pitch, every TECH_REPEAT_MS),
+// so staff can tell "someone needs help" from "the console needs attention" by ear; it is
+// mirrored on <body data-tech-alarm="off|ringing|ringing-muted">.
 
 const PULSE_S = 0.15;
 const GAP_S = 0.08;
@@ -12,12 +17,16 @@ const GROUP_GAP_S = 0.3;
 const BURST_GAP_S = 0.7;
 const REPEAT_MS = 6000;
 const FREQUENCY_HZ = 660; // within the standard's 150-1000 Hz fundamental
+const TECH_FREQUENCY_HZ = 440;
+const TECH_REPEAT_MS = 15000;
 
 export class Alarm {
   constructor() {
     this.context = null;
     this.active = false;
     this.timer = null;
+    this.technical = false;
+    this.techTimer = null;
     this.listeners = [];
   }
 
@@ -33,6 +42,7 @@ export class Alarm {
     if (this.context.state !== "running") await this.context.resume();
     this._changed();
     if (this.active) this._ring();
+    if (this.technical) this._ringTechnical();
     return this.enabled;
   }
 
@@ -54,6 +64,24 @@ export class Alarm {
     this._changed();
   }
 
+  /** Ring the technical alarm (repeating) while the live connection is lost. */
+  setTechnical(active) {
+    if (active === this.technical) return;
+    this.technical = active;
+    clearInterval(this.techTimer);
+    this.techTimer = null;
+    if (active) {
+      this._ringTechnical();
+      this.techTimer = setInterval(() => this._ringTechnical(), TECH_REPEAT_MS);
+    }
+    this._changed();
+  }
+
+  get technicalState() {
+    if (!this.technical) return "off";
+    return this.enabled ? "ringing" : "ringing-muted";
+  }
+
   onChange(fn) {
     this.listeners.push(fn);
   }
@@ -65,6 +93,7 @@ export class Alarm {
 
   _changed() {
     document.body.dataset.alarm = this.state;
+    document.body.dataset.techAlarm = this.technicalState;
     for (const fn of this.listeners) fn(this.state);
   }
 
@@ -85,12 +114,21 @@ export class Alarm {
     }
   }
 
-  _pulse(at) {
+  _ringTechnical() {
+    if (!this.enabled || !this.technical) return;
+    let at = this.context.currentTime + 0.05;
+    for (let i = 0; i < 3; i += 1) {
+      this._pulse(at, TECH_FREQUENCY_HZ);
+      at += 0.2 + GAP_S;
+    }
+  }
+
+  _pulse(at, frequency = FREQUENCY_HZ) {
     const ctx = this.context;
     const osc = ctx.createOscillator();
     const gain = ctx.createGain();
     osc.type = "triangle"; // harmonics make the tone easier to localise than a sine
-    osc.frequency.value = FREQUENCY_HZ;
+    osc.frequency.value = frequency;
     gain.gain.setValueAtTime(0.0001, at);
     gain.gain.exponentialRampToValueAtTime(0.4, at + 0.02);
     gain.gain.setValueAtTime(0.4, at + PULSE_S - 0.03);

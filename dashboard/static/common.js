@@ -145,15 +145,31 @@ export function renderHeader(me) {
   translate(bar);
 }
 
-/** Show the WebSocket state in the header. */
+/**
+ * Show the WebSocket state in the header, on <body data-conn> (the CSS dims stale lists)
+ * and, when the watchdog says "lost", in a full-width banner: what is on screen may be out
+ * of date until the connection is back.
+ */
 export function setConnection(stateName) {
+  document.body.dataset.conn = stateName;
   const conn = document.getElementById("conn");
   const text = document.getElementById("conn-text");
-  if (!conn || !text) return;
-  conn.hidden = false; // shown by pages that hold a live connection
-  conn.dataset.state = stateName;
-  text.dataset.i18n = `conn.${stateName}`;
-  text.textContent = t(`conn.${stateName}`);
+  if (conn && text) {
+    conn.hidden = false; // shown by pages that hold a live connection
+    conn.dataset.state = stateName;
+    text.dataset.i18n = `conn.${stateName}`;
+    text.textContent = t(`conn.${stateName}`);
+  }
+  let banner = document.getElementById("conn-lost");
+  if (stateName === "lost" && !banner) {
+    banner = h("div", { id: "conn-lost", class: "conn-lost", role: "alert" },
+      h("strong", { "data-i18n": "conn.lost_title" }, t("conn.lost_title")), " ",
+      h("span", { "data-i18n": "conn.lost_detail" }, t("conn.lost_detail")));
+    const bar = document.getElementById("topbar");
+    if (bar) bar.after(banner);
+    else document.body.prepend(banner);
+  }
+  if (banner) banner.hidden = stateName !== "lost";
 }
 
 const ICONS = {

@@ -141,7 +141,7 @@ function renderSound() {
   const btn = document.getElementById("sound-toggle");
   const on = alarm.enabled;
   btn.setAttribute("aria-pressed", String(on));
-  btn.dataset.state = alarm.state;
+  btn.dataset.state = alarm.state !== "off" ? alarm.state : alarm.technicalState;
   btn.replaceChildren(icon(on ? "sound" : "mute"), t(on ? "sound.on" : "sound.enable"));
 }
 
@@ -160,7 +160,10 @@ async function showConsole(me) {
   document.getElementById("resident-filter").addEventListener("input", renderTiles);
   onChange(() => { renderAll(); renderSound(); });
   setInterval(() => refreshAges(), 30000);
-  connectLive({ onSnapshot, onEvent, onStatus: setConnection });
+  connectLive({ onSnapshot, onEvent, onStatus: (state) => {
+    setConnection(state);
+    alarm.setTechnical(state === "lost");
+  } });
 }
 
 function nextPage() {
