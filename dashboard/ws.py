@@ -11,7 +11,9 @@ Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
    the connection as lost (the console's watchdog does) and reconnect.
 3. Then events, each with an increasing ``id``: ``alert`` (opened, updated, acknowledged,
    resolved...; with the alert and its new timeline entries), ``timeline`` (an entry
-   written outside the engine, e.g. ``going_over``), ``resident`` (status changed),
+   written outside the engine, e.g. ``going_over``), ``resident`` (``action`` added,
+   changed or removed, with the resident's tile: a resident or one of their devices was
+   added, edited or moved, through any path, as :mod:`hub.registry.live` reports it),
    ``device`` (online/offline), ``vitals`` (latest readings, at most one per device every
    ``VITALS_EVERY_S``). ``heartbeat`` frames come every ``ws_heartbeat_s``; a client may send
    ``{"type": "ping"}`` and gets ``{"type": "pong"}``.
@@ -49,7 +51,7 @@ from dashboard.auth import AuthError
 from dashboard.deps import Context, authenticate
 from dashboard.scope import Scope
 from dashboard.ws_direct import DirectSocket, text_frame
-from hub.store.base import Resident
+from hub.registry.live import Change, RegistrySnapshot
 
 if TYPE_CHECKING:
     from alerts.engine import AlertEvent
@@ -124,7 +126,7 @@ class Broadcaster:
         self.clients: set[Client] = set()
         self.dropped_clients = 0
         self._vitals_at: dict[str, float] = {}
-        self._stations: dict[str, str] = {}  # resident id -> station id
+        self._registry_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -132,12 +134,14 @@ class Broadcaster:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        await self.refresh_stations()
+        await self.ctx.hub.registry.ensure_loaded()
+        self.ctx.hub.registry.add_listener(self._registry_changed)
         self.ctx.hub.alert_engine.add_listener(self._from_engine)
         self.ctx.hub.pipeline.observers.append(self._from_pipeline)
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="ws-heartbeat"))
 
     async def stop(self) -> None:
+        self.ctx.hub.registry.remove_listener(self._registry_changed)
         with contextlib.suppress(ValueError):
             self.ctx.hub.alert_engine.remove_listener(self._from_engine)
         with contextlib.suppress(ValueError):
@@ -148,10 +152,6 @@ class Broadcaster:
             self.drop(client, "server shutting down", code=1001)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-
-    async def refresh_stations(self) -> None:
-        rows = await asyncio.to_thread(self.ctx.store.list_residents)
-        self._stations = {r.id: r.station_id for r in rows}
 
     # --- publishing (never waits) -----------------------------------------------------------
 
@@ -225,16 +225,53 @@ class Broadcaster:
                      station_id=alert.get("station_id"), resident_id=alert.get("resident_id"),
                      category=alert.get("category", "clinical"))  # fmt: skip
 
-    def resident_changed(self, r: Resident) -> None:
-        self._stations[r.id] = r.station_id
-        self.publish("resident", {"resident": asdict(r)}, station_id=r.station_id,
-                     resident_id=r.id)  # fmt: skip
+    # --- the registry -------------------------------------------------------------------
+
+    def _registry_changed(self, snap: RegistrySnapshot, changes: list[Change]) -> None:
+        """Residents added, edited or moved, devices added or rebound: each console that
+        may see the resident gets their fresh tile; the station a resident left is told
+        to drop it. Tiles are read in a worker thread (:meth:`settle` waits for them)."""
+        touched: set[str] = set()
+        for c in changes:
+            if c.kind == "resident":
+                touched.add(c.id)
+                old_station = c.before.station_id if c.before is not None else None
+                new_station = c.after.station_id if c.after is not None else None
+                if old_station is not None and old_station != new_station:
+                    self.publish("resident", {"action": "removed", "resident": {
+                        "id": c.id, "station_id": old_station}},
+                        station_id=old_station, resident_id=c.id)  # fmt: skip
+            elif c.kind == "device":
+                for d in (c.before, c.after):
+                    if d is not None and d.resident_id is not None:
+                        touched.add(d.resident_id)
+        actions: dict[str, str] = {c.id: c.action for c in changes if c.kind == "resident"}
+        present = [snap.residents[r] for r in sorted(touched) if r in snap.residents]
+        if not present:
+            return
+        task = asyncio.ensure_future(self._publish_tiles(present, actions))
+        self._registry_tasks.add(task)
+        task.add_done_callback(self._registry_tasks.discard)
+
+    async def _publish_tiles(self, rows: list[Any], actions: dict[str, str]) -> None:
+        from dashboard.routers.residents import tiles
+
+        found = await asyncio.to_thread(tiles, self.ctx, rows)
+        for tile in found:
+            self.publish("resident", {"action": actions.get(tile["id"], "changed"),
+                                      "resident": tile},
+                         station_id=tile["station_id"], resident_id=tile["id"])  # fmt: skip
+
+    async def settle(self) -> None:
+        """Wait until the tiles of the registry changes seen so far are published."""
+        if self._registry_tasks:
+            await asyncio.gather(*list(self._registry_tasks), return_exceptions=True)
 
     def _from_pipeline(self, batch: list[Accepted] | Any) -> None:
         now = self.clock()
         for acc in batch:
             d = acc.device
-            station = self._stations.get(d.resident_id) if d.resident_id else None
+            station = self.ctx.hub.registry.snapshot.station_of(d.resident_id)
             if acc.msg_type == "status":
                 online = acc.message.state == "online"
                 self.publish("device", {"device_id": d.id, "resident_id": d.resident_id,

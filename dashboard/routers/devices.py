@@ -11,7 +11,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from dashboard import queries
-from dashboard.deps import Caller, Context, CtxDep, allowed
+from dashboard.deps import Caller, Context, CtxDep, allowed, registry_changed
 from dashboard.errors import forbidden
 from dashboard.routers import api_router
 from hub.registry.provisioning import Credentials, import_devices, provision_device
@@ -113,6 +113,7 @@ async def provision(
         return provision_device(ctx.store, device, _broker(ctx))
 
     creds = await asyncio.to_thread(work)
+    await registry_changed(ctx)
     return {"credentials": _creds(creds), "shown_once": True}
 
 
@@ -125,6 +126,7 @@ async def import_csv(
         return import_devices(ctx.store, body.station_id, body.csv, _broker(ctx))
 
     creds = await asyncio.to_thread(work)
+    await registry_changed(ctx)
     return {"credentials": [_creds(c) for c in creds], "shown_once": True}
 
 

@@ -12,7 +12,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from dashboard import queries
-from dashboard.deps import Caller, Context, CtxDep, allowed
+from dashboard.deps import Caller, Context, CtxDep, allowed, registry_changed
 from dashboard.routers import api_router
 from hub.registry.provisioning import check_id, import_residents
 from hub.store.base import Resident
@@ -127,7 +127,9 @@ async def create_resident(
         ctx.store.add_resident(r)
         return r
 
-    return resident_json(await asyncio.to_thread(work))
+    r = await asyncio.to_thread(work)
+    await registry_changed(ctx)
+    return resident_json(r)
 
 
 @router.put("/{resident_id}/status", summary="Home, away, in hospital or inactive")
@@ -141,8 +143,7 @@ async def set_status(
         return r
 
     r = await asyncio.to_thread(work)
-    if ctx.broadcaster is not None:
-        ctx.broadcaster.resident_changed(r)
+    await registry_changed(ctx)
     return resident_json(r)
 
 
@@ -155,6 +156,7 @@ async def import_csv(
         return import_residents(ctx.store, body.station_id, body.csv)
 
     rows = await asyncio.to_thread(work)
+    await registry_changed(ctx)
     return {"imported": len(rows), "ids": [r.id for r in rows]}
 
 

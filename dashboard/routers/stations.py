@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from alerts.escalation import parse_policy
 from dashboard import queries
-from dashboard.deps import Caller, CtxDep, allowed
+from dashboard.deps import Caller, CtxDep, allowed, registry_changed
 from dashboard.errors import forbidden
 from dashboard.routers import api_router
 from hub.registry.provisioning import check_id
@@ -97,7 +97,9 @@ async def create_station(
         ctx.store.add_station(station)
         return station
 
-    return asdict(await asyncio.to_thread(work))
+    added = await asyncio.to_thread(work)
+    await registry_changed(ctx)
+    return asdict(added)
 
 
 @router.patch("/stations/{station_id}", summary="Rename a station, move it, set its time zone")
@@ -114,7 +116,9 @@ async def update_station(
         ctx.store.update_station(station)
         return station
 
-    return asdict(await asyncio.to_thread(work))
+    updated = await asyncio.to_thread(work)
+    await registry_changed(ctx)
+    return asdict(updated)
 
 
 @router.get("/stations/{station_id}/policy", summary="The station's escalation policy")

@@ -118,8 +118,13 @@ function onEvent(msg) {
   } else if (msg.type === "timeline" && msg.entry && msg.entry.action === "going_over") {
     going.set(msg.alert_id, (msg.entry.detail && msg.entry.detail.name) || msg.entry.actor);
   } else if (msg.type === "resident") {
-    const old = residents.get(msg.resident.id) || { devices: [], vitals: {} };
-    residents.set(msg.resident.id, { ...old, ...msg.resident });
+    // added, edited or moved here (a full tile), or moved to another station ("removed")
+    if (msg.action === "removed") {
+      residents.delete(msg.resident.id);
+    } else {
+      const old = residents.get(msg.resident.id) || { devices: [], vitals: {} };
+      residents.set(msg.resident.id, { ...old, ...msg.resident });
+    }
   } else if (msg.type === "vitals" || msg.type === "device") {
     const r = residents.get(msg.resident_id);
     if (!r) return;

@@ -62,7 +62,7 @@ class Pipeline:
         metrics: HubMetrics | None = None,
         max_rows: int = 2000,
         max_delay_s: float = 0.25,
-        registry_refresh_s: float = 5.0,
+        registry_refresh_s: float | None = 5.0,
         recent_seq_s: float = 86_400.0,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
@@ -105,8 +105,9 @@ class Pipeline:
             asyncio.create_task(self._consume(), name="ingest-consume"),
             asyncio.create_task(self._write(self._batches), name="ingest-write"),
             asyncio.create_task(self._write(self._urgent), name="ingest-write-urgent"),
-            asyncio.create_task(self._refresh_loop(), name="ingest-registry"),
         ]
+        if self.registry_refresh_s is not None:  # None: a LiveRegistry keeps it current
+            self._tasks.append(asyncio.create_task(self._refresh_loop(), name="ingest-registry"))
 
     async def stop(self) -> None:
         """Stop consuming, write what is pending, then stop the writer."""
@@ -253,8 +254,9 @@ class Pipeline:
                     log.exception("observer %r failed", observer)
 
     async def _refresh_loop(self) -> None:
+        every = self.registry_refresh_s or 5.0
         while True:
-            await asyncio.sleep(self.registry_refresh_s)
+            await asyncio.sleep(every)
             try:
                 await self.refresh_registry()
             except CarehubError as exc:
