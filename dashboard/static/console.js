@@ -1,13 +1,16 @@
-// The station console (index.html): log in, then the live alert queue (priority, then the
-// oldest first) with one-click acknowledge and resolve, the audible alarm for unacknowledged
-// high-priority alerts, and the resident tiles (status, last vitals, battery, online).
+// The station console (index.html): log in, then the live alert queue (unacknowledged
+// first, then priority, then the oldest first; compact rows patched in place, see
+// queue-row.js) with one-click acknowledge and resolve, the audible alarm for
+// unacknowledged high-priority alerts, and the resident tiles (status, last vitals,
+// battery, online).
 
 import { Alarm } from "./alarm.js";
-import { alertCard, keepFocus, refreshAges } from "./alert-card.js";
+import { refreshAges } from "./alert-card.js";
 import { api, whoAmI } from "./api.js";
 import { batteryLabel, clearMessage, h, icon, priorityBadge, renderHeader, setConnection, showError, statusLabel,
   kindLabel } from "./common.js";
 import { formatShort, onChange, setup, switchLanguage, t } from "./i18n.js";
+import { patchQueue } from "./queue-row.js";
 import { connectLive } from "./ws.js";
 
 const RANK = { high: 2, medium: 1, low: 0 };
@@ -15,6 +18,10 @@ const alerts = new Map(); // id -> alert (open or acknowledged)
 const going = new Map(); // alert id -> name of the family member going over
 const residents = new Map(); // id -> tile data
 const alarm = new Alarm();
+const rowCache = new Map(); // alert id -> {el, sig}: the queue's rows, patched in place
+const tileCache = new Map(); // resident id -> {el, sig}
+const arrivedLive = new Set(); // alerts opened while this page was open
+const NEW_FOR_S = 300; // an open alert younger than this is "new" after a reload too
 
 /** The console's order: highest priority first, then the oldest first. */
 export function byPriority(rows) {
@@ -32,16 +39,18 @@ function upsertAlert(alert) {
   else alerts.set(alert.id, alert);
 }
 
+function isNew(a) {
+  return a.state === "open" && (arrivedLive.has(a.id) || Date.now() / 1000 - a.opened_at < NEW_FOR_S);
+}
+
 function renderQueue() {
   const list = document.getElementById("alert-list");
-  const rows = byPriority(alerts.values());
-  keepFocus(() => {
-    list.replaceChildren(...rows.map((a) => alertCard(a, {
-      residentName: residentName(a.resident_id),
-      going: going.get(a.id),
-      onChanged: (updated) => { upsertAlert(updated); renderAll(); },
-    })));
-  });
+  const rows = patchQueue(list, alerts.values(), rowCache, (a) => ({
+    residentName: residentName(a.resident_id),
+    going: going.get(a.id),
+    isNew: isNew(a),
+    onChanged: (updated) => { upsertAlert(updated); renderAll(); },
+  }));
   document.getElementById("queue-empty").hidden = rows.length > 0;
   const open = rows.filter((a) => a.state === "open").length;
   document.getElementById("queue-count").textContent = t("console.queue_count",
@@ -95,8 +104,36 @@ function renderTiles() {
   const rows = [...residents.values()]
     .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.id.toLowerCase().includes(needle))
     .sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name));
-  document.getElementById("tiles").replaceChildren(...rows.map(tile));
+  patchTiles(document.getElementById("tiles"), rows);
   document.getElementById("resident-count").textContent = String(residents.size);
+}
+
+/** Tiles keyed by resident: rebuilt only when what they show changed, moved only when out
+ * of place (a click on a tile's link is not lost to a redraw). */
+function patchTiles(box, rows) {
+  const keep = new Set(rows.map((r) => r.id));
+  for (const [id, entry] of tileCache) {
+    if (!keep.has(id)) {
+      entry.el.remove();
+      tileCache.delete(id);
+    }
+  }
+  let before = box.firstChild;
+  for (const r of rows) {
+    const mine = [...alerts.values()].filter((a) => a.resident_id === r.id)
+      .map((a) => [a.id, a.priority, a.state, a.kind]);
+    const sig = JSON.stringify([r, mine]);
+    let entry = tileCache.get(r.id);
+    if (!entry || entry.sig !== sig) {
+      const el = tile(r);
+      if (entry) entry.el.replaceWith(el);
+      if (before === (entry && entry.el)) before = el;
+      entry = { el, sig };
+      tileCache.set(r.id, entry);
+    }
+    if (entry.el !== before) box.insertBefore(entry.el, before);
+    else before = before.nextSibling;
+  }
 }
 
 function renderAll() {
@@ -105,7 +142,7 @@ function renderAll() {
 }
 
 function onSnapshot(msg) {
-  alerts.clear();
+  alerts.clear(); // the rows are patched to the snapshot: those still open stay in place
   for (const a of msg.alerts) upsertAlert(a);
   residents.clear();
   for (const r of msg.residents) residents.set(r.id, r);
@@ -114,6 +151,7 @@ function onSnapshot(msg) {
 
 function onEvent(msg) {
   if (msg.type === "alert") {
+    if (msg.action === "opened") arrivedLive.add(msg.alert.id);
     upsertAlert(msg.alert);
   } else if (msg.type === "timeline" && msg.entry && msg.entry.action === "going_over") {
     going.set(msg.alert_id, (msg.entry.detail && msg.entry.detail.name) || msg.entry.actor);
@@ -163,7 +201,15 @@ async function showConsole(me) {
   alarm.onChange(renderSound);
   renderSound();
   document.getElementById("resident-filter").addEventListener("input", renderTiles);
-  onChange(() => { renderAll(); renderSound(); });
+  onChange(() => {
+    // a new language: every row and tile is rebuilt in it
+    for (const entry of rowCache.values()) entry.el.remove();
+    rowCache.clear();
+    for (const entry of tileCache.values()) entry.el.remove();
+    tileCache.clear();
+    renderAll();
+    renderSound();
+  });
   setInterval(() => refreshAges(), 30000);
   connectLive({ onSnapshot, onEvent, onStatus: (state) => {
     setConnection(state);

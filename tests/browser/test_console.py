@@ -74,6 +74,7 @@ def test_resolve_with_an_outcome_in_one_click(
     top = page.locator("#alert-list > li").first
     expect(top).to_have_attribute("data-state", "open", timeout=20_000)
     alert_id = top.get_attribute("data-alert-id")
+    top.locator("button.btn-more").click()  # the row opens its details and resolve buttons
     top.locator('button[data-outcome="false_alarm"]').click()
     expect(page.locator("#alert-list > li")).to_have_count(0)
     expect(page.locator("#queue-empty")).to_be_visible()
