@@ -6,6 +6,8 @@ import { api } from "./api.js";
 import { credentialsBox, form, section, table } from "./admin-ui.js";
 import { clearMessage, h, kindLabel, showError, showInfo, start, statusLabel } from "./common.js";
 import { formatDateTime, onChange, t, tOr, zonedToEpoch } from "./i18n.js";
+import { stationAlarm } from "./station-alarm.js";
+import { connectLive } from "./ws.js";
 
 const DEVICE_KINDS = ["wearable", "pendant", "gateway", "motion", "door", "bed", "toilet", "smoke",
   "gas", "water", "env", "bp_monitor", "glucose_meter"];
@@ -254,6 +256,11 @@ async function main() {
   const wanted = location.hash.slice(1);
   await show(TABS[wanted] ? wanted : "stations");
   onChange(() => show(current));
+  if (me.may.includes("alerts.act")) {
+    // staff editing the registry still hear an unacknowledged high-priority alert
+    const alarm = stationAlarm();
+    connectLive({ onSnapshot: alarm.onSnapshot, onEvent: alarm.onEvent, onStatus: alarm.onStatus });
+  }
 }
 
 main().catch(showError);

@@ -7,10 +7,11 @@
 import { Alarm } from "./alarm.js";
 import { refreshAges } from "./alert-card.js";
 import { api, whoAmI } from "./api.js";
-import { batteryLabel, clearMessage, h, icon, priorityBadge, renderHeader, setConnection, showError, statusLabel,
+import { batteryLabel, clearMessage, h, priorityBadge, renderHeader, setConnection, showError, statusLabel,
   kindLabel } from "./common.js";
 import { formatShort, onChange, setup, switchLanguage, t } from "./i18n.js";
 import { patchQueue } from "./queue-row.js";
+import { soundControl } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
 const RANK = { high: 2, medium: 1, low: 0 };
@@ -180,26 +181,11 @@ function onEvent(msg) {
   renderAll();
 }
 
-function renderSound() {
-  const btn = document.getElementById("sound-toggle");
-  const on = alarm.enabled;
-  btn.setAttribute("aria-pressed", String(on));
-  btn.dataset.state = alarm.state !== "off" ? alarm.state : alarm.technicalState;
-  btn.replaceChildren(icon(on ? "sound" : "mute"), t(on ? "sound.on" : "sound.enable"));
-}
-
 async function showConsole(me) {
   renderHeader(me);
   document.getElementById("login").hidden = true;
   document.getElementById("console").hidden = false;
-  const sound = document.getElementById("sound-toggle");
-  sound.addEventListener("click", async () => {
-    if (alarm.enabled) alarm.disable();
-    else await alarm.enable();
-    renderSound();
-  });
-  alarm.onChange(renderSound);
-  renderSound();
+  soundControl(alarm, document.getElementById("sound-toggle"));
   document.getElementById("resident-filter").addEventListener("input", renderTiles);
   onChange(() => {
     // a new language: every row and tile is rebuilt in it
@@ -208,7 +194,6 @@ async function showConsole(me) {
     for (const entry of tileCache.values()) entry.el.remove();
     tileCache.clear();
     renderAll();
-    renderSound();
   });
   setInterval(() => refreshAges(), 30000);
   connectLive({ onSnapshot, onEvent, onStatus: (state) => {

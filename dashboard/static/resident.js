@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
 import { lineChart, pointsOf } from "./chart.js";
 import { formatDateTime, onChange, t, tOr } from "./i18n.js";
+import { stationAlarm } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
 const id = new URLSearchParams(location.search).get("id");
@@ -137,16 +138,19 @@ async function main() {
   await Promise.all([loadCharts(), loadAlerts(), loadEvents()]);
   onChange(() => Promise.all([loadResident(), loadCharts(), loadAlerts(), loadEvents()]).catch(showError));
   setInterval(() => refreshAges(), 30000);
+  // the station app rings on every page; a family member reading this page does not
+  const alarm = me.user.role === "family" ? null : stationAlarm();
   connectLive({
-    onSnapshot: () => {},
+    onSnapshot: (msg) => { if (alarm) alarm.onSnapshot(msg); },
     onEvent: (msg) => {
+      if (alarm) alarm.onEvent(msg);
       if (msg.resident_id === id || (msg.alert && msg.alert.resident_id === id)
           || (msg.resident && msg.resident.id === id)
           || (msg.entry && msg.entry.resident_id === id)) {
         refreshSoon(msg.type);
       }
     },
-    onStatus: setConnection,
+    onStatus: alarm ? alarm.onStatus : setConnection,
   });
 }
 
