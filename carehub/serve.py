@@ -239,7 +239,9 @@ async def _run(
     from dashboard.app import create_app
     from dashboard.settings import DashboardSettings
 
-    app = create_app(hub, DashboardSettings())
+    dashboard = DashboardSettings()
+    dashboard.keep_secret_in(settings.data_dir)  # sessions outlive a restart (demo included)
+    app = create_app(hub, dashboard)
     async with app.router.lifespan_context(app):
         gate.app = app
         try:

@@ -753,6 +753,11 @@ class Store(Protocol):
         """Delete the sessions matching every given filter (at least one); return how many."""
         ...
 
+    # --- sliding sessions (hub/store/{sqlite,postgres}_sessions_slide.py) ---
+    def extend_session(self, id_hash: str, expires_at: float) -> None:
+        """Move a session's expiry (the user is active); raises NotFound."""
+        ...
+
     def add_api_token(self, token: ApiTokenRow) -> None: ...
     def get_api_token(self, token_hash: str) -> ApiTokenRow:
         """Raises NotFound."""

@@ -60,6 +60,7 @@ from hub.store.base import (
     device_fields_from_status,
 )
 from hub.store.pg_errors import DRIVER_ERRORS, convert
+from hub.store.postgres_sessions_slide import PostgresSessionSlide
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def choose_backend(*, available: bool, applied: bool, prefer: bool | None) -> st
     return "timescale" if available and prefer is not False else "postgres"
 
 
-class PostgresStore:
+class PostgresStore(PostgresSessionSlide):
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""
 
     def __init__(

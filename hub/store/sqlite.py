@@ -67,6 +67,7 @@ from hub.store.base import (
     VitalsBucket,
     device_fields_from_status,
 )
+from hub.store.sqlite_sessions_slide import SqliteSessionSlide
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a writer waits for another process's write lock before failing."""
@@ -144,7 +145,7 @@ def _convert(exc: sqlite3.Error | ValueError | ArithmeticError, what: str) -> St
     return StoreError(f"{what}: {exc}")
 
 
-class SqliteStore:
+class SqliteStore(SqliteSessionSlide):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""
 
     backend = "sqlite"

@@ -34,6 +34,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("GET", "/metrics"): (PUBLIC, None),
     ("POST", "/api/auth/login"): (PUBLIC, None),
     ("POST", "/api/auth/logout"): (EVERYONE, None),
+    ("POST", "/api/auth/refresh"): (EVERYONE, None),
     ("GET", "/api/me"): (EVERYONE, None),
     ("PATCH", "/api/me"): (EVERYONE, {"language": "en"}),
     ("GET", "/api/me/tokens"): (EVERYONE, None),
