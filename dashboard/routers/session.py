@@ -65,7 +65,8 @@ async def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep
     # readable by the page's script, which echoes it in the X-CSRF-Token header
     response.set_cookie(CSRF_COOKIE, new.csrf_token, max_age=max_age, httponly=False,
                         samesite="strict", secure=secure, path="/")  # fmt: skip
-    return {"user": user_json(new.user), "csrf_token": new.csrf_token, "expires_at": new.expires_at}
+    return {"user": user_json(new.user), "csrf_token": new.csrf_token,
+            "expires_at": new.expires_at, "server_time": ctx.clock()}  # fmt: skip
 
 
 def _set_cookies(response: Response, secure: bool, cookie: str, csrf: str, max_age: int) -> None:
@@ -90,7 +91,7 @@ async def refresh(
     expires = await asyncio.to_thread(ctx.auth.extend, cookie, max_s)
     _set_cookies(response, _secure(request, ctx), cookie, session.csrf_token,
                  int(expires - ctx.clock()))  # fmt: skip
-    return {"expires_at": expires, "session_s": ctx.auth.session_s}
+    return {"expires_at": expires, "session_s": ctx.auth.session_s, "server_time": ctx.clock()}
 
 
 @router.post("/auth/logout", summary="Log out: ends the session")
@@ -106,7 +107,7 @@ async def logout(
 
 
 @router.get("/me", summary="The caller, their role and what they may do")
-async def me(caller: CallerDep) -> dict[str, Any]:
+async def me(caller: CallerDep, ctx: CtxDep) -> dict[str, Any]:
     from dashboard.scope import PERMISSIONS
 
     s = caller.scope
@@ -118,6 +119,7 @@ async def me(caller: CallerDep) -> dict[str, Any]:
         "session_expires_at": caller.principal.session.expires_at
         if caller.principal.session is not None
         else None,
+        "server_time": ctx.clock(),  # pages time the session by the server's clock, not theirs
     }
 
 

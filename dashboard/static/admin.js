@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { credentialsBox, form, section, table } from "./admin-ui.js";
 import { clearMessage, h, kindLabel, showError, showInfo, start, statusLabel } from "./common.js";
 import { formatDateTime, onChange, t, tOr, zonedToEpoch } from "./i18n.js";
+import { keepSession } from "./session.js";
 import { stationAlarm } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
@@ -259,7 +260,18 @@ async function main() {
   if (me.may.includes("alerts.act")) {
     // staff editing the registry still hear an unacknowledged high-priority alert
     const alarm = stationAlarm();
-    connectLive({ onSnapshot: alarm.onSnapshot, onEvent: alarm.onEvent, onStatus: alarm.onStatus });
+    let session = null;
+    const live = connectLive({ onSnapshot: alarm.onSnapshot, onEvent: alarm.onEvent,
+      onStatus: alarm.onStatus, onUnauthenticated: () => session.ended() });
+    session = keepSession(me, {
+      onEnded: () => alarm.alarm.setTechnical(true),
+      onBack: () => {
+        alarm.alarm.setTechnical(false);
+        live.resume();
+      },
+    });
+  } else {
+    keepSession(me);
   }
 }
 

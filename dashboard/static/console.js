@@ -11,6 +11,7 @@ import { batteryLabel, clearMessage, h, priorityBadge, renderHeader, setConnecti
   kindLabel } from "./common.js";
 import { formatShort, onChange, setup, switchLanguage, t } from "./i18n.js";
 import { patchQueue } from "./queue-row.js";
+import { keepSession } from "./session.js";
 import { soundControl } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
@@ -196,10 +197,20 @@ async function showConsole(me) {
     renderAll();
   });
   setInterval(() => refreshAges(), 30000);
-  connectLive({ onSnapshot, onEvent, onStatus: (state) => {
+  let session = null;
+  const live = connectLive({ onSnapshot, onEvent, onStatus: (state) => {
     setConnection(state);
-    alarm.setTechnical(state === "lost");
-  } });
+    alarm.setTechnical(state === "lost" || document.body.dataset.session === "ended");
+  }, onUnauthenticated: () => session.ended() });
+  // a session that ends keeps the queue on screen and the alarm ringing for open high
+  // alerts, and sounds the technical alarm until someone logs in again
+  session = keepSession(me, {
+    onEnded: () => alarm.setTechnical(true),
+    onBack: () => {
+      alarm.setTechnical(false);
+      live.resume();
+    },
+  });
 }
 
 function nextPage() {

@@ -6,6 +6,7 @@ import { alertCard, timelineItem } from "./alert-card.js";
 import { api } from "./api.js";
 import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
 import { formatShort, onChange, t } from "./i18n.js";
+import { keepSession } from "./session.js";
 import { connectLive } from "./ws.js";
 
 let me = null;
@@ -115,11 +116,14 @@ async function main() {
   document.getElementById("prefs-form").addEventListener("submit", savePrefs);
   await render();
   onChange(() => render().catch(showError));
-  connectLive({
+  let session = null;
+  const live = connectLive({
     onSnapshot: () => {},
     onEvent: () => refreshSoon(),
     onStatus: setConnection,
+    onUnauthenticated: () => session.ended(),
   });
+  session = keepSession(me, { onBack: () => live.resume() });
 }
 
 main().catch(showError);

@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
 import { lineChart, pointsOf } from "./chart.js";
 import { formatDateTime, onChange, t, tOr } from "./i18n.js";
+import { keepSession } from "./session.js";
 import { stationAlarm } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
@@ -140,7 +141,9 @@ async function main() {
   setInterval(() => refreshAges(), 30000);
   // the station app rings on every page; a family member reading this page does not
   const alarm = me.user.role === "family" ? null : stationAlarm();
-  connectLive({
+  let session = null;
+  const live = connectLive({
+    onUnauthenticated: () => session.ended(),
     onSnapshot: (msg) => { if (alarm) alarm.onSnapshot(msg); },
     onEvent: (msg) => {
       if (alarm) alarm.onEvent(msg);
@@ -151,6 +154,13 @@ async function main() {
       }
     },
     onStatus: alarm ? alarm.onStatus : setConnection,
+  });
+  session = keepSession(me, {
+    onEnded: () => { if (alarm) alarm.alarm.setTechnical(true); },
+    onBack: () => {
+      if (alarm) alarm.alarm.setTechnical(false);
+      live.resume();
+    },
   });
 }
 

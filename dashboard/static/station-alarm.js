@@ -75,7 +75,7 @@ export function stationAlarm() {
     },
     onStatus(state) {
       setConnection(state);
-      alarm.setTechnical(state === "lost");
+      alarm.setTechnical(state === "lost" || document.body.dataset.session === "ended");
     },
   };
 }

@@ -34,12 +34,15 @@ export function isSilent(now, lastFrameAt, heartbeatMs) {
 }
 
 /**
- * connectLive({onSnapshot(msg), onEvent(msg), onStatus(state), clock})
+ * connectLive({onSnapshot(msg), onEvent(msg), onStatus(state), onUnauthenticated(), clock})
  * state: "connecting" | "live" | "offline" (closed, reconnecting) | "lost" (no frame for
  * twice the heartbeat interval: what is on screen may be stale).
- * Returns {close()}.
+ * onUnauthenticated: the server refused the session (it ended); the page logs in again
+ * and calls resume(). Without it the browser goes to the login page.
+ * Returns {close(), resume()}.
  */
-export function connectLive({ onSnapshot, onEvent, onStatus = () => {}, clock = BROWSER_CLOCK }) {
+export function connectLive({ onSnapshot, onEvent, onStatus = () => {}, onUnauthenticated = null,
+  clock = BROWSER_CLOCK }) {
   let epoch = null;
   let lastId = null;
   let socket = null;
@@ -52,6 +55,7 @@ export function connectLive({ onSnapshot, onEvent, onStatus = () => {}, clock = 
   let live = false;
   let lost = false;
   let retry = null;
+  let waitingLogin = false; // the session ended: no reconnecting until resume()
 
   function url() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -139,7 +143,13 @@ export function connectLive({ onSnapshot, onEvent, onStatus = () => {}, clock = 
       socket = null;
       live = false;
       if (ev.code === CLOSE_UNAUTHENTICATED) {
-        toLogin();
+        if (!onUnauthenticated) {
+          toLogin();
+          return;
+        }
+        waitingLogin = true;
+        status("offline");
+        onUnauthenticated();
         return;
       }
       if (!lost) status("offline");
@@ -148,7 +158,7 @@ export function connectLive({ onSnapshot, onEvent, onStatus = () => {}, clock = 
   }
 
   function watch() {
-    if (stopped) return;
+    if (stopped || waitingLogin) return;
     const now = clock.now();
     if (!lost && isSilent(now, lastFrameAt, heartbeatMs)) {
       lost = true;
@@ -169,6 +179,15 @@ export function connectLive({ onSnapshot, onEvent, onStatus = () => {}, clock = 
   const watchdog = clock.every(watch, WATCH_EVERY_MS);
   open();
   return {
+    /** After a new login: connect again (resuming from the last event seen). */
+    resume() {
+      waitingLogin = false;
+      lastFrameAt = clock.now();
+      abandon(socket);
+      socket = null;
+      delay = 500;
+      open();
+    },
     close() {
       stopped = true;
       clock.cancel(watchdog);
