@@ -23,8 +23,8 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export const PRIORITY_ICONS = { high: "▲", medium: "◆", low: "●" };
-export const OUTCOMES = ["real_emergency", "handled_by_phone", "false_alarm", "device_fault",
-  "test"];
+export const OUTCOMES = ["real_emergency", "handled_by_phone", "no_response", "false_alarm",
+  "device_fault", "test"];
 export const STAFF_ROLES = ["city_admin", "district_admin", "station_supervisor",
   "station_staff"];
 

@@ -51,6 +51,7 @@ function renderQueue() {
     residentName: residentName(a.resident_id),
     going: going.get(a.id),
     isNew: isNew(a),
+    me: me ? me.user.id : null,
     onChanged: (updated) => { upsertAlert(updated); renderAll(); },
   }));
   document.getElementById("queue-empty").hidden = rows.length > 0;
@@ -182,7 +183,10 @@ function onEvent(msg) {
   renderAll();
 }
 
-async function showConsole(me) {
+let me = null;
+
+async function showConsole(who) {
+  me = who;
   renderHeader(me);
   document.getElementById("login").hidden = true;
   document.getElementById("console").hidden = false;
