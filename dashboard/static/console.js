@@ -11,6 +11,7 @@ import { batteryLabel, clearMessage, h, priorityBadge, renderHeader, setConnecti
   kindLabel } from "./common.js";
 import { formatShort, onChange, setup, switchLanguage, t } from "./i18n.js";
 import { patchQueue } from "./queue-row.js";
+import { vitalClass } from "./vitals.js";
 import { keepSession } from "./session.js";
 import { soundControl } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
@@ -63,14 +64,32 @@ function renderQueue() {
 
 function vitalsLine(v) {
   const parts = [];
-  if (v.hr != null) parts.push(h("span", { class: "vital", title: t("vital.hr") }, `♥ ${Math.round(v.hr)}`));
-  if (v.spo2 != null) parts.push(h("span", { class: "vital", title: t("vital.spo2") }, `SpO₂ ${Math.round(v.spo2)}%`));
-  if (v.temp != null) parts.push(h("span", { class: "vital", title: t("vital.temp") }, `${Number(v.temp).toFixed(1)}℃`));
+  const vital = (field, title, text) => h("span", { class: vitalClass(field, v[field]), title: t(title),
+    dataset: { vital: field } }, text);
+  if (v.hr != null) parts.push(vital("hr", "vital.hr", `♥ ${Math.round(v.hr)}`));
+  if (v.spo2 != null) parts.push(vital("spo2", "vital.spo2", `SpO₂ ${Math.round(v.spo2)}%`));
+  if (v.temp != null) parts.push(vital("temp", "vital.temp", `${Number(v.temp).toFixed(1)}℃`));
+  if (v.rr != null) parts.push(vital("rr", "vital.rr", `RR ${Math.round(v.rr)}`));
   if (v.sbp != null && v.dbp != null) {
-    parts.push(h("span", { class: "vital", title: t("vital.bp") }, `${Math.round(v.sbp)}/${Math.round(v.dbp)}`));
+    parts.push(vital("sbp", "vital.bp", `${Math.round(v.sbp)}/${Math.round(v.dbp)}`));
   }
   if (!parts.length) parts.push(h("span", { class: "muted" }, t("tile.no_vitals")));
   return parts;
+}
+
+/** A device needs a look: offline, never heard from, or its battery at 20 % or less. */
+function deviceProblem(d) {
+  return d.online !== true || (d.battery != null && d.battery <= 20);
+}
+
+/** "3 devices, all fine", or the count and only the devices with a problem. */
+function devicesSummary(devices) {
+  const problems = devices.filter(deviceProblem);
+  return [
+    h("div", { class: "devs-summary small" }, t("tile.devices", { n: devices.length }),
+      problems.length ? null : h("span", { class: "devs-ok" }, ` · ${t("tile.devices_ok")}`)),
+    problems.length ? h("ul", { class: "devs" }, problems.map(deviceLine)) : null,
+  ];
 }
 
 function deviceLine(d) {
@@ -94,7 +113,7 @@ function tile(r) {
   top ? h("div", { class: "tile-alert-line" }, priorityBadge(top.priority), kindLabel(top.kind)) : null,
   h("div", { class: "vitals" }, vitalsLine(r.vitals || {})),
   r.vitals && r.vitals.at ? h("div", { class: "muted small" }, t("tile.updated", { time: formatShort(r.vitals.at) })) : null,
-  h("ul", { class: "devs" }, (r.devices || []).map(deviceLine)));
+  devicesSummary(r.devices || []));
   return el;
 }
 
