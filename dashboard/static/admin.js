@@ -223,7 +223,12 @@ async function importCsv() {
   file.addEventListener("change", async () => {
     if (file.files[0]) f.elements.namedItem("csv").value = await file.files[0].text();
   });
+  // the column names are part of the file format, so they are shown as code, untranslated
+  const columns = (label, required, optional) => h("p", { class: "muted" }, `${t(label)}${t("punct.colon")}`,
+    h("code", {}, required), ` ${t("admin.import_optional")} `, h("code", {}, optional));
   return [section("admin.import", h("p", { class: "muted" }, t("admin.import_help")),
+    columns("admin.residents", "id,name", "address,lat,lon,birth_year,status,contact_name,contact_relation,contact_phone"),
+    columns("admin.devices", "id,kind", "vendor,model,resident_id,gateway_id,interval_s"),
     h("label", {}, h("span", {}, t("admin.csv_file")), file), f, out)];
 }
 

@@ -2,7 +2,7 @@
 // connection state), priority badges (colour AND icon AND text) and localised labels.
 
 import { api, toLogin, whoAmI } from "./api.js";
-import { LANGUAGES, onChange, setup, switchLanguage, t, tOr, translate } from "./i18n.js";
+import { LANGUAGES, lang, onChange, setup, switchLanguage, t, tOr, translate } from "./i18n.js";
 
 /** h("button", {class: "x", onclick: fn}, "text", child...) */
 export function h(tag, attrs = {}, ...children) {
@@ -39,6 +39,21 @@ export function kindLabel(kind) {
   return tOr(`kind.${kind}`, kind);
 }
 
+// the same aliases as the hub's hub/detect/rooms.py: devices name rooms freely
+const ROOM_ALIASES = {
+  living: "living_room", lounge: "living_room", sitting_room: "living_room", toilet: "bathroom",
+  wc: "bathroom", bath: "bathroom", restroom: "bathroom", washroom: "bathroom", bed_room: "bedroom",
+  bed: "bedroom", master_bedroom: "bedroom", door: "entrance", front_door: "entrance",
+  hall: "hallway", corridor: "hallway", dining: "dining_room", cooking: "kitchen",
+};
+
+/** A room as people say it ("Living Room", "living" → 客厅); unknown rooms as sent. */
+export function roomLabel(room) {
+  if (!room) return "";
+  const key = String(room).trim().toLowerCase().replace(/[-\s]+/g, "_");
+  return tOr(`room.${ROOM_ALIASES[key] || key}`, room);
+}
+
 export function outcomeLabel(outcome) {
   return outcome ? tOr(`outcome.${outcome}`, outcome) : "";
 }
@@ -55,15 +70,35 @@ export function actionLabel(action) {
   return tOr(`action.${action}`, action);
 }
 
+/**
+ * An error in the reader's language: the server sends a code (and an English message for
+ * logs and API clients); the page shows the code's message, with the fields at fault for
+ * a validation error. The server's own words are shown only in English.
+ */
+export function errorText(err) {
+  if (!err || !err.code) return String(err);
+  let text = tOr(`error.${err.code}`, t("error.unknown"));
+  if (err.code === "validation_error" && Array.isArray(err.details) && err.details.length) {
+    const fields = [...new Set(err.details.map((d) => (d.loc || []).filter((p) => p !== "body"
+      && typeof p === "string").pop()).filter(Boolean))];
+    if (fields.length) text += t("error.fields", { fields: fields.map((f) => tOr(`field.${f}`, f)).join(t("list.sep")) });
+  } else if (lang() === "en" && err.message && err.code !== "network") {
+    text += `: ${err.message}`;
+  }
+  return text;
+}
+
 /** Show an error (ApiError or anything) in the page's message area. */
 export function showError(err) {
   const box = document.getElementById("message");
-  const text = err && err.code ? `${tOr(`error.${err.code}`, err.code)}: ${err.message}` : String(err);
+  const text = errorText(err);
   if (!box) {
     console.error(text);
     return;
   }
   box.textContent = text;
+  box.dataset.detail = err && err.message ? err.message : ""; // for support, not shown
+  box.dataset.code = (err && err.code) || "";
   box.hidden = false;
   box.className = "message message-error";
 }
@@ -170,6 +205,9 @@ export function setConnection(stateName) {
     else document.body.prepend(banner);
   }
   if (banner) banner.hidden = stateName !== "lost";
+  // a network error said while the connection was down is over once it is back
+  const box = document.getElementById("message");
+  if (stateName === "live" && box && box.dataset.code === "network") box.hidden = true;
 }
 
 const ICONS = {

@@ -257,7 +257,7 @@ async function showLogin() {
         password: document.getElementById("login-password").value,
       } });
     } catch (err) {
-      showError(err);
+      showError(err.code === "unauthorized" ? t("session.wrong_password") : err);
       return;
     }
     const me = await whoAmI();

@@ -4,7 +4,7 @@
 
 import { alertCard, refreshAges, timelineItem } from "./alert-card.js";
 import { api } from "./api.js";
-import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
+import { batteryLabel, h, roomLabel, setConnection, showError, start, statusLabel } from "./common.js";
 import { lineChart, pointsOf } from "./chart.js";
 import { formatDateTime, onChange, t, tOr } from "./i18n.js";
 import { keepSession } from "./session.js";
@@ -100,7 +100,7 @@ async function loadEvents() {
   document.getElementById("events").replaceChildren(...rows.map((e) =>
     h("li", {}, h("time", { class: "muted" }, formatDateTime(e.ts)),
       h("strong", {}, tOr(`event.${e.type}`, e.type)),
-      e.data && e.data.room ? h("span", {}, tOr(`room.${e.data.room}`, e.data.room)) : null,
+      e.data && e.data.room ? h("span", {}, roomLabel(e.data.room)) : null,
       h("span", { class: "muted" }, e.device_id))));
   document.getElementById("events-empty").hidden = rows.length > 0;
 }
