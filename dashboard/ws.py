@@ -5,7 +5,8 @@ Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
 1. Connect to ``/ws`` (session cookie from the same origin, or ``Authorization: Bearer``),
    optionally with ``?epoch=E&last_event_id=N`` from an earlier connection.
 2. The server sends ``{"type": "snapshot", "epoch", "last_event_id", "heartbeat_s",
-   "alerts", "residents", "devices"}`` — or, when it still holds every event after ``N`` of
+   "alerts", "going", "residents", "devices"}`` (``going``: alert id → the family member
+   who said they are going over) — or, when it still holds every event after ``N`` of
    epoch ``E``, ``{"type": "resumed", "epoch", "from": N, "count", "heartbeat_s"}`` followed
    by those events. A client that receives no frame for twice ``heartbeat_s`` should treat
    the connection as lost (the console's watchdog does) and reconnect.
@@ -358,6 +359,7 @@ class Broadcaster:
             residents = tiles(self.ctx, found)
         devices = _health(self.ctx, queries.devices(store, scope)) if scope.vendor else []
         return json.dumps({"type": "snapshot", "epoch": self.epoch, "last_event_id": last_id,
+                           "going": _going(store, alerts),
                            "heartbeat_s": self.heartbeat_s, "alerts": alerts,
                            "residents": residents, "devices": devices},
                           ensure_ascii=False, default=str)  # fmt: skip
@@ -428,6 +430,20 @@ class Broadcaster:
                 continue  # a malformed frame from a client is ignored, never fatal
             if isinstance(msg, dict) and msg.get("type") == "ping":
                 self._offer(client, pong)
+
+
+def _going(store: Any, alerts: list[dict[str, Any]]) -> dict[str, str]:
+    """Alert id → who of the family said they are going over (the last to say it), for
+    the open alerts of a snapshot: a console opened (or reloaded) later still shows it."""
+    if not alerts:
+        return {}
+    ids = {a["id"] for a in alerts}
+    since = min(a["opened_at"] for a in alerts)
+    out: dict[str, str] = {}
+    for e in store.alert_timeline(since=since, limit=20_000):
+        if e.action == "going_over" and e.alert_id in ids:
+            out[e.alert_id] = (e.detail or {}).get("name") or e.actor
+    return out
 
 
 def _int(value: str | None) -> int | None:

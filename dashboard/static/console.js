@@ -168,6 +168,7 @@ function onSnapshot(msg) {
   for (const a of msg.alerts) upsertAlert(a);
   residents.clear();
   for (const r of msg.residents) residents.set(r.id, r);
+  for (const [id, name] of Object.entries(msg.going || {})) going.set(id, name);
   renderAll();
 }
 
