@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { credentialsBox, form, section, table } from "./admin-ui.js";
-import { clearMessage, h, kindLabel, showError, showInfo, start, statusLabel } from "./common.js";
+import { clearMessage, h, kindLabel, mayAdmin, showError, showInfo, start, statusLabel } from "./common.js";
 import { formatDateTime, onChange, t, tOr, zonedToEpoch } from "./i18n.js";
 import { keepSession } from "./session.js";
 import { stationAlarm } from "./station-alarm.js";
@@ -250,6 +250,11 @@ async function show(name) {
 async function main() {
   me = await start();
   if (!me) return;
+  if (!mayAdmin(me)) {
+    // a family member (or anyone without an admin task) has nothing to do here
+    location.replace(me.user.role === "family" ? "/static/family.html" : "/static/index.html");
+    return;
+  }
   document.getElementById("admin").hidden = false;
   const allowed = { users: "users.read", devices: "devices.read", policies: "policies.read",
     silences: "silences.read" };

@@ -72,3 +72,12 @@ def test_add_a_resident_and_a_silence(station_page: Any, live: LiveServer) -> No
     [row] = live.store.list_silences()
     # entered as Shanghai wall time (UTC+8): 2099-01-01 00:00 UTC
     assert (row.resident_id, row.end) == ("r-2", 4_070_908_800.0)
+
+
+def test_a_family_member_cannot_open_the_admin_pages(phone_page: Any, live: LiveServer) -> None:
+    from tests.browser.server import FAMILY
+
+    login(phone_page, live.url, FAMILY, lands_on="/static/family.html")
+    phone_page.goto(f"{live.url}/static/admin.html")
+    phone_page.wait_for_url("**/static/family.html")
+    assert phone_page.url.endswith("/static/family.html")
