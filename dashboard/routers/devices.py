@@ -74,12 +74,20 @@ async def list_devices(
     station_id: Annotated[str | None, Query(max_length=64)] = None,
     resident_id: Annotated[str | None, Query(max_length=64)] = None,
     online: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100,
+                                   description="Id, resident, kind or vendor contains")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
     def work() -> dict[str, Any]:
         rows = queries.devices(ctx.store, caller.scope, station_id=station_id,
                                resident_id=resident_id)  # fmt: skip
+        if q:
+            needle = q.strip().lower()
+            rows = [
+                d for d in rows
+                if any(needle in (v or "").lower() for v in (d.id, d.resident_id, d.kind, d.vendor))
+            ]  # fmt: skip
         rows.sort(key=lambda d: d.id)
         items = _health(ctx, rows)
         if online is not None:

@@ -71,16 +71,45 @@ async function residents() {
   return parts;
 }
 
+const DEVICE_PAGE = 50;
+
+/** The device table: searchable (id, resident, kind, vendor) and paginated by the API. */
+function deviceTable() {
+  const box = h("div", { id: "device-table" });
+  const search = h("input", { type: "search", id: "device-search", placeholder: t("admin.device_search"),
+    "aria-label": t("admin.device_search") });
+  const pager = h("div", { class: "pager" });
+  let offset = 0;
+  let pending = null;
+  async function load() {
+    const page = await api("/api/devices", { query: { q: search.value.trim(), limit: DEVICE_PAGE, offset } });
+    box.replaceChildren(table([
+      { key: "id", label: "admin.id" },
+      { key: "kind", label: "admin.kind", render: (d) => tOr(`kind_device.${d.kind}`, d.kind) },
+      { key: "vendor", label: "admin.vendor" }, { key: "resident_id", label: "admin.resident" },
+      { key: "online", label: "admin.online", render: (d) => t(`device.${d.online === true ? "online" : d.online === false ? "offline" : "unknown"}`) },
+      { key: "battery", label: "tile.battery", render: (d) => (d.battery != null ? `${Math.round(d.battery)}%` : "") },
+      { key: "last_seen_at", label: "admin.last_seen", render: (d) => (d.last_seen_at ? formatDateTime(d.last_seen_at) : "") },
+    ], page.items));
+    const prev = h("button", { type: "button", class: "btn", id: "device-prev", disabled: offset === 0 }, t("admin.prev"));
+    const next = h("button", { type: "button", class: "btn", id: "device-next", disabled: page.next_offset == null },
+      t("admin.next"));
+    prev.addEventListener("click", () => { offset = Math.max(0, offset - DEVICE_PAGE); load().catch(showError); });
+    next.addEventListener("click", () => { offset = page.next_offset; load().catch(showError); });
+    pager.replaceChildren(prev, h("span", { id: "device-range" }, page.items.length
+      ? t("admin.range", { from: offset + 1, to: offset + page.items.length }) : ""), next);
+  }
+  search.addEventListener("input", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => { offset = 0; load().catch(showError); }, 250);
+  });
+  return { el: h("div", {}, search, box, pager), load };
+}
+
 async function devices() {
-  const page = await api("/api/devices", { query: { limit: 1000 } });
-  const parts = [section("admin.devices", table([
-    { key: "id", label: "admin.id" },
-    { key: "kind", label: "admin.kind", render: (d) => tOr(`kind_device.${d.kind}`, d.kind) },
-    { key: "vendor", label: "admin.vendor" }, { key: "resident_id", label: "admin.resident" },
-    { key: "online", label: "admin.online", render: (d) => t(`device.${d.online === true ? "online" : d.online === false ? "offline" : "unknown"}`) },
-    { key: "battery", label: "tile.battery", render: (d) => (d.battery != null ? `${Math.round(d.battery)}%` : "") },
-    { key: "last_seen_at", label: "admin.last_seen", render: (d) => (d.last_seen_at ? formatDateTime(d.last_seen_at) : "") },
-  ], page.items))];
+  const listing = deviceTable();
+  await listing.load();
+  const parts = [section("admin.devices", listing.el)];
   if (!may("devices.write")) return parts;
   const out = h("div", { id: "provision-result" });
   const provision = form("device-form", [

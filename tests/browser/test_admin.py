@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.browser.conftest import STATION_VIEWPORT, _page
 from tests.browser.pages import login
 from tests.browser.server import RESIDENT, SUPERVISOR, LiveServer, wait_until
 from tests.fixtures.mqtt_client import MqttTestClient
@@ -81,3 +83,43 @@ def test_a_family_member_cannot_open_the_admin_pages(phone_page: Any, live: Live
     phone_page.goto(f"{live.url}/static/admin.html")
     phone_page.wait_for_url("**/static/family.html")
     assert phone_page.url.endswith("/static/family.html")
+
+
+@pytest.fixture
+def refusing_page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    """A station page where the test provokes a refused input (422) on purpose."""
+    yield from _page(browser, allow=("status of 422",), viewport=STATION_VIEWPORT,
+                     locale="zh-CN", timezone_id="Asia/Shanghai")  # fmt: skip
+
+
+def test_the_device_table_is_searchable_and_paginated_and_errors_name_the_field(
+    refusing_page: Any, live: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    from hub.store.base import Device
+
+    for i in range(120):
+        live.store.add_device(Device(f"s-{i:03d}", "motion", vendor="acme", resident_id=RESIDENT))
+    page = refusing_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#devices")
+    rows = page.locator("#device-table tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.locator("#device-range")).to_have_text("第 1–50 台")
+    page.click("#device-next")
+    expect(page.locator("#device-range")).to_have_text("第 51–100 台")
+    expect(rows.first.locator("td").first).to_have_text("s-050")
+    page.fill("#device-search", "s-11")
+    expect(rows).to_have_count(10)  # s-110 ... s-119
+    expect(page.locator("#device-range")).to_have_text("第 1–10 台")
+    expect(page.locator("#device-next")).to_be_disabled()
+
+    # a value the API refuses is marked on its field, in the reader's language
+    form = page.locator("#device-form")
+    form.locator('[name="id"]').fill("w-new")
+    form.locator('[name="interval_s"]').fill("-5")
+    form.locator("#device-form-submit").click()
+    expect(form.locator('[name="interval_s"]')).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field-error")).to_have_text("此项有误，请检查")
+    expect(page.locator("#message")).to_contain_text("输入有误")
