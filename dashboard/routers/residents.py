@@ -35,6 +35,18 @@ class ResidentIn(BaseModel):
     status: Literal["home", "away", "hospital", "inactive"] = "home"
 
 
+class ResidentPatch(BaseModel):
+    """What an admin may change of a resident (the id stays); unset fields stay as they are."""
+
+    station_id: str | None = None
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    birth_year: int | None = Field(None, ge=1890, le=2030)
+    status: Literal["home", "away", "hospital", "inactive"] | None = None
+
+
 class StatusIn(BaseModel):
     status: Literal["home", "away", "hospital", "inactive"]
 
@@ -129,6 +141,29 @@ async def create_resident(
 
     r = await asyncio.to_thread(work)
     await registry_changed(ctx)
+    return resident_json(r)
+
+
+@router.patch("/{resident_id}", summary="Edit a resident: name, address, station, status...")
+async def update_resident(
+    resident_id: str, body: ResidentPatch, ctx: CtxDep,
+    caller: Annotated[Caller, allowed("residents.write")],
+) -> dict[str, Any]:  # fmt: skip
+    changes = body.model_dump(include=body.model_fields_set)
+    for required in ("name", "station_id", "status"):
+        if changes.get(required, "") is None:
+            changes.pop(required)  # these cannot be emptied
+
+    def work() -> Resident:
+        r = queries.resident(ctx.store, caller.scope, resident_id)
+        if changes.get("station_id", r.station_id) != r.station_id:
+            queries.station(ctx.store, caller.scope, changes["station_id"])  # yours to move to
+        updated = replace(r, **changes)
+        ctx.store.update_resident(updated)
+        return updated
+
+    r = await asyncio.to_thread(work)
+    await registry_changed(ctx)  # moved: the consoles of both stations follow
     return resident_json(r)
 
 

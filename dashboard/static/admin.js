@@ -44,6 +44,30 @@ async function stations() {
   return parts;
 }
 
+const STATUSES = ["home", "away", "hospital", "inactive"];
+
+/** Edit one resident in place of the table's edit button: name, address, station, status. */
+async function editResident(r) {
+  const box = document.getElementById("resident-edit");
+  const f = form("resident-edit-form", [
+    { name: "name", label: "admin.name", required: true, value: r.name },
+    { name: "station_id", label: "resident.station", type: "select", options: await stationOptions(),
+      value: r.station_id },
+    { name: "status", label: "admin.status", type: "select", options: STATUSES.map((s) => [s, statusLabel(s)]),
+      value: r.status },
+    { name: "address", label: "resident.address", value: r.address || "" },
+    { name: "lat", label: "admin.lat", type: "number", value: r.lat ?? "" },
+    { name: "lon", label: "admin.lon", type: "number", value: r.lon ?? "" },
+    { name: "birth_year", label: "admin.birth_year", type: "number", value: r.birth_year ?? "" },
+  ], "admin.save", async (v) => {
+    await api(`/api/residents/${encodeURIComponent(r.id)}`, { method: "PATCH", body: v });
+    await show("residents");
+    showInfo(t("admin.saved_resident", { name: v.name || r.name }));
+  });
+  box.replaceChildren(section("admin.edit_resident", h("p", { class: "muted" }, r.id), f));
+  f.elements.namedItem("name").focus();
+}
+
 async function residents() {
   const page = await api("/api/residents", { query: { limit: 500 } });
   const parts = [section("admin.residents", table([
@@ -53,7 +77,12 @@ async function residents() {
     { key: "status", label: "admin.status", render: (r) => statusLabel(r.status) },
     { key: "address", label: "resident.address" },
     { key: "devices", label: "resident.devices", render: (r) => (r.devices || []).map((d) => d.id).join(", ") },
-  ], page.items))];
+    ...(may("residents.write") ? [{ key: "edit", label: "", render: (r) => {
+      const b = h("button", { type: "button", class: "btn", dataset: { edit: r.id } }, t("admin.edit"));
+      b.addEventListener("click", () => editResident(r));
+      return b;
+    } }] : []),
+  ], page.items)), h("div", { id: "resident-edit" })];
   if (may("residents.write")) {
     parts.push(section("admin.add_resident", form("resident-form", [
       { name: "id", label: "admin.id", required: true },

@@ -123,3 +123,22 @@ def test_the_device_table_is_searchable_and_paginated_and_errors_name_the_field(
     expect(form.locator('[name="interval_s"]')).to_have_attribute("aria-invalid", "true")
     expect(form.locator(".field-error")).to_have_text("此项有误，请检查")
     expect(page.locator("#message")).to_contain_text("输入有误")
+
+
+def test_edit_a_resident_from_the_admin_table(station_page: Any, live: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = station_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#residents")
+    page.click(f'button[data-edit="{RESIDENT}"]')
+    form = page.locator("#resident-edit-form")
+    expect(form.locator('[name="name"]')).to_have_value("王秀英")
+    form.locator('[name="status"]').select_option("hospital")
+    form.locator('[name="address"]').fill("花木路 18 弄 3 号 602 室")
+    form.locator("#resident-edit-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：王秀英")
+    row = page.locator("tr", has=page.locator(f'button[data-edit="{RESIDENT}"]'))
+    expect(row).to_contain_text("住院")
+    stored = live.store.get_resident(RESIDENT)
+    assert (stored.status, stored.address) == ("hospital", "花木路 18 弄 3 号 602 室")

@@ -111,3 +111,22 @@ def test_a_resident_moved_by_another_process_follows_to_the_new_station(world: W
         assert alert.get("type") == "alert", "the alert went to the former station"
         assert (alert["alert"]["kind"], alert["alert"]["station_id"]) == ("fall", "st-b")
         _nothing_pending(a)
+
+
+def test_editing_a_resident_through_the_api_moves_them_live(world: World) -> None:
+    sup_a = world.as_user("station_supervisor.a")
+    # a supervisor may not move a resident to a station that is not theirs
+    r = world.client.patch("/api/residents/r-a", json={"station_id": "st-b"}, headers=sup_a)
+    assert r.status_code in (403, 404), r.text
+    dist = world.as_user("district_admin.pd")
+    with world.client.websocket_connect("/ws", headers=world.as_user("station_staff.b")) as b:
+        _recv(b)
+        change = {"station_id": "st-b", "status": "away", "name": None}  # a name stays
+        r = world.client.patch("/api/residents/r-a", headers=dist, json=change)
+        assert r.status_code == 200, r.text
+        assert (r.json()["station_id"], r.json()["status"], r.json()["name"]) == (
+            "st-b", "away", "居民a")  # fmt: skip
+        came = _recv(b)
+        assert (came["type"], came["resident"]["id"], came["resident"]["status"]) == (
+            "resident", "r-a", "away")  # fmt: skip
+    assert world.store.get_resident("r-a").station_id == "st-b"
