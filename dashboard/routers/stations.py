@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
-from alerts.escalation import parse_policy
+from alerts.escalation import default_policy, parse_policy
 from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed, registry_changed
 from dashboard.errors import forbidden
@@ -128,8 +128,10 @@ async def get_policy(
     def work() -> dict[str, Any]:
         queries.station(ctx.store, caller.scope, station_id)
         policies = ctx.store.escalation_policies()
-        return {"station_id": station_id, "policy": policies.get(station_id),
-                "default": station_id not in policies}  # fmt: skip
+        # without its own policy a station follows the default: shown, so it can be edited
+        stored = policies.get(station_id)
+        policy = stored if stored is not None else default_policy(station_id).model_dump()
+        return {"station_id": station_id, "policy": policy, "default": stored is None}
 
     return await asyncio.to_thread(work)
 

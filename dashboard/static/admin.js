@@ -194,22 +194,71 @@ async function users() {
   return parts;
 }
 
+const PRIORITIES = ["high", "medium", "low"];
+
+/** A role or the family, as people call them ("supervisor" → 站长). */
+function targetLabel(name) {
+  return tOr(`target.${name}`, name);
+}
+
+/** One priority's plan as a form: steps (after N minutes, tell these), and repeats. */
+function planForm(priority, plan, targets) {
+  const steps = h("tbody", {});
+  const addRow = (step = { after_s: 0, notify: [] }) => {
+    const minutes = h("input", { type: "number", min: 0, step: "any", class: "step-after",
+      value: String(step.after_s / 60), "aria-label": t("policy.after_min") });
+    const boxes = targets.map((name) => h("label", { class: "inline" },
+      h("input", { type: "checkbox", value: name, class: "step-target", checked: step.notify.includes(name) }),
+      h("span", {}, targetLabel(name))));
+    const remove = h("button", { type: "button", class: "btn btn-plain-dark" }, t("policy.remove_step"));
+    const row = h("tr", { class: "step" }, h("td", {}, minutes), h("td", { class: "targets" }, boxes), h("td", {}, remove));
+    remove.addEventListener("click", () => row.remove());
+    steps.append(row);
+  };
+  for (const step of plan.steps || []) addRow(step);
+  const add = h("button", { type: "button", class: "btn", dataset: { addStep: priority } }, t("policy.add_step"));
+  add.addEventListener("click", () => addRow());
+  const repeat = h("input", { type: "number", min: 0.5, step: "any", class: "plan-repeat",
+    value: plan.repeat_every_s ? String(plan.repeat_every_s / 60) : "", "aria-label": t("policy.repeat_min") });
+  const maxRepeats = h("input", { type: "number", min: 0, step: 1, class: "plan-max",
+    value: String(plan.max_repeats ?? 10), "aria-label": t("policy.max_repeats") });
+  const box = h("fieldset", { class: "plan", dataset: { priority } },
+    h("legend", {}, t(`priority.${priority}`)),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("policy.after_min")), h("th", {}, t("policy.notify")), h("th", {}))), steps),
+    add,
+    h("div", { class: "row" }, h("label", {}, h("span", {}, t("policy.repeat_min")), repeat),
+      h("label", {}, h("span", {}, t("policy.max_repeats")), maxRepeats)));
+  box.read = () => ({
+    steps: [...steps.querySelectorAll("tr.step")].map((tr) => ({
+      after_s: Math.round(Number(tr.querySelector(".step-after").value || 0) * 60),
+      notify: [...tr.querySelectorAll(".step-target:checked")].map((c) => c.value),
+    })),
+    repeat_every_s: repeat.value ? Math.round(Number(repeat.value) * 60) : null,
+    max_repeats: Number(maxRepeats.value || 0),
+  });
+  return box;
+}
+
 async function policies() {
   const options = await stationOptions();
   const box = h("div", {});
   const load = async (sid) => {
     const res = await api(`/api/stations/${encodeURIComponent(sid)}/policy`);
-    const text = h("textarea", { id: "policy-json", "aria-label": t("admin.policies") },
-      JSON.stringify(res.policy || {}, null, 2));
+    const policy = res.policy || {};
+    const roles = policy.roles || {};
+    const targets = [...new Set([...Object.keys(roles), "family"])];
+    const plans = PRIORITIES.map((p) => planForm(p, policy[p] || {}, targets));
+    // where each role is told: channel addresses (apprise URLs, signed webhooks), one a line
+    const channels = Object.keys(roles).map((role) => h("label", { class: "wide" },
+      h("span", {}, t("policy.channels", { role: targetLabel(role) })),
+      h("textarea", { class: "role-channels", dataset: { role }, rows: 2 }, (roles[role] || []).join("\n"))));
     const save = h("button", { type: "button", class: "btn btn-primary", id: "policy-save" }, t("admin.save"));
     save.addEventListener("click", async () => {
-      let body;
-      try {
-        body = JSON.parse(text.value);
-      } catch (err) {
-        showError(`${t("admin.bad_json")}: ${err.message}`);
-        return;
+      const body = { ...policy, roles: {} };
+      for (const area of box.querySelectorAll(".role-channels")) {
+        body.roles[area.dataset.role] = area.value.split("\n").map((x) => x.trim()).filter(Boolean);
       }
+      for (const [i, p] of PRIORITIES.entries()) body[p] = plans[i].read();
       try {
         await api(`/api/stations/${encodeURIComponent(sid)}/policy`, { method: "PUT", body });
         showInfo(t("admin.saved"));
@@ -218,7 +267,8 @@ async function policies() {
       }
     });
     box.replaceChildren(h("p", { class: "muted" }, t(res.default ? "admin.policy_default" : "admin.policy_custom")),
-      text, may("policies.write") ? save : null);
+      h("div", { id: "policy-form", class: "policy" }, plans, channels.length ? h("div", { class: "channels" }, channels) : null),
+      may("policies.write") ? save : null);
   };
   const select = h("select", { id: "policy-station", "aria-label": t("resident.station") },
     options.map(([v, label]) => h("option", { value: v }, label)));

@@ -142,3 +142,24 @@ def test_edit_a_resident_from_the_admin_table(station_page: Any, live: LiveServe
     expect(row).to_contain_text("住院")
     stored = live.store.get_resident(RESIDENT)
     assert (stored.status, stored.address) == ("hospital", "花木路 18 弄 3 号 602 室")
+
+
+def test_the_escalation_policy_is_a_form(station_page: Any, live: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = station_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#policies")
+    high = page.locator('fieldset.plan[data-priority="high"]')
+    steps = high.locator("tr.step")
+    expect(steps).to_have_count(3)  # the default: station, then supervisor, then family
+    expect(steps.nth(1).locator(".step-after")).to_have_value("1")
+    steps.nth(1).locator(".step-after").fill("2")
+    steps.nth(2).locator('.step-target[value="family"]').uncheck()
+    high.locator(".plan-repeat").fill("5")
+    page.click("#policy-save")
+    expect(page.locator("#message")).to_have_text("已保存")
+    saved = live.store.escalation_policies()["st-1"]
+    assert [s["after_s"] for s in saved["high"]["steps"]] == [0, 120, 180]
+    assert saved["high"]["steps"][2]["notify"] == ["district"]
+    assert saved["high"]["repeat_every_s"] == 300
