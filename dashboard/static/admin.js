@@ -169,6 +169,26 @@ async function devices() {
   return parts;
 }
 
+/** Edit one user: rename, relink (family), disable, set a new password. */
+function editUser(u) {
+  const box = document.getElementById("user-edit");
+  const fields = [
+    { name: "name", label: "admin.name", required: true, value: u.name },
+    { name: "disabled", label: "admin.disabled", type: "checkbox", value: u.disabled },
+    { name: "password", label: "admin.new_password", type: "password" },
+  ];
+  if (u.role === "family") fields.push({ name: "resident_ids", label: "admin.residents", value: u.resident_ids.join(", ") });
+  const f = form("user-edit-form", fields, "admin.save", async (v) => {
+    const body = { ...v };
+    if ("resident_ids" in body) body.resident_ids = body.resident_ids.split(/[,\s]+/).filter(Boolean);
+    await api(`/api/users/${encodeURIComponent(u.id)}`, { method: "PATCH", body });
+    await show("users");
+    showInfo(t("admin.saved_user", { name: v.name || u.name }));
+  });
+  box.replaceChildren(section("admin.edit_user", h("p", { class: "muted" }, `${u.id} · ${tOr(`role.${u.role}`, u.role)}`), f));
+  f.elements.namedItem("name").focus();
+}
+
 async function users() {
   const rows = await api("/api/users");
   const parts = [section("admin.users", table([
@@ -177,7 +197,12 @@ async function users() {
     { key: "scope_id", label: "admin.scope" },
     { key: "resident_ids", label: "admin.residents", render: (u) => u.resident_ids.join(", ") },
     { key: "disabled", label: "admin.disabled", render: (u) => (u.disabled ? "✕" : "") },
-  ], rows))];
+    ...(may("users.write") ? [{ key: "edit", label: "", render: (u) => {
+      const b = h("button", { type: "button", class: "btn", dataset: { editUser: u.id } }, t("admin.edit"));
+      b.addEventListener("click", () => editUser(u));
+      return b;
+    } }] : []),
+  ], rows)), h("div", { id: "user-edit" })];
   if (may("users.write")) {
     parts.push(section("admin.add_user", form("user-form", [
       { name: "id", label: "admin.id", required: true }, { name: "name", label: "admin.name", required: true },

@@ -163,3 +163,21 @@ def test_the_escalation_policy_is_a_form(station_page: Any, live: LiveServer) ->
     assert [s["after_s"] for s in saved["high"]["steps"]] == [0, 120, 180]
     assert saved["high"]["steps"][2]["notify"] == ["district"]
     assert saved["high"]["repeat_every_s"] == 300
+
+
+def test_edit_a_user_from_the_admin_table(station_page: Any, live: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.server import FAMILY
+
+    page = station_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#users")
+    page.click(f'button[data-edit-user="{FAMILY}"]')
+    form = page.locator("#user-edit-form")
+    form.locator('[name="name"]').fill("王军（儿子）")
+    form.locator('[name="disabled"]').check()
+    form.locator("#user-edit-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：王军（儿子）")
+    stored = live.store.get_user(FAMILY)
+    assert (stored.name, stored.disabled, stored.resident_ids) == ("王军（儿子）", True, ("r-1",))
