@@ -22,12 +22,33 @@ const CHARTS = [
   { field: "glucose", unit: "mmol/L", range: [4, 10] },
 ];
 
+const STATUSES = ["home", "away", "hospital", "inactive"];
+
+/** Staff set where the resident is (away and in hospital quiet the activity alerts). */
+function statusControl() {
+  const select = h("select", { id: "r-status-set", "aria-label": t("resident.set_status") },
+    STATUSES.map((s) => h("option", { value: s }, statusLabel(s))));
+  select.addEventListener("change", async () => {
+    try {
+      const r = await api(`/api/residents/${encodeURIComponent(id)}/status`, { method: "PUT",
+        body: { status: select.value } });
+      resident = { ...resident, ...r };
+      renderHead(resident);
+    } catch (err) {
+      showError(err);
+    }
+  });
+  document.getElementById("r-status").after(select);
+}
+
 function renderHead(r) {
   document.title = `${r.name} · ${t("app.name")}`;
   document.getElementById("r-name").textContent = r.name;
   const status = document.getElementById("r-status");
   status.textContent = statusLabel(r.status);
   status.className = `status status-${r.status}`;
+  const set = document.getElementById("r-status-set");
+  if (set) set.value = r.status;
   const facts = [r.id];
   if (r.birth_year) facts.push(t("resident.born", { year: r.birth_year }));
   document.getElementById("r-facts").textContent = facts.join(" · ");
@@ -127,6 +148,7 @@ function refreshSoon(what) {
 async function main() {
   const me = await start();
   if (!me) return;
+  if (id && me.may.includes("alerts.act")) statusControl();
   if (!id) {
     showError(t("resident.missing_id"));
     return;

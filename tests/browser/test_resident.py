@@ -54,3 +54,17 @@ def test_detail_shows_charts_contacts_map_and_timeline(
     expect(page.locator("#timeline li.tl").last).to_contain_text("告警产生")
     expect(page.locator("#r-alerts li.alert")).to_have_attribute("data-priority", "high")
     expect(page.locator("#events")).to_contain_text("按下求救")
+
+
+def test_staff_set_the_residents_status_on_the_detail_page(
+    station_page: Any, live: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    page = station_page
+    login(page, live.url, STAFF)
+    page.goto(f"{live.url}/static/resident.html?id={RESIDENT}")
+    page.select_option("#r-status-set", "hospital")
+    expect(page.locator("#r-status")).to_have_text("住院")
+    wait_until("the status in the store",
+               lambda: live.store.get_resident(RESIDENT).status == "hospital")  # fmt: skip
