@@ -132,5 +132,7 @@ def test_demo_serves_logs_in_raises_alerts_and_stops_cleanly(tmp_path: Path) -> 
     assert "stopped." in text
     sim_log = (data / "simulator.log").read_text(encoding="utf-8")
     assert "Traceback" not in sim_log, sim_log
+    # the session secret is kept too: a console left open survives the next run
+    assert len((data / "session_secret").read_text().strip()) >= 32
     # the login is kept for the next run
     assert json.loads((data / "demo-login.json").read_text())["password"] == password
