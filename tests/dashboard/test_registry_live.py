@@ -130,3 +130,16 @@ def test_editing_a_resident_through_the_api_moves_them_live(world: World) -> Non
         assert (came["type"], came["resident"]["id"], came["resident"]["status"]) == (
             "resident", "r-a", "away")  # fmt: skip
     assert world.store.get_resident("r-a").station_id == "st-b"
+
+
+def test_residents_imported_from_csv_reach_the_console(world: World) -> None:
+    sup = world.as_user("station_supervisor.a")
+    with world.client.websocket_connect("/ws", headers=world.as_user("station_staff.a")) as a:
+        _recv(a)
+        csv = "id,name\nr-c1,甲一\nr-c2,甲二\n"
+        r = world.client.post("/api/residents/import", headers=sup,
+                              json={"station_id": "st-a", "csv": csv})  # fmt: skip
+        assert r.status_code == 200, r.text
+        got = [_recv(a), _recv(a)]
+    assert {(m["type"], m["action"], m["resident"]["id"]) for m in got} == {
+        ("resident", "added", "r-c1"), ("resident", "added", "r-c2")}  # fmt: skip
