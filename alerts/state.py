@@ -38,14 +38,17 @@ Priority = Literal["high", "medium", "low"]
 State = Literal["open", "acknowledged", "resolved"]
 Category = Literal["clinical", "technical"]
 Outcome = Literal[
-    "real_emergency", "handled_by_phone", "false_alarm", "device_fault", "test", "self_cleared"
-]
+    "real_emergency", "handled_by_phone", "no_response", "false_alarm", "device_fault", "test",
+    "self_cleared",
+]  # fmt: skip
 
 PRIORITIES: Final[tuple[Priority, ...]] = ("high", "medium", "low")
 RANK: Final[dict[str, int]] = {"low": 0, "medium": 1, "high": 2}
 PERSON_OUTCOMES: Final[tuple[Outcome, ...]] = (
-    "real_emergency", "handled_by_phone", "false_alarm", "device_fault", "test",
+    "real_emergency", "handled_by_phone", "no_response", "false_alarm", "device_fault", "test",
 )  # fmt: skip
+"""``no_response``: nobody answered or opened, and the case was handed on (emergency
+services, family) without the station learning what happened."""
 """Outcomes a person chooses when resolving. ``self_cleared`` is the system's only one."""
 
 SYSTEM: Final = "system"

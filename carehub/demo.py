@@ -2,12 +2,14 @@
 
 It prepares a data folder (default ``./data/demo``, reused across runs): a city, district
 and station, twenty residents with a wearable, a pendant, a home gateway and its sensors,
-a contact each, and a dashboard login for station staff whose generated password is kept in
-``demo-login.json`` (so it stays the same from one run to the next). Then it runs
+a contact each, a week of vital-sign history, and dashboard logins — station staff, a
+family member of the first resident and a district admin — whose generated passwords are
+kept in ``demo-login.json`` (so they stay the same from one run to the next;
+:mod:`carehub.demo_extras`). Then it runs
 ``carehub serve``'s machinery in this process (embedded MQTT broker, SQLite in the folder,
 the dashboard) and the simulator in its own process (``python -m device_sim run`` with the
 ``demo`` scenario at speed 1: an SOS ten seconds in, then an incident about every minute),
-prints the dashboard's address and the login, and stops both cleanly on Ctrl-C or SIGTERM.
+prints the dashboard's address and the logins, and stops both cleanly on Ctrl-C or SIGTERM.
 
 Ports 8080 (HTTP) and 1883 (MQTT) are used when free, otherwise free ones are chosen and
 the banner says so.
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from carehub.demo_extras import RoleLogin, ensure_role_logins, seed_history
 from device_sim.engine import Run, build_run
 from device_sim.provision import add_places
 from device_sim.scenario import load_scenario
@@ -74,6 +77,19 @@ class Login:
 
 def db_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'carehub.sqlite3'}"
+
+
+def prepare_all(
+    store: Store, data_dir: Path, scenario: str = SCENARIO
+) -> tuple[Login, list[RoleLogin]]:
+    """:func:`prepare`, then the family and admin logins and a week of history."""
+    login = prepare(store, data_dir, scenario)
+    run = build_run(load_scenario(scenario, days="1m"), time.time())
+    extras = ensure_role_logins(store, data_dir / LOGIN_FILE,
+                                district_id=run.scenario.station.district_id,
+                                resident_id=run.homes[0].rid)  # fmt: skip
+    seed_history(store, data_dir, time.time())
+    return login, extras
 
 
 def prepare(store: Store, data_dir: Path, scenario: str = SCENARIO) -> Login:
@@ -198,15 +214,16 @@ async def stop_simulator(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
-def _prepare_folder(opts: DemoOptions) -> tuple[Login, str]:
-    """Provision the folder's store; return the login and the station's name."""
+def _prepare_folder(opts: DemoOptions) -> tuple[Login, list[RoleLogin], str]:
+    """Provision the folder's store; return the logins and the station's name."""
     from hub.store import open_store
 
     opts.data_dir.mkdir(parents=True, exist_ok=True)
     station = load_scenario(opts.scenario).station.name
     store = open_store(db_url(opts.data_dir))
     try:
-        return prepare(store, opts.data_dir, opts.scenario), station
+        login, extras = prepare_all(store, opts.data_dir, opts.scenario)
+        return login, extras, station
     finally:
         store.close()
 
@@ -239,10 +256,14 @@ class _Announce:
             out.print(line, style="dim", highlight=False)
 
 
-def _banner(base: str, login: Login, station: str, sim: asyncio.subprocess.Process,
-            log_path: Path) -> None:  # fmt: skip
+def _banner(base: str, login: Login, extras: list[RoleLogin], station: str,
+            sim: asyncio.subprocess.Process, log_path: Path) -> None:  # fmt: skip
     out.print(f"\n[bold green]carehub demo is running[/bold green]: {base}/")
-    out.print(f"  login     : [bold]{login.user}[/bold]   password: [bold]{login.password}[/bold]")
+    out.print(f"  login     : [bold]{login.user}[/bold]   password: [bold]{login.password}[/bold]"
+              "   (station staff)")  # fmt: skip
+    for extra in extras:
+        out.print(f"  {extra.label:<9} : [bold]{extra.user}[/bold]   password: "
+                  f"[bold]{extra.password}[/bold]")  # fmt: skip
     out.print(f"  station   : {station}, an incident about every minute", highlight=False)
     out.print(f"  simulator : pid {sim.pid}, log in {log_path}", highlight=False)
     out.print("Press Ctrl-C to stop.", highlight=False)
@@ -262,7 +283,7 @@ async def run_demo(opts: DemoOptions) -> int:
         loop.add_signal_handler(sig, stop.set)
     out.print(f"preparing the demo station in {opts.data_dir} ...", highlight=False)
     try:
-        login, station = await asyncio.to_thread(_prepare_folder, opts)
+        login, extras, station = await asyncio.to_thread(_prepare_folder, opts)
     except CarehubError as exc:
         out.print(f"[red]error:[/red] {exc}")
         return 2
@@ -280,7 +301,8 @@ async def run_demo(opts: DemoOptions) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         sim = await start_simulator(opts, announce.broker_url)
-        _banner(f"http://{opts.host}:{http_port}", login, station, sim, opts.data_dir / SIM_LOG)
+        _banner(f"http://{opts.host}:{http_port}", login, extras, station, sim,
+                opts.data_dir / SIM_LOG)  # fmt: skip
         sim_done = asyncio.ensure_future(sim.wait())
         await _first(hub, stopped, sim_done)
         if sim_done.done() and not stop.is_set() and not hub.done():

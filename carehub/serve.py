@@ -59,8 +59,11 @@ class Hub(HubNode):
         public = self.settings.public_url or (
             f"http://{self.settings.http_host}:{self.settings.http_port}"
         )
+        directory = StoreDirectory(self.store)
+        # a registry change is seen by the engine's next finding, not a cache period later
+        self.registry.add_listener(lambda _s, changes: directory.invalidate() if changes else None)
         self.alert_engine = AlertEngine(
-            self.store, StoreDirectory(self.store), link_base=f"{public.rstrip('/')}/alerts",
+            self.store, directory, link_base=f"{public.rstrip('/')}/alerts",
             default_timezone=self.settings.default_timezone,
         )  # fmt: skip
         self._webhooks = WebhookSender()
@@ -248,7 +251,9 @@ async def _run(
     from dashboard.app import create_app
     from dashboard.settings import DashboardSettings
 
-    app = create_app(hub, DashboardSettings())
+    dashboard = DashboardSettings()
+    dashboard.keep_secret_in(settings.data_dir)  # sessions outlive a restart (demo included)
+    app = create_app(hub, dashboard)
     async with app.router.lifespan_context(app):
         gate.app = app
         try:

@@ -369,6 +369,22 @@ class Authenticator:
             raise AuthError("user disabled")
         return user
 
+    def extend(self, cookie: str, max_s: float) -> float:
+        """Slide the session of ``cookie`` (its user is active): it now ends ``session_s``
+        from now, but never later than ``max_s`` after the login. Returns the new end;
+        raises AuthError when the session is gone or over."""
+        principal = self.from_cookie(cookie)
+        assert principal.session is not None
+        now = self.clock()
+        expires = min(now + self.session_s, principal.session.created_at + max_s)
+        if expires > principal.session.expires_at:
+            try:
+                self.store.extend_session(principal.session.id_hash, expires)
+            except NotFound:
+                raise AuthError("not logged in") from None
+            return expires
+        return principal.session.expires_at
+
     def logout(self, cookie: str) -> None:
         self.store.delete_sessions(id_hash=self.session_hash(cookie))
 

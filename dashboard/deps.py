@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from alerts.runner import AlertRunner
     from dashboard.ws import Broadcaster
     from hub.metrics import HubMetrics
+    from hub.registry.live import LiveRegistry
     from hub.runtime.pipeline import Pipeline
     from hub.settings import HubSettings
 
@@ -42,6 +43,7 @@ class Hub(Protocol):
     pipeline: Pipeline
     alert_engine: AlertEngine
     alerts: AlertRunner
+    registry: LiveRegistry
     clock: Callable[[], float]
 
     async def health(self) -> dict[str, Any]: ...
@@ -66,6 +68,14 @@ class Context:
     """``CAREHUB_TRUSTED_PROXIES``, parsed (:mod:`dashboard.proxies`)."""
     broadcaster: Broadcaster | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def registry_changed(ctx: Context) -> None:
+    """After a write to stations, residents or devices: refresh the hub's live registry so
+    every part of the hub follows at once, and wait until the consoles were told."""
+    await ctx.hub.registry.refresh()
+    if ctx.broadcaster is not None:
+        await ctx.broadcaster.settle()
 
 
 def get_ctx(request: Request) -> Context:

@@ -8,7 +8,9 @@ process); production refuses a missing or placeholder secret, and insecure cooki
 from __future__ import annotations
 
 import ipaddress
+import os
 import secrets
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -18,6 +20,8 @@ from hub.errors import ConfigError
 from hub.settings import is_placeholder
 
 MIN_SECRET_CHARS = 32
+SECRET_FILE = "session_secret"  # noqa: S105 - a file name, not a secret
+"""In the hub's data directory: the session secret when none is configured."""
 
 
 class DashboardSettings(BaseSettings):
@@ -29,7 +33,14 @@ class DashboardSettings(BaseSettings):
     session_secret: SecretStr | None = Field(
         None, description="Keys the stored session hashes; 32+ characters in production."
     )
-    session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A shift and a half.")
+    session_hours: float = Field(
+        12.0, gt=0, le=24 * 30,
+        description="A shift and a half without activity; activity slides it on.",
+    )  # fmt: skip
+    session_max_hours: float = Field(
+        24.0 * 7, gt=0, le=24 * 90, description="However active, a session ends this long "
+        "after its login."
+    )  # fmt: skip
     cookie_secure: bool | None = Field(
         None, description="Secure cookies; None: on when the request came over TLS (always "
         "on in production)."
@@ -98,6 +109,25 @@ class DashboardSettings(BaseSettings):
                         "network (e.g. 10.0.0.5,192.168.1.0/24)"
                     ) from None
         return tuple(out)
+
+    def keep_secret_in(self, data_dir: Path) -> None:
+        """Without a configured secret, use the one kept in ``data_dir/session_secret``
+        (made on first use, readable by the owner only), so a restarted hub keeps its
+        sessions: consoles left open are still logged in after an update or a crash."""
+        if self.session_secret is not None:
+            return
+        path = data_dir / SECRET_FILE
+        try:
+            value = path.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            value = ""
+        if len(value) < MIN_SECRET_CHARS:
+            value = secrets.token_urlsafe(32)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(value + "\n")
+        self.session_secret = SecretStr(value)
 
     def secret(self) -> bytes:
         """The session secret, or a random one made once per settings object."""

@@ -4,12 +4,17 @@ Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
 
 1. Connect to ``/ws`` (session cookie from the same origin, or ``Authorization: Bearer``),
    optionally with ``?epoch=E&last_event_id=N`` from an earlier connection.
-2. The server sends ``{"type": "snapshot", "epoch", "last_event_id", "alerts",
-   "residents", "devices"}`` — or, when it still holds every event after ``N`` of epoch
-   ``E``, ``{"type": "resumed", "epoch", "from": N, "count"}`` followed by those events.
+2. The server sends ``{"type": "snapshot", "epoch", "last_event_id", "heartbeat_s",
+   "alerts", "going", "residents", "devices"}`` (``going``: alert id → the family member
+   who said they are going over) — or, when it still holds every event after ``N`` of
+   epoch ``E``, ``{"type": "resumed", "epoch", "from": N, "count", "heartbeat_s"}`` followed
+   by those events. A client that receives no frame for twice ``heartbeat_s`` should treat
+   the connection as lost (the console's watchdog does) and reconnect.
 3. Then events, each with an increasing ``id``: ``alert`` (opened, updated, acknowledged,
    resolved...; with the alert and its new timeline entries), ``timeline`` (an entry
-   written outside the engine, e.g. ``going_over``), ``resident`` (status changed),
+   written outside the engine, e.g. ``going_over``), ``resident`` (``action`` added,
+   changed or removed, with the resident's tile: a resident or one of their devices was
+   added, edited or moved, through any path, as :mod:`hub.registry.live` reports it),
    ``device`` (online/offline), ``vitals`` (latest readings, at most one per device every
    ``VITALS_EVERY_S``). ``heartbeat`` frames come every ``ws_heartbeat_s``; a client may send
    ``{"type": "ping"}`` and gets ``{"type": "pong"}``.
@@ -56,7 +61,7 @@ from dashboard.deps import Context, authenticate
 from dashboard.scope import Scope, scope_for
 from dashboard.ws_direct import DirectSocket, text_frame
 from hub.errors import CarehubError
-from hub.store.base import Resident
+from hub.registry.live import Change, RegistrySnapshot
 
 if TYPE_CHECKING:
     from alerts.engine import AlertEvent
@@ -137,7 +142,7 @@ class Broadcaster:
         self.clients: set[Client] = set()
         self.dropped_clients = 0
         self._vitals_at: dict[str, float] = {}
-        self._stations: dict[str, str] = {}  # resident id -> station id
+        self._registry_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -145,13 +150,15 @@ class Broadcaster:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        await self.refresh_stations()
+        await self.ctx.hub.registry.ensure_loaded()
+        self.ctx.hub.registry.add_listener(self._registry_changed)
         self.ctx.hub.alert_engine.add_listener(self._from_engine)
         self.ctx.hub.pipeline.observers.append(self._from_pipeline)
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="ws-heartbeat"))
         self._tasks.append(asyncio.create_task(self._rechecking(), name="ws-recheck"))
 
     async def stop(self) -> None:
+        self.ctx.hub.registry.remove_listener(self._registry_changed)
         with contextlib.suppress(ValueError):
             self.ctx.hub.alert_engine.remove_listener(self._from_engine)
         with contextlib.suppress(ValueError):
@@ -162,10 +169,6 @@ class Broadcaster:
             self.drop(client, "server shutting down", code=1001)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-
-    async def refresh_stations(self) -> None:
-        rows = await asyncio.to_thread(self.ctx.store.list_residents)
-        self._stations = {r.id: r.station_id for r in rows}
 
     # --- publishing (never waits) -----------------------------------------------------------
 
@@ -239,16 +242,53 @@ class Broadcaster:
                      station_id=alert.get("station_id"), resident_id=alert.get("resident_id"),
                      category=alert.get("category", "clinical"))  # fmt: skip
 
-    def resident_changed(self, r: Resident) -> None:
-        self._stations[r.id] = r.station_id
-        self.publish("resident", {"resident": asdict(r)}, station_id=r.station_id,
-                     resident_id=r.id)  # fmt: skip
+    # --- the registry -------------------------------------------------------------------
+
+    def _registry_changed(self, snap: RegistrySnapshot, changes: list[Change]) -> None:
+        """Residents added, edited or moved, devices added or rebound: each console that
+        may see the resident gets their fresh tile; the station a resident left is told
+        to drop it. Tiles are read in a worker thread (:meth:`settle` waits for them)."""
+        touched: set[str] = set()
+        for c in changes:
+            if c.kind == "resident":
+                touched.add(c.id)
+                old_station = c.before.station_id if c.before is not None else None
+                new_station = c.after.station_id if c.after is not None else None
+                if old_station is not None and old_station != new_station:
+                    self.publish("resident", {"action": "removed", "resident": {
+                        "id": c.id, "station_id": old_station}},
+                        station_id=old_station, resident_id=c.id)  # fmt: skip
+            elif c.kind == "device":
+                for d in (c.before, c.after):
+                    if d is not None and d.resident_id is not None:
+                        touched.add(d.resident_id)
+        actions: dict[str, str] = {c.id: c.action for c in changes if c.kind == "resident"}
+        present = [snap.residents[r] for r in sorted(touched) if r in snap.residents]
+        if not present:
+            return
+        task = asyncio.ensure_future(self._publish_tiles(present, actions))
+        self._registry_tasks.add(task)
+        task.add_done_callback(self._registry_tasks.discard)
+
+    async def _publish_tiles(self, rows: list[Any], actions: dict[str, str]) -> None:
+        from dashboard.routers.residents import tiles
+
+        found = await asyncio.to_thread(tiles, self.ctx, rows)
+        for tile in found:
+            self.publish("resident", {"action": actions.get(tile["id"], "changed"),
+                                      "resident": tile},
+                         station_id=tile["station_id"], resident_id=tile["id"])  # fmt: skip
+
+    async def settle(self) -> None:
+        """Wait until the tiles of the registry changes seen so far are published."""
+        if self._registry_tasks:
+            await asyncio.gather(*list(self._registry_tasks), return_exceptions=True)
 
     def _from_pipeline(self, batch: list[Accepted] | Any) -> None:
         now = self.clock()
         for acc in batch:
             d = acc.device
-            station = self._stations.get(d.resident_id) if d.resident_id else None
+            station = self.ctx.hub.registry.snapshot.station_of(d.resident_id)
             if acc.msg_type == "status":
                 online = acc.message.state == "online"
                 self.publish("device", {"device_id": d.id, "resident_id": d.resident_id,
@@ -392,7 +432,9 @@ class Broadcaster:
             residents = tiles(self.ctx, found)
         devices = _health(self.ctx, queries.devices(store, scope)) if scope.vendor else []
         return json.dumps({"type": "snapshot", "epoch": self.epoch, "last_event_id": last_id,
-                           "alerts": alerts, "residents": residents, "devices": devices},
+                           "going": _going(store, alerts),
+                           "heartbeat_s": self.heartbeat_s, "alerts": alerts,
+                           "residents": residents, "devices": devices},
                           ensure_ascii=False, default=str)  # fmt: skip
 
     async def serve(self, ws: WebSocket) -> None:
@@ -416,7 +458,7 @@ class Broadcaster:
                 text = await asyncio.to_thread(self.snapshot, caller.scope, self.last_id)
             else:
                 text = json.dumps({"type": "resumed", "epoch": self.epoch, "from": last,
-                                   "count": count})  # fmt: skip
+                                   "count": count, "heartbeat_s": self.heartbeat_s})  # fmt: skip
             await ws.send_text(text)
             self._start_writing(client, DirectSocket.of(ws.scope))
             await self._read(client)
@@ -461,6 +503,20 @@ class Broadcaster:
                 continue  # a malformed frame from a client is ignored, never fatal
             if isinstance(msg, dict) and msg.get("type") == "ping":
                 self._offer(client, pong)
+
+
+def _going(store: Any, alerts: list[dict[str, Any]]) -> dict[str, str]:
+    """Alert id → who of the family said they are going over (the last to say it), for
+    the open alerts of a snapshot: a console opened (or reloaded) later still shows it."""
+    if not alerts:
+        return {}
+    ids = {a["id"] for a in alerts}
+    since = min(a["opened_at"] for a in alerts)
+    out: dict[str, str] = {}
+    for e in store.alert_timeline(since=since, limit=20_000):
+        if e.action == "going_over" and e.alert_id in ids:
+            out[e.alert_id] = (e.detail or {}).get("name") or e.actor
+    return out
 
 
 def _int(value: str | None) -> int | None:

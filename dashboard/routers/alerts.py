@@ -22,7 +22,9 @@ from hub.store.base import AlertChanges, TimelineRow
 
 router = api_router("/alerts", "alerts")
 
-Outcome = Literal["real_emergency", "handled_by_phone", "false_alarm", "device_fault", "test"]
+Outcome = Literal[
+    "real_emergency", "handled_by_phone", "no_response", "false_alarm", "device_fault", "test"
+]
 assert set(PERSON_OUTCOMES) == set(Outcome.__args__)  # type: ignore[attr-defined]
 
 

@@ -13,7 +13,7 @@ from fastapi import Query
 from pydantic import Field
 
 from dashboard import queries
-from dashboard.deps import Caller, Context, CtxDep, allowed
+from dashboard.deps import Caller, Context, CtxDep, allowed, registry_changed
 from dashboard.errors import ApiError, forbidden
 from dashboard.routers import ApiModel, api_router
 from hub.contract.ping import new_command_id, ping_command
@@ -78,12 +78,20 @@ async def list_devices(
     station_id: Annotated[str | None, Query(max_length=64)] = None,
     resident_id: Annotated[str | None, Query(max_length=64)] = None,
     online: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100,
+                                   description="Id, resident, kind or vendor contains")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
     def work() -> dict[str, Any]:
         rows = queries.devices(ctx.store, caller.scope, station_id=station_id,
                                resident_id=resident_id)  # fmt: skip
+        if q:
+            needle = q.strip().lower()
+            rows = [
+                d for d in rows
+                if any(needle in (v or "").lower() for v in (d.id, d.resident_id, d.kind, d.vendor))
+            ]  # fmt: skip
         rows.sort(key=lambda d: d.id)
         items = _health(ctx, rows)
         if online is not None:
@@ -154,6 +162,7 @@ async def provision(
         return provision_device(ctx.store, device, _broker(ctx))
 
     creds = await asyncio.to_thread(work)
+    await registry_changed(ctx)
     return {"credentials": _creds(creds), "shown_once": True}
 
 
@@ -167,6 +176,7 @@ async def import_csv(
         return import_devices(ctx.store, body.station_id, body.csv, _broker(ctx))
 
     creds = await asyncio.to_thread(work)
+    await registry_changed(ctx)
     return {"credentials": [_creds(c) for c in creds], "shown_once": True}
 
 

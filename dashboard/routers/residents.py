@@ -12,7 +12,7 @@ from fastapi import Query
 from pydantic import Field
 
 from dashboard import queries
-from dashboard.deps import Caller, Context, CtxDep, allowed
+from dashboard.deps import Caller, Context, CtxDep, allowed, registry_changed
 from dashboard.routers import ApiModel, api_router
 from hub.registry.provisioning import check_id, import_residents
 from hub.store.base import Resident
@@ -33,6 +33,18 @@ class ResidentIn(ApiModel):
     lon: float | None = Field(None, ge=-180, le=180)
     birth_year: int | None = Field(None, ge=1890, le=2030)
     status: Literal["home", "away", "hospital", "inactive"] = "home"
+
+
+class ResidentPatch(ApiModel):
+    """What an admin may change of a resident (the id stays); unset fields stay as they are."""
+
+    station_id: str | None = None
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = None
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    birth_year: int | None = Field(None, ge=1890, le=2030)
+    status: Literal["home", "away", "hospital", "inactive"] | None = None
 
 
 class StatusIn(ApiModel):
@@ -127,7 +139,32 @@ async def create_resident(
         ctx.store.add_resident(r)
         return r
 
-    return resident_json(await asyncio.to_thread(work))
+    r = await asyncio.to_thread(work)
+    await registry_changed(ctx)
+    return resident_json(r)
+
+
+@router.patch("/{resident_id}", summary="Edit a resident: name, address, station, status...")
+async def update_resident(
+    resident_id: str, body: ResidentPatch, ctx: CtxDep,
+    caller: Annotated[Caller, allowed("residents.write")],
+) -> dict[str, Any]:  # fmt: skip
+    changes = body.model_dump(include=body.model_fields_set)
+    for required in ("name", "station_id", "status"):
+        if changes.get(required, "") is None:
+            changes.pop(required)  # these cannot be emptied
+
+    def work() -> Resident:
+        r = queries.resident(ctx.store, caller.scope, resident_id)
+        if changes.get("station_id", r.station_id) != r.station_id:
+            queries.station(ctx.store, caller.scope, changes["station_id"])  # yours to move to
+        updated = replace(r, **changes)
+        ctx.store.update_resident(updated)
+        return updated
+
+    r = await asyncio.to_thread(work)
+    await registry_changed(ctx)  # moved: the consoles of both stations follow
+    return resident_json(r)
 
 
 @router.put("/{resident_id}/status", summary="Home, away, in hospital or inactive")
@@ -141,8 +178,7 @@ async def set_status(
         return r
 
     r = await asyncio.to_thread(work)
-    if ctx.broadcaster is not None:
-        ctx.broadcaster.resident_changed(r)
+    await registry_changed(ctx)
     return resident_json(r)
 
 
@@ -155,6 +191,7 @@ async def import_csv(
         return import_residents(ctx.store, body.station_id, body.csv)
 
     rows = await asyncio.to_thread(work)
+    await registry_changed(ctx)
     return {"imported": len(rows), "ids": [r.id for r in rows]}
 
 

@@ -65,7 +65,33 @@ async def login(body: LoginIn, request: Request, response: Response, ctx: CtxDep
     # readable by the page's script, which echoes it in the X-CSRF-Token header
     response.set_cookie(CSRF_COOKIE, new.csrf_token, max_age=max_age, httponly=False,
                         samesite="strict", secure=secure, path="/")  # fmt: skip
-    return {"user": user_json(new.user), "csrf_token": new.csrf_token, "expires_at": new.expires_at}
+    return {"user": user_json(new.user), "csrf_token": new.csrf_token,
+            "expires_at": new.expires_at, "server_time": ctx.clock()}  # fmt: skip
+
+
+def _set_cookies(response: Response, secure: bool, cookie: str, csrf: str, max_age: int) -> None:
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=max_age, httponly=True,
+                        samesite="lax", secure=secure, path="/")  # fmt: skip
+    # readable by the page's script, which echoes it in the X-CSRF-Token header
+    response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False,
+                        samesite="strict", secure=secure, path="/")  # fmt: skip
+
+
+@router.post("/auth/refresh", summary="Stay logged in: slide the session on (sessions only)")
+async def refresh(
+    request: Request, response: Response, ctx: CtxDep, caller: CallerDep
+) -> dict[str, Any]:
+    """The pages call this while their user is active, and from the "stay logged in"
+    button of the warning shown before the session ends."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = caller.principal.session
+    if cookie is None or session is None:
+        raise ApiError(400, "validation_error", "only a browser session can be refreshed")
+    max_s = ctx.settings.session_max_hours * 3600
+    expires = await asyncio.to_thread(ctx.auth.extend, cookie, max_s)
+    _set_cookies(response, _secure(request, ctx), cookie, session.csrf_token,
+                 int(expires - ctx.clock()))  # fmt: skip
+    return {"expires_at": expires, "session_s": ctx.auth.session_s, "server_time": ctx.clock()}
 
 
 @router.post("/auth/logout", summary="Log out: ends the session")
@@ -85,7 +111,7 @@ async def logout(
 
 
 @router.get("/me", summary="The caller, their role and what they may do")
-async def me(caller: CallerDep) -> dict[str, Any]:
+async def me(caller: CallerDep, ctx: CtxDep) -> dict[str, Any]:
     from dashboard.scope import PERMISSIONS
 
     s = caller.scope
@@ -93,6 +119,11 @@ async def me(caller: CallerDep) -> dict[str, Any]:
         "user": user_json(caller.principal.user),
         "stations": None if s.station_ids is None else sorted(s.station_ids),
         "may": sorted(a for a in PERMISSIONS if s.can(a)),
+        # when the browser session ends unless the user is active (null: an API token)
+        "session_expires_at": caller.principal.session.expires_at
+        if caller.principal.session is not None
+        else None,
+        "server_time": ctx.clock(),  # pages time the session by the server's clock, not theirs
     }
 
 

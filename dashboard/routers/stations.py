@@ -10,9 +10,9 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import Field, field_validator
 
-from alerts.escalation import parse_policy
+from alerts.escalation import default_policy, parse_policy
 from dashboard import queries
-from dashboard.deps import Caller, CtxDep, allowed
+from dashboard.deps import Caller, CtxDep, allowed, registry_changed
 from dashboard.errors import invalid, not_found
 from dashboard.routers import ApiModel, api_router
 from hub.registry.provisioning import check_id
@@ -98,7 +98,9 @@ async def create_station(
         ctx.store.add_station(station)
         return station
 
-    return asdict(await asyncio.to_thread(work))
+    added = await asyncio.to_thread(work)
+    await registry_changed(ctx)
+    return asdict(added)
 
 
 @router.patch("/stations/{station_id}", summary="Rename a station, move it, set its time zone")
@@ -115,7 +117,9 @@ async def update_station(
         ctx.store.update_station(station)
         return station
 
-    return asdict(await asyncio.to_thread(work))
+    updated = await asyncio.to_thread(work)
+    await registry_changed(ctx)
+    return asdict(updated)
 
 
 def _finite(value: Any) -> bool:
@@ -135,8 +139,10 @@ async def get_policy(
     def work() -> dict[str, Any]:
         queries.station(ctx.store, caller.scope, station_id)
         policies = ctx.store.escalation_policies()
-        return {"station_id": station_id, "policy": policies.get(station_id),
-                "default": station_id not in policies}  # fmt: skip
+        # without its own policy a station follows the default: shown, so it can be edited
+        stored = policies.get(station_id)
+        policy = stored if stored is not None else default_policy(station_id).model_dump()
+        return {"station_id": station_id, "policy": policy, "default": stored is None}
 
     return await asyncio.to_thread(work)
 

@@ -53,15 +53,33 @@ export function form(id, fields, submitKey, onSubmit) {
     }
     const button = el.querySelector("button[type=submit]");
     button.disabled = true;
+    for (const bad of el.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+    for (const note of el.querySelectorAll(".field-error")) note.remove();
     try {
       await onSubmit(values, el);
     } catch (err) {
       showError(err);
+      markFields(el, err);
     } finally {
       button.disabled = false;
     }
   });
   return el;
+}
+
+/** A validation error names its fields: mark each input and say so next to it. */
+function markFields(el, err) {
+  if (!err || err.code !== "validation_error" || !Array.isArray(err.details)) return;
+  let first = null;
+  for (const d of err.details) {
+    const name = (d.loc || []).filter((p) => typeof p === "string" && p !== "body").pop();
+    const input = name ? el.elements.namedItem(name) : null;
+    if (!input || !input.labels || !input.labels.length) continue;
+    input.setAttribute("aria-invalid", "true");
+    input.labels[0].append(h("span", { class: "field-error", role: "alert" }, t("error.field_invalid")));
+    first = first || input;
+  }
+  if (first) first.focus();
 }
 
 /** Credentials are shown once: say so, and offer them for copying. */

@@ -4,8 +4,11 @@
 
 import { api } from "./api.js";
 import { credentialsBox, form, section, table } from "./admin-ui.js";
-import { clearMessage, h, kindLabel, showError, showInfo, start, statusLabel } from "./common.js";
+import { clearMessage, h, kindLabel, mayAdmin, showError, showInfo, start, statusLabel } from "./common.js";
 import { formatDateTime, onChange, t, tOr, zonedToEpoch } from "./i18n.js";
+import { keepSession } from "./session.js";
+import { stationAlarm } from "./station-alarm.js";
+import { connectLive } from "./ws.js";
 
 const DEVICE_KINDS = ["wearable", "pendant", "gateway", "motion", "door", "bed", "toilet", "smoke",
   "gas", "water", "env", "bp_monitor", "glucose_meter"];
@@ -41,6 +44,30 @@ async function stations() {
   return parts;
 }
 
+const STATUSES = ["home", "away", "hospital", "inactive"];
+
+/** Edit one resident in place of the table's edit button: name, address, station, status. */
+async function editResident(r) {
+  const box = document.getElementById("resident-edit");
+  const f = form("resident-edit-form", [
+    { name: "name", label: "admin.name", required: true, value: r.name },
+    { name: "station_id", label: "resident.station", type: "select", options: await stationOptions(),
+      value: r.station_id },
+    { name: "status", label: "admin.status", type: "select", options: STATUSES.map((s) => [s, statusLabel(s)]),
+      value: r.status },
+    { name: "address", label: "resident.address", value: r.address || "" },
+    { name: "lat", label: "admin.lat", type: "number", value: r.lat ?? "" },
+    { name: "lon", label: "admin.lon", type: "number", value: r.lon ?? "" },
+    { name: "birth_year", label: "admin.birth_year", type: "number", value: r.birth_year ?? "" },
+  ], "admin.save", async (v) => {
+    await api(`/api/residents/${encodeURIComponent(r.id)}`, { method: "PATCH", body: v });
+    await show("residents");
+    showInfo(t("admin.saved_resident", { name: v.name || r.name }));
+  });
+  box.replaceChildren(section("admin.edit_resident", h("p", { class: "muted" }, r.id), f));
+  f.elements.namedItem("name").focus();
+}
+
 async function residents() {
   const page = await api("/api/residents", { query: { limit: 500 } });
   const parts = [section("admin.residents", table([
@@ -50,7 +77,12 @@ async function residents() {
     { key: "status", label: "admin.status", render: (r) => statusLabel(r.status) },
     { key: "address", label: "resident.address" },
     { key: "devices", label: "resident.devices", render: (r) => (r.devices || []).map((d) => d.id).join(", ") },
-  ], page.items))];
+    ...(may("residents.write") ? [{ key: "edit", label: "", render: (r) => {
+      const b = h("button", { type: "button", class: "btn", dataset: { edit: r.id } }, t("admin.edit"));
+      b.addEventListener("click", () => editResident(r));
+      return b;
+    } }] : []),
+  ], page.items)), h("div", { id: "resident-edit" })];
   if (may("residents.write")) {
     parts.push(section("admin.add_resident", form("resident-form", [
       { name: "id", label: "admin.id", required: true },
@@ -68,16 +100,45 @@ async function residents() {
   return parts;
 }
 
+const DEVICE_PAGE = 50;
+
+/** The device table: searchable (id, resident, kind, vendor) and paginated by the API. */
+function deviceTable() {
+  const box = h("div", { id: "device-table" });
+  const search = h("input", { type: "search", id: "device-search", placeholder: t("admin.device_search"),
+    "aria-label": t("admin.device_search") });
+  const pager = h("div", { class: "pager" });
+  let offset = 0;
+  let pending = null;
+  async function load() {
+    const page = await api("/api/devices", { query: { q: search.value.trim(), limit: DEVICE_PAGE, offset } });
+    box.replaceChildren(table([
+      { key: "id", label: "admin.id" },
+      { key: "kind", label: "admin.kind", render: (d) => tOr(`kind_device.${d.kind}`, d.kind) },
+      { key: "vendor", label: "admin.vendor" }, { key: "resident_id", label: "admin.resident" },
+      { key: "online", label: "admin.online", render: (d) => t(`device.${d.online === true ? "online" : d.online === false ? "offline" : "unknown"}`) },
+      { key: "battery", label: "tile.battery", render: (d) => (d.battery != null ? `${Math.round(d.battery)}%` : "") },
+      { key: "last_seen_at", label: "admin.last_seen", render: (d) => (d.last_seen_at ? formatDateTime(d.last_seen_at) : "") },
+    ], page.items));
+    const prev = h("button", { type: "button", class: "btn", id: "device-prev", disabled: offset === 0 }, t("admin.prev"));
+    const next = h("button", { type: "button", class: "btn", id: "device-next", disabled: page.next_offset == null },
+      t("admin.next"));
+    prev.addEventListener("click", () => { offset = Math.max(0, offset - DEVICE_PAGE); load().catch(showError); });
+    next.addEventListener("click", () => { offset = page.next_offset; load().catch(showError); });
+    pager.replaceChildren(prev, h("span", { id: "device-range" }, page.items.length
+      ? t("admin.range", { from: offset + 1, to: offset + page.items.length }) : ""), next);
+  }
+  search.addEventListener("input", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => { offset = 0; load().catch(showError); }, 250);
+  });
+  return { el: h("div", {}, search, box, pager), load };
+}
+
 async function devices() {
-  const page = await api("/api/devices", { query: { limit: 1000 } });
-  const parts = [section("admin.devices", table([
-    { key: "id", label: "admin.id" },
-    { key: "kind", label: "admin.kind", render: (d) => tOr(`kind_device.${d.kind}`, d.kind) },
-    { key: "vendor", label: "admin.vendor" }, { key: "resident_id", label: "admin.resident" },
-    { key: "online", label: "admin.online", render: (d) => t(`device.${d.online === true ? "online" : d.online === false ? "offline" : "unknown"}`) },
-    { key: "battery", label: "tile.battery", render: (d) => (d.battery != null ? `${Math.round(d.battery)}%` : "") },
-    { key: "last_seen_at", label: "admin.last_seen", render: (d) => (d.last_seen_at ? formatDateTime(d.last_seen_at) : "") },
-  ], page.items))];
+  const listing = deviceTable();
+  await listing.load();
+  const parts = [section("admin.devices", listing.el)];
   if (!may("devices.write")) return parts;
   const out = h("div", { id: "provision-result" });
   const provision = form("device-form", [
@@ -108,6 +169,26 @@ async function devices() {
   return parts;
 }
 
+/** Edit one user: rename, relink (family), disable, set a new password. */
+function editUser(u) {
+  const box = document.getElementById("user-edit");
+  const fields = [
+    { name: "name", label: "admin.name", required: true, value: u.name },
+    { name: "disabled", label: "admin.disabled", type: "checkbox", value: u.disabled },
+    { name: "password", label: "admin.new_password", type: "password" },
+  ];
+  if (u.role === "family") fields.push({ name: "resident_ids", label: "admin.residents", value: u.resident_ids.join(", ") });
+  const f = form("user-edit-form", fields, "admin.save", async (v) => {
+    const body = { ...v };
+    if ("resident_ids" in body) body.resident_ids = body.resident_ids.split(/[,\s]+/).filter(Boolean);
+    await api(`/api/users/${encodeURIComponent(u.id)}`, { method: "PATCH", body });
+    await show("users");
+    showInfo(t("admin.saved_user", { name: v.name || u.name }));
+  });
+  box.replaceChildren(section("admin.edit_user", h("p", { class: "muted" }, `${u.id} · ${tOr(`role.${u.role}`, u.role)}`), f));
+  f.elements.namedItem("name").focus();
+}
+
 async function users() {
   const rows = await api("/api/users");
   const parts = [section("admin.users", table([
@@ -116,7 +197,12 @@ async function users() {
     { key: "scope_id", label: "admin.scope" },
     { key: "resident_ids", label: "admin.residents", render: (u) => u.resident_ids.join(", ") },
     { key: "disabled", label: "admin.disabled", render: (u) => (u.disabled ? "✕" : "") },
-  ], rows))];
+    ...(may("users.write") ? [{ key: "edit", label: "", render: (u) => {
+      const b = h("button", { type: "button", class: "btn", dataset: { editUser: u.id } }, t("admin.edit"));
+      b.addEventListener("click", () => editUser(u));
+      return b;
+    } }] : []),
+  ], rows)), h("div", { id: "user-edit" })];
   if (may("users.write")) {
     parts.push(section("admin.add_user", form("user-form", [
       { name: "id", label: "admin.id", required: true }, { name: "name", label: "admin.name", required: true },
@@ -133,22 +219,71 @@ async function users() {
   return parts;
 }
 
+const PRIORITIES = ["high", "medium", "low"];
+
+/** A role or the family, as people call them ("supervisor" → 站长). */
+function targetLabel(name) {
+  return tOr(`target.${name}`, name);
+}
+
+/** One priority's plan as a form: steps (after N minutes, tell these), and repeats. */
+function planForm(priority, plan, targets) {
+  const steps = h("tbody", {});
+  const addRow = (step = { after_s: 0, notify: [] }) => {
+    const minutes = h("input", { type: "number", min: 0, step: "any", class: "step-after",
+      value: String(step.after_s / 60), "aria-label": t("policy.after_min") });
+    const boxes = targets.map((name) => h("label", { class: "inline" },
+      h("input", { type: "checkbox", value: name, class: "step-target", checked: step.notify.includes(name) }),
+      h("span", {}, targetLabel(name))));
+    const remove = h("button", { type: "button", class: "btn btn-plain-dark" }, t("policy.remove_step"));
+    const row = h("tr", { class: "step" }, h("td", {}, minutes), h("td", { class: "targets" }, boxes), h("td", {}, remove));
+    remove.addEventListener("click", () => row.remove());
+    steps.append(row);
+  };
+  for (const step of plan.steps || []) addRow(step);
+  const add = h("button", { type: "button", class: "btn", dataset: { addStep: priority } }, t("policy.add_step"));
+  add.addEventListener("click", () => addRow());
+  const repeat = h("input", { type: "number", min: 0.5, step: "any", class: "plan-repeat",
+    value: plan.repeat_every_s ? String(plan.repeat_every_s / 60) : "", "aria-label": t("policy.repeat_min") });
+  const maxRepeats = h("input", { type: "number", min: 0, step: 1, class: "plan-max",
+    value: String(plan.max_repeats ?? 10), "aria-label": t("policy.max_repeats") });
+  const box = h("fieldset", { class: "plan", dataset: { priority } },
+    h("legend", {}, t(`priority.${priority}`)),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, t("policy.after_min")), h("th", {}, t("policy.notify")), h("th", {}))), steps),
+    add,
+    h("div", { class: "row" }, h("label", {}, h("span", {}, t("policy.repeat_min")), repeat),
+      h("label", {}, h("span", {}, t("policy.max_repeats")), maxRepeats)));
+  box.read = () => ({
+    steps: [...steps.querySelectorAll("tr.step")].map((tr) => ({
+      after_s: Math.round(Number(tr.querySelector(".step-after").value || 0) * 60),
+      notify: [...tr.querySelectorAll(".step-target:checked")].map((c) => c.value),
+    })),
+    repeat_every_s: repeat.value ? Math.round(Number(repeat.value) * 60) : null,
+    max_repeats: Number(maxRepeats.value || 0),
+  });
+  return box;
+}
+
 async function policies() {
   const options = await stationOptions();
   const box = h("div", {});
   const load = async (sid) => {
     const res = await api(`/api/stations/${encodeURIComponent(sid)}/policy`);
-    const text = h("textarea", { id: "policy-json", "aria-label": t("admin.policies") },
-      JSON.stringify(res.policy || {}, null, 2));
+    const policy = res.policy || {};
+    const roles = policy.roles || {};
+    const targets = [...new Set([...Object.keys(roles), "family"])];
+    const plans = PRIORITIES.map((p) => planForm(p, policy[p] || {}, targets));
+    // where each role is told: channel addresses (apprise URLs, signed webhooks), one a line
+    const channels = Object.keys(roles).map((role) => h("label", { class: "wide" },
+      h("span", {}, t("policy.channels", { role: targetLabel(role) })),
+      h("textarea", { class: "role-channels", dataset: { role }, rows: 2 }, (roles[role] || []).join("\n"))));
     const save = h("button", { type: "button", class: "btn btn-primary", id: "policy-save" }, t("admin.save"));
     save.addEventListener("click", async () => {
-      let body;
-      try {
-        body = JSON.parse(text.value);
-      } catch (err) {
-        showError(`${t("admin.bad_json")}: ${err.message}`);
-        return;
+      const body = { ...policy, roles: {} };
+      for (const area of box.querySelectorAll(".role-channels")) {
+        body.roles[area.dataset.role] = area.value.split("\n").map((x) => x.trim()).filter(Boolean);
       }
+      for (const [i, p] of PRIORITIES.entries()) body[p] = plans[i].read();
       try {
         await api(`/api/stations/${encodeURIComponent(sid)}/policy`, { method: "PUT", body });
         showInfo(t("admin.saved"));
@@ -157,7 +292,8 @@ async function policies() {
       }
     });
     box.replaceChildren(h("p", { class: "muted" }, t(res.default ? "admin.policy_default" : "admin.policy_custom")),
-      text, may("policies.write") ? save : null);
+      h("div", { id: "policy-form", class: "policy" }, plans, channels.length ? h("div", { class: "channels" }, channels) : null),
+      may("policies.write") ? save : null);
   };
   const select = h("select", { id: "policy-station", "aria-label": t("resident.station") },
     options.map(([v, label]) => h("option", { value: v }, label)));
@@ -220,7 +356,12 @@ async function importCsv() {
   file.addEventListener("change", async () => {
     if (file.files[0]) f.elements.namedItem("csv").value = await file.files[0].text();
   });
+  // the column names are part of the file format, so they are shown as code, untranslated
+  const columns = (label, required, optional) => h("p", { class: "muted" }, `${t(label)}${t("punct.colon")}`,
+    h("code", {}, required), ` ${t("admin.import_optional")} `, h("code", {}, optional));
   return [section("admin.import", h("p", { class: "muted" }, t("admin.import_help")),
+    columns("admin.residents", "id,name", "address,lat,lon,birth_year,status,contact_name,contact_relation,contact_phone"),
+    columns("admin.devices", "id,kind", "vendor,model,resident_id,gateway_id,interval_s"),
     h("label", {}, h("span", {}, t("admin.csv_file")), file), f, out)];
 }
 
@@ -242,6 +383,11 @@ async function show(name) {
 async function main() {
   me = await start();
   if (!me) return;
+  if (!mayAdmin(me)) {
+    // a family member (or anyone without an admin task) has nothing to do here
+    location.replace(me.user.role === "family" ? "/static/family.html" : "/static/index.html");
+    return;
+  }
   document.getElementById("admin").hidden = false;
   const allowed = { users: "users.read", devices: "devices.read", policies: "policies.read",
     silences: "silences.read" };
@@ -254,6 +400,22 @@ async function main() {
   const wanted = location.hash.slice(1);
   await show(TABS[wanted] ? wanted : "stations");
   onChange(() => show(current));
+  if (me.may.includes("alerts.act")) {
+    // staff editing the registry still hear an unacknowledged high-priority alert
+    const alarm = stationAlarm();
+    let session = null;
+    const live = connectLive({ onSnapshot: alarm.onSnapshot, onEvent: alarm.onEvent,
+      onStatus: alarm.onStatus, onUnauthenticated: () => session.ended() });
+    session = keepSession(me, {
+      onEnded: () => alarm.alarm.setTechnical(true),
+      onBack: () => {
+        alarm.alarm.setTechnical(false);
+        live.resume();
+      },
+    });
+  } else {
+    keepSession(me);
+  }
 }
 
 main().catch(showError);

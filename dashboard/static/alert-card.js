@@ -1,23 +1,10 @@
-// One alert in a queue: priority (colour, icon, text), what and who, age, state, and the
-// one-click actions: acknowledge, and resolve with each outcome. Shared by the console
-// and the resident detail.
+// One alert as a card (the resident detail, the family page): priority (colour, icon,
+// text), what and who, age, state, and the actions: one-click acknowledge, then resolving,
+// assigning and commenting (alert-actions.js). The console's queue uses queue-row.js.
 
-import { api } from "./api.js";
-import { OUTCOMES, actionLabel, h, kindLabel, outcomeLabel, priorityBadge, showError,
-  stateLabel } from "./common.js";
+import { act, resolveForm, teamForm } from "./alert-actions.js";
+import { actionLabel, h, kindLabel, outcomeLabel, priorityBadge, stateLabel } from "./common.js";
 import { formatAge, formatDateTime, pick, t } from "./i18n.js";
-
-/** POST an action on an alert; returns the updated alert (or null after an error). */
-export async function act(alertId, action, body = {}) {
-  try {
-    return await api(`/api/alerts/${encodeURIComponent(alertId)}/${action}`, {
-      method: "POST", body,
-    });
-  } catch (err) {
-    showError(err);
-    return null;
-  }
-}
 
 function who(actor) {
   return actor ? actor.replace(/^user:/, "") : "";
@@ -63,34 +50,22 @@ export function alertCard(alert, { residentName, canAct = true, going, onChanged
 
 function actions(alert, onChanged) {
   const row = h("div", { class: "alert-actions" });
+  const done = (updated) => { if (updated && onChanged) onChanged(updated); };
   if (alert.state === "open") {
     const ack = h("button", { type: "button", class: "btn btn-ack", dataset: { focusKey: `ack:${alert.id}` } },
       h("span", { "aria-hidden": "true" }, "✔ "), t("alert.acknowledge"));
     ack.addEventListener("click", async () => {
       ack.disabled = true;
-      const updated = await act(alert.id, "acknowledge");
-      if (updated && onChanged) onChanged(updated);
+      done(await act(alert.id, "acknowledge"));
       ack.disabled = false;
     });
     row.append(ack);
   }
-  const group = h("div", { class: "resolve", role: "group", "aria-label": t("alert.resolve_as") },
-    h("span", { class: "resolve-label" }, t("alert.resolve_as")));
-  for (const outcome of OUTCOMES) {
-    const btn = h("button", { type: "button", class: `btn btn-outcome outcome-${outcome}`,
-      dataset: { outcome, focusKey: `resolve:${alert.id}:${outcome}` },
-      title: t("alert.resolve_with", { outcome: outcomeLabel(outcome) }) }, outcomeLabel(outcome));
-    btn.addEventListener("click", async () => {
-      btn.disabled = true;
-      const updated = await act(alert.id, "resolve", { outcome });
-      if (updated && onChanged) onChanged(updated);
-      btn.disabled = false;
-    });
-    group.append(btn);
-  }
-  row.append(group);
+  row.append(h("div", { class: "row-resolve" }, resolveForm(alert, done), teamForm(alert, done)));
   return row;
 }
+
+export { act };
 
 /** Re-render a list while keeping keyboard focus on the same control when it survives. */
 export function keepFocus(render) {

@@ -54,6 +54,10 @@ export async function api(path, { method = "GET", body, query } = {}) {
     }
   }
   if (!response.ok) {
+    // the session is over: the page asks for the password in place (session.js)
+    if (response.status === 401 && path !== "/api/auth/login") {
+      window.dispatchEvent(new Event("carehub:unauthorized"));
+    }
     const e = data && data.error ? data.error : {};
     throw new ApiError(response.status, e.code || `http_${response.status}`, e.message || text,
       e.details || null);

@@ -1,12 +1,25 @@
 // Vital-sign charts as inline SVG, drawn by hand: the bucket means as a line over the
 // min-max band, time along x in the user's time zone, a gap where no data came in.
 
-import { formatShort } from "./i18n.js";
+import { formatDay, formatShort, localMinutes } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const W = 520;
 const H = 150;
-const PAD = { left: 34, right: 8, top: 8, bottom: 20 };
+const PAD = { left: 36, right: 10, top: 8, bottom: 22 };
+
+/**
+ * Ticks at round local times between since and until: every 6 hours (00:00, 06:00...)
+ * over a day, every midnight over a week. Returns epoch seconds.
+ */
+export function roundTicks(since, until) {
+  const stepMin = until - since > 2 * 86400 ? 1440 : 360;
+  const at = Math.floor(since / 60) * 60; // whole minutes
+  const offset = (stepMin - (localMinutes(at) % stepMin)) % stepMin;
+  const ticks = [];
+  for (let t = at + offset * 60; t <= until; t += stepMin * 60) if (t >= since) ticks.push(t);
+  return ticks;
+}
 
 function el(tag, attrs = {}, text) {
   const node = document.createElementNS(NS, tag);
@@ -60,10 +73,10 @@ export function lineChart({ title, unit, since, until, bucket, series, range, wi
     svg.append(el("text", { x: PAD.left - 4, y: y(v) + 3, "text-anchor": "end" },
       Math.abs(hi - lo) < 5 ? v.toFixed(1) : Math.round(v)));
   }
-  for (let i = 0; i <= 4; i += 1) {
-    const t = since + ((until - since) * i) / 4;
-    svg.append(el("text", { x: x(t), y: H - 5, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" },
-      formatShort(t, withDay)));
+  for (const t of roundTicks(since, until)) {
+    svg.append(el("line", { class: "grid", x1: x(t), x2: x(t), y1: PAD.top, y2: H - PAD.bottom }));
+    const near = x(t) < PAD.left + 18 ? "start" : x(t) > W - PAD.right - 18 ? "end" : "middle";
+    svg.append(el("text", { x: x(t), y: H - 6, "text-anchor": near }, withDay ? formatDay(t) : formatShort(t)));
   }
   svg.append(el("line", { class: "axis", x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: H - PAD.bottom }));
   svg.append(el("line", { class: "axis", x1: PAD.left, x2: W - PAD.right, y1: H - PAD.bottom, y2: H - PAD.bottom }));

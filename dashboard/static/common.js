@@ -2,7 +2,7 @@
 // connection state), priority badges (colour AND icon AND text) and localised labels.
 
 import { api, toLogin, whoAmI } from "./api.js";
-import { LANGUAGES, onChange, setup, switchLanguage, t, tOr, translate } from "./i18n.js";
+import { LANGUAGES, lang, onChange, setup, switchLanguage, t, tOr, translate } from "./i18n.js";
 
 /** h("button", {class: "x", onclick: fn}, "text", child...) */
 export function h(tag, attrs = {}, ...children) {
@@ -23,8 +23,8 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export const PRIORITY_ICONS = { high: "▲", medium: "◆", low: "●" };
-export const OUTCOMES = ["real_emergency", "handled_by_phone", "false_alarm", "device_fault",
-  "test"];
+export const OUTCOMES = ["real_emergency", "handled_by_phone", "no_response", "false_alarm",
+  "device_fault", "test"];
 export const STAFF_ROLES = ["city_admin", "district_admin", "station_supervisor",
   "station_staff"];
 
@@ -37,6 +37,21 @@ export function priorityBadge(priority) {
 
 export function kindLabel(kind) {
   return tOr(`kind.${kind}`, kind);
+}
+
+// the same aliases as the hub's hub/detect/rooms.py: devices name rooms freely
+const ROOM_ALIASES = {
+  living: "living_room", lounge: "living_room", sitting_room: "living_room", toilet: "bathroom",
+  wc: "bathroom", bath: "bathroom", restroom: "bathroom", washroom: "bathroom", bed_room: "bedroom",
+  bed: "bedroom", master_bedroom: "bedroom", door: "entrance", front_door: "entrance",
+  hall: "hallway", corridor: "hallway", dining: "dining_room", cooking: "kitchen",
+};
+
+/** A room as people say it ("Living Room", "living" → 客厅); unknown rooms as sent. */
+export function roomLabel(room) {
+  if (!room) return "";
+  const key = String(room).trim().toLowerCase().replace(/[-\s]+/g, "_");
+  return tOr(`room.${ROOM_ALIASES[key] || key}`, room);
 }
 
 export function outcomeLabel(outcome) {
@@ -55,15 +70,35 @@ export function actionLabel(action) {
   return tOr(`action.${action}`, action);
 }
 
+/**
+ * An error in the reader's language: the server sends a code (and an English message for
+ * logs and API clients); the page shows the code's message, with the fields at fault for
+ * a validation error. The server's own words are shown only in English.
+ */
+export function errorText(err) {
+  if (!err || !err.code) return String(err);
+  let text = tOr(`error.${err.code}`, t("error.unknown"));
+  if (err.code === "validation_error" && Array.isArray(err.details) && err.details.length) {
+    const fields = [...new Set(err.details.map((d) => (d.loc || []).filter((p) => p !== "body"
+      && typeof p === "string").pop()).filter(Boolean))];
+    if (fields.length) text += t("error.fields", { fields: fields.map((f) => tOr(`field.${f}`, f)).join(t("list.sep")) });
+  } else if (lang() === "en" && err.message && err.code !== "network") {
+    text += `: ${err.message}`;
+  }
+  return text;
+}
+
 /** Show an error (ApiError or anything) in the page's message area. */
 export function showError(err) {
   const box = document.getElementById("message");
-  const text = err && err.code ? `${tOr(`error.${err.code}`, err.code)}: ${err.message}` : String(err);
+  const text = errorText(err);
   if (!box) {
     console.error(text);
     return;
   }
   box.textContent = text;
+  box.dataset.detail = err && err.message ? err.message : ""; // for support, not shown
+  box.dataset.code = (err && err.code) || "";
   box.hidden = false;
   box.className = "message message-error";
 }
@@ -145,15 +180,34 @@ export function renderHeader(me) {
   translate(bar);
 }
 
-/** Show the WebSocket state in the header. */
+/**
+ * Show the WebSocket state in the header, on <body data-conn> (the CSS dims stale lists)
+ * and, when the watchdog says "lost", in a full-width banner: what is on screen may be out
+ * of date until the connection is back.
+ */
 export function setConnection(stateName) {
+  document.body.dataset.conn = stateName;
   const conn = document.getElementById("conn");
   const text = document.getElementById("conn-text");
-  if (!conn || !text) return;
-  conn.hidden = false; // shown by pages that hold a live connection
-  conn.dataset.state = stateName;
-  text.dataset.i18n = `conn.${stateName}`;
-  text.textContent = t(`conn.${stateName}`);
+  if (conn && text) {
+    conn.hidden = false; // shown by pages that hold a live connection
+    conn.dataset.state = stateName;
+    text.dataset.i18n = `conn.${stateName}`;
+    text.textContent = t(`conn.${stateName}`);
+  }
+  let banner = document.getElementById("conn-lost");
+  if (stateName === "lost" && !banner) {
+    banner = h("div", { id: "conn-lost", class: "conn-lost", role: "alert" },
+      h("strong", { "data-i18n": "conn.lost_title" }, t("conn.lost_title")), " ",
+      h("span", { "data-i18n": "conn.lost_detail" }, t("conn.lost_detail")));
+    const bar = document.getElementById("topbar");
+    if (bar) bar.after(banner);
+    else document.body.prepend(banner);
+  }
+  if (banner) banner.hidden = stateName !== "lost";
+  // a network error said while the connection was down is over once it is back
+  const box = document.getElementById("message");
+  if (stateName === "live" && box && box.dataset.code === "network") box.hidden = true;
 }
 
 const ICONS = {

@@ -1,13 +1,19 @@
-// The station console (index.html): log in, then the live alert queue (priority, then the
-// oldest first) with one-click acknowledge and resolve, the audible alarm for unacknowledged
-// high-priority alerts, and the resident tiles (status, last vitals, battery, online).
+// The station console (index.html): log in, then the live alert queue (unacknowledged
+// first, then priority, then the oldest first; compact rows patched in place, see
+// queue-row.js) with one-click acknowledge and resolve, the audible alarm for
+// unacknowledged high-priority alerts, and the resident tiles (status, last vitals,
+// battery, online).
 
 import { Alarm } from "./alarm.js";
-import { alertCard, keepFocus, refreshAges } from "./alert-card.js";
+import { refreshAges } from "./alert-card.js";
 import { api, whoAmI } from "./api.js";
-import { batteryLabel, clearMessage, h, icon, priorityBadge, renderHeader, setConnection, showError, statusLabel,
+import { batteryLabel, clearMessage, h, priorityBadge, renderHeader, setConnection, showError, statusLabel,
   kindLabel } from "./common.js";
 import { formatShort, onChange, setup, switchLanguage, t } from "./i18n.js";
+import { patchQueue } from "./queue-row.js";
+import { vitalClass } from "./vitals.js";
+import { keepSession } from "./session.js";
+import { soundControl } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
 const RANK = { high: 2, medium: 1, low: 0 };
@@ -15,6 +21,10 @@ const alerts = new Map(); // id -> alert (open or acknowledged)
 const going = new Map(); // alert id -> name of the family member going over
 const residents = new Map(); // id -> tile data
 const alarm = new Alarm();
+const rowCache = new Map(); // alert id -> {el, sig}: the queue's rows, patched in place
+const tileCache = new Map(); // resident id -> {el, sig}
+const arrivedLive = new Set(); // alerts opened while this page was open
+const NEW_FOR_S = 300; // an open alert younger than this is "new" after a reload too
 
 /** The console's order: highest priority first, then the oldest first. */
 export function byPriority(rows) {
@@ -32,16 +42,19 @@ function upsertAlert(alert) {
   else alerts.set(alert.id, alert);
 }
 
+function isNew(a) {
+  return a.state === "open" && (arrivedLive.has(a.id) || Date.now() / 1000 - a.opened_at < NEW_FOR_S);
+}
+
 function renderQueue() {
   const list = document.getElementById("alert-list");
-  const rows = byPriority(alerts.values());
-  keepFocus(() => {
-    list.replaceChildren(...rows.map((a) => alertCard(a, {
-      residentName: residentName(a.resident_id),
-      going: going.get(a.id),
-      onChanged: (updated) => { upsertAlert(updated); renderAll(); },
-    })));
-  });
+  const rows = patchQueue(list, alerts.values(), rowCache, (a) => ({
+    residentName: residentName(a.resident_id),
+    going: going.get(a.id),
+    isNew: isNew(a),
+    me: me ? me.user.id : null,
+    onChanged: (updated) => { upsertAlert(updated); renderAll(); },
+  }));
   document.getElementById("queue-empty").hidden = rows.length > 0;
   const open = rows.filter((a) => a.state === "open").length;
   document.getElementById("queue-count").textContent = t("console.queue_count",
@@ -51,14 +64,32 @@ function renderQueue() {
 
 function vitalsLine(v) {
   const parts = [];
-  if (v.hr != null) parts.push(h("span", { class: "vital", title: t("vital.hr") }, `♥ ${Math.round(v.hr)}`));
-  if (v.spo2 != null) parts.push(h("span", { class: "vital", title: t("vital.spo2") }, `SpO₂ ${Math.round(v.spo2)}%`));
-  if (v.temp != null) parts.push(h("span", { class: "vital", title: t("vital.temp") }, `${Number(v.temp).toFixed(1)}℃`));
+  const vital = (field, title, text) => h("span", { class: vitalClass(field, v[field]), title: t(title),
+    dataset: { vital: field } }, text);
+  if (v.hr != null) parts.push(vital("hr", "vital.hr", `♥ ${Math.round(v.hr)}`));
+  if (v.spo2 != null) parts.push(vital("spo2", "vital.spo2", `SpO₂ ${Math.round(v.spo2)}%`));
+  if (v.temp != null) parts.push(vital("temp", "vital.temp", `${Number(v.temp).toFixed(1)}℃`));
+  if (v.rr != null) parts.push(vital("rr", "vital.rr", `RR ${Math.round(v.rr)}`));
   if (v.sbp != null && v.dbp != null) {
-    parts.push(h("span", { class: "vital", title: t("vital.bp") }, `${Math.round(v.sbp)}/${Math.round(v.dbp)}`));
+    parts.push(vital("sbp", "vital.bp", `${Math.round(v.sbp)}/${Math.round(v.dbp)}`));
   }
   if (!parts.length) parts.push(h("span", { class: "muted" }, t("tile.no_vitals")));
   return parts;
+}
+
+/** A device needs a look: offline, never heard from, or its battery at 20 % or less. */
+function deviceProblem(d) {
+  return d.online !== true || (d.battery != null && d.battery <= 20);
+}
+
+/** "3 devices, all fine", or the count and only the devices with a problem. */
+function devicesSummary(devices) {
+  const problems = devices.filter(deviceProblem);
+  return [
+    h("div", { class: "devs-summary small" }, t("tile.devices", { n: devices.length }),
+      problems.length ? null : h("span", { class: "devs-ok" }, ` · ${t("tile.devices_ok")}`)),
+    problems.length ? h("ul", { class: "devs" }, problems.map(deviceLine)) : null,
+  ];
 }
 
 function deviceLine(d) {
@@ -82,7 +113,7 @@ function tile(r) {
   top ? h("div", { class: "tile-alert-line" }, priorityBadge(top.priority), kindLabel(top.kind)) : null,
   h("div", { class: "vitals" }, vitalsLine(r.vitals || {})),
   r.vitals && r.vitals.at ? h("div", { class: "muted small" }, t("tile.updated", { time: formatShort(r.vitals.at) })) : null,
-  h("ul", { class: "devs" }, (r.devices || []).map(deviceLine)));
+  devicesSummary(r.devices || []));
   return el;
 }
 
@@ -95,8 +126,36 @@ function renderTiles() {
   const rows = [...residents.values()]
     .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.id.toLowerCase().includes(needle))
     .sort((a, b) => rank(b) - rank(a) || a.name.localeCompare(b.name));
-  document.getElementById("tiles").replaceChildren(...rows.map(tile));
+  patchTiles(document.getElementById("tiles"), rows);
   document.getElementById("resident-count").textContent = String(residents.size);
+}
+
+/** Tiles keyed by resident: rebuilt only when what they show changed, moved only when out
+ * of place (a click on a tile's link is not lost to a redraw). */
+function patchTiles(box, rows) {
+  const keep = new Set(rows.map((r) => r.id));
+  for (const [id, entry] of tileCache) {
+    if (!keep.has(id)) {
+      entry.el.remove();
+      tileCache.delete(id);
+    }
+  }
+  let before = box.firstChild;
+  for (const r of rows) {
+    const mine = [...alerts.values()].filter((a) => a.resident_id === r.id)
+      .map((a) => [a.id, a.priority, a.state, a.kind]);
+    const sig = JSON.stringify([r, mine]);
+    let entry = tileCache.get(r.id);
+    if (!entry || entry.sig !== sig) {
+      const el = tile(r);
+      if (entry) entry.el.replaceWith(el);
+      if (before === (entry && entry.el)) before = el;
+      entry = { el, sig };
+      tileCache.set(r.id, entry);
+    }
+    if (entry.el !== before) box.insertBefore(entry.el, before);
+    else before = before.nextSibling;
+  }
 }
 
 function renderAll() {
@@ -105,21 +164,28 @@ function renderAll() {
 }
 
 function onSnapshot(msg) {
-  alerts.clear();
+  alerts.clear(); // the rows are patched to the snapshot: those still open stay in place
   for (const a of msg.alerts) upsertAlert(a);
   residents.clear();
   for (const r of msg.residents) residents.set(r.id, r);
+  for (const [id, name] of Object.entries(msg.going || {})) going.set(id, name);
   renderAll();
 }
 
 function onEvent(msg) {
   if (msg.type === "alert") {
+    if (msg.action === "opened") arrivedLive.add(msg.alert.id);
     upsertAlert(msg.alert);
   } else if (msg.type === "timeline" && msg.entry && msg.entry.action === "going_over") {
     going.set(msg.alert_id, (msg.entry.detail && msg.entry.detail.name) || msg.entry.actor);
   } else if (msg.type === "resident") {
-    const old = residents.get(msg.resident.id) || { devices: [], vitals: {} };
-    residents.set(msg.resident.id, { ...old, ...msg.resident });
+    // added, edited or moved here (a full tile), or moved to another station ("removed")
+    if (msg.action === "removed") {
+      residents.delete(msg.resident.id);
+    } else {
+      const old = residents.get(msg.resident.id) || { devices: [], vitals: {} };
+      residents.set(msg.resident.id, { ...old, ...msg.resident });
+    }
   } else if (msg.type === "vitals" || msg.type === "device") {
     const r = residents.get(msg.resident_id);
     if (!r) return;
@@ -137,30 +203,38 @@ function onEvent(msg) {
   renderAll();
 }
 
-function renderSound() {
-  const btn = document.getElementById("sound-toggle");
-  const on = alarm.enabled;
-  btn.setAttribute("aria-pressed", String(on));
-  btn.dataset.state = alarm.state;
-  btn.replaceChildren(icon(on ? "sound" : "mute"), t(on ? "sound.on" : "sound.enable"));
-}
+let me = null;
 
-async function showConsole(me) {
+async function showConsole(who) {
+  me = who;
   renderHeader(me);
   document.getElementById("login").hidden = true;
   document.getElementById("console").hidden = false;
-  const sound = document.getElementById("sound-toggle");
-  sound.addEventListener("click", async () => {
-    if (alarm.enabled) alarm.disable();
-    else await alarm.enable();
-    renderSound();
-  });
-  alarm.onChange(renderSound);
-  renderSound();
+  soundControl(alarm, document.getElementById("sound-toggle"));
   document.getElementById("resident-filter").addEventListener("input", renderTiles);
-  onChange(() => { renderAll(); renderSound(); });
+  onChange(() => {
+    // a new language: every row and tile is rebuilt in it
+    for (const entry of rowCache.values()) entry.el.remove();
+    rowCache.clear();
+    for (const entry of tileCache.values()) entry.el.remove();
+    tileCache.clear();
+    renderAll();
+  });
   setInterval(() => refreshAges(), 30000);
-  connectLive({ onSnapshot, onEvent, onStatus: setConnection });
+  let session = null;
+  const live = connectLive({ onSnapshot, onEvent, onStatus: (state) => {
+    setConnection(state);
+    alarm.setTechnical(state === "lost" || document.body.dataset.session === "ended");
+  }, onUnauthenticated: () => session.ended() });
+  // a session that ends keeps the queue on screen and the alarm ringing for open high
+  // alerts, and sounds the technical alarm until someone logs in again
+  session = keepSession(me, {
+    onEnded: () => alarm.setTechnical(true),
+    onBack: () => {
+      alarm.setTechnical(false);
+      live.resume();
+    },
+  });
 }
 
 function nextPage() {
@@ -184,7 +258,7 @@ async function showLogin() {
         password: document.getElementById("login-password").value,
       } });
     } catch (err) {
-      showError(err);
+      showError(err.code === "unauthorized" ? t("session.wrong_password") : err);
       return;
     }
     const me = await whoAmI();

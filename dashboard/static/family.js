@@ -1,11 +1,14 @@
-// The family page (phones): the elder's current status, recent alerts and their outcomes,
-// "I'm going over" (recorded on the alert's timeline and shown to the station), and
-// notification preferences with quiet hours.
+// The family page (phones): the alert first, with a status true to where it stands
+// (waiting for the station — and how often it was escalated —, acknowledged by whom, help
+// on the way), "I'm going over" (recorded on the alert's timeline and shown to the
+// station), then the last vital signs, devices, past alerts, and notification preferences
+// with quiet hours. Text is 16 px or more and every control a 44 px target.
 
 import { alertCard, timelineItem } from "./alert-card.js";
 import { api } from "./api.js";
 import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
 import { formatShort, onChange, t } from "./i18n.js";
+import { keepSession } from "./session.js";
 import { connectLive } from "./ws.js";
 
 let me = null;
@@ -31,10 +34,31 @@ async function goingOver(alert, button) {
   }
 }
 
+function who(actor) {
+  return actor ? actor.replace(/^user:/, "") : "";
+}
+
+/** Where an open alert stands, in the family's words, from the alert and its timeline. */
+export function standing(alert, timeline) {
+  const going = timeline.filter((e) => e.action === "going_over");
+  if (going.length) {
+    const last = going[going.length - 1];
+    return { kind: "going", text: t("family.state_going", { who: (last.detail && last.detail.name) || who(last.actor) }) };
+  }
+  if (alert.state === "acknowledged") {
+    return { kind: "acked", text: t("family.state_acked", { who: who(alert.acked_by) }) };
+  }
+  // the first round tells the station; every later one is an escalation
+  const escalated = Math.max(0, timeline.filter((e) => e.action === "escalated").length - 1);
+  return { kind: "waiting", text: escalated ? t("family.state_waiting_escalated", { n: escalated })
+    : t("family.state_waiting") };
+}
+
 async function alertBlock(alert, name) {
   const li = alertCard(alert, { canAct: false, residentName: name });
   if (alert.state !== "resolved") {
     const timeline = await api(`/api/alerts/${encodeURIComponent(alert.id)}/timeline`);
+    li.timeline = timeline;
     const mine = timeline.some((e) => e.action === "going_over" && e.actor === `user:${me.user.id}`);
     const button = h("button", { type: "button", class: "btn btn-primary btn-big btn-going",
       disabled: mine }, mine ? t("family.going_recorded") : t("family.going"));
@@ -56,17 +80,24 @@ async function elderSection(rid) {
     return h("li", { class: `dev dev-${online}` }, d.id, " ", t(`device.${online}`),
       d.battery != null ? batteryLabel(d.battery) : null);
   });
-  const blocks = await Promise.all(recent.items.map((a) => alertBlock(a, r.name)));
+  const openBlocks = await Promise.all(open.map((a) => alertBlock(a, r.name)));
+  const past = await Promise.all(recent.items.filter((a) => a.state === "resolved")
+    .map((a) => alertBlock(a, r.name)));
+  // the most urgent open alert decides the status line
+  const top = open.length ? standing(open[0], openBlocks[0].timeline || []) : null;
   return h("section", { class: "card elder", dataset: { residentId: rid } },
     h("div", { class: "tile-head" }, h("h1", { class: "elder-name" }, r.name),
       h("span", { class: `status status-${r.status}` }, statusLabel(r.status))),
-    h("p", { class: `elder-state ${open.length ? "elder-state-alert" : "elder-state-ok"}`, id: `state-${rid}` },
-      open.length ? t("family.state_alert", { n: open.length }) : t("family.state_ok")),
+    h("p", { class: `elder-state ${top ? `elder-state-alert elder-state-${top.kind}` : "elder-state-ok"}`,
+      id: `state-${rid}`, dataset: { standing: top ? top.kind : "ok" } },
+    top ? top.text : t("family.state_ok")),
+    openBlocks.length ? h("ol", { class: "alert-list alert-list-open" }, openBlocks) : null,
     h("p", { class: "vitals" }, vitals(r)),
-    r.vitals && r.vitals.at ? h("p", { class: "muted small" }, t("tile.updated", { time: formatShort(r.vitals.at, true) })) : null,
+    r.vitals && r.vitals.at ? h("p", { class: "muted" }, t("tile.updated", { time: formatShort(r.vitals.at, true) })) : null,
     h("ul", { class: "devs" }, devices),
     h("h2", {}, t("family.recent_alerts")),
-    blocks.length ? h("ol", { class: "alert-list" }, blocks) : h("p", { class: "empty" }, t("family.no_alerts")));
+    past.length ? h("ol", { class: "alert-list" }, past)
+      : h("p", { class: "empty" }, t(openBlocks.length ? "family.no_past_alerts" : "family.no_alerts")));
 }
 
 async function render() {
@@ -115,11 +146,14 @@ async function main() {
   document.getElementById("prefs-form").addEventListener("submit", savePrefs);
   await render();
   onChange(() => render().catch(showError));
-  connectLive({
+  let session = null;
+  const live = connectLive({
     onSnapshot: () => {},
     onEvent: () => refreshSoon(),
     onStatus: setConnection,
+    onUnauthenticated: () => session.ended(),
   });
+  session = keepSession(me, { onBack: () => live.resume() });
 }
 
 main().catch(showError);

@@ -90,6 +90,19 @@ function formatter(options) {
   return new Intl.DateTimeFormat(state.lang, { timeZone: state.tz, hour12: false, ...options });
 }
 
+/** Minutes since local midnight in the user's zone (for ticks at round times). */
+export function localMinutes(epochS) {
+  const parts = formatter({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    .formatToParts(new Date(epochS * 1000));
+  const get = (type) => Number((parts.find((p) => p.type === type) || { value: 0 }).value);
+  return (get("hour") % 24) * 60 + get("minute");
+}
+
+/** "12/03": the day of a date in the user's zone. */
+export function formatDay(epochS) {
+  return formatter({ month: "2-digit", day: "2-digit" }).format(new Date(epochS * 1000));
+}
+
 /** Epoch seconds → date and time in the user's zone. */
 export function formatDateTime(epochS) {
   if (epochS === null || epochS === undefined) return "—";

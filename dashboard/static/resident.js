@@ -4,9 +4,11 @@
 
 import { alertCard, refreshAges, timelineItem } from "./alert-card.js";
 import { api } from "./api.js";
-import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
+import { batteryLabel, h, roomLabel, setConnection, showError, start, statusLabel } from "./common.js";
 import { lineChart, pointsOf } from "./chart.js";
 import { formatDateTime, onChange, t, tOr } from "./i18n.js";
+import { keepSession } from "./session.js";
+import { stationAlarm } from "./station-alarm.js";
 import { connectLive } from "./ws.js";
 
 const id = new URLSearchParams(location.search).get("id");
@@ -20,12 +22,33 @@ const CHARTS = [
   { field: "glucose", unit: "mmol/L", range: [4, 10] },
 ];
 
+const STATUSES = ["home", "away", "hospital", "inactive"];
+
+/** Staff set where the resident is (away and in hospital quiet the activity alerts). */
+function statusControl() {
+  const select = h("select", { id: "r-status-set", "aria-label": t("resident.set_status") },
+    STATUSES.map((s) => h("option", { value: s }, statusLabel(s))));
+  select.addEventListener("change", async () => {
+    try {
+      const r = await api(`/api/residents/${encodeURIComponent(id)}/status`, { method: "PUT",
+        body: { status: select.value } });
+      resident = { ...resident, ...r };
+      renderHead(resident);
+    } catch (err) {
+      showError(err);
+    }
+  });
+  document.getElementById("r-status").after(select);
+}
+
 function renderHead(r) {
   document.title = `${r.name} · ${t("app.name")}`;
   document.getElementById("r-name").textContent = r.name;
   const status = document.getElementById("r-status");
   status.textContent = statusLabel(r.status);
   status.className = `status status-${r.status}`;
+  const set = document.getElementById("r-status-set");
+  if (set) set.value = r.status;
   const facts = [r.id];
   if (r.birth_year) facts.push(t("resident.born", { year: r.birth_year }));
   document.getElementById("r-facts").textContent = facts.join(" · ");
@@ -98,7 +121,7 @@ async function loadEvents() {
   document.getElementById("events").replaceChildren(...rows.map((e) =>
     h("li", {}, h("time", { class: "muted" }, formatDateTime(e.ts)),
       h("strong", {}, tOr(`event.${e.type}`, e.type)),
-      e.data && e.data.room ? h("span", {}, tOr(`room.${e.data.room}`, e.data.room)) : null,
+      e.data && e.data.room ? h("span", {}, roomLabel(e.data.room)) : null,
       h("span", { class: "muted" }, e.device_id))));
   document.getElementById("events-empty").hidden = rows.length > 0;
 }
@@ -125,6 +148,7 @@ function refreshSoon(what) {
 async function main() {
   const me = await start();
   if (!me) return;
+  if (id && me.may.includes("alerts.act")) statusControl();
   if (!id) {
     showError(t("resident.missing_id"));
     return;
@@ -137,16 +161,28 @@ async function main() {
   await Promise.all([loadCharts(), loadAlerts(), loadEvents()]);
   onChange(() => Promise.all([loadResident(), loadCharts(), loadAlerts(), loadEvents()]).catch(showError));
   setInterval(() => refreshAges(), 30000);
-  connectLive({
-    onSnapshot: () => {},
+  // the station app rings on every page; a family member reading this page does not
+  const alarm = me.user.role === "family" ? null : stationAlarm();
+  let session = null;
+  const live = connectLive({
+    onUnauthenticated: () => session.ended(),
+    onSnapshot: (msg) => { if (alarm) alarm.onSnapshot(msg); },
     onEvent: (msg) => {
+      if (alarm) alarm.onEvent(msg);
       if (msg.resident_id === id || (msg.alert && msg.alert.resident_id === id)
           || (msg.resident && msg.resident.id === id)
           || (msg.entry && msg.entry.resident_id === id)) {
         refreshSoon(msg.type);
       }
     },
-    onStatus: setConnection,
+    onStatus: alarm ? alarm.onStatus : setConnection,
+  });
+  session = keepSession(me, {
+    onEnded: () => { if (alarm) alarm.alarm.setTechnical(true); },
+    onBack: () => {
+      if (alarm) alarm.alarm.setTechnical(false);
+      live.resume();
+    },
   });
 }
 

@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike
 
 from hub.detect.activity import LocalTime, in_window
 from hub.detect.findings import EvidenceValue, Finding
+from hub.detect.rooms import room_names
 
 HAZARDS = ("smoke", "gas", "water")
 _ZH = {"smoke": "烟雾", "gas": "燃气泄漏", "water": "漏水"}
@@ -129,7 +130,8 @@ class EnvironmentDetector:
             return []
         where = room or ""
         ev: dict[str, EvidenceValue] = {"room": where, "event_ts": ts}
-        at_zh, at_en = (f"（{where}）", f" ({where})") if where else ("", "")
+        zh_room, en_room = room_names(where)
+        at_zh, at_en = (f"（{zh_room}）", f" ({en_room})") if where else ("", "")
         if alarm:
             reason = {"zh-CN": f"{_ZH[kind]}报警{at_zh}", "en": f"{_EN[kind]} alarm{at_en}"}
             return [Finding(device_id, kind, "high", ts, ev, reason)]

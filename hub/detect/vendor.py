@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.detect.findings import EvidenceValue, Finding
+from hub.detect.rooms import room_names
 
 
 def _scalars(data: Mapping[str, Any]) -> dict[str, EvidenceValue]:
@@ -40,8 +41,9 @@ def finding_from_event(
     evidence = _scalars(fields)
     evidence["source"] = "device"
     room = fields.get("room")
-    where_zh = f"（{room}）" if isinstance(room, str) and room else ""
-    where_en = f" ({room})" if isinstance(room, str) and room else ""
+    zh_room, en_room = room_names(room) if isinstance(room, str) else ("", "")
+    where_zh = f"（{zh_room}）" if isinstance(room, str) and room else ""
+    where_en = f" ({en_room})" if isinstance(room, str) and room else ""
     if type == "sos":
         return Finding(
             device_id,

@@ -58,7 +58,7 @@ class DetectionRunner:
         *,
         clock: Callable[[], float],
         tick_s: float = 5.0,
-        registry_refresh_s: float = 5.0,
+        registry_refresh_s: float | None = 5.0,
         upstream: Callable[[], float] = lambda: math.inf,
         warmup_s: float = 900.0,
     ) -> None:
@@ -93,8 +93,9 @@ class DetectionRunner:
             asyncio.create_task(self._write_loop(), name="findings-write"),
             asyncio.create_task(self._telemetry_loop(), name="detection-telemetry"),
             asyncio.create_task(self._tick_loop(), name="detection-tick"),
-            asyncio.create_task(self._refresh_loop(), name="detection-registry"),
         ]
+        if self.registry_refresh_s is not None:  # None: a LiveRegistry keeps it current
+            self._tasks.append(asyncio.create_task(self._refresh_loop(), name="detection-registry"))
 
     async def stop(self) -> None:
         """Stop ticking, store what was found, then stop."""
@@ -250,8 +251,9 @@ class DetectionRunner:
                 log.warning("could not store the detection watermark: %s", exc)
 
     async def _refresh_loop(self) -> None:
+        every = self.registry_refresh_s or 5.0
         while True:
-            await asyncio.sleep(self.registry_refresh_s)
+            await asyncio.sleep(every)
             try:
                 await self.refresh_registry()
             except CarehubError as exc:

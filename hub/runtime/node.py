@@ -23,6 +23,7 @@ from hub.contract.topics import PREFIX, subscriptions
 from hub.detect.router import Detection
 from hub.ingest.core import Ingest
 from hub.metrics import HubMetrics
+from hub.registry.live import Change, LiveRegistry, RegistrySnapshot
 from hub.runtime.detection_runner import DetectionRunner
 from hub.runtime.health import StoreProbe
 from hub.runtime.pipeline import Pipeline
@@ -72,6 +73,8 @@ class HubNode:
             manual_ack=True,
             clock=clock,
         )
+        self.registry = LiveRegistry(store, refresh_s=self.settings.registry_refresh_s)
+        """The one registry snapshot: the pipeline and the detectors follow its changes."""
         self.ingest = Ingest(metrics=self.metrics, clock=clock)
         self.pipeline = Pipeline(
             store,
@@ -80,7 +83,7 @@ class HubNode:
             metrics=self.metrics,
             max_rows=self.settings.batch_max_rows,
             max_delay_s=self.settings.batch_max_delay_s,
-            registry_refresh_s=self.settings.registry_refresh_s,
+            registry_refresh_s=None,
             recent_seq_s=self.settings.recent_seq_hours * 3600,
             dead_letter_days=self.settings.dead_letter_days,
             dead_letter_keep=self.settings.dead_letter_max,
@@ -92,7 +95,7 @@ class HubNode:
             self.metrics,
             clock=clock,
             tick_s=self.settings.detect_tick_s,
-            registry_refresh_s=self.settings.registry_refresh_s,
+            registry_refresh_s=None,
             upstream=self.pipeline.horizon,
             warmup_s=self.settings.detect_warmup_s,
         )
@@ -100,6 +103,7 @@ class HubNode:
             self.pipeline.observers.append(self.detection.observe)
             # silence is not judged across the hub's own outage (see DeviceHealthDetector)
             self.adapter.on_connect_change(self.detection.detection.link_changed)
+        self.registry.add_listener(self._registry_changed)
         self.store_probe = StoreProbe(
             store.list_cities,
             interval_s=self.settings.health_probe_s,
@@ -113,6 +117,17 @@ class HubNode:
         """Run ``service`` with the node: started before messages flow, stopped after."""
         self._services.append(service)
 
+    def _registry_changed(self, snap: RegistrySnapshot, changes: list[Change]) -> None:
+        """A device, resident or station changed: the pipeline and the detectors follow.
+        (The first load reports no changes: both load their own initial state at start,
+        the detectors with the devices' stored states.)"""
+        if not changes:
+            return
+        self.ingest.set_devices(list(snap.devices.values()))
+        self.detection.detection.set_registry(
+            snap.devices.values(), snap.residents.values(), (), snap.stations.values()
+        )
+
     def publish(self, topic: str, payload: bytes, qos: int) -> None:
         """Send a message to the broker (commands to devices, hub status)."""
         self.adapter.publish(topic, payload, qos=qos)
@@ -121,6 +136,7 @@ class HubNode:
         """Start the data path. ``wait_connected``: seconds to wait for the broker before
         :class:`hub.errors.BrokerError`; ``None`` starts without it and lets the adapter's
         reconnect loop reach it (``carehub serve``: the broker may come up later)."""
+        await self.registry.start()
         await self.pipeline.prepare()
         for service in self._services:
             await service.start()
@@ -132,6 +148,7 @@ class HubNode:
 
     async def stop(self) -> None:
         await self.store_probe.stop()
+        await self.registry.stop()
         await self.pipeline.stop()
         await self.detection.stop()
         for service in reversed(self._services):

@@ -73,7 +73,7 @@ class Pipeline:
         metrics: HubMetrics | None = None,
         max_rows: int = 2000,
         max_delay_s: float = 0.25,
-        registry_refresh_s: float = 5.0,
+        registry_refresh_s: float | None = 5.0,
         recent_seq_s: float = 86_400.0,
         dead_letter_days: float = 30.0,
         dead_letter_keep: int = 100_000,
@@ -122,9 +122,10 @@ class Pipeline:
             asyncio.create_task(self._consume(), name="ingest-consume"),
             asyncio.create_task(self._write(self._batches), name="ingest-write"),
             asyncio.create_task(self._write(self._urgent), name="ingest-write-urgent"),
-            asyncio.create_task(self._refresh_loop(), name="ingest-registry"),
             asyncio.create_task(self._prune_loop(), name="dead-letter-retention"),
         ]
+        if self.registry_refresh_s is not None:  # None: a LiveRegistry keeps it current
+            self._tasks.append(asyncio.create_task(self._refresh_loop(), name="ingest-registry"))
 
     async def stop(self) -> None:
         """Stop consuming, write what is pending, then stop the writer."""
@@ -305,8 +306,9 @@ class Pipeline:
             await asyncio.sleep(self.prune_every_s)
 
     async def _refresh_loop(self) -> None:
+        every = self.registry_refresh_s or 5.0
         while True:
-            await asyncio.sleep(self.registry_refresh_s)
+            await asyncio.sleep(every)
             try:
                 await self.refresh_registry()
             except CarehubError as exc:

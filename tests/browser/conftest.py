@@ -67,20 +67,22 @@ def live(tmp_path: Path, mosquitto: Any) -> Iterator[LiveServer]:
         store.close()
 
 
-def _unexpected(msg: Any) -> bool:
+def _unexpected(msg: Any, allow: tuple[str, ...] = ()) -> bool:
     # "who am I" answers 401 before logging in: the page then shows the login form
-    return bool(msg.type == "error" and "status of 401" not in msg.text)
+    expected = ("status of 401", *allow)
+    return bool(msg.type == "error" and not any(a in msg.text for a in expected))
 
 
-def _page(browser: Any, **options: Any) -> Iterator[Any]:
+def _page(browser: Any, *, allow: tuple[str, ...] = (), **options: Any) -> Iterator[Any]:
     """A page in a fresh context; the test fails when the page's script threw or logged an
-    error (a broken module would otherwise only show as a missing element)."""
+    error (a broken module would otherwise only show as a missing element). ``allow``:
+    console errors the test provokes on purpose (e.g. ``"status of 409"``)."""
     context = browser.new_context(**options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
-    page.on("console", lambda msg: errors.append(msg.text) if _unexpected(msg) else None)
+    page.on("console", lambda msg: errors.append(msg.text) if _unexpected(msg, allow) else None)
     try:
         yield page
     finally:

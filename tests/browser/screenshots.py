@@ -154,6 +154,17 @@ def take(out: Path) -> list[Path]:
             engine.on_finding(_finding("w-3", "r-3", "low_battery", "low",
                                        ("手环电量 9%", "Wearable battery at 9%"), t - 900,
                                        battery=9), t - 900)  # fmt: skip
+            more = [  # a busy moment: the queue still fits, cleared conditions in green
+                ("w-4", "r-4", "fall", "high", ("腕表检测到跌倒：冲击 3.1 g", "Fall, 3.1 g"), 1500),
+                ("w-5", "r-5", "inactivity", "medium", ("上午 10 点后无活动", "Inactive"), 2400),
+                ("w-6", "r-6", "device_offline", "low", ("手环 25 分钟无数据", "Silent"), 1800),
+                ("w-9", "r-9", "bp", "medium", ("血压 168/96", "BP 168/96"), 3000),
+            ]  # fmt: skip
+            for device, rid, kind, prio, reason, ago in more:
+                engine.on_finding(_finding(device, rid, kind, prio, reason, t - ago), t - ago)
+            engine.on_finding(_finding("w-4", "r-4", "fall_recovered", "low",
+                                       ("已自行起身", "Up again after the fall"), t - 1200),
+                              t - 1200)  # fmt: skip
             wait_until("the SOS alert", lambda: any(
                 a.kind == "sos" for a in engine.open_alerts()), within=20)  # fmt: skip
 
@@ -165,6 +176,10 @@ def take(out: Path) -> list[Path]:
             page.wait_for_selector("#alert-list > li[data-kind], #alert-list > li")
             page.wait_for_timeout(500)
             shots.append(out / "console.png")
+            page.screenshot(path=str(shots[-1]))
+            page.locator("#alert-list > li button.btn-more").first.click()
+            page.wait_for_timeout(200)
+            shots.append(out / "console-resolve.png")
             page.screenshot(path=str(shots[-1]))
             page.goto(f"{live.url}/static/resident.html?id=r-1")
             page.wait_for_selector("#charts svg")

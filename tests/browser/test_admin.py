@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.browser.conftest import STATION_VIEWPORT, _page
 from tests.browser.pages import login
 from tests.browser.server import RESIDENT, SUPERVISOR, LiveServer, wait_until
 from tests.fixtures.mqtt_client import MqttTestClient
@@ -72,3 +74,110 @@ def test_add_a_resident_and_a_silence(station_page: Any, live: LiveServer) -> No
     [row] = live.store.list_silences()
     # entered as Shanghai wall time (UTC+8): 2099-01-01 00:00 UTC
     assert (row.resident_id, row.end) == ("r-2", 4_070_908_800.0)
+
+
+def test_a_family_member_cannot_open_the_admin_pages(phone_page: Any, live: LiveServer) -> None:
+    from tests.browser.server import FAMILY
+
+    login(phone_page, live.url, FAMILY, lands_on="/static/family.html")
+    phone_page.goto(f"{live.url}/static/admin.html")
+    phone_page.wait_for_url("**/static/family.html")
+    assert phone_page.url.endswith("/static/family.html")
+
+
+@pytest.fixture
+def refusing_page(browser: Any, live: LiveServer) -> Iterator[Any]:
+    """A station page where the test provokes a refused input (422) on purpose."""
+    yield from _page(browser, allow=("status of 422",), viewport=STATION_VIEWPORT,
+                     locale="zh-CN", timezone_id="Asia/Shanghai")  # fmt: skip
+
+
+def test_the_device_table_is_searchable_and_paginated_and_errors_name_the_field(
+    refusing_page: Any, live: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    from hub.store.base import Device
+
+    for i in range(120):
+        live.store.add_device(Device(f"s-{i:03d}", "motion", vendor="acme", resident_id=RESIDENT))
+    page = refusing_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#devices")
+    rows = page.locator("#device-table tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.locator("#device-range")).to_have_text("第 1–50 台")
+    page.click("#device-next")
+    expect(page.locator("#device-range")).to_have_text("第 51–100 台")
+    expect(rows.first.locator("td").first).to_have_text("s-050")
+    page.fill("#device-search", "s-11")
+    expect(rows).to_have_count(10)  # s-110 ... s-119
+    expect(page.locator("#device-range")).to_have_text("第 1–10 台")
+    expect(page.locator("#device-next")).to_be_disabled()
+
+    # a value the API refuses is marked on its field, in the reader's language
+    form = page.locator("#device-form")
+    form.locator('[name="id"]').fill("w-new")
+    form.locator('[name="interval_s"]').fill("-5")
+    form.locator("#device-form-submit").click()
+    expect(form.locator('[name="interval_s"]')).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field-error")).to_have_text("此项有误，请检查")
+    expect(page.locator("#message")).to_contain_text("输入有误")
+
+
+def test_edit_a_resident_from_the_admin_table(station_page: Any, live: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = station_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#residents")
+    page.click(f'button[data-edit="{RESIDENT}"]')
+    form = page.locator("#resident-edit-form")
+    expect(form.locator('[name="name"]')).to_have_value("王秀英")
+    form.locator('[name="status"]').select_option("hospital")
+    form.locator('[name="address"]').fill("花木路 18 弄 3 号 602 室")
+    form.locator("#resident-edit-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：王秀英")
+    row = page.locator("tr", has=page.locator(f'button[data-edit="{RESIDENT}"]'))
+    expect(row).to_contain_text("住院")
+    stored = live.store.get_resident(RESIDENT)
+    assert (stored.status, stored.address) == ("hospital", "花木路 18 弄 3 号 602 室")
+
+
+def test_the_escalation_policy_is_a_form(station_page: Any, live: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = station_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#policies")
+    high = page.locator('fieldset.plan[data-priority="high"]')
+    steps = high.locator("tr.step")
+    expect(steps).to_have_count(3)  # the default: station, then supervisor, then family
+    expect(steps.nth(1).locator(".step-after")).to_have_value("1")
+    steps.nth(1).locator(".step-after").fill("2")
+    steps.nth(2).locator('.step-target[value="family"]').uncheck()
+    high.locator(".plan-repeat").fill("5")
+    page.click("#policy-save")
+    expect(page.locator("#message")).to_have_text("已保存")
+    saved = live.store.escalation_policies()["st-1"]
+    assert [s["after_s"] for s in saved["high"]["steps"]] == [0, 120, 180]
+    assert saved["high"]["steps"][2]["notify"] == ["district"]
+    assert saved["high"]["repeat_every_s"] == 300
+
+
+def test_edit_a_user_from_the_admin_table(station_page: Any, live: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.server import FAMILY
+
+    page = station_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#users")
+    page.click(f'button[data-edit-user="{FAMILY}"]')
+    form = page.locator("#user-edit-form")
+    form.locator('[name="name"]').fill("王军（儿子）")
+    form.locator('[name="disabled"]').check()
+    form.locator("#user-edit-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：王军（儿子）")
+    stored = live.store.get_user(FAMILY)
+    assert (stored.name, stored.disabled, stored.resident_ids) == ("王军（儿子）", True, ("r-1",))

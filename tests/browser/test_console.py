@@ -62,7 +62,7 @@ def test_live_sos_is_acknowledged_and_the_wearable_is_told(
     assert stored == f"user:{STAFF}"
 
 
-def test_resolve_with_an_outcome_in_one_click(
+def test_resolve_with_an_outcome_a_note_and_a_confirmation(
     station_page: Any, live: LiveServer, mosquitto: Any
 ) -> None:
     from playwright.sync_api import expect
@@ -74,8 +74,50 @@ def test_resolve_with_an_outcome_in_one_click(
     top = page.locator("#alert-list > li").first
     expect(top).to_have_attribute("data-state", "open", timeout=20_000)
     alert_id = top.get_attribute("data-alert-id")
-    top.locator('button[data-outcome="false_alarm"]').click()
+    top.locator("button.btn-more").click()  # the row opens its details and resolve form
+    top.locator("button.btn-resolve").click()  # no outcome chosen: refused, nothing sent
+    expect(top.locator(".form-error")).to_have_text("请先选择处理结果。")
+    top.locator("select.resolve-outcome").select_option("false_alarm")
+    top.locator("input.resolve-note").fill("老人误按，电话确认无事")
+    top.locator("button.btn-resolve").click()
+    # an SOS nobody acknowledged: asks first, and cancelling leaves it open
+    confirm = top.locator(".resolve-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("这条紧急求助还没有人确认")
+    confirm.locator("button.btn-cancel").click()
+    expect(confirm).to_be_hidden()
+    expect(top).to_have_attribute("data-state", "open")
+    top.locator("button.btn-resolve").click()
+    confirm.locator("button.btn-confirm").click()
     expect(page.locator("#alert-list > li")).to_have_count(0)
     expect(page.locator("#queue-empty")).to_be_visible()
     row = wait_until("the resolution", lambda: live.store.get_alert(alert_id).data["outcome"])
     assert row == "false_alarm"
+    assert live.store.get_alert(alert_id).data["note"] == "老人误按，电话确认无事"
+
+
+def test_assign_and_comment_from_the_row(
+    station_page: Any, live: LiveServer, mosquitto: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page = station_page
+    login(page, live.url, STAFF)
+    with MqttTestClient(mosquitto.url) as wearable:
+        press_sos(wearable)
+    top = page.locator("#alert-list > li").first
+    expect(top).to_have_attribute("data-state", "open", timeout=20_000)
+    alert_id = top.get_attribute("data-alert-id")
+    top.locator("button.btn-more").click()
+    top.locator("button.btn-assign-me").click()
+    expect(top.locator(".alert-facts")).to_contain_text(f"指派给 {STAFF}")
+    top.locator("input.comment-text").fill("已联系儿子王军")
+    top.locator("button.btn-comment").click()
+    expect(top.locator("input.comment-text")).to_have_value("")
+
+    def comments() -> list[Any]:
+        return [e for e in live.store.alert_timeline(alert_id=alert_id) if e.action == "comment"]
+
+    timeline = wait_until("the comment on the timeline", comments)
+    assert timeline[0].detail["text"] == "已联系儿子王军"
+    assert live.store.get_alert(alert_id).data["assigned_to"] == STAFF

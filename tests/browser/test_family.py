@@ -33,7 +33,7 @@ def test_family_sees_the_alert_and_says_they_are_going_over(
     elder = page.locator(f'section.elder[data-resident-id="{RESIDENT}"]')
     expect(elder.locator(".elder-name")).to_have_text(RESIDENT_NAME)
     expect(elder.locator(".status")).to_have_text("在家")
-    expect(elder.locator(".elder-state")).to_have_text("有 1 条告警正在处理")
+    expect(elder.locator(".elder-state")).to_have_text("等待服务站响应")
     card = elder.locator(f'li.alert[data-alert-id="{alert.id}"]')
     expect(card.locator(".alert-kind")).to_have_text("紧急求助")
     expect(card.locator(".prio-text")).to_have_text("高")

@@ -90,6 +90,25 @@ def test_demo_serves_logs_in_raises_alerts_and_stops_cleanly(tmp_path: Path) -> 
         )
         with opener.open(req, timeout=30) as resp:
             assert json.loads(resp.read())["user"]["role"] == "station_staff"
+        # the family and admin logins are printed too, and work
+        for label, role in (("family", "family"), ("admin", "district_admin")):
+            m = re.search(rf"{label}\s*:\s*(\S+)\s+password:\s*(\S+)", out.text())
+            assert m, out.text()
+            other = urllib.request.Request(
+                f"{base}/api/auth/login",
+                data=json.dumps({"user": m.group(1), "password": m.group(2)}).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(other, timeout=30) as resp:
+                assert json.loads(resp.read())["user"]["role"] == role
+        # a week of history: the resident's charts have days to show
+        with opener.open(f"{base}/api/residents?limit=1", timeout=30) as resp:
+            rid = json.loads(resp.read())["items"][0]["id"]
+        with opener.open(f"{base}/api/residents/{rid}/vitals?window=7d", timeout=30) as resp:
+            series = json.loads(resp.read())["series"]
+        points = [p["t"] for rows in series.values() for p in rows]
+        assert points and max(points) - min(points) > 6 * 86_400, "no week of history"
 
         def alerts() -> list[dict[str, Any]]:
             with opener.open(f"{base}/api/alerts", timeout=30) as resp:
@@ -113,5 +132,7 @@ def test_demo_serves_logs_in_raises_alerts_and_stops_cleanly(tmp_path: Path) -> 
     assert "stopped." in text
     sim_log = (data / "simulator.log").read_text(encoding="utf-8")
     assert "Traceback" not in sim_log, sim_log
+    # the session secret is kept too: a console left open survives the next run
+    assert len((data / "session_secret").read_text().strip()) >= 32
     # the login is kept for the next run
     assert json.loads((data / "demo-login.json").read_text())["password"] == password

@@ -38,6 +38,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("GET", "/metrics"): (PUBLIC, None),
     ("POST", "/api/auth/login"): (PUBLIC, None),
     ("POST", "/api/auth/logout"): (EVERYONE, None),
+    ("POST", "/api/auth/refresh"): (EVERYONE, None),
     ("GET", "/api/me"): (EVERYONE, None),
     ("PATCH", "/api/me"): (EVERYONE, {"language": "en"}),
     ("GET", "/api/me/tokens"): (EVERYONE, None),
@@ -54,6 +55,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("POST", "/api/residents"): (MANAGE_A, {"id": "r-new", "station_id": "st-a", "name": "n"}),
     ("GET", "/api/residents/{resident_id}"): (CARE_A | {FAM_A}, None),
     ("PUT", "/api/residents/{resident_id}/status"): (CARE_A, {"status": "away"}),
+    ("PATCH", "/api/residents/{resident_id}"): (MANAGE_A, {"address": "新地址"}),
     ("POST", "/api/residents/import"): (
         MANAGE_A,
         {"station_id": "st-a", "csv": "id,name\nr-csv,n\n"},

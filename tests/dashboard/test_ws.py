@@ -24,6 +24,7 @@ def test_snapshot_is_scoped(world: World) -> None:
     assert [a["id"] for a in snap["alerts"]] == [world.alerts["a"]]
     assert [r["id"] for r in snap["residents"]] == ["r-a"]
     assert snap["residents"][0]["devices"][0]["id"] == "w-a"
+    assert snap["heartbeat_s"] == world.app.state.ctx.settings.ws_heartbeat_s  # for watchdogs
     with world.client.websocket_connect("/ws", headers=world.as_user("vendor.acme")) as ws:
         snap = _recv(ws)
     assert (snap["alerts"], snap["residents"]) == ([], [])
@@ -66,7 +67,13 @@ def test_resume_from_last_event_id_misses_nothing(world: World) -> None:
     url = f"/ws?epoch={epoch}&last_event_id={last}"
     with world.client.websocket_connect(url, headers=h) as ws:
         head = _recv(ws)
-        assert head == {"type": "resumed", "epoch": epoch, "from": last, "count": 3}
+        assert head == {
+            "type": "resumed",
+            "epoch": epoch,
+            "from": last,
+            "count": 3,
+            "heartbeat_s": world.app.state.ctx.settings.ws_heartbeat_s,
+        }
         got = [_recv(ws) for _ in range(3)]
     assert [e["entries"][0]["detail"]["text"] for e in got[:2]] == ["one", "two"]
     assert got[2]["type"] == "resident" and got[2]["resident"]["status"] == "hospital"

@@ -104,7 +104,13 @@ async def test_direct_writes_keep_the_protocol(live: LiveServer) -> None:
     query = f"?epoch={epoch}&last_event_id={last}"
     async with connect(ws_url(live, query), additional_headers=headers) as ws:
         head, *missed = await frames(ws, 3)
-        assert head == {"type": "resumed", "epoch": epoch, "from": last, "count": 2}
+        assert head == {
+            "type": "resumed",
+            "epoch": epoch,
+            "from": last,
+            "count": 2,
+            "heartbeat_s": b.heartbeat_s,
+        }
         assert [m["text"] for m in missed] == ["while away 1", "while away 2"]
         publish(live, ["live again"])
         assert [m["text"] for m in await frames(ws, 1)] == ["live again"]

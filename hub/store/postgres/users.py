@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import StoreError
+from hub.errors import NotFound, StoreError
 from hub.store import rows as cols
 from hub.store.base import UserRow
-from hub.store.postgres.codec import ROWS, opt_dt
+from hub.store.postgres.codec import ROWS, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase
 
 
@@ -55,3 +55,12 @@ class PostgresUsers(PostgresBase):
         with self._conn("delete sessions") as conn:
             cur = conn.execute(f"DELETE FROM user_sessions WHERE {' AND '.join(clauses)}", params)
             return cur.rowcount
+
+    def extend_session(self, id_hash: str, expires_at: float) -> None:
+        with self._conn("extend session") as conn:
+            cur = conn.execute(
+                "UPDATE user_sessions SET expires_at = %s WHERE id_hash = %s",
+                (to_dt(expires_at), id_hash),
+            )
+            if cur.rowcount == 0:
+                raise NotFound("session")

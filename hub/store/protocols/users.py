@@ -94,6 +94,10 @@ class UserStore(Protocol):
         """Delete the sessions matching every given filter (at least one); return how many."""
         ...
 
+    def extend_session(self, id_hash: str, expires_at: float) -> None:
+        """Move a session's expiry (its user is active); raises NotFound."""
+        ...
+
     def add_api_token(self, token: ApiTokenRow) -> None: ...
     def get_api_token(self, token_hash: str) -> ApiTokenRow:
         """Raises NotFound."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import StoreError
+from hub.errors import NotFound, StoreError
 from hub.store import rows as cols
 from hub.store.base import UserRow
 from hub.store.sqlite.connection import ROWS, SqliteBase
@@ -42,3 +42,11 @@ class SqliteUsers(SqliteBase):
                 (id_hash, user_id, expired_before),
             )
             return cur.rowcount
+
+    def extend_session(self, id_hash: str, expires_at: float) -> None:
+        with self._tx("extend session") as db:
+            cur = db.execute(
+                "UPDATE user_sessions SET expires_at = ? WHERE id_hash = ?", (expires_at, id_hash)
+            )
+            if cur.rowcount == 0:
+                raise NotFound("session")

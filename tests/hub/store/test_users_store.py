@@ -66,6 +66,15 @@ def test_sessions(store: Store) -> None:
         store.delete_sessions()
 
 
+def test_sessions_slide(store: Store) -> None:
+    store.add_user(user())
+    store.add_session(SessionRow("h1", "li", "csrf1", T0, T0 + 100))
+    store.extend_session("h1", T0 + 500)
+    assert store.get_session("h1") == SessionRow("h1", "li", "csrf1", T0, T0 + 500)
+    with pytest.raises(NotFound):
+        store.extend_session("gone", T0 + 500)
+
+
 def test_api_tokens(store: Store) -> None:
     store.add_user(user())
     tok = ApiTokenRow("t-1", "li", "hash1", "laptop", T0, expires_at=T0 + 86400)
