@@ -87,6 +87,24 @@ class HubSettings(BaseSettings):
     health_timeout_s: float = Field(
         2.0, gt=0, description="How long a store probe is waited for before it counts as down."
     )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS server with JetStream, for the cluster mode (carehub bridge/worker).",
+    )
+    partitions: int = Field(
+        64, ge=1, le=4096,
+        description="Partitions of the device stream; fixed for the life of a deployment.",
+    )  # fmt: skip
+    lease_ttl_s: float = Field(
+        6.0, gt=0.5, le=300,
+        description="A worker's claim on a partition lapses this long after its last renewal.",
+    )  # fmt: skip
+    fencing: bool = Field(
+        True,
+        description="Every commit of a cluster worker carries its partition's epoch and is "
+        "refused when another worker claimed the partition since. Off only to show what "
+        "it prevents (the cluster fault test's control run).",
+    )
     default_timezone: str = Field(
         DEFAULT_TIMEZONE,
         description="IANA time zone of stations that name none (quiet hours, night rules, "

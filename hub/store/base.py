@@ -775,3 +775,39 @@ class Store(Protocol):
         ``bucket_s`` seconds (aligned to the epoch), by device then time. TimescaleDB reads
         its per-minute continuous aggregate when ``bucket_s`` is a multiple of 60."""
         ...
+
+
+# --- cluster fencing (PostgreSQL only: hub/store/postgres_fencing.py) -------------------
+
+PartitionFence = Mapping[int, tuple[int, int]]
+"""partition → (epoch, last stream sequence) that a commit carries."""
+
+
+@runtime_checkable
+class FencingStore(Protocol):
+    """What a cluster worker needs beyond :class:`Store`: commits that carry each partition's
+    epoch and last stream sequence in the same transaction and are refused
+    (:class:`hub.errors.Fenced`) when another worker has claimed the partition since."""
+
+    def claim_partition(self, partition: int, epoch: int, owner: str, at: float) -> bool:
+        """Record ``owner`` as the holder of ``partition`` under ``epoch``; False when the
+        store already knows a newer epoch (this claim is stale)."""
+        ...
+
+    def write_batch_fenced(self, batch: IngestBatch, fence: PartitionFence) -> list[int]:
+        """:meth:`Store.write_batch` in a transaction that first checks and advances every
+        partition of ``fence``; raises :class:`hub.errors.Fenced` (nothing written) when
+        one of them has a newer epoch."""
+        ...
+
+    def write_findings_fenced(
+        self, rows: Sequence[FindingRow], fence: PartitionFence
+    ) -> list[int | None]:
+        """:meth:`Store.write_findings` under ``fence``, skipping rows already stored (same
+        device, kind and time: a message redelivered to the partition's next owner); their
+        id is None. Raises :class:`hub.errors.Fenced`."""
+        ...
+
+    def partition_fences(self) -> dict[int, tuple[int, str, int]]:
+        """partition → (epoch, owner, committed stream sequence)."""
+        ...

@@ -60,6 +60,7 @@ from hub.store.base import (
     device_fields_from_status,
 )
 from hub.store.pg_errors import DRIVER_ERRORS, convert
+from hub.store.postgres_fencing import PostgresFencing
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def choose_backend(*, available: bool, applied: bool, prefer: bool | None) -> st
     return "timescale" if available and prefer is not False else "postgres"
 
 
-class PostgresStore:
+class PostgresStore(PostgresFencing):
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""
 
     def __init__(
@@ -500,44 +501,50 @@ class PostgresStore:
     # --- ingest -------------------------------------------------------------------------
 
     def write_batch(self, batch: IngestBatch) -> list[int]:
-        ids: list[int] = []
         with self._conn("write batch") as conn, conn.cursor() as cur:
-            if batch.telemetry:
-                _write_telemetry(conn, cur, batch.telemetry)
-            if batch.events:
-                cur.executemany(
-                    "INSERT INTO events (device_id, seq, ts, received_at, type, data)"
-                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    [(e.device_id, e.seq, to_dt(e.ts), to_dt(e.received_at), e.type,
-                      Json(e.data)) for e in batch.events],
-                )  # fmt: skip
-            if batch.dead_letters:
-                cur.executemany(
-                    "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
-                    " device_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                    [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
-                      d.device_id) for d in batch.dead_letters],
-                    returning=True,
-                )  # fmt: skip
-                ids = _returned_ids(cur)
-            # per-device rows in device order, so concurrent batches lock rows in one order
-            for st in sorted(batch.status, key=_by_device):
-                _write_status(cur, st)
-            if batch.replies:
-                cur.executemany(
-                    "INSERT INTO command_replies (device_id, command_id, ts, received_at,"
-                    " status, detail) VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(r.device_id, r.command_id, to_dt(r.ts), to_dt(r.received_at), r.status,
-                      r.detail) for r in batch.replies],
-                )  # fmt: skip
-            if batch.seen:
-                cur.execute(UPSERT_SEEN, _seen_arrays(batch.seen))
-            if batch.unprovisioned:
-                cur.executemany(
-                    UPSERT_UNPROVISIONED,
-                    [{"id": u[0], "topic": u[1], "at": to_dt(u[2]), "gw": u[3]}
-                     for u in sorted(batch.unprovisioned, key=lambda u: u[0])],
-                )  # fmt: skip
+            return self._write_batch_rows(conn, cur, batch)
+
+    def _write_batch_rows(
+        self, conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], batch: IngestBatch
+    ) -> list[int]:
+        """The rows of ``batch`` in the caller's transaction; the dead letters' ids."""
+        ids: list[int] = []
+        if batch.telemetry:
+            _write_telemetry(conn, cur, batch.telemetry)
+        if batch.events:
+            cur.executemany(
+                "INSERT INTO events (device_id, seq, ts, received_at, type, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(e.device_id, e.seq, to_dt(e.ts), to_dt(e.received_at), e.type,
+                  Json(e.data)) for e in batch.events],
+            )  # fmt: skip
+        if batch.dead_letters:
+            cur.executemany(
+                "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
+                " device_id) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
+                  d.device_id) for d in batch.dead_letters],
+                returning=True,
+            )  # fmt: skip
+            ids = _returned_ids(cur)
+        # per-device rows in device order, so concurrent batches lock rows in one order
+        for st in sorted(batch.status, key=_by_device):
+            _write_status(cur, st)
+        if batch.replies:
+            cur.executemany(
+                "INSERT INTO command_replies (device_id, command_id, ts, received_at,"
+                " status, detail) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(r.device_id, r.command_id, to_dt(r.ts), to_dt(r.received_at), r.status,
+                  r.detail) for r in batch.replies],
+            )  # fmt: skip
+        if batch.seen:
+            cur.execute(UPSERT_SEEN, _seen_arrays(batch.seen))
+        if batch.unprovisioned:
+            cur.executemany(
+                UPSERT_UNPROVISIONED,
+                [{"id": u[0], "topic": u[1], "at": to_dt(u[2]), "gw": u[3]}
+                 for u in sorted(batch.unprovisioned, key=lambda u: u[0])],
+            )  # fmt: skip
         return ids
 
     def device_states(self) -> list[DeviceState]:
@@ -621,18 +628,7 @@ class PostgresStore:
         if not rows:
             return []
         with self._conn("write findings") as conn, conn.transaction(), conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
-                " detected_at, evidence, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING id",
-                [
-                    (f.resident_id, f.device_id, f.kind, f.priority, to_dt(f.at),
-                     to_dt(f.detected_at), Jsonb(f.evidence), Jsonb(f.reason))
-                    for f in rows
-                ],
-                returning=True,
-            )  # fmt: skip
-            return _returned_ids(cur)
+            return _insert_findings(cur, rows)
 
     def unhandled_findings(self, since: float, limit: int = 10_000) -> list[FindingRow]:
         rows = self._query(
@@ -1318,3 +1314,19 @@ def _alert_params(a: AlertRow) -> tuple[Any, ...]:
 
 def _finding_row(r: Sequence[Any]) -> FindingRow:
     return FindingRow(r[0], r[1], r[2], r[3], r[4].timestamp(), r[5].timestamp(), r[6], r[7], r[8])
+
+
+def _insert_findings(cur: psycopg.Cursor[Any], rows: Sequence[FindingRow]) -> list[int]:
+    """Insert ``rows`` in the caller's transaction; their ids, in order."""
+    cur.executemany(
+        "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
+        " detected_at, evidence, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING id",
+        [
+            (f.resident_id, f.device_id, f.kind, f.priority, to_dt(f.at),
+             to_dt(f.detected_at), Jsonb(f.evidence), Jsonb(f.reason))
+            for f in rows
+        ],
+        returning=True,
+    )  # fmt: skip
+    return _returned_ids(cur)
