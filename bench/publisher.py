@@ -48,9 +48,14 @@ def main() -> None:
     ap.add_argument("--devices", type=int, required=True)
     ap.add_argument("--per-device", type=int, required=True)
     ap.add_argument("--start-seq", type=int, default=0)
-    ap.add_argument("--qos", type=int, choices=(0, 1), default=1,
-                    help="1, as the device contract asks of telemetry (the hub then "
-                    "acknowledges each reading after its commit)")
+    ap.add_argument(
+        "--qos",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="1, as the device contract asks of telemetry (the hub then "
+        "acknowledges each reading after its commit)",
+    )
     args = ap.parse_args()
     messages = payloads(args.devices, args.per_device, args.start_seq)
     parts = urlsplit(args.url)
