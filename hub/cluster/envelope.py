@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 TOPIC = "Carehub-Topic"
 RECEIVED = "Carehub-Received"
@@ -56,13 +57,13 @@ class Delivered:
     stream_seq: int
     epoch: int
     redelivered: bool = False
-    handle: object = None
+    handle: Any = None
     """The stream message, to acknowledge once committed and through detection."""
 
 
 def delivered(
     headers: Mapping[str, str] | None, payload: bytes, *, partition: int, stream_seq: int,
-    epoch: int, redelivered: bool = False, handle: object = None,
+    epoch: int, redelivered: bool = False, handle: Any = None,
 ) -> Delivered | None:  # fmt: skip
     """The message from a stream message's headers; ``None`` when they are not ours."""
     if not headers or TOPIC not in headers:
