@@ -51,23 +51,28 @@ def _postgres(settings: HubSettings) -> str:
     return url
 
 
-def _mqtt(settings: HubSettings, client_id: str, subs: list[tuple[str, int]]) -> Any:
+def _mqtt(
+    settings: HubSettings, client_id: str, subs: list[tuple[str, int]],
+    clock: Callable[[], float] = time.time,
+) -> Any:  # fmt: skip
     from hub.mqtt.adapter import MqttAdapter, MqttSettings
 
     if settings.mqtt_url is None:
         raise ConfigError("the cluster mode needs an MQTT broker: set CAREHUB_MQTT_URL")
     mqtt = dataclasses.replace(MqttSettings.from_url(settings.mqtt_url), client_id=client_id)
-    return MqttAdapter(mqtt, subscriptions=subs, queue_size=settings.queue_size, manual_ack=True)
+    return MqttAdapter(
+        mqtt, subscriptions=subs, queue_size=settings.queue_size, manual_ack=True, clock=clock
+    )
 
 
 async def run_bridge(
     settings: HubSettings, *, bridge_id: str | None = None,
-    announce: Callable[[str], None] = print,
+    announce: Callable[[str], None] = print, clock: Callable[[], float] = time.time,
 ) -> None:  # fmt: skip
-    """Run one bridge until cancelled."""
+    """Run one bridge until cancelled; ``clock`` stamps the receive times."""
     bridge_id = bridge_id or f"carehub-bridge-{socket.gethostname()}"
     store = await asyncio.to_thread(open_store, _postgres(settings))
-    adapter = _mqtt(settings, bridge_id, shared(subscriptions()))
+    adapter = _mqtt(settings, bridge_id, shared(subscriptions()), clock)
     nc = await connect(settings.nats_url, name=bridge_id)
     try:
         js = nc.jetstream()
@@ -168,13 +173,15 @@ class ClusterWorker:
 
 async def run_worker(
     settings: HubSettings, *, worker_id: str | None = None,
-    announce: Callable[[str], None] = print,
+    announce: Callable[[str], None] = print, clock: Callable[[], float] = time.time,
+    store: Store | None = None,
 ) -> None:  # fmt: skip
-    """Run one worker until cancelled."""
+    """Run one worker until cancelled (on ``store`` when given, else the configured one)."""
     worker_id = worker_id or f"carehub-worker-{socket.gethostname()}"
-    store = await asyncio.to_thread(open_store, _postgres(settings))
-    publisher = _mqtt(settings, worker_id, []) if settings.mqtt_url else None
-    node = ClusterWorker(store, settings, worker_id=worker_id, publisher=publisher)
+    if store is None:
+        store = await asyncio.to_thread(open_store, _postgres(settings))
+    publisher = _mqtt(settings, worker_id, [], clock) if settings.mqtt_url else None
+    node = ClusterWorker(store, settings, worker_id=worker_id, publisher=publisher, clock=clock)
     try:
         await node.start()
         announce(f"carehub worker {worker_id}: lease {settings.lease_ttl_s:g} s")

@@ -4,10 +4,11 @@ For every partition it claims (:mod:`hub.cluster.leases`) the worker
 
 1. records the claim's epoch in the store (:meth:`FencingStore.claim_partition`): from now
    on a commit under an older epoch is refused;
-2. takes over the partition's durable consumer ``p<n>``: it reads where the previous owner's
-   acknowledgements stopped (the ack floor) and creates the consumer again from there, so
-   what the previous owner fetched but never acknowledged comes to this worker at once,
-   and the previous owner (if it is only paused) cannot fetch any more;
+2. takes over the partition's stream: it reads where the previous owner's acknowledgements
+   stopped (the ack floor of its consumer), deletes that consumer and creates one of its
+   own (``p<n>-e<epoch>``) from there, so what the previous owner fetched but never
+   acknowledged comes to this worker at once, and the previous owner (if it is only
+   paused) cannot fetch any more;
 3. rebuilds its devices' detector state by replaying the partition from
    ``now - warmup_s`` up to that point through ingest and the detectors, discarding what
    they find (those findings were handled by the previous owner);
@@ -297,7 +298,7 @@ class Worker:
             return
         self.held[part] = epoch
         await self.detection.refresh_registry()
-        start = await self._take_consumer(part)
+        start = await self._take_consumer(part, epoch)
         await self._warm_up(part, start)
         source = PartitionSource(self, part, epoch)
         pipeline = Pipeline(
@@ -312,7 +313,7 @@ class Worker:
         await pipeline.start()
         run = PartitionRun(part, epoch, source, pipeline)
         run.sub = await self._js.pull_subscribe_bind(
-            durable=f"p{part}", stream=STREAM, pending_msgs_limit=FETCH * 4
+            durable=f"p{part}-e{epoch}", stream=STREAM, pending_msgs_limit=FETCH * 4
         )
         run.fetching = asyncio.create_task(self._fetch(run), name=f"fetch-p{part}")
         self.runs[part] = run
@@ -355,24 +356,25 @@ class Worker:
 
     # --- the stream ----------------------------------------------------------------------
 
-    async def _take_consumer(self, part: int) -> int:
-        """Recreate the partition's durable consumer from the previous owner's ack floor;
-        the stream sequence it starts at."""
+    async def _take_consumer(self, part: int, epoch: int) -> int:
+        """Create the partition's consumer for this claim (``p<n>-e<epoch>``) from the
+        previous owner's ack floor, and delete the previous owners' consumers (a paused
+        previous owner can fetch nothing more); the stream sequence it starts at."""
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        name = f"p{part}"
-        start = 1
-        try:
-            info = await self._js.consumer_info(STREAM, name)
-            start = info.ack_floor.stream_seq + 1
-            await self._js.delete_consumer(STREAM, name)
-        except Exception:  # no consumer yet: the store's record, else the beginning
+        prefix = f"p{part}-e"
+        old = [c for c in await self._js.consumers_info(STREAM) if c.name.startswith(prefix)]
+        if old:
+            start = int(max(c.ack_floor.stream_seq for c in old)) + 1
+        else:  # the first claim: the store's record, else the beginning of the stream
             fencing: FencingStore = self.store  # type: ignore[assignment]
             fences = await asyncio.to_thread(fencing.partition_fences)
-            if part in fences and fences[part][2] > 0:
-                start = fences[part][2] + 1
+            start = fences[part][2] + 1 if part in fences and fences[part][2] > 0 else 1
+        for c in old:
+            with contextlib.suppress(Exception):  # deleted by a third worker meanwhile
+                await self._js.delete_consumer(STREAM, c.name)
         config = ConsumerConfig(
-            durable_name=name, filter_subject=partition_filter(part),
+            durable_name=f"{prefix}{epoch}", filter_subject=partition_filter(part),
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=start,
             ack_policy=AckPolicy.EXPLICIT, ack_wait=ACK_WAIT_S, max_ack_pending=20_000,
             max_deliver=-1,
@@ -389,7 +391,10 @@ class Worker:
 
         if self.settings.detect_warmup_s <= 0 or start <= 1:
             return
-        since = datetime.fromtimestamp(self.clock() - self.settings.detect_warmup_s, UTC)
+        # the stream keeps wall-clock times, the hub's clock may run faster (the drills'
+        # accelerated clock): read from the wall-clock bound, keep what the hub's bound says
+        horizon = self.clock() - self.settings.detect_warmup_s
+        since = datetime.fromtimestamp(time.time() - self.settings.detect_warmup_s, UTC)
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_TIME,
             opt_start_time=since,
@@ -410,7 +415,7 @@ class Worker:
                 if seq >= start:
                     break
                 d = delivered(msg.headers, msg.data, partition=part, stream_seq=seq, epoch=0)
-                if d is not None:
+                if d is not None and d.received_at >= horizon:
                     scratch.handle(replace(d, qos=1))
                     seen += 1
         finally:
