@@ -121,6 +121,7 @@ class ClusterWorker:
         self.worker.on_claim.append(self._claimed)
         self.worker.on_lose.append(self._lost)
         self._timers: asyncio.Task[None] | None = None
+        self._recovering: asyncio.Future[None] | None = None
         self._background: set[asyncio.Future[Any]] = set()
 
     def _publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> Any:
@@ -143,10 +144,20 @@ class ClusterWorker:
 
     async def _claimed(self, partition: int) -> None:
         # the previous owner's open alerts for these residents, and findings it stored but
-        # never took in, come from the store
-        await self.alerts.recover()
+        # never took in, come from the store: once for the claims of one round
+        if self._recovering is None or self._recovering.done():
+            self._recovering = asyncio.ensure_future(self._recover_soon())
+            self._background.add(self._recovering)
+            self._recovering.add_done_callback(self._background.discard)
         if partition == TIMERS_PARTITION and self._timers is None:
             self._timers = asyncio.create_task(self.alerts.run(), name="alert-timers")
+
+    async def _recover_soon(self) -> None:
+        await asyncio.sleep(0.2)  # the other claims of the round
+        try:
+            await self.alerts.recover()
+        except Exception:
+            log.exception("alert engine recovery after a claim failed")
 
     async def _lost(self, partition: int) -> None:
         if partition == TIMERS_PARTITION and self._timers is not None:

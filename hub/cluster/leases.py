@@ -172,6 +172,7 @@ class LeaseKeeper:
             except KeyWrongLastSequenceError:
                 continue  # someone was faster
             self.held[p] = (rev, rev, self.clock())
+            log.info("partition %d claimed (epoch %d; %d live workers)", p, rev, workers)
             self.on_claim(p, rev)
         surplus = len(self.held) - share
         if surplus > 0:  # a worker joined: give back the partitions we prefer least

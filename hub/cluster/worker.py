@@ -276,16 +276,24 @@ class Worker:
 
     async def _command_loop(self) -> None:
         while True:
-            what, part, epoch = await self._commands.get()
-            try:
-                if what == "claim":
-                    await self._claim(part, epoch)
-                elif self.held.get(part) == epoch:
-                    await self._drop(part)
-            except Exception:
-                log.exception("partition %d: %s failed", part, what)
-                with contextlib.suppress(Exception):
-                    await self._drop(part)
+            batch = [await self._commands.get()]
+            while not self._commands.empty():
+                batch.append(self._commands.get_nowait())
+            # losses first, one by one; then the claims of the round side by side (a worker
+            # taking over a dead one's share has them all live in about the time of one)
+            for what, part, epoch in batch:
+                if what == "lose" and self.held.get(part) == epoch:
+                    await self._guarded(self._drop(part), part, what)
+            claims = [(p, e) for what, p, e in batch if what == "claim"]
+            await asyncio.gather(*(self._guarded(self._claim(p, e), p, "claim") for p, e in claims))
+
+    async def _guarded(self, step: Awaitable[None], part: int, what: str) -> None:
+        try:
+            await step
+        except Exception:
+            log.exception("partition %d: %s failed", part, what)
+            with contextlib.suppress(Exception):
+                await self._drop(part)
 
     async def _claim(self, part: int, epoch: int) -> None:
         started = time.monotonic()
@@ -319,7 +327,8 @@ class Worker:
         self.runs[part] = run
         run.live_at = time.monotonic()
         self.failovers.append((part, run.live_at - started))
-        log.info("partition %d live (epoch %d, from stream seq %d)", part, epoch, start)
+        log.info("partition %d live (epoch %d, from stream seq %d) %.2f s after its claim",
+                 part, epoch, start, run.live_at - started)  # fmt: skip
         for hook in self.on_claim:
             await hook(part)
 
@@ -406,10 +415,13 @@ class Worker:
         scratch.set_devices(await asyncio.to_thread(self.store.list_devices))
         seen = 0
         try:
-            while True:
+            # what is there now bounds the read: everything older than ``start`` is in it
+            info = await sub.consumer_info()
+            total = info.num_pending + info.delivered.consumer_seq
+            for _ in range(total):
                 try:
-                    msg = await sub.next_msg(timeout=1.0)
-                except Exception:  # nothing more within the second
+                    msg = await sub.next_msg(timeout=2.0)
+                except Exception:  # nothing more
                     break
                 seq = msg.metadata.sequence.stream
                 if seq >= start:
