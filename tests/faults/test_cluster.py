@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from tests.faults.cluster_rig import LEASE_TTL_S, ClusterDrill
-from tests.faults.rig import report  # noqa: F401 - the drill's table format
 from tests.fixtures.brokers import _mosquitto_binary
 from tests.fixtures.nats import nats_binary
 
