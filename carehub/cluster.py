@@ -76,7 +76,7 @@ async def run_bridge(
     nc = await connect(settings.nats_url, name=bridge_id)
     try:
         js = nc.jetstream()
-        await ensure_stream(js)
+        await ensure_stream(js, max_age_s=settings.stream_max_age_s)
         bridge = Bridge(
             adapter, js, Router(settings.partitions), devices=store.list_devices,
             refresh_s=settings.registry_refresh_s,

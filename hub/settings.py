@@ -99,6 +99,12 @@ class HubSettings(BaseSettings):
         6.0, gt=0.5, le=300,
         description="A worker's claim on a partition lapses this long after its last renewal.",
     )  # fmt: skip
+    stream_max_age_s: float = Field(
+        86_400.0, ge=60,
+        description="How long JetStream keeps device messages (what a worker can replay "
+        "from and the longest outage of all workers to ride out); it is a buffer, the "
+        "store is the record.",
+    )  # fmt: skip
     fencing: bool = Field(
         True,
         description="Every commit of a cluster worker carries its partition's epoch and is "
@@ -121,6 +127,8 @@ class HubSettings(BaseSettings):
             raise ConfigError(f"CAREHUB_DEFAULT_TIMEZONE: {exc}") from exc
         if self.environment != "production":
             return self
+        if not self.fencing:
+            raise ConfigError("CAREHUB_FENCING=false is for the fault drill's control run only")
         if self.mqtt_url is None or self.database_url is None:
             raise ConfigError(
                 "production needs CAREHUB_MQTT_URL and CAREHUB_DATABASE_URL "

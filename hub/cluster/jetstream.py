@@ -4,7 +4,8 @@ Both are created idempotently by whoever starts first (bridge or worker):
 
 - stream ``CAREHUB`` on ``carehub.p.>``, file storage, a duplicate window of two minutes
   (``Nats-Msg-Id``: a message the broker gives a second bridge is stored once) and a
-  retention of ``max_age_s`` (default one day: what a worker can replay from);
+  retention of ``max_age_s`` (``CAREHUB_STREAM_MAX_AGE_S``, default one day: what a worker
+  can replay from; set when the stream is created);
 - key-value bucket ``carehub_leases`` whose entries live ``lease_ttl_s``: ``p.<n>`` is the
   claim on partition n (value: the owner), ``w.<id>`` a live worker's heartbeat.
 """

@@ -227,7 +227,7 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._nc = await connect(self.settings.nats_url, name=f"carehub-{self.worker_id}")
         self._js = self._nc.jetstream()
-        await ensure_stream(self._js)
+        await ensure_stream(self._js, max_age_s=self.settings.stream_max_age_s)
         await self._refresh_registry()
         await self.detection.start()
         self._tasks = [
