@@ -28,6 +28,7 @@ from device_sim.clock import AcceleratedClock
 from device_sim.engine import build_run, default_epoch
 from device_sim.scenario import load_scenario
 from hub.broker.embedded import free_port
+from hub.cluster.partition import partition_of
 from hub.store import open_store
 from tests.faults.rig import ROOT, Drill
 from tests.fixtures.brokers import MosquittoProcess
@@ -71,7 +72,6 @@ class ClusterDrill(Drill):
         self._sim = None
         self._sim_error = None
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.pause_file = work / "pause-now"
         self.events: list[tuple[str, float]] = []
 
     def __enter__(self) -> ClusterDrill:
@@ -87,7 +87,7 @@ class ClusterDrill(Drill):
             for b in ("b1", "b2"):
                 self.start_node("bridge", b)
             for w in ("w1", "w2", "w3"):
-                self.start_node("worker", w, pause=w == "w2")
+                self.start_node("worker", w)
             self.wait_spread({"w1", "w2", "w3"})
         except BaseException:
             self.__exit__()
@@ -100,7 +100,7 @@ class ClusterDrill(Drill):
         self.nats.stop()
         self.broker.kill()
 
-    def start_node(self, role: str, name: str, *, pause: bool = False) -> None:
+    def start_node(self, role: str, name: str) -> None:
         assert self.clock is not None
         env = {
             **os.environ,
@@ -117,8 +117,8 @@ class ClusterDrill(Drill):
             "CAREHUB_DRILL_ANCHOR": repr(self.clock.anchor),
             "CAREHUB_DRILL_SPEED": repr(self.clock.speed),
         }
-        if pause:
-            env["CAREHUB_DRILL_PAUSE_FILE"] = str(self.pause_file)
+        if role == "worker":
+            env["CAREHUB_DRILL_PAUSE_FILE"] = str(self.work / f"pause-{name}")
         log = (self.work / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(
             [sys.executable, "-m", "tests.faults.cluster_main", role, name], cwd=ROOT, env=env,
@@ -139,9 +139,24 @@ class ClusterDrill(Drill):
         stat = Path(f"/proc/{self.procs[name].pid}/stat").read_text()
         return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
 
+    def next_alarm_owner(self, margin_s: float) -> tuple[str, float]:
+        """The worker that holds the resident of the next scripted SOS or fall at least
+        ``margin_s`` (wall seconds) away, and the wall seconds until it."""
+        assert self.clock is not None
+        now = self.clock.now()
+        upcoming = sorted(
+            (r for r in self.run.truth
+             if r.incident in ("sos", "fall") and r.start > now + margin_s * self.speed),
+            key=lambda r: r.start,
+        )  # fmt: skip
+        assert upcoming, "no alarm left in the run to pause a worker on"
+        r = upcoming[0]
+        owner = self.owners()[partition_of(r.resident_id, PARTITIONS)]
+        return owner, (r.start - now) / self.speed
+
     def pause_at_next_alarm(self, name: str, *, hold_s: float, within_s: float) -> bool:
         """Arm the pause, wait for the worker to stop itself, hold it ``hold_s``, resume."""
-        self.pause_file.touch()
+        (self.work / f"pause-{name}").touch()
         deadline = time.monotonic() + within_s
         while not self.stopped(name):
             if time.monotonic() > deadline:

@@ -2,8 +2,9 @@
 
 The ``fault-drill`` scenario (an SOS or a fall every 90 simulated seconds, a tachycardia
 and a fever carried by telemetry) goes through two bridges and three workers
-(:mod:`tests.faults.cluster_rig`); one worker is SIGKILLed, one stops itself just before
-committing an alarm and stays stopped past its lease, then resumes; one joins late. Every
+(:mod:`tests.faults.cluster_rig`); one worker is SIGKILLed; the worker holding the
+resident of the next scripted alarm stops itself just before committing it and stays
+stopped past its lease, then resumes; one joins late. Every
 scripted alarm must be alerted (late by at most the lease TTL + 5 s), none opened twice,
 no finding stored twice, no false alert. The control run switches fencing off and must fail
 the same check: without the epoch in each commit, the resumed worker stores what its
@@ -41,8 +42,11 @@ def run_drill(tmp: Path, db_url: str, *, fencing: bool) -> dict[str, Any]:
         drill.kill("w1")
         injected += 1
         time.sleep(max(0.0, drill.wall_at(0.4) - time.time()))
-        paused = drill.pause_at_next_alarm("w2", hold_s=LEASE_TTL_S + 3.0, within_s=30.0)
-        assert paused, "w2 never paused before an alarm\n" + drill.node_log("w2")[-2000:]
+        drill.wait_spread({"w2", "w3"}, timeout=30.0)  # the killed worker's share taken over
+        # pause the worker that will take in the next scripted alarm
+        victim, due_in = drill.next_alarm_owner(margin_s=1.0)
+        paused = drill.pause_at_next_alarm(victim, hold_s=LEASE_TTL_S + 3.0, within_s=due_in + 20.0)
+        assert paused, f"{victim} never paused before an alarm\n" + drill.node_log(victim)[-2000:]
         injected += 1
         time.sleep(max(0.0, drill.wall_at(0.65) - time.time()))
         drill.start_node("worker", "w4")
