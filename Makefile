@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest system-deps bench fuzz faults contract clean
+.PHONY: venv demo test lint typecheck pytest system-deps bench fuzz faults cluster-faults contract clean
 
 ## venv: create or refresh .venv with the project and its dev tools
 venv: $(STAMP)
@@ -52,6 +52,13 @@ faults: venv system-deps
 	CAREHUB_FAULT_SCALE=$(FAULT_SCALE) CAREHUB_FAULT_SPEED=$(FAULT_SPEED) \
 		CAREHUB_FAULT_REPORT=bench/faults.jsonl $(BIN)/pytest -q -s -m faults tests/faults
 	$(BIN)/python -m tests.faults.table bench/faults.jsonl
+
+## cluster-faults: the cluster drill (2 bridges, 3 workers: a SIGKILL, a pause past the lease,
+## a worker joining) and its control run without fencing; the table in bench/faults-cluster.jsonl
+cluster-faults: venv system-deps
+	rm -f bench/faults-cluster.jsonl
+	CAREHUB_FAULT_SPEED=$(FAULT_SPEED) CAREHUB_FAULT_REPORT=bench/faults-cluster.jsonl \
+		$(BIN)/pytest -q -s tests/faults/test_cluster.py
 
 ## fuzz: 10⁶ mutated device messages through decode, ingest and each store (SQLite,
 ## PostgreSQL); exits non-zero on a crash or an oracle violation; crashes go to fuzz-corpus/

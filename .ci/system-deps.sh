@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite needs outside Python, when it is missing:
-# Mosquitto (throwaway brokers), a PostgreSQL server on 127.0.0.1:5432, and Chromium with
+# Mosquitto (throwaway brokers), nats-server with JetStream (the cluster tests start their
+# own), a PostgreSQL server on 127.0.0.1:5432, and Chromium with
 # CJK fonts for the browser tests (Playwright drives /usr/bin/chromium; no downloaded browser).
 # Works as root on Debian/Ubuntu; otherwise says what is missing and how to get it.
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 need_pkgs=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_pkgs+=(mosquitto mosquitto-clients)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_pkgs+=(postgresql)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_pkgs+=(nats-server)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 # without CJK fonts Chinese text renders as empty boxes in the pages and screenshots
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 \

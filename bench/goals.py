@@ -4,7 +4,8 @@ summarised, and its goal when an issue set one.
 A figure is either the **median** of at least :data:`MIN_RUNS` runs (rates, ratios,
 durations), the **peak** of at least :data:`MIN_RUNS` readings (resident memory), a
 **percentile** over at least :data:`MIN_SAMPLES` samples (latency p50/p99), or a
-**search** (the largest load that passed, its CPU and memory: one run by nature). A figure
+**search** (the largest load that passed, its CPU and memory: one run by nature), or a
+**drill** (a whole cluster started, loaded and killed: one run by nature). A figure
 measured on fewer runs or samples than its kind asks for counts as a missed goal: a p99
 of 60 samples is a p95 with the last three values dropped, not a p99.
 
@@ -22,7 +23,7 @@ MIN_RUNS = 5
 MIN_SAMPLES = 1000
 """Samples behind a percentile."""
 
-Kind = Literal["median", "peak", "percentile", "search"]
+Kind = Literal["median", "peak", "percentile", "search", "drill"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +65,9 @@ class Spec:
     @property
     def minimum(self) -> int:
         """Runs (median), readings (peak) or samples (percentile) it must rest on; 1 for a
-        search."""
+        search or a drill."""
         return {"median": MIN_RUNS, "peak": MIN_RUNS, "percentile": MIN_SAMPLES,
-                "search": 1}[self.kind]  # fmt: skip
+                "search": 1, "drill": 1}[self.kind]  # fmt: skip
 
 
 def fmt(value: float, unit: str = "") -> str:
@@ -147,6 +148,14 @@ SPECS: dict[str, Spec] = _specs(
     Spec("api_me_login_flood_p50_ms", "console request during 96 parallel logins, p50", "ms"),
     Spec("api_me_login_flood_max_ms", "console request during 96 parallel logins, worst", "ms"),
     Spec("login_flood_96_s", "time for the 96 logins to be answered", "s"),
+    # bench/scale.py (issue 16; not in `make bench`: a cluster drill of its own)
+    Spec("scale_workers_vs_single", "1 bridge + 2 workers ÷ single-node serve, same load",
+         "×", "drill"),
+    Spec("scale_single_msgs_per_s", "single-node carehub serve (the peer)", "msg/s", "drill"),
+    Spec("scale_cluster_msgs_per_s", "1 bridge + 2 workers on NATS JetStream", "msg/s",
+         "drill"),
+    Spec("failover_p_max_s", "worst time from a worker kill to its partitions live again",
+         "s", "drill"),
     # bench/load.py (not in `make bench`: a search over device counts)
     Spec("load_max_devices", "most devices carried with no message lost", "", "search"),
     Spec("load_max_rate_per_s", "messages/s at that level", "msg/s", "search"),

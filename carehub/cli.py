@@ -94,6 +94,43 @@ def serve(
         raise typer.Exit(2) from exc
 
 
+@app.command()
+def bridge(
+    bridge_id: Annotated[str | None, typer.Option("--id", help="MQTT client id")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Cluster mode: MQTT broker → JetStream partitions (CAREHUB_NATS_URL, CAREHUB_MQTT_URL)."""
+    from carehub.cluster import run_bridge
+
+    _cluster_run(lambda s: run_bridge(s, bridge_id=bridge_id), verbose)
+
+
+@app.command()
+def worker(
+    worker_id: Annotated[str | None, typer.Option("--id", help="worker name (unique)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Cluster mode: claim partitions, ingest, detect and alert (PostgreSQL only)."""
+    from carehub.cluster import run_worker
+
+    _cluster_run(lambda s: run_worker(s, worker_id=worker_id), verbose)
+
+
+def _cluster_run(main: Any, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("nats").setLevel(logging.WARNING)
+    try:
+        asyncio.run(main(HubSettings()))
+    except KeyboardInterrupt:
+        pass
+    except CarehubError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 # --- hierarchy ---------------------------------------------------------------------------
 
 

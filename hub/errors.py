@@ -14,6 +14,8 @@ they enter our code, so callers catch one family::
     │   │   │                    cannot keep, a number out of range): retrying cannot help
     │   │   └── Conflict         a registry entity already exists / violates a constraint
     │   │       └── AlertExists  the finding that would open an alert already opened one
+    │   ├── Fenced               a cluster worker's commit carries a stale partition epoch:
+    │   │                        another worker claimed the partition since (never retried)
     │   ├── MigrationError       schema migrations could not be applied
     │   └── NotFound             a registry entity does not exist
     ├── RegistryError            a registry operation is invalid (bad CSV row, binding loop)
@@ -74,6 +76,17 @@ class StoreRefused(StoreError):  # noqa: N818
     a number out of range, a violated constraint. The message says what the driver said: it
     is for the log, never for a user or a device.
     """
+
+
+class Fenced(StoreError):  # noqa: N818 - what the commit is, like NotFound
+    """A cluster worker's commit names a partition epoch that is no longer current: another
+    worker claimed the partition since. The commit is rolled back; the worker must stop
+    working on the partition (``partition`` says which)."""
+
+    def __init__(self, partition: int, epoch: int) -> None:
+        super().__init__(f"partition {partition}: epoch {epoch} is no longer current")
+        self.partition = partition
+        self.epoch = epoch
 
 
 class MigrationError(StoreError):

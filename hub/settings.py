@@ -95,6 +95,30 @@ class HubSettings(BaseSettings):
     health_timeout_s: float = Field(
         2.0, gt=0, description="How long a store probe is waited for before it counts as down."
     )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS server with JetStream, for the cluster mode (carehub bridge/worker).",
+    )
+    partitions: int = Field(
+        64, ge=1, le=4096,
+        description="Partitions of the device stream; fixed for the life of a deployment.",
+    )  # fmt: skip
+    lease_ttl_s: float = Field(
+        6.0, gt=0.5, le=300,
+        description="A worker's claim on a partition lapses this long after its last renewal.",
+    )  # fmt: skip
+    stream_max_age_s: float = Field(
+        86_400.0, ge=60,
+        description="How long JetStream keeps device messages (what a worker can replay "
+        "from and the longest outage of all workers to ride out); it is a buffer, the "
+        "store is the record.",
+    )  # fmt: skip
+    fencing: bool = Field(
+        True,
+        description="Every commit of a cluster worker carries its partition's epoch and is "
+        "refused when another worker claimed the partition since. Off only to show what "
+        "it prevents (the cluster fault test's control run).",
+    )
     default_timezone: str = Field(
         DEFAULT_TIMEZONE,
         description="IANA time zone of stations that name none (quiet hours, night rules, "
@@ -111,6 +135,8 @@ class HubSettings(BaseSettings):
             raise ConfigError(f"CAREHUB_DEFAULT_TIMEZONE: {exc}") from exc
         if self.environment != "production":
             return self
+        if not self.fencing:
+            raise ConfigError("CAREHUB_FENCING=false is for the fault drill's control run only")
         if self.mqtt_url is None or self.database_url is None:
             raise ConfigError(
                 "production needs CAREHUB_MQTT_URL and CAREHUB_DATABASE_URL "

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.brokers",
     "tests.fixtures.dynsec",
     "tests.fixtures.pg_cluster",
+    "tests.fixtures.nats",
 ]
 
 

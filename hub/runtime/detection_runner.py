@@ -226,7 +226,9 @@ class DetectionRunner:
             backoff=Backoff(initial_s=0.1, max_s=10.0),
             what=f"storing {len(rows)} findings failed",
         )
-        stored = [replace(r, id=i) for r, i in zip(rows, ids, strict=True)]
+        # a cluster worker's store gives no id to a finding it did not keep (stored before by
+        # the partition's previous owner, or a partition this worker no longer holds)
+        stored = [replace(r, id=i) for r, i in zip(rows, ids, strict=True) if i is not None]
         self.written += len(stored)
         for row in stored:
             self.metrics.findings.labels(row.kind, row.priority).inc()

@@ -98,6 +98,10 @@ class Pipeline:
         self.sleep = sleep
         """Waits between attempts of a batch the store could not take (tests pass a fake)."""
         self.observers: list[Observer] = []
+        self.store_for: Callable[[Pending], Store] | None = None
+        """The store a batch is committed to, chosen per batch (a cluster worker's fenced
+        view, which carries the batch's partition epoch and stream sequence); ``None``:
+        :attr:`store`."""
         self.batches_written = 0
         self._batches: asyncio.Queue[Pending] = asyncio.Queue(maxsize=2)
         # Alarm-class work has its own queue and writer: it never waits behind telemetry.
@@ -139,6 +143,16 @@ class Pipeline:
             await self.drain()
         for task in tasks[1:]:
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def abandon(self) -> None:
+        """Stop at once, writing nothing more and acknowledging nothing more (a cluster
+        worker that lost its partition: what is pending belongs to the next owner)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
@@ -238,11 +252,12 @@ class Pipeline:
         # hub.runtime.poison); only an unavailable store is retried, from where it stopped.
         commit = BatchCommit(pending)
         started = self.monotonic()
+        store = self.store if self.store_for is None else self.store_for(pending)
 
         async def attempt() -> None:
             nonlocal started
             started = self.monotonic()  # the batch's time is its successful attempt's
-            await asyncio.to_thread(commit.run, self.store)
+            await asyncio.to_thread(commit.run, store)
 
         await retry(
             attempt,

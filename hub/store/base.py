@@ -33,6 +33,7 @@ from hub.store.protocols.alerts import (
     SilenceRow,
     TimelineRow,
 )
+from hub.store.protocols.fencing import FencingStore, PartitionFence
 from hub.store.protocols.findings import FindingRow, FindingStore, finding_key
 from hub.store.protocols.ingest import (
     DEAD_LETTER_KEEP_BYTES,
@@ -87,12 +88,14 @@ __all__ = [
     "District",
     "DistrictKind",
     "EventRow",
+    "FencingStore",
     "FindingRow",
     "FindingStore",
     "IngestBatch",
     "IngestStore",
     "NotificationRow",
     "NotificationState",
+    "PartitionFence",
     "RegistryStore",
     "Resident",
     "ResidentStatus",

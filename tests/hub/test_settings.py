@@ -30,3 +30,10 @@ def test_both_deployables_refuse_the_same_placeholders(secret: str) -> None:
     with pytest.raises(ConfigError):
         DashboardSettings(environment="production", session_secret=secret + " " * 32)
     HubSettings(**PRODUCTION, mqtt_password="x7#kQ2v9-not-a-placeholder")  # type: ignore[arg-type]
+
+
+def test_fencing_cannot_be_switched_off_in_production() -> None:
+    assert HubSettings(**PRODUCTION).fencing  # type: ignore[arg-type]
+    HubSettings(fencing=False)  # the drill's control run, in development
+    with pytest.raises(ConfigError, match="CAREHUB_FENCING"):
+        HubSettings(**PRODUCTION, fencing=False)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from hub.store.postgres.connection import (
 )
 from hub.store.postgres.copy import TELEMETRY_TYPES, in_key_order, telemetry_key
 from hub.store.postgres.deadletters import PostgresDeadLetters
+from hub.store.postgres.fencing import PostgresFencing
 from hub.store.postgres.findings import PostgresFindings
 from hub.store.postgres.ingest import PostgresIngest
 from hub.store.postgres.registry import PostgresRegistry
@@ -47,7 +48,7 @@ __all__ = [
 
 
 class PostgresStore(
-    PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings, PostgresAlerts,
-    PostgresUsers, PostgresDeadLetters,
+    PostgresFencing, PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings,
+    PostgresAlerts, PostgresUsers, PostgresDeadLetters,
 ):  # fmt: skip
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""

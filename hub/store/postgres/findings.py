@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from hub.store import rows as cols
@@ -19,18 +21,7 @@ class PostgresFindings(PostgresBase):
         if not rows:
             return []
         with self._conn("write findings") as conn, conn.transaction(), conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
-                " detected_at, evidence, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING id",
-                [
-                    (f.resident_id, f.device_id, f.kind, f.priority, to_dt(f.at),
-                     to_dt(f.detected_at), Jsonb(f.evidence), Jsonb(f.reason))
-                    for f in rows
-                ],
-                returning=True,
-            )  # fmt: skip
-            return returned_ids(cur)
+            return insert_findings(cur, rows)
 
     def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
         if ids:
@@ -53,3 +44,19 @@ class PostgresFindings(PostgresBase):
             [*params, limit],
         )
         return [ROWS.finding(r) for r in rows]
+
+
+def insert_findings(cur: psycopg.Cursor[Any], rows: Sequence[FindingRow]) -> list[int]:
+    """Insert ``rows`` in the caller's transaction; their ids, in order."""
+    cur.executemany(
+        "INSERT INTO findings (resident_id, device_id, kind, priority, at,"
+        " detected_at, evidence, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING id",
+        [
+            (f.resident_id, f.device_id, f.kind, f.priority, to_dt(f.at),
+             to_dt(f.detected_at), Jsonb(f.evidence), Jsonb(f.reason))
+            for f in rows
+        ],
+        returning=True,
+    )  # fmt: skip
+    return returned_ids(cur)

@@ -81,45 +81,51 @@ class PostgresIngest(PostgresBase):
     """One batch a transaction (telemetry by COPY); presence and duplicate windows."""
 
     def write_batch(self, batch: IngestBatch) -> list[int]:
-        ids: list[int] = []
         with self._conn("write batch") as conn, conn.cursor() as cur:
-            if batch.telemetry:
-                write_telemetry(conn, cur, batch.telemetry)
-            if batch.events:
-                cur.executemany(
-                    "INSERT INTO events (device_id, seq, ts, received_at, type, data)"
-                    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    [(e.device_id, e.seq, to_dt(e.ts), to_dt(e.received_at), e.type,
-                      Json(e.data)) for e in batch.events],
-                )  # fmt: skip
-            if batch.dead_letters:
-                cur.executemany(
-                    "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
-                    " device_id, payload_size, payload_sha256)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
-                      d.device_id, d.size, d.sha256) for d in batch.dead_letters],
-                    returning=True,
-                )  # fmt: skip
-                ids = returned_ids(cur)
-            # per-device rows in device order, so concurrent batches lock rows in one order
-            for st in sorted(batch.status, key=_by_device):
-                _write_status(cur, st)
-            if batch.replies:
-                cur.executemany(
-                    "INSERT INTO command_replies (device_id, command_id, ts, received_at,"
-                    " status, detail) VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(r.device_id, r.command_id, to_dt(r.ts), to_dt(r.received_at), r.status,
-                      r.detail) for r in batch.replies],
-                )  # fmt: skip
-            if batch.seen:
-                cur.execute(UPSERT_SEEN, _seen_arrays(batch.seen))
-            if batch.unprovisioned:
-                cur.executemany(
-                    UPSERT_UNPROVISIONED,
-                    [{"id": u[0], "topic": u[1], "at": to_dt(u[2]), "gw": u[3]}
-                     for u in sorted(batch.unprovisioned, key=lambda u: u[0])],
-                )  # fmt: skip
+            return self._write_batch_rows(conn, cur, batch)
+
+    def _write_batch_rows(
+        self, conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], batch: IngestBatch
+    ) -> list[int]:
+        """The rows of ``batch`` in the caller's transaction; the dead letters' ids."""
+        ids: list[int] = []
+        if batch.telemetry:
+            write_telemetry(conn, cur, batch.telemetry)
+        if batch.events:
+            cur.executemany(
+                "INSERT INTO events (device_id, seq, ts, received_at, type, data)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(e.device_id, e.seq, to_dt(e.ts), to_dt(e.received_at), e.type,
+                  Json(e.data)) for e in batch.events],
+            )  # fmt: skip
+        if batch.dead_letters:
+            cur.executemany(
+                "INSERT INTO dead_letters (received_at, topic, payload, code, detail,"
+                " device_id, payload_size, payload_sha256)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                [(to_dt(d.received_at), d.topic, bytes(d.payload), d.code, d.detail,
+                  d.device_id, d.size, d.sha256) for d in batch.dead_letters],
+                returning=True,
+            )  # fmt: skip
+            ids = returned_ids(cur)
+        # per-device rows in device order, so concurrent batches lock rows in one order
+        for st in sorted(batch.status, key=_by_device):
+            _write_status(cur, st)
+        if batch.replies:
+            cur.executemany(
+                "INSERT INTO command_replies (device_id, command_id, ts, received_at,"
+                " status, detail) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(r.device_id, r.command_id, to_dt(r.ts), to_dt(r.received_at), r.status,
+                  r.detail) for r in batch.replies],
+            )  # fmt: skip
+        if batch.seen:
+            cur.execute(UPSERT_SEEN, _seen_arrays(batch.seen))
+        if batch.unprovisioned:
+            cur.executemany(
+                UPSERT_UNPROVISIONED,
+                [{"id": u[0], "topic": u[1], "at": to_dt(u[2]), "gw": u[3]}
+                 for u in sorted(batch.unprovisioned, key=lambda u: u[0])],
+            )  # fmt: skip
         return ids
 
     def recent_seqs(self, since: float, window: int = SEQ_WINDOW) -> SeqsByDevice:

@@ -1,0 +1,204 @@
+"""``carehub bridge`` and ``carehub worker``: the cluster mode's composition root.
+
+:func:`run_bridge` wires the MQTT adapter (shared subscription), JetStream and the registry
+into a :class:`hub.cluster.bridge.Bridge`; :func:`run_worker` wires a
+:class:`hub.cluster.worker.Worker` to the alert engine, as :class:`carehub.serve.Hub` does
+for the single node: findings in; alerts, notifications and device commands out. Alerts
+reach dashboards through the store, whichever worker raised them. The alert engine's
+timers (escalation rounds, notification retries) run in the worker that holds partition 0,
+so one worker, and always one, runs them.
+
+The cluster runs on PostgreSQL only (fenced commits: :mod:`hub.store.postgres.fencing`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import socket
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from alerts.directory import StoreDirectory
+from alerts.engine import AlertEngine
+from alerts.notify import Dispatcher
+from alerts.notify.apprise_sender import AppriseSender
+from alerts.notify.webhook import WebhookSender
+from alerts.runner import AlertRunner
+from hub.cluster.bridge import Bridge, Router, shared
+from hub.cluster.jetstream import connect, ensure_stream
+from hub.cluster.worker import Worker
+from hub.contract.topics import subscriptions
+from hub.errors import ConfigError
+from hub.ingest.core import Accepted
+from hub.settings import HubSettings
+from hub.store import open_store
+from hub.store.base import FencingStore, Store
+
+log = logging.getLogger(__name__)
+
+TIMERS_PARTITION = 0
+"""The worker holding this partition runs the alert engine's timers."""
+
+
+def _postgres(settings: HubSettings) -> str:
+    url = settings.resolved_database_url()
+    if not url.startswith(("postgresql", "postgres:")):
+        raise ConfigError("the cluster mode needs PostgreSQL: set CAREHUB_DATABASE_URL")
+    return url
+
+
+def _mqtt(
+    settings: HubSettings, client_id: str, subs: list[tuple[str, int]],
+    clock: Callable[[], float] = time.time,
+) -> Any:  # fmt: skip
+    from hub.mqtt.adapter import MqttAdapter, MqttSettings
+
+    if settings.mqtt_url is None:
+        raise ConfigError("the cluster mode needs an MQTT broker: set CAREHUB_MQTT_URL")
+    mqtt = dataclasses.replace(MqttSettings.from_url(settings.mqtt_url), client_id=client_id)
+    return MqttAdapter(
+        mqtt, subscriptions=subs, queue_size=settings.queue_size, manual_ack=True, clock=clock
+    )
+
+
+async def run_bridge(
+    settings: HubSettings, *, bridge_id: str | None = None,
+    announce: Callable[[str], None] = print, clock: Callable[[], float] = time.time,
+) -> None:  # fmt: skip
+    """Run one bridge until cancelled; ``clock`` stamps the receive times."""
+    bridge_id = bridge_id or f"carehub-bridge-{socket.gethostname()}"
+    store = await asyncio.to_thread(open_store, _postgres(settings))
+    adapter = _mqtt(settings, bridge_id, shared(subscriptions()), clock)
+    nc = await connect(settings.nats_url, name=bridge_id)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, max_age_s=settings.stream_max_age_s)
+        bridge = Bridge(
+            adapter, js, Router(settings.partitions), devices=store.list_devices,
+            refresh_s=settings.registry_refresh_s,
+        )  # fmt: skip
+        await adapter.start(wait_connected=None)
+        announce(f"carehub bridge {bridge_id}: {settings.partitions} partitions")
+        try:
+            await bridge.run()
+        finally:
+            await adapter.stop()
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.close()
+        await asyncio.to_thread(store.close)
+
+
+class ClusterWorker:
+    """A :class:`Worker` with the alert engine wired in (the cluster's ``Hub``)."""
+
+    def __init__(
+        self, store: Store, settings: HubSettings, *, worker_id: str,
+        publisher: Any = None, clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
+        if not isinstance(store, FencingStore):
+            raise ConfigError("the cluster mode needs PostgreSQL (fenced commits)")
+        self.publisher = publisher
+        self.worker = Worker(
+            store, settings, worker_id=worker_id, publish=self._publish, clock=clock
+        )
+        public = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
+        self.engine = AlertEngine(
+            store, StoreDirectory(store), link_base=f"{public.rstrip('/')}/alerts",
+            default_timezone=settings.default_timezone,
+        )  # fmt: skip
+        self._webhooks = WebhookSender()
+        self.alerts = AlertRunner(
+            self.engine, Dispatcher(self._webhooks, AppriseSender()),
+            publish=self._publish_qos, clock=clock,
+        )  # fmt: skip
+        self.worker.detection.listeners.append(self.alerts.on_findings)
+        self.worker.observers.append(self._replies)
+        self.worker.on_claim.append(self._claimed)
+        self.worker.on_lose.append(self._lost)
+        self._timers: asyncio.Task[None] | None = None
+        self._recovering: asyncio.Future[None] | None = None
+        self._background: set[asyncio.Future[Any]] = set()
+
+    def _publish(
+        self, topic: str, payload: bytes, qos: int, retain: bool, droppable: bool = False
+    ) -> Any:
+        if self.publisher is None:
+            return None
+        return self.publisher.publish(topic, payload, qos=qos, retain=retain, droppable=droppable)
+
+    def _publish_qos(self, topic: str, payload: bytes, qos: int) -> None:
+        self._publish(topic, payload, qos, False)
+
+    def _replies(self, batch: Sequence[Accepted]) -> None:
+        for acc in batch:
+            if acc.msg_type == "reply":
+                m = acc.message
+                task = asyncio.ensure_future(
+                    self.alerts.on_reply(acc.device.id, m.id, m.status, acc.received_at)
+                )
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+
+    async def _claimed(self, partition: int) -> None:
+        # the previous owner's open alerts for these residents, and findings it stored but
+        # never took in, come from the store: once for the claims of one round
+        if self._recovering is None or self._recovering.done():
+            self._recovering = asyncio.ensure_future(self._recover_soon())
+            self._background.add(self._recovering)
+            self._recovering.add_done_callback(self._background.discard)
+        if partition == TIMERS_PARTITION and self._timers is None:
+            self._timers = asyncio.create_task(self.alerts.run(), name="alert-timers")
+
+    async def _recover_soon(self) -> None:
+        await asyncio.sleep(0.2)  # the other claims of the round
+        try:
+            await self.alerts.recover()
+        except Exception:
+            log.exception("alert engine recovery after a claim failed")
+
+    async def _lost(self, partition: int) -> None:
+        if partition == TIMERS_PARTITION and self._timers is not None:
+            self._timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timers
+            self._timers = None
+
+    async def start(self) -> None:
+        if self.publisher is not None:
+            await self.publisher.start(wait_connected=None)
+        await self.alerts.recover()
+        await self.worker.start()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
+        await self._lost(TIMERS_PARTITION)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        await self._webhooks.aclose()
+        if self.publisher is not None:
+            await self.publisher.stop()
+
+
+async def run_worker(
+    settings: HubSettings, *, worker_id: str | None = None,
+    announce: Callable[[str], None] = print, clock: Callable[[], float] = time.time,
+    store: Store | None = None,
+) -> None:  # fmt: skip
+    """Run one worker until cancelled (on ``store`` when given, else the configured one)."""
+    worker_id = worker_id or f"carehub-worker-{socket.gethostname()}"
+    if store is None:
+        store = await asyncio.to_thread(open_store, _postgres(settings))
+    publisher = _mqtt(settings, worker_id, [], clock) if settings.mqtt_url else None
+    node = ClusterWorker(store, settings, worker_id=worker_id, publisher=publisher, clock=clock)
+    try:
+        await node.start()
+        announce(f"carehub worker {worker_id}: lease {settings.lease_ttl_s:g} s")
+        await asyncio.Event().wait()
+    finally:
+        await node.stop()
+        await asyncio.to_thread(store.close)

@@ -1,0 +1,76 @@
+"""A bridge or a worker as the cluster drill runs it: a process of its own (so it can be
+SIGKILLed and SIGSTOPped) on the simulator's accelerated clock (``CAREHUB_DRILL_EPOCH``,
+``_ANCHOR``, ``_SPEED``); every other setting from the usual ``CAREHUB_`` variables.
+
+``CAREHUB_DRILL_PAUSE_FILE`` (workers): once that file exists, the worker stops itself
+(SIGSTOP) the next time it is about to commit a batch holding an SOS or a fall — the worst
+moment to lose a lease: an alarm fetched, not yet stored. The drill resumes it (SIGCONT)
+after its lease has lapsed.
+
+Run: ``python -m tests.faults.cluster_main bridge|worker ID``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from carehub.cluster import run_bridge, run_worker
+from device_sim.clock import AcceleratedClock
+from hub.settings import HubSettings
+from hub.store import open_store
+
+ALARMS = frozenset({"sos", "fall"})
+
+
+def pause_before_alarm(store: Any, marker: Path) -> None:
+    """Make ``store`` stop its process once, before committing an alarm, when ``marker``
+    exists (fenced or not: the control run commits unfenced)."""
+    state = {"done": False}
+
+    def wrap(name: str) -> None:
+        original = getattr(store, name)
+
+        def write(batch: Any, *args: Any) -> Any:
+            if (
+                not state["done"]
+                and any(e.type in ALARMS for e in batch.events)
+                and marker.exists()
+            ):
+                state["done"] = True
+                logging.getLogger(__name__).warning("pausing before an alarm's commit")
+                os.kill(os.getpid(), signal.SIGSTOP)
+            return original(batch, *args)
+
+        setattr(store, name, write)
+
+    wrap("write_batch_fenced")
+    wrap("write_batch")
+
+
+def main() -> None:
+    role, node_id = sys.argv[1], sys.argv[2]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("nats").setLevel(logging.WARNING)
+    clock = AcceleratedClock(
+        float(os.environ["CAREHUB_DRILL_EPOCH"]),
+        float(os.environ["CAREHUB_DRILL_ANCHOR"]),
+        float(os.environ["CAREHUB_DRILL_SPEED"]),
+    )
+    settings = HubSettings()
+    if role == "bridge":
+        asyncio.run(run_bridge(settings, bridge_id=node_id, clock=clock.now))
+        return
+    store = open_store(settings.resolved_database_url())
+    if marker := os.environ.get("CAREHUB_DRILL_PAUSE_FILE"):
+        pause_before_alarm(store, Path(marker))
+    asyncio.run(run_worker(settings, worker_id=node_id, clock=clock.now, store=store))
+
+
+if __name__ == "__main__":
+    main()
