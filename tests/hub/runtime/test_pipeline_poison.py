@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,20 +16,10 @@ from hub.ingest.core import Accepted, Ingest
 from hub.metrics import HubMetrics
 from hub.runtime.pipeline import Pipeline
 from hub.store.base import City, Device, District, IngestBatch, Resident, Station, Store
+from tests.helpers.messages import NOW, Msg
 
-NOW = 1_767_225_600.0
 STATUS = "carehub/v1/devices/{}/status"
 EVENT = "carehub/v1/devices/{}/event"
-
-
-@dataclass(frozen=True, slots=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    received_at: float = NOW
-    mid: int = 0
 
 
 class FakeSource:

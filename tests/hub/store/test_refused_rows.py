@@ -6,7 +6,6 @@ code ``store_refused`` and its raw payload, and nothing is raised."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pytest
@@ -29,17 +28,9 @@ from hub.store.base import (
     Store,
     TelemetryRow,
 )
+from tests.helpers.messages import Msg
 
 T0 = 1_767_225_600.0
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    received_at: float = T0
-    qos: int = 1
-    retain: bool = False
 
 
 class Poison(NamedTuple):
