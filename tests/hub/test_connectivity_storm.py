@@ -16,9 +16,10 @@ import pytest
 from carehub.serve import Hub
 from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station, Store
+from hub.store.base import Device, Resident, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.registry import add_station
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -33,9 +34,7 @@ def status_topic(device_id: str) -> str:
 
 @pytest.fixture
 async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+    add_station(store)
     for i, dev in enumerate(DEVICES):
         store.add_resident(Resident(f"r-{i:02d}", "st-1", f"居民{i}"))
         provision_device(store, Device(dev, "wearable", resident_id=f"r-{i:02d}"))

@@ -23,8 +23,9 @@ from hub.broker.admin import BrokerAdmin, SyncBrokerAdmin
 from hub.errors import BrokerError, Conflict
 from hub.registry.provisioning import provision_device, rotate_secret, verify_secret
 from hub.store import open_store
-from hub.store.base import City, Device, District, Resident, Station, Store
+from hub.store.base import Device, Resident, Store
 from tests.fixtures.dynsec import DynsecMosquitto, Mqtt5Client
+from tests.helpers.registry import add_station
 
 runner = CliRunner()
 NOT_AUTHORIZED = "Not authorized"
@@ -40,9 +41,7 @@ def uid(prefix: str) -> str:
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
     with closing(open_store(url)) as store:
-        store.add_city(City("sh", "上海市"))
-        store.add_district(District("sh-pd", "sh", "浦东新区"))
-        store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+        add_station(store)
         store.add_resident(Resident("r-1", "st-1", "王秀英"))
     return url
 

@@ -15,8 +15,9 @@ from hub.errors import StoreRefused, StoreUnavailable
 from hub.ingest.core import Accepted, Ingest
 from hub.metrics import HubMetrics
 from hub.runtime.pipeline import Pipeline
-from hub.store.base import City, Device, District, IngestBatch, Resident, Station, Store
+from hub.store.base import IngestBatch, Store
 from tests.helpers.messages import NOW, Msg
+from tests.helpers.registry import add_wearers
 
 STATUS = "carehub/v1/devices/{}/status"
 EVENT = "carehub/v1/devices/{}/event"
@@ -94,13 +95,7 @@ class FlakyStore:
 
 
 def _registry(store: Store) -> None:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "pd", "花木街道养老服务站"))
-    store.add_resident(Resident("r-1", "st-1", "王秀英"))
-    store.add_resident(Resident("r-2", "st-1", "李建国"))
-    store.add_device(Device("w-1", "wearable", resident_id="r-1"))
-    store.add_device(Device("w-2", "wearable", resident_id="r-2"))
+    add_wearers(store, 2)
 
 
 async def _run(

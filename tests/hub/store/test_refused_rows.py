@@ -15,20 +15,16 @@ from hub.ingest.core import Origin, Pending
 from hub.metrics import HubMetrics
 from hub.runtime.poison import BatchCommit
 from hub.store.base import (
-    City,
     CommandReplyRow,
     DeadLetter,
-    Device,
-    District,
     EventRow,
     IngestBatch,
-    Resident,
-    Station,
     StatusChange,
     Store,
     TelemetryRow,
 )
 from tests.helpers.messages import Msg
+from tests.helpers.registry import add_wearers
 
 T0 = 1_767_225_600.0
 
@@ -58,13 +54,7 @@ POISONS = {
 
 @pytest.fixture
 def home(store: Store) -> Store:
-    store.add_city(City("sh", "上海"))
-    store.add_district(District("pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "pd", "潍坊社区养老服务站"))
-    store.add_resident(Resident("r-1", "st-1", "王阿姨"))
-    store.add_resident(Resident("r-2", "st-1", "张伯伯"))
-    store.add_device(Device("w-1", "wearable", resident_id="r-1", created_at=T0))
-    store.add_device(Device("w-2", "wearable", resident_id="r-2", created_at=T0))
+    add_wearers(store, 2, created_at=T0)
     return store
 
 
