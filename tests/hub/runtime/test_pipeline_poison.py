@@ -94,10 +94,6 @@ class FlakyStore:
         return self._store.write_batch(batch)
 
 
-def _registry(store: Store) -> None:
-    add_wearers(store, 2)
-
-
 async def _run(
     store: Store, messages: Sequence[Msg], source: FakeSource | None = None,
     waits: list[float] | None = None,
@@ -144,7 +140,7 @@ def _sos(device_id: str, seq: int) -> Msg:
 
 @pytest.fixture
 def home(store: Store) -> Store:
-    _registry(store)
+    add_wearers(store, 2)
     return store
 
 
