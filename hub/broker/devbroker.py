@@ -18,15 +18,12 @@ the plugin).
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-from hub.broker.mosquitto import dynsec_plugin, mosquitto_conf, stop_process
+from hub.broker.mosquitto import accepts, dynsec_plugin, find_program, mosquitto_conf, stop_process
 from hub.errors import BrokerError
 
 START_TIMEOUT = 15.0
@@ -34,18 +31,10 @@ HUB_USER = "hub"
 
 
 def _find(name: str, *extra: str) -> str:
-    found = shutil.which(name) or next((p for p in extra if os.access(p, os.X_OK)), None)
+    found = find_program(name, *extra)
     if found is None:
         raise BrokerError(f"{name} is not installed (Debian: apt install mosquitto)")
     return found
-
-
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 class DevBroker:
@@ -100,7 +89,7 @@ class DevBroker:
         """Start Mosquitto and (re)create the hub's account with a new password."""
         from hub.broker.admin import SyncBrokerAdmin
 
-        if _accepts(self.host, self.port):
+        if accepts(self.host, self.port):
             raise BrokerError(f"something already listens on {self.host}:{self.port}")
         self.prepare()
         binary = _find("mosquitto", "/usr/sbin/mosquitto")
@@ -108,7 +97,7 @@ class DevBroker:
             [binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + START_TIMEOUT
-        while not _accepts(self.host, self.port):
+        while not accepts(self.host, self.port):
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"mosquitto did not start; see {self.workdir / 'mosquitto.log'}")

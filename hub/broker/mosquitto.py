@@ -20,6 +20,8 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shutil
+import socket
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +38,20 @@ PLUGIN_GLOBS = (
 
 def _user() -> str:
     return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def find_program(name: str, *extra: str) -> str | None:
+    """``name`` on ``PATH``, else the first of the paths ``extra`` that can be run; None."""
+    return shutil.which(name) or next((p for p in extra if os.access(p, os.X_OK)), None)
+
+
+def accepts(host: str, port: int, timeout: float = 0.2) -> bool:
+    """Whether something accepts a TCP connection on ``host:port`` within ``timeout`` s."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def dynsec_plugin() -> str:
@@ -92,4 +108,11 @@ def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) ->
         proc.wait(timeout=timeout)
 
 
-__all__ = ["PLUGIN_GLOBS", "dynsec_plugin", "mosquitto_conf", "stop_process"]
+__all__ = [
+    "PLUGIN_GLOBS",
+    "accepts",
+    "dynsec_plugin",
+    "find_program",
+    "mosquitto_conf",
+    "stop_process",
+]
