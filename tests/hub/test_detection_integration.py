@@ -12,10 +12,10 @@ import pytest
 
 from carehub.serve import Hub
 from hub.registry.provisioning import provision_device
-from hub.settings import HubSettings
 from hub.store.base import Device, FindingRow, Resident, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.hubs import running_hub
 from tests.helpers.registry import add_station
 from tests.hub.detect.test_falls import fall_signal
 
@@ -33,11 +33,8 @@ async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
     )
     provision_device(store, Device("gw-1", "gateway", resident_id="r-1"))
     provision_device(store, Device("smoke-1", "smoke", gateway_id="gw-1"))
-    settings = HubSettings(batch_max_delay_s=0.05, detect_tick_s=0.2)
-    h = Hub(store, f"{mosquitto.url}?client_id=hub-{time.time_ns()}", settings=settings)
-    await h.start()
-    yield h
-    await h.stop()
+    async with running_hub(store, mosquitto.url, detect_tick_s=0.2) as h:
+        yield h
 
 
 def _kinds(store: Store) -> dict[str, FindingRow]:
