@@ -118,7 +118,8 @@ class Connection:
                 self._client = self._make(protocol)
             done, result = threading.Event(), dict[str, object]()
 
-            def on_connect(
+            # CONNACK or a disconnect, whichever comes first, settles the attempt
+            def settled(
                 c: paho.Client,
                 u: object,
                 f: object,
@@ -130,20 +131,8 @@ class Connection:
                 result.setdefault("rc", rc)
                 done.set()
 
-            def on_disconnect(
-                c: paho.Client,
-                u: object,
-                f: object,
-                rc: object,
-                p: object = None,
-                done: threading.Event = done,
-                result: dict[str, object] = result,
-            ) -> None:
-                result.setdefault("rc", rc)
-                done.set()
-
-            self._client.on_connect = on_connect
-            self._client.on_disconnect = on_disconnect
+            self._client.on_connect = settled
+            self._client.on_disconnect = settled
             try:
                 self._client.connect(self.host, self.port, keepalive=60)
             except OSError as exc:

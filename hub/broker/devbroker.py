@@ -18,49 +18,23 @@ the plugin).
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
 import secrets
-import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-from hub.contract.limits import MAX_PACKET_BYTES
+from hub.broker.mosquitto import accepts, dynsec_plugin, find_program, mosquitto_conf, stop_process
 from hub.errors import BrokerError
 
-PLUGIN_GLOBS = (
-    "/usr/lib/*/mosquitto_dynamic_security.so",
-    "/usr/lib/mosquitto_dynamic_security.so",
-    "/usr/local/lib/mosquitto_dynamic_security.so",
-)
 START_TIMEOUT = 15.0
 HUB_USER = "hub"
 
 
 def _find(name: str, *extra: str) -> str:
-    found = shutil.which(name) or next((p for p in extra if os.access(p, os.X_OK)), None)
+    found = find_program(name, *extra)
     if found is None:
         raise BrokerError(f"{name} is not installed (Debian: apt install mosquitto)")
     return found
-
-
-def _plugin() -> str:
-    for pattern in PLUGIN_GLOBS:
-        found = sorted(glob.glob(pattern))
-        if found:
-            return found[0]
-    raise BrokerError("Mosquitto's dynamic security plugin is not installed")
-
-
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 class DevBroker:
@@ -100,29 +74,22 @@ class DevBroker:
             )  # fmt: skip
             self.secret_file.write_text(password + "\n", encoding="utf-8")
             self.secret_file.chmod(0o600)
-        # started as root, mosquitto becomes `user`, who must be able to write the file
-        user = pwd.getpwuid(os.geteuid()).pw_name
-        self.conf.write_text(
-            "# written by `carehub broker dev`: what docs/operations.md describes, on one port\n"
-            "per_listener_settings false\n"
-            f"listener {self.port} {self.host}\n"
-            "allow_anonymous false\n"
-            f"plugin {_plugin()}\n"
-            f"plugin_opt_config_file {self.dynsec_file}\n"
-            f"persistence true\npersistence_location {self.workdir}/\n"
-            "max_queued_messages 100000\n"
-            f"max_packet_size {MAX_PACKET_BYTES}\n"
-            f"user {user}\n"
-            f"log_dest file {self.workdir / 'mosquitto.log'}\n"
-            "log_type error\nlog_type warning\nlog_type notice\n",
-            encoding="utf-8",
+        conf = mosquitto_conf(
+            host=self.host,
+            port=self.port,
+            log_file=self.workdir / "mosquitto.log",
+            dynsec=(dynsec_plugin(), self.dynsec_file),
+            persistence_dir=self.workdir,
+            settings=["max_queued_messages 100000"],
         )
+        header = "# written by `carehub broker dev`: what docs/operations.md describes, on one port"
+        self.conf.write_text(f"{header}\n{conf}", encoding="utf-8")
 
     def start(self) -> None:
         """Start Mosquitto and (re)create the hub's account with a new password."""
         from hub.broker.admin import SyncBrokerAdmin
 
-        if _accepts(self.host, self.port):
+        if accepts(self.host, self.port):
             raise BrokerError(f"something already listens on {self.host}:{self.port}")
         self.prepare()
         binary = _find("mosquitto", "/usr/sbin/mosquitto")
@@ -130,7 +97,7 @@ class DevBroker:
             [binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + START_TIMEOUT
-        while not _accepts(self.host, self.port):
+        while not accepts(self.host, self.port):
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise BrokerError(f"mosquitto did not start; see {self.workdir / 'mosquitto.log'}")
@@ -146,14 +113,7 @@ class DevBroker:
     def stop(self) -> None:
         """Stop Mosquitto (by its PID) and wait for it."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 __all__ = ["HUB_USER", "DevBroker"]

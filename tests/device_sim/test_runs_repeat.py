@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import paho.mqtt.client as paho
 import pytest
 
@@ -12,18 +10,9 @@ from device_sim.publisher import Connection, url_protocol
 from device_sim.scenario import load_scenario
 from hub.ingest.core import Ingest, Pending
 from hub.store.base import Device
+from tests.helpers.messages import Msg
 
 E1 = 1_767_258_000.0  # 2026-01-01 09:00 UTC
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    received_at: float
-    mid: int = 1
 
 
 def _feed(ingest: Ingest, run: Run) -> tuple[int, Pending]:

@@ -15,26 +15,22 @@ import pytest
 
 from carehub.serve import Hub
 from hub.registry.provisioning import provision_device
-from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station, Store
+from hub.store.base import Device, Resident, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.hubs import running_hub
+from tests.helpers.registry import add_station
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 
 @pytest.fixture
 async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+    add_station(store)
     store.add_resident(Resident("r-1", "st-1", "王秀英", address="花木路 100 弄 5 号 301"))
     provision_device(store, Device("w-1", "wearable", resident_id="r-1"))
-    settings = HubSettings(batch_max_delay_s=0.05, detect_tick_s=0.5)
-    h = Hub(store, f"{mosquitto.url}?client_id=hub-{time.time_ns()}", settings=settings)
-    await h.start()
-    yield h
-    await h.stop()
+    async with running_hub(store, mosquitto.url, detect_tick_s=0.5) as h:
+        yield h
 
 
 async def test_sos_to_acknowledge_to_help_is_coming(hub: Hub, mosquitto: Any) -> None:

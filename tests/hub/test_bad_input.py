@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,19 +12,9 @@ from hypothesis import strategies as st
 from hub.contract.codes import ErrorCode
 from hub.ingest.core import Ingest
 from hub.store.base import Device
+from tests.helpers.messages import NOW, Msg
 
-NOW = 1_767_225_600.0
 CODES = {c.value for c in ErrorCode}
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    received_at: float = NOW
-    mid: int = 0
 
 
 json_scalars = st.one_of(

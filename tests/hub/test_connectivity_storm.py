@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,10 +14,11 @@ import pytest
 
 from carehub.serve import Hub
 from hub.registry.provisioning import provision_device
-from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station, Store
+from hub.store.base import Device, Resident, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.hubs import running_hub
+from tests.helpers.registry import add_station
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -33,17 +33,12 @@ def status_topic(device_id: str) -> str:
 
 @pytest.fixture
 async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+    add_station(store)
     for i, dev in enumerate(DEVICES):
         store.add_resident(Resident(f"r-{i:02d}", "st-1", f"居民{i}"))
         provision_device(store, Device(dev, "wearable", resident_id=f"r-{i:02d}"))
-    settings = HubSettings(batch_max_delay_s=0.05, detect_tick_s=0.5)
-    h = Hub(store, f"{mosquitto.url}?client_id=hub-{time.time_ns()}", settings=settings)
-    await h.start()
-    yield h
-    await h.stop()
+    async with running_hub(store, mosquitto.url, detect_tick_s=0.5) as h:
+        yield h
 
 
 def connect_all(url: str) -> list[MqttTestClient]:

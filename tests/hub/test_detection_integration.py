@@ -12,10 +12,11 @@ import pytest
 
 from carehub.serve import Hub
 from hub.registry.provisioning import provision_device
-from hub.settings import HubSettings
-from hub.store.base import City, Device, District, FindingRow, Resident, Station, Store
+from hub.store.base import Device, FindingRow, Resident, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.hubs import running_hub
+from tests.helpers.registry import add_station
 from tests.hub.detect.test_falls import fall_signal
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
@@ -23,9 +24,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 @pytest.fixture
 async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+    add_station(store)
     store.add_resident(Resident("r-1", "st-1", "王秀英"))
     # The synthetic fall is a trunk signal: provisioned at the waist, the hub judges it with
     # its trunk model (a wearable of unknown position counts as a wristband).
@@ -34,11 +33,8 @@ async def hub(store: Store, mosquitto: Any) -> AsyncIterator[Hub]:
     )
     provision_device(store, Device("gw-1", "gateway", resident_id="r-1"))
     provision_device(store, Device("smoke-1", "smoke", gateway_id="gw-1"))
-    settings = HubSettings(batch_max_delay_s=0.05, detect_tick_s=0.2)
-    h = Hub(store, f"{mosquitto.url}?client_id=hub-{time.time_ns()}", settings=settings)
-    await h.start()
-    yield h
-    await h.stop()
+    async with running_hub(store, mosquitto.url, detect_tick_s=0.2) as h:
+        yield h
 
 
 def _kinds(store: Store) -> dict[str, FindingRow]:

@@ -14,10 +14,10 @@ import pytest
 from carehub.serve import Hub
 from hub.contract import limits
 from hub.registry.provisioning import provision_device
-from hub.settings import HubSettings
 from hub.store.base import DEAD_LETTER_KEEP_BYTES, Device, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.hubs import running_hub
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -42,11 +42,8 @@ HOSTILE: list[tuple[str, bytes, str]] = [
 async def hub(store: Store, broker: Any) -> AsyncIterator[Hub]:
     provision_device(store, Device("w-1", "wearable"))
     provision_device(store, Device("good-1", "wearable"))
-    settings = HubSettings(batch_max_delay_s=0.05)
-    h = Hub(store, f"{broker.url}?client_id=hub-{time.time_ns()}", settings=settings)
-    await h.start()
-    yield h
-    await h.stop()
+    async with running_hub(store, broker.url) as h:
+        yield h
 
 
 async def test_hostile_traffic_is_refused_and_a_good_device_keeps_being_served(

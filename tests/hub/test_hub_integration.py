@@ -20,9 +20,10 @@ from carehub.http import create_app
 from carehub.serve import HUB_STATUS_TOPIC, Hub
 from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station, Store
+from hub.store.base import Device, Resident, Store
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
+from tests.helpers.registry import add_station
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
@@ -30,9 +31,7 @@ SETTINGS = HubSettings(batch_max_delay_s=0.05, registry_refresh_s=0.2)
 
 
 def _registry(store: Store) -> None:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+    add_station(store)
     store.add_resident(Resident("r-1", "st-1", "王秀英"))
     provision_device(store, Device("w-1", "wearable", resident_id="r-1"))
     provision_device(store, Device("gw-1", "gateway", resident_id="r-1"))

@@ -84,12 +84,10 @@ class PostgresAlerts(PostgresBase):
         category: str | None = None, kind: str | None = None, limit: int = 100,
     ) -> list[AlertRow]:  # fmt: skip
         where, params = filters(
+            ("state = ANY(%s)", None if states is None else list(states)),
             station_id=station_id, priority=priority, resident_id=resident_id,
             category=category, kind=kind,
         )  # fmt: skip
-        if states is not None:
-            where += " AND state = ANY(%s)" if where else " WHERE state = ANY(%s)"
-            params.append(list(states))
         rows = self._query(
             f"{cols.ALERT_SELECT}{where} ORDER BY opened_at DESC, id DESC LIMIT %s",
             [*params, limit],
@@ -100,10 +98,9 @@ class PostgresAlerts(PostgresBase):
         self, *, alert_id: str | None = None, resident_id: str | None = None,
         since: float | None = None, limit: int = 1_000,
     ) -> list[TimelineRow]:  # fmt: skip
-        where, params = filters(alert_id=alert_id, resident_id=resident_id)
-        if since is not None:
-            where += " AND at >= %s" if where else " WHERE at >= %s"
-            params.append(to_dt(since))
+        where, params = filters(
+            ("at >= %s", opt_dt(since)), alert_id=alert_id, resident_id=resident_id
+        )
         rows = self._query(
             f"{cols.TIMELINE_SELECT}{where} ORDER BY at, id LIMIT %s",
             [*params, limit],
@@ -114,15 +111,11 @@ class PostgresAlerts(PostgresBase):
         self, *, alert_id: str | None = None, states: Sequence[str] | None = None,
         due_before: float | None = None, limit: int = 1_000,
     ) -> list[NotificationRow]:  # fmt: skip
-        where, params = filters(alert_id=alert_id)
-        clauses = [where.removeprefix(" WHERE ")] if where else []
-        if states is not None:
-            clauses.append("state = ANY(%s)")
-            params.append(list(states))
-        if due_before is not None:
-            clauses.append("due_at <= %s")
-            params.append(to_dt(due_before))
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = filters(
+            ("state = ANY(%s)", None if states is None else list(states)),
+            ("due_at <= %s", opt_dt(due_before)),
+            alert_id=alert_id,
+        )
         rows = self._query(
             f"{cols.NOTIFICATION_SELECT}{where} ORDER BY due_at, key LIMIT %s",
             [*params, limit],

@@ -38,12 +38,20 @@ def pg_micros(ts: float) -> int:
     return round((ts - PG_EPOCH) * 1e6)
 
 
-def filters(**equal: Any) -> tuple[str, list[Any]]:
-    """`` WHERE a = %s AND ...`` for the arguments that are not None (names are ours)."""
-    used = {k: v for k, v in equal.items() if v is not None}
+def filters(*conditions: tuple[str, Any], **equal: Any) -> tuple[str, list[Any]]:
+    """`` WHERE a = %s AND ...`` for the arguments that are not None (names are ours), then
+    each of ``conditions``, a clause with one ``%s`` and its value, also left out when None.
+
+    >>> filters(("at >= %s", 5.0), device_id="w-1", code=None)
+    (' WHERE device_id = %s AND at >= %s', ['w-1', 5.0])
+    >>> filters(("at >= %s", None))
+    ('', [])
+    """
+    used = [(f"{k} = %s", v) for k, v in equal.items() if v is not None]
+    used += [(clause, v) for clause, v in conditions if v is not None]
     if not used:
         return "", []
-    return " WHERE " + " AND ".join(f"{k} = %s" for k in used), list(used.values())
+    return " WHERE " + " AND ".join(c for c, _ in used), [v for _, v in used]
 
 
 ROWS = cols.Rows(ts=datetime.timestamp, opt_ts=from_dt, json=lambda v: v)

@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from hub.store import rows as cols
 from hub.store.base import FindingRow
-from hub.store.postgres.codec import ROWS, filters, to_dt
+from hub.store.postgres.codec import ROWS, filters, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase, returned_ids
 
 
@@ -35,10 +35,10 @@ class PostgresFindings(PostgresBase):
         self, *, resident_id: str | None = None, device_id: str | None = None,
         kind: str | None = None, since: float | None = None, limit: int = 100,
     ) -> list[FindingRow]:  # fmt: skip
-        where, params = filters(resident_id=resident_id, device_id=device_id, kind=kind)
-        if since is not None:
-            where += " AND detected_at >= %s" if where else " WHERE detected_at >= %s"
-            params.append(to_dt(since))
+        where, params = filters(
+            ("detected_at >= %s", opt_dt(since)),
+            resident_id=resident_id, device_id=device_id, kind=kind,
+        )  # fmt: skip
         rows = self._query(
             f"{cols.FINDING_SELECT}{where} ORDER BY detected_at DESC, id DESC LIMIT %s",
             [*params, limit],

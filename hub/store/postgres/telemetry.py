@@ -17,7 +17,7 @@ from hub.store.base import (
     TelemetryRow,
     VitalsBucket,
 )
-from hub.store.postgres.codec import ROWS, filters, to_dt
+from hub.store.postgres.codec import ROWS, filters, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase
 
 
@@ -28,24 +28,18 @@ class PostgresTelemetry(PostgresBase):
         self, device_id: str, since: float | None = None, until: float | None = None,
         limit: int = 10_000,
     ) -> list[TelemetryRow]:  # fmt: skip
-        sql = f"{cols.TELEMETRY_SELECT} WHERE device_id = %s"
-        params: list[Any] = [device_id]
-        if since is not None:
-            sql += " AND ts >= %s"
-            params.append(to_dt(since))
-        if until is not None:
-            sql += " AND ts < %s"
-            params.append(to_dt(until))
-        rows = self._query(f"{sql} ORDER BY ts, seq LIMIT %s", [*params, limit])
+        where, params = filters(
+            ("ts >= %s", opt_dt(since)), ("ts < %s", opt_dt(until)), device_id=device_id
+        )
+        rows = self._query(
+            f"{cols.TELEMETRY_SELECT}{where} ORDER BY ts, seq LIMIT %s", [*params, limit]
+        )
         return [ROWS.telemetry(r) for r in rows]
 
     def events(
         self, device_id: str | None = None, since: float | None = None, limit: int = 1_000
     ) -> list[EventRow]:
-        where, params = filters(device_id=device_id)
-        if since is not None:
-            where += " AND received_at >= %s" if where else " WHERE received_at >= %s"
-            params.append(to_dt(since))
+        where, params = filters(("received_at >= %s", opt_dt(since)), device_id=device_id)
         rows = self._query(
             f"{cols.EVENT_SELECT}{where} ORDER BY received_at DESC, device_id, seq DESC LIMIT %s",
             [*params, limit],

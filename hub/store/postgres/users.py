@@ -8,7 +8,7 @@ from typing import Any
 from hub.errors import NotFound, StoreError
 from hub.store import rows as cols
 from hub.store.base import UserRow
-from hub.store.postgres.codec import ROWS, opt_dt, to_dt
+from hub.store.postgres.codec import ROWS, filters, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase
 
 
@@ -25,18 +25,10 @@ class PostgresUsers(PostgresBase):
         self, *, role: str | None = None, scope_id: str | None = None,
         resident_id: str | None = None,
     ) -> list[UserRow]:  # fmt: skip
-        clauses: list[str] = []
-        params: list[Any] = []
-        if role is not None:
-            clauses.append("role = %s")
-            params.append(role)
-        if scope_id is not None:
-            clauses.append("scope_id = %s")
-            params.append(scope_id)
-        if resident_id is not None:
-            clauses.append("id IN (SELECT user_id FROM user_residents WHERE resident_id = %s)")
-            params.append(resident_id)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        where, params = filters(
+            ("id IN (SELECT user_id FROM user_residents WHERE resident_id = %s)", resident_id),
+            role=role, scope_id=scope_id,
+        )  # fmt: skip
         return self._user_rows(where, params)
 
     def delete_sessions(

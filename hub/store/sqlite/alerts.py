@@ -26,6 +26,15 @@ WHERE id = ?
 """
 
 
+def _and_in(column: str, values: Sequence[str]) -> str:
+    """`` AND column IN (?, ...)``, one ``?`` a value (``IN (NULL)``, matching nothing, for none).
+
+    >>> _and_in("state", ["open", "acknowledged"]), _and_in("state", [])
+    (' AND state IN (?, ?)', ' AND state IN (NULL)')
+    """
+    return f" AND {column} IN ({', '.join('?' * len(values)) or 'NULL'})"
+
+
 class SqliteAlerts(SqliteBase):
     """One engine step a transaction; alerts, timeline, outbox, silences, policies."""
 
@@ -86,7 +95,7 @@ class SqliteAlerts(SqliteBase):
         )
         params: list[Any] = [station_id, priority, resident_id, category, kind]
         if states is not None:
-            where += f" AND state IN ({', '.join('?' * len(states)) or 'NULL'})"
+            where += _and_in("state", states)
             params += list(states)
         rows = self._query(
             f"{cols.ALERT_SELECT}{where} ORDER BY opened_at DESC, id DESC LIMIT {int(limit)}",
@@ -113,7 +122,7 @@ class SqliteAlerts(SqliteBase):
         where = " WHERE (?1 IS NULL OR alert_id = ?1) AND (?2 IS NULL OR due_at <= ?2)"
         params: list[Any] = [alert_id, due_before]
         if states is not None:
-            where += f" AND state IN ({', '.join('?' * len(states)) or 'NULL'})"
+            where += _and_in("state", states)
             params += list(states)
         rows = self._query(
             f"{cols.NOTIFICATION_SELECT}{where} ORDER BY due_at, key LIMIT {int(limit)}",

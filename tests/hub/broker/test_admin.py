@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from hub.broker.admin import BrokerAdmin, SyncBrokerAdmin
 from hub.errors import BrokerError, Conflict
 from hub.registry.provisioning import provision_device, rotate_secret, verify_secret
 from hub.store import open_store
-from hub.store.base import City, Device, District, Resident, Station, Store
+from hub.store.base import Device, Resident, Store
 from tests.fixtures.dynsec import DynsecMosquitto, Mqtt5Client
+from tests.helpers.registry import add_station
 
 runner = CliRunner()
 NOT_AUTHORIZED = "Not authorized"
@@ -38,14 +40,9 @@ def uid(prefix: str) -> str:
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
-    store = open_store(url)
-    try:
-        store.add_city(City("sh", "上海市"))
-        store.add_district(District("sh-pd", "sh", "浦东新区"))
-        store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
+    with closing(open_store(url)) as store:
+        add_station(store)
         store.add_resident(Resident("r-1", "st-1", "王秀英"))
-    finally:
-        store.close()
     return url
 
 
@@ -54,6 +51,13 @@ def cli(db: str, admin_url: str | None, *args: str, code: int = 0) -> str:
     result = runner.invoke(app, [*args, "--db", db], env=env)
     assert result.exit_code == code, result.output
     return result.output
+
+
+def provision(db: str, broker: DynsecMosquitto, device_id: str, kind: str, *extra: str) -> Any:
+    """Provision a device through the CLI; the credentials it prints as JSON."""
+    out = cli(db, broker.admin_url, "device", "provision", device_id, "--kind", kind, *extra,
+              "--json")  # fmt: skip
+    return json.loads(out)
 
 
 def hub_account(broker: DynsecMosquitto) -> tuple[str, str]:
@@ -70,11 +74,8 @@ def hub_account(broker: DynsecMosquitto) -> tuple[str, str]:
 
 
 def in_registry(db: str, device_id: str) -> bool:
-    store = open_store(db)
-    try:
+    with closing(open_store(db)) as store:
         return any(d.id == device_id for d in store.list_devices())
-    finally:
-        store.close()
 
 
 @pytest.mark.broker
@@ -84,9 +85,7 @@ def test_a_provisioned_device_gets_working_credentials_confined_to_its_topics(
     broker = dynsec_mosquitto
     hub_user, hub_password = hub_account(broker)
     device_id, other_id = uid("w"), uid("w")
-    out = cli(db, broker.admin_url, "device", "provision", device_id, "--kind", "wearable",
-              "--resident", "r-1", "--json")  # fmt: skip
-    creds = json.loads(out)
+    creds = provision(db, broker, device_id, "wearable", "--resident", "r-1")
     assert creds["broker_account"] is True
 
     assert (
@@ -122,9 +121,7 @@ def test_a_gateway_publishes_for_its_sub_devices_only(
 ) -> None:
     broker = dynsec_mosquitto
     gw = uid("gw")
-    creds = json.loads(
-        cli(db, broker.admin_url, "device", "provision", gw, "--kind", "gateway", "--json")
-    )
+    creds = provision(db, broker, gw, "gateway")
     gateway = mqtt5_clients(broker, gw, creds["password"], gw)
     assert gateway.connect() == "Success"
     assert gateway.publish(f"carehub/v1/gateways/{gw}/devices/door-1/event") in ACCEPTED
@@ -139,20 +136,15 @@ def test_rotation_ends_the_old_password(
 ) -> None:
     broker = dynsec_mosquitto
     device_id = uid("w")
-    old = json.loads(
-        cli(db, broker.admin_url, "device", "provision", device_id, "--kind", "pendant", "--json")
-    )["password"]
+    old = provision(db, broker, device_id, "pendant")["password"]
     out = cli(db, broker.admin_url, "device", "rotate", device_id)
     new = out.split("password:")[1].split()[0]
     assert new != old
     assert "not updated" not in out
     assert mqtt5_clients(broker, device_id, old, device_id).connect() == NOT_AUTHORIZED
     assert mqtt5_clients(broker, device_id, new, device_id).connect() == "Success"
-    store = open_store(db)
-    try:
+    with closing(open_store(db)) as store:
         assert verify_secret(store, device_id, new)
-    finally:
-        store.close()
 
 
 @pytest.mark.broker
@@ -166,11 +158,7 @@ async def test_a_broker_refusal_leaves_no_device_in_the_registry(
         dynsec.raise_for(reply, "creating the test client")
 
     def run(*args: str) -> str:
-        result = runner.invoke(
-            app, [*args, "--db", db], env={"CAREHUB_BROKER_ADMIN_URL": broker.admin_url}
-        )
-        assert result.exit_code == 1, result.output
-        return result.output
+        return cli(db, broker.admin_url, *args, code=1)
 
     out = await _in_thread(run, "device", "provision", taken, "--kind", "wearable")
     assert "not a carehub device" in out
@@ -230,11 +218,8 @@ def test_an_unusable_admin_url_is_a_clear_error(db: str) -> None:
     out = cli(db, "mqtt://127.0.0.1:1", "device", "provision", uid("w"), "--kind", "wearable",
               code=1)  # fmt: skip
     assert "username and password" in " ".join(out.split())  # rich wraps long lines
-    store = open_store(db)
-    try:
+    with closing(open_store(db)) as store:
         assert store.list_devices() == []
-    finally:
-        store.close()
 
 
 # --- registry rollback with a stand-in broker --------------------------------------------

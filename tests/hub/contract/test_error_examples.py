@@ -10,18 +10,11 @@ from typing import Any
 from hub.contract.examples import EXAMPLES
 from hub.ingest.core import Ingest
 from hub.store.base import Device
+from tests.helpers.messages import NOW, Msg
 from tests.hub.contract.test_contract_docs import FENCE, GUIDE
 
-NOW = 1_767_225_600.0
 BEFORE_THE_PAYLOAD = {"topic_invalid", "unknown_device", "not_on_gateway", "rate_limited"}
 """Refusals decided from the topic alone: the hub has not read ``seq``."""
-
-
-class Msg:
-    def __init__(self, topic: str, payload: bytes) -> None:
-        self.topic, self.payload, self.qos, self.retain, self.received_at = (
-            topic, payload, 1, False, NOW,
-        )  # fmt: skip
 
 
 def sent(topic: str, payload: dict[str, Any]) -> dict[str, Any]:

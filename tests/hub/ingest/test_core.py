@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
 from hub.contract.codes import ErrorCode, WarningCode
 from hub.ingest.core import Ingest
 from hub.store.base import DEAD_LETTER_KEEP_BYTES, Device, DeviceState
-
-NOW = 1_767_225_600.0  # 2026-01-01T00:00:00Z
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    received_at: float = NOW
-    mid: int = 1
+from tests.helpers.messages import NOW, Msg
 
 
 def tel(seq: int, ts: float = NOW, **values: object) -> bytes:

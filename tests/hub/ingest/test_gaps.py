@@ -5,13 +5,12 @@ the Prometheus counter and the device state (so the store keeps it across a rest
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from hub.ingest.core import Ingest
 from hub.ingest.gaps import SeqGaps
 from hub.store.base import Device, DeviceState
+from tests.helpers.messages import NOW, Msg
 
-NOW = 1_767_225_600.0
 TOPIC = "carehub/v1/devices/w-1/telemetry"
 
 
@@ -64,19 +63,9 @@ def test_a_new_boot_closes_the_old_numbering() -> None:
     assert counted(g, [(0, 2.0), (1, 3.0)]) == (0, 0)  # numbering from 0: no gap
 
 
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 0
-    retain: bool = False
-    received_at: float = NOW
-    mid: int = 1
-
-
 def tel(seq: int, at: float) -> Msg:
     body = {"ts": NOW, "seq": seq, "hr": 70}
-    return Msg(TOPIC, json.dumps(body).encode(), received_at=at)
+    return Msg(TOPIC, json.dumps(body).encode(), qos=0, received_at=at)
 
 
 def status(boot: int, at: float) -> Msg:

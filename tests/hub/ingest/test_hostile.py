@@ -8,7 +8,8 @@ import json
 from hub.contract import limits
 from hub.contract.codes import ErrorCode
 from hub.ingest.core import Ingest
-from tests.hub.ingest.test_core import NOW, Msg, ingest, reports, tel
+from tests.helpers.messages import NOW, Msg
+from tests.hub.ingest.test_core import ingest, reports, tel
 
 __all__ = ["ingest"]  # the fixture
 

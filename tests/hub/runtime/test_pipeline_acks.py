@@ -15,7 +15,9 @@ from hub.ingest.core import Ingest
 from hub.metrics import HubMetrics
 from hub.runtime.pipeline import Pipeline
 from hub.store.base import IngestBatch, Store
-from tests.hub.runtime.test_pipeline_poison import NOW, FakeSource, Msg, _registry
+from tests.helpers.messages import NOW, Msg
+from tests.helpers.registry import add_wearers
+from tests.hub.runtime.test_pipeline_poison import FakeSource
 
 TELEMETRY = "carehub/v1/devices/{}/telemetry"
 
@@ -52,7 +54,7 @@ def _reading(device_id: str, seq: int, qos: int = 1) -> Msg:
 
 @pytest.fixture
 def home(store: Store) -> Store:
-    _registry(store)
+    add_wearers(store, 2)
     return store
 
 

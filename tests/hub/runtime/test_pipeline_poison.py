@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,21 +15,12 @@ from hub.errors import StoreRefused, StoreUnavailable
 from hub.ingest.core import Accepted, Ingest
 from hub.metrics import HubMetrics
 from hub.runtime.pipeline import Pipeline
-from hub.store.base import City, Device, District, IngestBatch, Resident, Station, Store
+from hub.store.base import IngestBatch, Store
+from tests.helpers.messages import NOW, Msg
+from tests.helpers.registry import add_wearers
 
-NOW = 1_767_225_600.0
 STATUS = "carehub/v1/devices/{}/status"
 EVENT = "carehub/v1/devices/{}/event"
-
-
-@dataclass(frozen=True, slots=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    received_at: float = NOW
-    mid: int = 0
 
 
 class FakeSource:
@@ -104,16 +94,6 @@ class FlakyStore:
         return self._store.write_batch(batch)
 
 
-def _registry(store: Store) -> None:
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "pd", "花木街道养老服务站"))
-    store.add_resident(Resident("r-1", "st-1", "王秀英"))
-    store.add_resident(Resident("r-2", "st-1", "李建国"))
-    store.add_device(Device("w-1", "wearable", resident_id="r-1"))
-    store.add_device(Device("w-2", "wearable", resident_id="r-2"))
-
-
 async def _run(
     store: Store, messages: Sequence[Msg], source: FakeSource | None = None,
     waits: list[float] | None = None,
@@ -160,7 +140,7 @@ def _sos(device_id: str, seq: int) -> Msg:
 
 @pytest.fixture
 def home(store: Store) -> Store:
-    _registry(store)
+    add_wearers(store, 2)
     return store
 
 

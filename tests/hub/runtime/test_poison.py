@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,8 +17,7 @@ from hub.ingest.core import Ingest, Pending
 from hub.metrics import HubMetrics
 from hub.runtime.poison import BatchCommit, SplitWrite, rows_of, storable
 from hub.store.base import DeadLetter, Device, DeviceState, IngestBatch, TelemetryRow
-
-NOW = 1_767_225_600.0
+from tests.helpers.messages import NOW, Msg
 
 
 class FakeStore:
@@ -91,15 +89,6 @@ def test_an_outage_half_way_resumes_without_writing_anything_twice() -> None:
 
     assert split.refused == [("telemetry", rows[20])]
     assert store.committed == rows[:20] + rows[21:]
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    received_at: float = NOW
 
 
 def _pending(*msgs: Msg) -> Pending:

@@ -6,7 +6,6 @@ code ``store_refused`` and its raw payload, and nothing is raised."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pytest
@@ -16,30 +15,18 @@ from hub.ingest.core import Origin, Pending
 from hub.metrics import HubMetrics
 from hub.runtime.poison import BatchCommit
 from hub.store.base import (
-    City,
     CommandReplyRow,
     DeadLetter,
-    Device,
-    District,
     EventRow,
     IngestBatch,
-    Resident,
-    Station,
     StatusChange,
     Store,
     TelemetryRow,
 )
+from tests.helpers.messages import Msg
+from tests.helpers.registry import add_wearers
 
 T0 = 1_767_225_600.0
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    received_at: float = T0
-    qos: int = 1
-    retain: bool = False
 
 
 class Poison(NamedTuple):
@@ -67,13 +54,7 @@ POISONS = {
 
 @pytest.fixture
 def home(store: Store) -> Store:
-    store.add_city(City("sh", "上海"))
-    store.add_district(District("pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "pd", "潍坊社区养老服务站"))
-    store.add_resident(Resident("r-1", "st-1", "王阿姨"))
-    store.add_resident(Resident("r-2", "st-1", "张伯伯"))
-    store.add_device(Device("w-1", "wearable", resident_id="r-1", created_at=T0))
-    store.add_device(Device("w-2", "wearable", resident_id="r-2", created_at=T0))
+    add_wearers(store, 2, created_at=T0)
     return store
 
 

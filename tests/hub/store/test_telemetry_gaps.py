@@ -4,21 +4,11 @@ into ingest after a restart so the count goes on from where it was."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hub.ingest.core import Ingest
 from hub.store.base import Device, DeviceState, IngestBatch, Store
+from tests.helpers.messages import Msg
 
 T0 = 1_767_225_600.0
-
-
-@dataclass(frozen=True)
-class Msg:
-    topic: str
-    payload: bytes
-    qos: int = 0
-    retain: bool = False
-    received_at: float = T0
 
 
 def seen(seq: int, gaps: int) -> IngestBatch:
@@ -44,6 +34,6 @@ def test_telemetry_gaps_round_trip_and_only_go_up(store: Store) -> None:
     ingest.set_devices(store.list_devices())
     ingest.seed(store.device_states(), {})
     body = b'{"ts": 1767225600, "seq": 23, "hr": 70}'  # 21 and 22 never came
-    ingest.handle(Msg("carehub/v1/devices/w-1/telemetry", body, received_at=T0 + 30))
+    ingest.handle(Msg("carehub/v1/devices/w-1/telemetry", body, qos=0, received_at=T0 + 30))
     store.write_batch(ingest.take().batch())
     assert store.get_device_state("w-1").telemetry_gaps == 7

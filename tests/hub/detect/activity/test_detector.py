@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,6 +11,7 @@ import pytest
 
 from hub.contract.models import EVENT_ADAPTER
 from hub.detect.activity import ActivityDetector, SensorEvent
+from tests.helpers.imports import top_level_imports
 from tests.hub.detect.activity.timeline import M, at, bed, door, kinds, learned, motion, run, toilet
 
 
@@ -116,10 +116,4 @@ def test_the_activity_package_does_no_io() -> None:
     modules = sorted(root.rglob("*.py"))
     assert len(modules) > 5
     for path in modules:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            assert not {n.split(".")[0] for n in names} & banned, path.name
+        assert not top_level_imports(path) & banned, path.name
