@@ -265,7 +265,7 @@ class Drill:
                     if kind in kinds and rid == r.resident_id
                     and r.start - EARLY_S <= at <= r.deadline + allowance_s]  # fmt: skip
             if not any(occ[i][1] == r.alert for i in hits):
-                seen = [f"{k}@+{at - self.epoch:.0f}" for rid, k, at in found
+                seen = [f"{k}@+{float(at) - self.epoch:.0f}" for rid, k, at in found
                         if rid == r.resident_id]  # fmt: skip
                 lost.append(f"{r.incident} {r.resident_id} at +{r.start - self.epoch:.0f} s "
                             f"(findings: {', '.join(seen) or 'none'})")  # fmt: skip
