@@ -28,7 +28,7 @@ def apply_incident(home: Home, inc: Incident) -> TruthRecord:  # noqa: PLR0911, 
         values = {
             "hypoxia": {"spo2": 87.0, "rr": 23.0},
             "tachycardia": {"hr": 138.0},
-            "fever": {"temp": 39.4, "hr": 112.0, "rr": 22.0},
+            "fever": {"temp": 39.4, "hr": 118.0, "rr": 23.0},
         }[k]
         home.modifiers.append(m.Modifier(inc.start, inc.end, values))
         return home.record(inc, home.dev("w"), values=values)

@@ -268,7 +268,9 @@ class Drill:
                 seen = [f"{k}@+{float(at) - self.epoch:.0f}" for rid, k, at in found
                         if rid == r.resident_id]  # fmt: skip
                 lost.append(f"{r.incident} {r.resident_id} at +{r.start - self.epoch:.0f} s "
-                            f"(findings: {', '.join(seen) or 'none'})")  # fmt: skip
+                            f"(findings: {', '.join(seen) or 'none'}; wearable readings"
+                            f" seq@sent+delay=temp/hr: {self._readings(r.resident_id)})"
+                            )  # fmt: skip
             explained.update(hits)
         # after the run the simulated devices fall silent: offline alerts then are not false
         false = [f"{kind} {rid} at +{at - self.epoch:.0f} s: {str(evidence[a])[:300]}"
@@ -303,6 +305,18 @@ class Drill:
         return [f"{d} seq {q} at +{sent[(d, q)] - self.epoch:.0f} s"
                 f"{' refused ' + codes[(d, q)] if (d, q) in codes else ''}"
                 for d, q in missing[:12]]  # fmt: skip
+
+    def _readings(self, resident_id: str) -> str:
+        """The wearable's stored readings, for a lost vital-sign alarm: when each was sent
+        (simulated seconds since the start), how late it arrived, and its values."""
+        with psycopg.connect(self.cluster.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT seq, extract(epoch FROM ts)::float8, extract(epoch FROM received_at)"
+                "::float8, temp, hr FROM telemetry WHERE device_id = %s ORDER BY received_at",
+                [f"{resident_id}-w"],
+            ).fetchall()
+        return " ".join(f"{q}@+{ts - self.epoch:.0f}+{rx - ts:.0f}={t}/{h}"
+                        for q, ts, rx, t, h in rows)  # fmt: skip
 
     def expected_telemetry(self) -> dict[tuple[str, int], float]:
         """(device, seq) of every QoS 1 reading the simulator published → its simulated time."""

@@ -53,7 +53,7 @@ def drill_factory(pg_cluster: PgCluster, tmp_path: Path) -> DrillFactory:
 
 def check(outcome: Outcome) -> None:
     print(report(outcome))
-    assert outcome.alarms_lost == [], outcome
+    assert outcome.alarms_lost == [], "\n".join(outcome.alarms_lost)
     assert outcome.alarms_duplicated == 0, outcome
     assert outcome.false_alerts == [], outcome
     assert outcome.telemetry_lost == 0, outcome
