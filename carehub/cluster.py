@@ -28,6 +28,7 @@ from alerts.notify import Dispatcher
 from alerts.notify.apprise_sender import AppriseSender
 from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
+from carehub.serve import confirm_replies
 from hub.cluster.bridge import Bridge, Router, shared
 from hub.cluster.jetstream import connect, ensure_stream
 from hub.cluster.worker import Worker
@@ -135,14 +136,7 @@ class ClusterWorker:
         self._publish(topic, payload, qos, False)
 
     def _replies(self, batch: Sequence[Accepted]) -> None:
-        for acc in batch:
-            if acc.msg_type == "reply":
-                m = acc.message
-                task = asyncio.ensure_future(
-                    self.alerts.on_reply(acc.device.id, m.id, m.status, acc.received_at)
-                )
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+        confirm_replies(self.alerts, self._background, batch)
 
     async def _claimed(self, partition: int) -> None:
         # the previous owner's open alerts for these residents, and findings it stored but

@@ -78,15 +78,22 @@ class Hub(HubNode):
         self.add_service(_AlertService(self))
 
     def _replies(self, batch: Sequence[Accepted]) -> None:
-        """Command replies from devices confirm the "help is coming" on the alert."""
-        for acc in batch:
-            if acc.msg_type == "reply":
-                m = acc.message
-                task = asyncio.ensure_future(
-                    self.alerts.on_reply(acc.device.id, m.id, m.status, acc.received_at)
-                )
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+        confirm_replies(self.alerts, self._background, batch)
+
+
+def confirm_replies(
+    alerts: AlertRunner, background: set[asyncio.Future[Any]], batch: Sequence[Accepted]
+) -> None:
+    """Command replies from devices confirm the "help is coming" on the alert (each in a
+    task of its own, kept in ``background`` until it is done)."""
+    for acc in batch:
+        if acc.msg_type == "reply":
+            m = acc.message
+            task = asyncio.ensure_future(
+                alerts.on_reply(acc.device.id, m.id, m.status, acc.received_at)
+            )
+            background.add(task)
+            task.add_done_callback(background.discard)
 
 
 class _AlertService:

@@ -9,8 +9,10 @@ database do not knock on it in step::
     backoff.reset()  # after a success: the next outage starts short again
 
 :func:`retry` runs an awaitable operation until it succeeds, sleeping by the schedule and
-logging each failure with what failed and when the next try is. Its ``sleep`` is injected,
-so tests need not wait for real.
+logging each failure with what failed and when the next try is. :func:`periodically` runs a
+housekeeping step (a registry refresh, a retention pass) every so often for ever, a failure
+logged and the next round kept. Their ``sleep`` is injected, so tests need not wait for
+real.
 """
 
 from __future__ import annotations
@@ -104,3 +106,44 @@ async def retry(
 
 
 __all__ = ["Backoff", "retry"]
+
+
+async def periodically(
+    every_s: float,
+    step: Callable[[], Awaitable[object]],
+    what: str,
+    *,
+    first_now: bool = False,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Await ``step`` every ``every_s`` seconds until cancelled (first at once when
+    ``first_now``). A :class:`~hub.errors.CarehubError` is logged as "``what`` failed" and
+    the next round comes as usual: housekeeping must never stop for one bad round.
+
+    >>> calls = []
+    >>> async def step() -> None:
+    ...     calls.append(len(calls))
+    ...     if len(calls) == 2:
+    ...         raise CarehubError("store away")
+    >>> async def three_rounds(_s: float) -> None:
+    ...     if len(calls) >= 3:
+    ...         raise asyncio.CancelledError
+    >>> try:
+    ...     asyncio.run(periodically(5.0, step, "refresh", first_now=True, sleep=three_rounds))
+    ... except asyncio.CancelledError:
+    ...     pass
+    >>> calls
+    [0, 1, 2]
+    """
+    if first_now:
+        await _guarded(step, what)
+    while True:
+        await sleep(every_s)
+        await _guarded(step, what)
+
+
+async def _guarded(step: Callable[[], Awaitable[object]], what: str) -> None:
+    try:
+        await step()
+    except CarehubError as exc:
+        log.warning("%s failed: %s", what, exc)

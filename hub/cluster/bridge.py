@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from hub.backoff import periodically
 from hub.cluster.envelope import MSG_ID, headers_for, message_id
 from hub.cluster.partition import partition_of, subject
 from hub.contract.topics import is_outbound, parse_topic
-from hub.errors import CarehubError
 from hub.ingest.validate import Refusal, decode
 from hub.store.base import Device
 
@@ -159,9 +159,4 @@ class Bridge:
             self.published += 1
 
     async def _refresh_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_s)
-            try:
-                await self.refresh()
-            except CarehubError as exc:
-                log.warning("bridge registry refresh failed: %s", exc)
+        await periodically(self.refresh_s, self.refresh, "bridge registry refresh")

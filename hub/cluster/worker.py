@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from hub.backoff import periodically
 from hub.cluster.bridge import Router
 from hub.cluster.envelope import Delivered, delivered
 from hub.cluster.leases import LeaseKeeper
@@ -503,9 +504,5 @@ class Worker:
             run.pipeline.ingest.set_devices(devices)
 
     async def _registry_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.registry_refresh_s)
-            try:
-                await self._refresh_registry()
-            except CarehubError as exc:
-                log.warning("worker registry refresh failed: %s", exc)
+        every = self.settings.registry_refresh_s
+        await periodically(every, self._refresh_registry, "worker registry refresh")

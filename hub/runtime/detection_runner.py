@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
-from hub.backoff import Backoff, retry
+from hub.backoff import Backoff, periodically, retry
 from hub.detect.router import Detection
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted
@@ -254,9 +254,4 @@ class DetectionRunner:
 
     async def _refresh_loop(self) -> None:
         every = self.registry_refresh_s or 5.0
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.refresh_registry()
-            except CarehubError as exc:
-                log.warning("detection registry refresh failed: %s", exc)
+        await periodically(every, self.refresh_registry, "detection registry refresh")

@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from hub.backoff import Backoff, retry
+from hub.backoff import Backoff, periodically, retry
 from hub.errors import CarehubError
 from hub.ingest.core import Accepted, Ingest, Pending
 from hub.metrics import HubMetrics
@@ -313,18 +313,9 @@ class Pipeline:
             )
 
     async def _prune_loop(self) -> None:
-        while True:
-            try:
-                await self.prune_dead_letters()
-            except CarehubError as exc:
-                log.warning("dead-letter retention failed: %s", exc)
-            await asyncio.sleep(self.prune_every_s)
+        await periodically(self.prune_every_s, self.prune_dead_letters, "dead-letter retention",
+                           first_now=True)  # fmt: skip
 
     async def _refresh_loop(self) -> None:
         every = self.registry_refresh_s or 5.0
-        while True:
-            await asyncio.sleep(every)
-            try:
-                await self.refresh_registry()
-            except CarehubError as exc:
-                log.warning("registry refresh failed: %s", exc)
+        await periodically(every, self.refresh_registry, "registry refresh")
