@@ -7,6 +7,28 @@ import { api } from "./api.js";
 import { OUTCOMES, h, kindLabel, outcomeLabel, showError } from "./common.js";
 import { t } from "./i18n.js";
 
+/** A user id as people read it ("user:li" → "li"). */
+export function who(actor) {
+  return actor ? actor.replace(/^user:/, "") : "";
+}
+
+/** Who is handling the alert, and how far: repeats, acknowledged by, assigned to, the
+ * command to the device, who is going over, suppression. Cards and queue rows show them
+ * alike. */
+export function handlingFacts(alert, going) {
+  const facts = [];
+  if (alert.count > 1) facts.push(h("span", { class: "fact" }, t("alert.repeats", { n: alert.count })));
+  if (alert.acked_by) facts.push(h("span", { class: "fact" }, t("alert.acked_by", { who: who(alert.acked_by) })));
+  if (alert.assigned_to) facts.push(h("span", { class: "fact" }, t("alert.assigned_to", { who: who(alert.assigned_to) })));
+  if (alert.command_status) {
+    facts.push(h("span", { class: "fact fact-command", dataset: { command: alert.command_status } },
+      t("alert.command", { status: t(`command.${alert.command_status}`) })));
+  }
+  if (going) facts.push(h("span", { class: "fact fact-going" }, t("alert.going", { who: going })));
+  if (alert.suppressed) facts.push(h("span", { class: "fact" }, t("alert.suppressed")));
+  return facts;
+}
+
 /** POST an action on an alert; returns the updated alert (or null after an error). */
 export async function act(alertId, action, body = {}) {
   try {

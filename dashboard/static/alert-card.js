@@ -2,13 +2,9 @@
 // text), what and who, age, state, and the actions: one-click acknowledge, then resolving,
 // assigning and commenting (alert-actions.js). The console's queue uses queue-row.js.
 
-import { act, resolveForm, teamForm } from "./alert-actions.js";
+import { act, handlingFacts, resolveForm, teamForm, who } from "./alert-actions.js";
 import { actionLabel, h, kindLabel, outcomeLabel, priorityBadge, stateLabel } from "./common.js";
 import { formatAge, formatDateTime, pick, t } from "./i18n.js";
-
-function who(actor) {
-  return actor ? actor.replace(/^user:/, "") : "";
-}
 
 /**
  * alertCard(alert, {residentName, canAct, going, onChanged(alert)}) → <li>
@@ -31,15 +27,7 @@ export function alertCard(alert, { residentName, canAct = true, going, onChanged
       title: formatDateTime(alert.opened_at), dataset: { since: String(alert.opened_at) } },
     formatAge(alert.opened_at)));
   const facts = [h("span", { class: `state state-${alert.state}` }, stateLabel(alert.state))];
-  if (alert.count > 1) facts.push(h("span", { class: "fact" }, t("alert.repeats", { n: alert.count })));
-  if (alert.acked_by) facts.push(h("span", { class: "fact" }, t("alert.acked_by", { who: who(alert.acked_by) })));
-  if (alert.assigned_to) facts.push(h("span", { class: "fact" }, t("alert.assigned_to", { who: who(alert.assigned_to) })));
-  if (alert.command_status) {
-    facts.push(h("span", { class: "fact fact-command", dataset: { command: alert.command_status } },
-      t("alert.command", { status: t(`command.${alert.command_status}`) })));
-  }
-  if (going) facts.push(h("span", { class: "fact fact-going" }, t("alert.going", { who: going })));
-  if (alert.suppressed) facts.push(h("span", { class: "fact" }, t("alert.suppressed")));
+  facts.push(...handlingFacts(alert, going));
   if (alert.outcome) facts.push(h("span", { class: "fact" }, outcomeLabel(alert.outcome)));
   li.append(head);
   if (reason) li.append(h("p", { class: "alert-reason" }, reason));

@@ -8,7 +8,7 @@
 // (every fact), resolving (an outcome, a note, and a confirmation for an SOS or a fall
 // nobody acknowledged), assigning and commenting under the line.
 
-import { act, button, resolveForm, teamForm } from "./alert-actions.js";
+import { act, button, handlingFacts, resolveForm, teamForm, who } from "./alert-actions.js";
 import { h, kindLabel, priorityBadge, stateLabel } from "./common.js";
 import { formatAge, formatDateTime, pick, t } from "./i18n.js";
 
@@ -20,10 +20,6 @@ export function queueOrder(rows) {
   return [...rows].filter((a) => a.state !== "resolved").sort((a, b) => waiting(b) - waiting(a)
     || (RANK[b.priority] ?? 0) - (RANK[a.priority] ?? 0)
     || a.opened_at - b.opened_at || (a.id < b.id ? -1 : 1));
-}
-
-function who(actor) {
-  return actor ? actor.replace(/^user:/, "") : "";
 }
 
 /** What a row shows, as one string: when it is unchanged the row is left alone. */
@@ -65,15 +61,7 @@ function details(alert, { going }) {
   if (alert.condition_cleared_at) {
     facts.push(h("span", { class: "fact alert-cleared" }, t("alert.cleared", { reason: pick(alert.clear_reason) })));
   }
-  if (alert.count > 1) facts.push(h("span", { class: "fact" }, t("alert.repeats", { n: alert.count })));
-  if (alert.acked_by) facts.push(h("span", { class: "fact" }, t("alert.acked_by", { who: who(alert.acked_by) })));
-  if (alert.assigned_to) facts.push(h("span", { class: "fact" }, t("alert.assigned_to", { who: who(alert.assigned_to) })));
-  if (alert.command_status) {
-    facts.push(h("span", { class: "fact fact-command", dataset: { command: alert.command_status } },
-      t("alert.command", { status: t(`command.${alert.command_status}`) })));
-  }
-  if (going) facts.push(h("span", { class: "fact fact-going" }, t("alert.going", { who: going })));
-  if (alert.suppressed) facts.push(h("span", { class: "fact" }, t("alert.suppressed")));
+  facts.push(...handlingFacts(alert, going));
   facts.push(h("span", { class: "fact" }, formatDateTime(alert.opened_at)));
   return facts;
 }
