@@ -27,6 +27,19 @@ def press_sos(device: MqttTestClient, seq: int = 1, device_id: str = WEARABLE) -
     device.publish(f"carehub/v1/devices/{device_id}/event", json.dumps(body).encode(), 1)
 
 
+def sos_on_the_console(page: Any, live_url: str, broker_url: str, user: str) -> tuple[Any, str]:
+    """Log ``user`` in on the console, let the wearable press SOS, and wait for its row:
+    the top row of the queue (open) and its alert id."""
+    from playwright.sync_api import expect
+
+    login(page, live_url, user)
+    with MqttTestClient(broker_url) as wearable:
+        press_sos(wearable)
+    row = page.locator("#alert-list > li").first
+    expect(row).to_have_attribute("data-state", "open", timeout=20_000)
+    return row, str(row.get_attribute("data-alert-id"))
+
+
 def send_vitals(device: MqttTestClient, seq: int, **values: float) -> None:
     body = {"ts": time.time(), "seq": seq, **values}
     device.publish(f"carehub/v1/devices/{WEARABLE}/telemetry", json.dumps(body).encode(), 1)

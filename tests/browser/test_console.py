@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.pages import login, press_sos
+from tests.browser.pages import login, press_sos, sos_on_the_console
 from tests.browser.server import RESIDENT_NAME, STAFF, WEARABLE, LiveServer, wait_until
 from tests.fixtures.mqtt_client import MqttTestClient
 
@@ -68,12 +68,7 @@ def test_resolve_with_an_outcome_a_note_and_a_confirmation(
     from playwright.sync_api import expect
 
     page = station_page
-    login(page, live.url, STAFF)
-    with MqttTestClient(mosquitto.url) as wearable:
-        press_sos(wearable)
-    top = page.locator("#alert-list > li").first
-    expect(top).to_have_attribute("data-state", "open", timeout=20_000)
-    alert_id = top.get_attribute("data-alert-id")
+    top, alert_id = sos_on_the_console(page, live.url, mosquitto.url, STAFF)
     top.locator("button.btn-more").click()  # the row opens its details and resolve form
     top.locator("button.btn-resolve").click()  # no outcome chosen: refused, nothing sent
     expect(top.locator(".form-error")).to_have_text("请先选择处理结果。")
@@ -102,12 +97,7 @@ def test_assign_and_comment_from_the_row(
     from playwright.sync_api import expect
 
     page = station_page
-    login(page, live.url, STAFF)
-    with MqttTestClient(mosquitto.url) as wearable:
-        press_sos(wearable)
-    top = page.locator("#alert-list > li").first
-    expect(top).to_have_attribute("data-state", "open", timeout=20_000)
-    alert_id = top.get_attribute("data-alert-id")
+    top, alert_id = sos_on_the_console(page, live.url, mosquitto.url, STAFF)
     top.locator("button.btn-more").click()
     top.locator("button.btn-assign-me").click()
     expect(top.locator(".alert-facts")).to_contain_text(f"指派给 {STAFF}")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hub.store.base import FindingRow
-from tests.browser.pages import login, press_sos
+from tests.browser.pages import login, press_sos, sos_on_the_console
 from tests.browser.server import STAFF, WEARABLE, LiveServer, wait_until
 from tests.fixtures.mqtt_client import MqttTestClient
 
@@ -109,12 +109,7 @@ def test_a_slow_acknowledge_click_during_a_burst_of_updates_is_not_lost(
     from playwright.sync_api import expect
 
     page = station_page
-    login(page, live.url, STAFF)
-    with MqttTestClient(mosquitto.url) as wearable:
-        press_sos(wearable)
-    row = page.locator("#alert-list > li").first
-    expect(row).to_have_attribute("data-state", "open", timeout=20_000)
-    alert_id = row.get_attribute("data-alert-id")
+    row, alert_id = sos_on_the_console(page, live.url, mosquitto.url, STAFF)
     ack = row.locator("button.btn-ack")
     ack.focus()
     ack.evaluate("el => { window.ackButton = el; }")

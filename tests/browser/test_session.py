@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.pages import login, press_sos
+from tests.browser.pages import login, sos_on_the_console
 from tests.browser.server import PASSWORD, STAFF, LiveServer, wait_until
-from tests.fixtures.mqtt_client import MqttTestClient
 
 pytestmark = [pytest.mark.broker]
 
@@ -23,11 +22,7 @@ def test_an_ended_session_asks_for_the_password_in_place_and_keeps_ringing(
     from playwright.sync_api import expect
 
     page = station_page
-    login(page, live.url, STAFF)
-    with MqttTestClient(mosquitto.url) as wearable:
-        press_sos(wearable)
-    row = page.locator("#alert-list > li").first
-    expect(row).to_have_attribute("data-state", "open", timeout=20_000)
+    row, _ = sos_on_the_console(page, live.url, mosquitto.url, STAFF)
     page.evaluate("window.samePage = true")
     body = page.locator("body")
 
