@@ -37,7 +37,7 @@ typecheck: venv
 	$(BIN)/mypy carehub hub alerts dashboard device_sim training bench
 
 pytest: venv
-	$(BIN)/pytest -q --doctest-modules carehub hub alerts dashboard device_sim training bench tests
+	$(BIN)/pytest -q -n 2 --dist loadgroup --doctest-modules carehub hub alerts dashboard device_sim training bench tests
 
 ## bench: every benchmark (about 15 min), then each figure beside its goal; results go to
 ## bench/results.json; exits non-zero when a goal is missed

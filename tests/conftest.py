@@ -32,3 +32,13 @@ def _fail_on_unexpected_error_logs(
     if errors:
         lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in errors)
         pytest.fail(f"unexpected error logged:\n{lines}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test`` runs two workers), the fault drills run one after
+    another on one worker: each starts its own broker, database cluster and hub processes
+    and runs against a wall clock, so two at once would starve each other of the machine's
+    cores while the other worker goes through the rest of the suite."""
+    for item in items:
+        if item.get_closest_marker("faults"):
+            item.add_marker(pytest.mark.xdist_group("drills"))
