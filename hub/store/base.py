@@ -1,8 +1,8 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
-the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and community services; the
-records each area keeps are defined there and importable from here.
+the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and
+community services; the records each area keeps are defined there and importable from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for

@@ -18,8 +18,7 @@ SERVICE_COLS = (
     " created_at"
 )
 WORKER_COLS = (
-    "id, station_id, name, user_id, phone, skills, hours, lat, lon, position_at, active,"
-    " created_at"
+    "id, station_id, name, user_id, phone, skills, hours, lat, lon, position_at, active, created_at"
 )
 ORDER_COLS = (
     "id, station_id, resident_id, service_id, kind, scheduled_at, duration_min, status,"

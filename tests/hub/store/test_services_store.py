@@ -107,8 +107,11 @@ def test_orders_transitions_and_audit(store: Store) -> None:
     assert store.order_for_alert("al-1") == order("o-2", alert_id="al-1", scheduled_at=T0)
     assert store.order_for_alert("al-2") is None
     moved = order(status="assigned", worker_id="w-1", updated_at=T0 + 5)
-    store.change_order(moved, "open", OrderEvent("o-1", T0 + 5, "user:u-w", "assigned",
-                                                 "open", "w-1", detail={"travel_s": 120}))
+    store.change_order(
+        moved,
+        "open",
+        OrderEvent("o-1", T0 + 5, "user:u-w", "assigned", "open", "w-1", detail={"travel_s": 120}),
+    )
     assert store.get_order("o-1") == moved
     with pytest.raises(Conflict):  # stale: it is no longer open
         store.change_order(order(status="cancelled"), "open",
