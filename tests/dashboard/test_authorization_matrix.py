@@ -100,9 +100,15 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("GET", "/api/services"): (CARE_ALL, None),
     ("POST", "/api/services"): (
         MANAGE_A,
-        {"id": "sv-new", "station_id": "st-a", "kind": "bathing", "name": "n",
-         "duration_min": 60, "price_cents": 100},
-    ),  # fmt: skip
+        {
+            "id": "sv-new",
+            "station_id": "st-a",
+            "kind": "bathing",
+            "name": "n",
+            "duration_min": 60,
+            "price_cents": 100,
+        },
+    ),
     ("PATCH", "/api/services/{service_id}"): (MANAGE_A, {"price_cents": 1200}),
     ("GET", "/api/workers"): (CARE_ALL, None),
     ("POST", "/api/workers"): (MANAGE_A, {"id": "cw-new", "station_id": "st-a", "name": "n"}),
