@@ -237,3 +237,10 @@ def test_catalogue_and_worker_input_checks(world: World) -> None:
     assert r.status_code == 422
     day = world.client.get("/api/workers/me", headers=world.as_user(STAFF)).json()
     assert (day["id"], [o["id"] for o in day["orders"]]) == ("cw-a", ["ord-a"])
+
+
+def test_only_the_worker_page_may_ask_for_the_position(world: World) -> None:
+    worker = world.client.get("/static/worker.html").headers["permissions-policy"]
+    console = world.client.get("/static/index.html").headers["permissions-policy"]
+    assert "geolocation=(self)" in worker
+    assert "geolocation=()" in console
