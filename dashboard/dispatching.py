@@ -44,13 +44,17 @@ def job_for(store: Store, order: Order, *, emergency_late_s: float) -> Job:
                frozenset(service.skills), late)  # fmt: skip
 
 
-def planner_worker(store: Store, w: CareWorker, at: float, *, skip: str = "") -> Worker:
-    """``w`` as the planner sees it around time ``at``: shifts from the weekly hours in the
-    station's zone, bookings from the orders that hold their time (but ``skip``)."""
+def planner_worker(
+    store: Store, w: CareWorker, at: float, *, skip: str = "", until: float | None = None
+) -> Worker:
+    """``w`` as the planner sees it from time ``at`` (to ``until``, default ``at``), a day
+    either side: shifts from the weekly hours in the station's zone, bookings from the
+    orders that hold their time (but ``skip``)."""
     zone = store.get_station(w.station_id).timezone or DEFAULT_TIMEZONE
-    shifts = tuple(shifts_between(w.hours, zone, at - HORIZON_S, at + HORIZON_S))
+    end = (at if until is None else until) + HORIZON_S
+    shifts = tuple(shifts_between(w.hours, zone, at - HORIZON_S, end))
     held = store.list_orders(worker_id=w.id, statuses=sorted(ACTIVE),
-                             since=at - HORIZON_S, until=at + HORIZON_S)  # fmt: skip
+                             since=at - HORIZON_S, until=end)  # fmt: skip
     bookings = []
     for o in held:
         if o.id == skip:
@@ -80,6 +84,26 @@ def propose(
         if w.active
     ]
     return plan([job], workers, now=now, params=params)[order.id]
+
+
+def propose_all(
+    store: Store, station_id: str, *, now: float, emergency_late_s: float
+) -> dict[str, Proposal | None]:
+    """A proposal for every open order of the station from a day ago on, planned as one
+    batch (:func:`hub.dispatch.planner.plan`): no worker is proposed twice for the same
+    time. Orders whose resident has no address position are left out."""
+    orders = store.list_orders(station_ids=[station_id], statuses=["open"],
+                               since=now - HORIZON_S)  # fmt: skip
+    jobs = []
+    for o in orders:
+        with contextlib.suppress(ApiError):
+            jobs.append(job_for(store, o, emergency_late_s=emergency_late_s))
+    if not jobs:
+        return {}
+    first, last = min(j.start for j in jobs), max(j.start for j in jobs)
+    workers = [planner_worker(store, w, first, until=last)
+               for w in store.list_workers(station_id) if w.active]  # fmt: skip
+    return plan(jobs, workers, now=now)
 
 
 def check(

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from dashboard import queries
 from dashboard.deps import Caller, CtxDep, allowed
-from dashboard.dispatching import check, move, order_json, proposal_json, propose
+from dashboard.dispatching import check, move, order_json, proposal_json, propose, propose_all
 from dashboard.errors import ApiError, not_found
 from dashboard.routers import ApiModel, api_router
 from dashboard.routers.orders import announce, visible_order
@@ -21,9 +22,29 @@ from hub.errors import NotFound
 router = api_router("/orders", "dispatch")
 
 
+class StationIn(ApiModel):
+    station_id: str = Field(min_length=1, max_length=64)
+
+
 class AssignIn(ApiModel):
     worker_id: str | None = Field(None, description="None: take the proposed worker")
     force: bool = Field(False, description="Assign even when the check refuses the worker")
+
+
+@router.post("/propose", summary="Proposals for every open order of a station at once")
+async def propose_station(
+    body: StationIn, ctx: CtxDep, caller: Annotated[Caller, allowed("orders.write")]
+) -> dict[str, Any]:
+    """Planned as one batch: no worker is proposed for two orders at the same time. Nothing
+    is assigned; confirm each with ``POST /api/orders/{id}/assign``."""
+
+    def work() -> dict[str, Any]:
+        queries.station(ctx.store, caller.scope, body.station_id)
+        found = propose_all(ctx.store, body.station_id, now=ctx.clock(),
+                            emergency_late_s=ctx.settings.emergency_late_s)  # fmt: skip
+        return {"proposals": {oid: proposal_json(ctx.store, p) for oid, p in found.items()}}
+
+    return await asyncio.to_thread(work)
 
 
 @router.get("/{order_id}/proposal", summary="The best worker for an order, if any")

@@ -124,6 +124,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("GET", "/api/orders/{order_id}"): (CARE_A, None),
     ("POST", "/api/orders/{order_id}/cancel"): (CARE_A, {"reason": "r"}),
     ("GET", "/api/orders/{order_id}/proposal"): (CARE_A, None),
+    ("POST", "/api/orders/propose"): (CARE_A, {"station_id": "st-a"}),
     ("POST", "/api/orders/{order_id}/assign"): (CARE_A, {"worker_id": "cw-a", "force": True}),
     ("POST", "/api/orders/{order_id}/accept"): ({STAFF_A}, None),
     ("POST", "/api/orders/{order_id}/arrive"): ({STAFF_A}, {"lat": 31.2, "lon": 121.5}),

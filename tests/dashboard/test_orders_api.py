@@ -244,3 +244,23 @@ def test_only_the_worker_page_may_ask_for_the_position(world: World) -> None:
     console = world.client.get("/static/index.html").headers["permissions-policy"]
     assert "geolocation=(self)" in worker
     assert "geolocation=()" in console
+
+
+def test_a_station_s_open_orders_are_proposed_as_one_batch(world: World) -> None:
+    world.store.add_worker(CareWorker("cw-a2", "st-a", "王芳", None, None, ("food",), EVERY_DAY,
+                                      31.21, 121.5, T0, created_at=T0))  # fmt: skip
+    made = [
+        post(world, STAFF, "/api/orders",
+             {"service_id": "sv-a", "resident_id": "r-a", "scheduled_at": T0 + 9000}).json()["id"]
+        for _ in range(3)
+    ]  # fmt: skip
+    r = post(world, SUP, "/api/orders/propose", {"station_id": "st-a"})
+    got = r.json()["proposals"]
+    assert set(got) == set(made)
+    chosen = [got[m]["worker_id"] for m in made if got[m]]
+    assert sorted(chosen) == ["cw-a", "cw-a2"]  # two workers for three simultaneous visits
+    assert [m for m in made if got[m] is None] != []
+    assert (
+        post(world, "station_staff.b", "/api/orders/propose", {"station_id": "st-a"}).status_code
+        == 404
+    )
