@@ -1,7 +1,8 @@
 """An SOS on the console becomes an emergency visit in one click; the station confirms the
 proposed care worker; on the worker's phone the order is accepted, the check-in is refused
 far from the resident's home and accepted at the door, and the visit is closed with notes;
-every step shows on the console's row live, without a reload."""
+every step shows on the console's row live, without a reload, and on the resident's
+detail."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from hub.store.base import CareWorker, Service
 from tests.browser.conftest import PHONE_VIEWPORT, _page
 from tests.browser.pages import login, sos_on_the_console
-from tests.browser.server import RESIDENT_NAME, STAFF, SUPERVISOR, LiveServer
+from tests.browser.server import RESIDENT, RESIDENT_NAME, STAFF, SUPERVISOR, LiveServer
 from tests.browser.test_zh_text import english_words
 
 pytestmark = [pytest.mark.broker]
@@ -86,3 +87,9 @@ def test_emergency_visit_from_the_console_to_the_workers_phone(
     assert [e.to_status for e in events] == ["open", "assigned", "accepted", "arrived", "done"]
     arrived = events[3]
     assert arrived.lat == pytest.approx(HOME["latitude"] + 0.0003)
+
+    # the resident's detail shows the alert's visit too
+    station_page.goto(f"{live.url}/static/resident.html?id={RESIDENT}")
+    card = station_page.locator("#r-alerts > li").first
+    expect(card.locator(".visit-badge")).to_have_attribute("data-status", "done")
+    expect(card.locator(".visit-badge")).to_contain_text("已完成 · 李娜")
