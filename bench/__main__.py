@@ -17,7 +17,17 @@ from datetime import UTC, datetime
 from bench import table
 from bench.common import console
 
-BENCHES = ("ingest", "mqtt_clients", "detect", "alerts", "ws", "rss", "provision", "login")
+BENCHES = (
+    "ingest",
+    "mqtt_clients",
+    "detect",
+    "alerts",
+    "ws",
+    "rss",
+    "provision",
+    "login",
+    "dispatch",
+)
 
 
 def main(argv: list[str]) -> int:

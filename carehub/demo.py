@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from carehub.demo_extras import RoleLogin, ensure_role_logins, seed_history
+from carehub.demo_services import seed_services
 from device_sim.engine import Run, build_run
 from device_sim.provision import add_places
 from device_sim.scenario import load_scenario
@@ -89,6 +90,7 @@ def prepare_all(
                                 district_id=run.scenario.station.district_id,
                                 resident_id=run.homes[0].rid)  # fmt: skip
     seed_history(store, data_dir, time.time())
+    seed_services(store, run.scenario.station.id, login.user, time.time())
     return login, extras
 
 

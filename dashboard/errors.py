@@ -30,6 +30,7 @@ from alerts.rules import RuleError
 from alerts.state import TransitionError
 from dashboard.auth import AuthError, Busy, RateLimited
 from dashboard.messages import error_message, pick_language
+from hub.dispatch.lifecycle import OrderTransitionError
 from hub.errors import CarehubError, Conflict, NotFound, RegistryError, StoreError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TransitionError)
     async def _transition(request: Request, exc: TransitionError) -> JSONResponse:
+        return _response(request, 409, "invalid_transition", reason=str(exc))
+
+    @app.exception_handler(OrderTransitionError)
+    async def _order_transition(request: Request, exc: OrderTransitionError) -> JSONResponse:
         return _response(request, 409, "invalid_transition", reason=str(exc))
 
     @app.exception_handler(RuleError)

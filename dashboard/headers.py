@@ -8,7 +8,9 @@ streamed responses pass through untouched).
   bootstrap script, so they get a policy that allows just that.
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (a resident's page
   address never leaves the site), ``Cross-Origin-Opener-Policy: same-origin``, a
-  ``Permissions-Policy`` that turns off camera, microphone and geolocation.
+  ``Permissions-Policy`` that turns off camera, microphone and geolocation — but for
+  the care worker's phone page (``/static/worker.html``), whose check-in sends the
+  phone's position, which may use geolocation on this origin.
 - ``Cache-Control: no-store`` on ``/api`` answers: residents' data stays out of shared
   caches and the browser's disk cache.
 - In production, ``Strict-Transport-Security`` (one year): the dashboard is served over
@@ -42,8 +44,11 @@ COMMON = {
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+PERMISSIONS = "camera=(), microphone=(), geolocation=()"
+LOCATING_PERMISSIONS = "camera=(), microphone=(), geolocation=(self)"
+LOCATING_PAGES = frozenset({"/static/worker.html"})
+"""Pages that may ask for the device's position (the worker's check-in)."""
 
 
 class SecurityHeaders:
@@ -66,6 +71,9 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in COMMON.items():
                     headers[name] = value
+                headers["permissions-policy"] = (
+                    LOCATING_PERMISSIONS if path in LOCATING_PAGES else PERMISSIONS
+                )
                 headers["content-security-policy"] = DOCS_CSP if docs else CSP
                 if api and "cache-control" not in headers:
                     headers["cache-control"] = "no-store"

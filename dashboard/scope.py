@@ -49,6 +49,14 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "silences.write": ADMINS | {"station_supervisor"},
     "users.read": ADMINS | {"station_supervisor"},
     "users.write": ADMINS | {"station_supervisor"},
+    "services.read": CARE,
+    "services.write": ADMINS | {"station_supervisor"},
+    "workers.read": CARE,
+    "workers.write": ADMINS | {"station_supervisor"},
+    "workers.self": STATION_ROLES,
+    "orders.read": CARE,
+    "orders.write": CARE,
+    "orders.work": STATION_ROLES,
 }
 """Action → roles allowed. Every route names one action (see the authorization matrix)."""
 

@@ -75,6 +75,14 @@ class DashboardSettings(BaseSettings):
         "https://uri.amap.com/marker?position={lon},{lat}&name={name}",
         description="Map link of an address (a template with lat, lon, name).",
     )
+    checkin_radius_m: float = Field(
+        200.0, gt=0, le=10_000,
+        description="A care worker checks in only this close to the resident's address.",
+    )  # fmt: skip
+    emergency_late_s: float = Field(
+        1_800.0, gt=0,
+        description="An emergency visit goes to a worker who can be there within this time.",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> DashboardSettings:

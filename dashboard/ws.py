@@ -103,6 +103,8 @@ def visible(scope: Scope, ev: Event) -> bool:
         if scope.role == "vendor":
             return scope.vendor is not None and ev.vendor == scope.vendor
         return scope.resident_ids is None and scope.sees_station(ev.station_id)
+    if ev.type == "order":  # service orders: the station's care team, not families
+        return scope.resident_ids is None and scope.sees_station(ev.station_id)
     return False
 
 

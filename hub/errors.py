@@ -25,6 +25,8 @@ they enter our code, so callers catch one family::
     ├── UnknownTimezone          not an IANA time zone name; also a ValueError
     │                            (hub.timezones)
     ├── TransitionError          an alert cannot make that state change (alerts.state)
+    ├── OrderTransitionError     a service order cannot make that status change
+    │                            (hub.dispatch.lifecycle)
     ├── RuleError                a malformed silence or maintenance window (alerts.rules)
     ├── PolicyError              an invalid escalation policy (alerts.escalation)
     ├── NeedData                 the alert core asks for data it was not given: a request

@@ -5,11 +5,13 @@
 import { act, handlingFacts, resolveForm, teamForm, who } from "./alert-actions.js";
 import { actionLabel, h, kindLabel, outcomeLabel, priorityBadge, stateLabel } from "./common.js";
 import { formatAge, formatDateTime, pick, t } from "./i18n.js";
+import { visitControls } from "./visit.js";
 
 /**
- * alertCard(alert, {residentName, canAct, going, onChanged(alert)}) → <li>
+ * alertCard(alert, {residentName, canAct, going, onChanged(alert), visit}) → <li>
+ * visit: {order, proposal, handlers} shows the alert's emergency visit (visit.js).
  */
-export function alertCard(alert, { residentName, canAct = true, going, onChanged } = {}) {
+export function alertCard(alert, { residentName, canAct = true, going, onChanged, visit } = {}) {
   const id = alert.id;
   const reason = pick(alert.reason);
   const li = h("li", {
@@ -32,6 +34,10 @@ export function alertCard(alert, { residentName, canAct = true, going, onChanged
   li.append(head);
   if (reason) li.append(h("p", { class: "alert-reason" }, reason));
   li.append(h("div", { class: "alert-facts" }, facts));
+  if (canAct && visit && alert.state !== "resolved") {
+    li.append(h("div", { class: "row-visit" },
+      visitControls(alert, visit.order, visit.proposal, visit.handlers)));
+  }
   if (canAct && alert.state !== "resolved") li.append(actions(alert, onChanged));
   return li;
 }

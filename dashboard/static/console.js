@@ -25,6 +25,9 @@ const rowCache = new Map(); // alert id -> {el, sig}: the queue's rows, patched 
 const tileCache = new Map(); // resident id -> {el, sig}
 const arrivedLive = new Set(); // alerts opened while this page was open
 const NEW_FOR_S = 300; // an open alert younger than this is "new" after a reload too
+const visits = new Map(); // alert id -> its emergency-visit order (docs/services.md)
+const proposals = new Map(); // order id -> proposed worker (null: nobody free)
+const ACTIVE_ORDERS = ["open", "assigned", "accepted", "arrived", "done"];
 
 /** The console's order: highest priority first, then the oldest first. */
 export function byPriority(rows) {
@@ -54,6 +57,9 @@ function renderQueue() {
     isNew: isNew(a),
     me: me ? me.user.id : null,
     onChanged: (updated) => { upsertAlert(updated); renderAll(); },
+    order: visits.get(a.id),
+    proposal: visits.has(a.id) ? proposals.get(visits.get(a.id).id) : undefined,
+    visit: me && me.may.includes("orders.write") ? visitHandlers : null,
   }));
   document.getElementById("queue-empty").hidden = rows.length > 0;
   const open = rows.filter((a) => a.state === "open").length;
@@ -163,6 +169,33 @@ function renderAll() {
   renderTiles();
 }
 
+const visitHandlers = {
+  onOrder: (order) => { upsertOrder(order); renderQueue(); },
+  onProposal: (orderId, proposal) => {
+    if (proposal === undefined) proposals.delete(orderId);
+    else proposals.set(orderId, proposal);
+    renderQueue();
+  },
+};
+
+function upsertOrder(order) {
+  if (!order.alert_id) return;
+  const known = visits.get(order.alert_id);
+  // pushes and answers may cross: never go back to an older state of the order
+  if (known && known.id === order.id && known.updated_at > order.updated_at) return;
+  visits.set(order.alert_id, order);
+}
+
+/** The emergency visits of the alerts on screen (after a snapshot: a reload, a resync). */
+async function loadVisits() {
+  if (!me || !me.may.includes("orders.read")) return;
+  const since = Math.min(...[...alerts.values()].map((a) => a.opened_at)) - 60;
+  if (!Number.isFinite(since)) return;
+  const rows = await api("/api/orders", { query: { status: ACTIVE_ORDERS, since, limit: 1000 } });
+  for (const o of rows) upsertOrder(o);
+  renderQueue();
+}
+
 function onSnapshot(msg) {
   alerts.clear(); // the rows are patched to the snapshot: those still open stay in place
   for (const a of msg.alerts) upsertAlert(a);
@@ -170,12 +203,15 @@ function onSnapshot(msg) {
   for (const r of msg.residents) residents.set(r.id, r);
   for (const [id, name] of Object.entries(msg.going || {})) going.set(id, name);
   renderAll();
+  loadVisits().catch(showError);
 }
 
 function onEvent(msg) {
   if (msg.type === "alert") {
     if (msg.action === "opened") arrivedLive.add(msg.alert.id);
     upsertAlert(msg.alert);
+  } else if (msg.type === "order") {
+    upsertOrder(msg.order);
   } else if (msg.type === "timeline" && msg.entry && msg.entry.action === "going_over") {
     going.set(msg.alert_id, (msg.entry.detail && msg.entry.detail.name) || msg.entry.actor);
   } else if (msg.type === "resident") {

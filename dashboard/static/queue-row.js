@@ -11,6 +11,7 @@
 import { act, button, handlingFacts, resolveForm, teamForm, who } from "./alert-actions.js";
 import { h, kindLabel, priorityBadge, stateLabel } from "./common.js";
 import { formatAge, formatDateTime, pick, t } from "./i18n.js";
+import { visitControls, visitSignature } from "./visit.js";
 
 const RANK = { high: 2, medium: 1, low: 0 };
 
@@ -26,7 +27,8 @@ export function queueOrder(rows) {
 export function rowSignature(alert, opts) {
   return JSON.stringify([alert.updated_at, alert.state, alert.count, alert.acked_by,
     alert.assigned_to, alert.command_status, alert.suppressed, alert.condition_cleared_at,
-    alert.priority, opts.residentName, opts.going, Boolean(opts.isNew)]);
+    alert.priority, opts.residentName, opts.going, Boolean(opts.isNew),
+    visitSignature(opts.order, opts.proposal)]);
 }
 
 function info(alert, { residentName, going, isNew }) {
@@ -90,7 +92,8 @@ function controls(li, alert, onChanged, me) {
 /** A new row for ``alert``; opts: {residentName, going, isNew, onChanged(alert)}. */
 export function queueRow(alert, opts) {
   const li = h("li", {},
-    h("div", { class: "row-line" }, h("div", { class: "row-info" }), h("div", { class: "row-buttons" })),
+    h("div", { class: "row-line" }, h("div", { class: "row-info" }), h("div", { class: "row-visit" }),
+      h("div", { class: "row-buttons" })),
     h("div", { class: "row-more", hidden: true }, h("div", { class: "alert-facts" }), h("div", { class: "row-resolve" })));
   updateRow(li, alert, opts);
   return li;
@@ -103,6 +106,12 @@ export function updateRow(li, alert, opts) {
     count: String(alert.count), new: String(Boolean(opts.isNew)) });
   li.querySelector(".row-info").replaceChildren(...info(alert, opts).filter(Boolean));
   li.querySelector(".alert-facts").replaceChildren(...details(alert, opts));
+  // the visit's controls follow its order (and the proposal), not the alert's state
+  const visit = visitSignature(opts.order, opts.proposal);
+  if (opts.visit && li.dataset.visitSig !== visit) {
+    li.dataset.visitSig = visit;
+    li.querySelector(".row-visit").replaceChildren(...visitControls(alert, opts.order, opts.proposal, opts.visit));
+  }
   if (li.dataset.builtFor !== alert.state) {
     li.dataset.builtFor = alert.state;
     const { line, group } = controls(li, alert, opts.onChanged, opts.me);

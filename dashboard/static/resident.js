@@ -98,6 +98,27 @@ async function loadCharts() {
   document.getElementById("charts-empty").hidden = figures.length > 0;
 }
 
+const visits = new Map(); // alert id -> its emergency-visit order
+const proposals = new Map(); // order id -> proposed worker (null: nobody free)
+let mayOrder = false;
+const visitHandlers = {
+  onOrder: (order) => { visits.set(order.alert_id, order); loadAlerts().catch(showError); },
+  onProposal: (orderId, proposal) => {
+    if (proposal === undefined) proposals.delete(orderId);
+    else proposals.set(orderId, proposal);
+    loadAlerts().catch(showError);
+  },
+};
+
+/** The emergency visits of the resident's open alerts. */
+async function loadVisits(alerts) {
+  if (!mayOrder || !resident || !alerts.length) return;
+  const since = Math.min(...alerts.map((a) => a.opened_at)) - 60;
+  const rows = await api("/api/orders", { query: { station_id: resident.station_id, since, limit: 1000,
+    status: ["open", "assigned", "accepted", "arrived", "done"] } });
+  for (const o of rows) if (o.alert_id && o.resident_id === id) visits.set(o.alert_id, o);
+}
+
 async function loadAlerts() {
   const [active, recent, timeline] = await Promise.all([
     api("/api/alerts", { query: { resident_id: id, active: true, order: "priority", limit: 50 } }),
@@ -106,8 +127,11 @@ async function loadAlerts() {
   ]);
   const kinds = new Map(recent.items.map((a) => [a.id, a.kind]));
   const list = document.getElementById("r-alerts");
+  await loadVisits(active.items);
   list.replaceChildren(...active.items.map((a) => alertCard(a, {
     residentName: resident ? resident.name : id, onChanged: () => loadAlerts().catch(showError),
+    visit: mayOrder ? { order: visits.get(a.id), handlers: visitHandlers,
+      proposal: visits.has(a.id) ? proposals.get(visits.get(a.id).id) : undefined } : null,
   })));
   document.getElementById("r-alerts-empty").hidden = active.items.length > 0;
   const entries = timeline.slice().reverse();
@@ -149,6 +173,7 @@ async function main() {
   const me = await start();
   if (!me) return;
   if (id && me.may.includes("alerts.act")) statusControl();
+  mayOrder = me.may.includes("orders.write");
   if (!id) {
     showError(t("resident.missing_id"));
     return;
@@ -171,7 +196,8 @@ async function main() {
       if (alarm) alarm.onEvent(msg);
       if (msg.resident_id === id || (msg.alert && msg.alert.resident_id === id)
           || (msg.resident && msg.resident.id === id)
-          || (msg.entry && msg.entry.resident_id === id)) {
+          || (msg.entry && msg.entry.resident_id === id)
+          || (msg.order && msg.order.resident_id === id)) {
         refreshSoon(msg.type);
       }
     },

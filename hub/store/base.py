@@ -1,8 +1,8 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
-the ingest pipeline writes, telemetry queries, findings, alerts and dashboard users; the
-records each area keeps are defined there and importable from here.
+the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and
+community services; the records each area keeps are defined there and importable from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
@@ -65,12 +65,25 @@ from hub.store.protocols.registry import (
     StationKind,
     Unprovisioned,
 )
+from hub.store.protocols.services import (
+    ORDER_STATUSES,
+    SERVICE_KINDS,
+    CareWorker,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Service,
+    ServiceKind,
+    ServiceStore,
+)
 from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 
 __all__ = [
     "DEAD_LETTER_KEEP_BYTES",
+    "ORDER_STATUSES",
     "ROLES",
+    "SERVICE_KINDS",
     "STATUS_DEVICE_FIELDS",
     "VITALS_SERIES_FIELDS",
     "VITAL_FIELDS",
@@ -78,6 +91,7 @@ __all__ = [
     "AlertRow",
     "AlertStore",
     "ApiTokenRow",
+    "CareWorker",
     "City",
     "CommandReplyRow",
     "Contact",
@@ -95,12 +109,18 @@ __all__ = [
     "IngestStore",
     "NotificationRow",
     "NotificationState",
+    "Order",
+    "OrderEvent",
+    "OrderStatus",
     "PartitionFence",
     "RegistryStore",
     "Resident",
     "ResidentStatus",
     "Role",
     "SeqsByDevice",
+    "Service",
+    "ServiceKind",
+    "ServiceStore",
     "SessionRow",
     "SilenceRow",
     "Station",
@@ -122,8 +142,9 @@ __all__ = [
 
 @runtime_checkable
 class Store(
-    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore, Protocol
-):
+    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore,
+    ServiceStore, Protocol,
+):  # fmt: skip
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 
     backend: str

@@ -15,7 +15,7 @@ import pytest
 from alerts.state import KINDS, PRIORITIES, Outcome, State
 from dashboard.routers.session import LANGUAGES
 from hub.contract.models import EVENT_TYPES, DeviceKind
-from hub.store.base import ROLES, ResidentStatus
+from hub.store.base import ORDER_STATUSES, ROLES, SERVICE_KINDS, ResidentStatus
 
 ROOT = Path(__file__).resolve().parents[2] / "dashboard"
 STATIC = ROOT / "static"
@@ -80,7 +80,11 @@ def test_every_key_named_in_the_pages_exists() -> None:
         ("conn", ["live", "connecting", "offline"]),
         ("device", ["online", "offline", "unknown"]),
         ("error", ["unauthorized", "forbidden", "csrf", "not_found", "conflict",
-                   "invalid_transition", "validation_error", "rate_limited"]),
+                   "invalid_transition", "validation_error", "rate_limited", "too_far",
+                   "no_worker", "worker_unavailable", "no_emergency_service", "no_resident",
+                   "no_address_position"]),
+        ("svc_kind", list(SERVICE_KINDS)),
+        ("order_status", list(ORDER_STATUSES)),
     ],
 )  # fmt: skip
 def test_keys_built_at_run_time_exist(prefix: str, values: list[str]) -> None:

@@ -21,12 +21,16 @@ from dashboard.auth import hash_password
 from dashboard.settings import DashboardSettings
 from hub.settings import HubSettings
 from hub.store.base import (
+    CareWorker,
     City,
     Contact,
     Device,
     District,
     FindingRow,
+    Order,
+    OrderEvent,
     Resident,
+    Service,
     Station,
     Store,
     UserRow,
@@ -95,11 +99,31 @@ def populate(store: Store) -> None:
             scope = None if role == "family" else f"st-{s}"
             links = (f"r-{s}",) if role == "family" else ()
             store.add_user(UserRow(uid, uid, role, _HASH, T0, scope, links))  # type: ignore[arg-type]
+        add_services(store, s)
     store.add_station(Station("st-x", "xh", "徐汇站"))
     store.add_user(UserRow("city_admin", "city", "city_admin", _HASH, T0, "sh"))
     store.add_user(UserRow("district_admin.pd", "pd", "district_admin", _HASH, T0, "pd"))
     store.add_user(UserRow("district_admin.xh", "xh", "district_admin", _HASH, T0, "xh"))
     store.add_user(UserRow("vendor.acme", "acme", "vendor", _HASH, T0, "acme"))
+
+
+EVERY_DAY = {str(d): [["00:00", "24:00"]] for d in range(7)}
+
+
+def add_services(store: Store, s: str) -> None:
+    """Station ``s``'s catalogue (a meal delivery, an emergency visit), its care worker
+    ``cw-s`` (acted as by ``station_staff.s``, on duty all week, at the resident's home) and
+    an order ``ord-s`` assigned to that worker."""
+    st = f"st-{s}"
+    store.add_service(Service(f"sv-{s}", st, "meal_delivery", "送餐", 30, 1500, 1000,
+                              ("food",), created_at=T0))  # fmt: skip
+    store.add_service(Service(f"sv-e{s}", st, "emergency_visit", "紧急上门", 45, 0, 0,
+                              created_at=T0))  # fmt: skip
+    store.add_worker(CareWorker(f"cw-{s}", st, f"护理员{s}", f"station_staff.{s}", None,
+                                ("food",), EVERY_DAY, 31.2, 121.5, T0, created_at=T0))  # fmt: skip
+    o = Order(f"ord-{s}", st, f"r-{s}", f"sv-{s}", "meal_delivery", T0 + 3600, 30, "assigned",
+              1500, 1000, "system", T0, T0, f"cw-{s}")  # fmt: skip
+    store.add_order(o, OrderEvent(o.id, T0, "system", "assigned", None, o.worker_id))
 
 
 def raise_sos(hub: Hub, device: str, at: float) -> str:

@@ -30,6 +30,7 @@ CARE_A = {SUP_A, STAFF_A, DIST, CITY}
 MANAGE_A = {SUP_A, DIST, CITY}
 EVERYONE = set(USERS)
 NOT_VENDOR = EVERYONE - {VENDOR}
+CARE_ALL = {SUP_A, STAFF_A, SUP_B, STAFF_B, DIST, DIST_X, CITY}
 PUBLIC = "public"
 
 # (method, path template) -> (users allowed on station A's objects, request body)
@@ -96,6 +97,38 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
         },
     ),
     ("PATCH", "/api/users/{user_id}"): (MANAGE_A, {"name": "renamed"}),
+    ("GET", "/api/services"): (CARE_ALL, None),
+    ("POST", "/api/services"): (
+        MANAGE_A,
+        {
+            "id": "sv-new",
+            "station_id": "st-a",
+            "kind": "bathing",
+            "name": "n",
+            "duration_min": 60,
+            "price_cents": 100,
+        },
+    ),
+    ("PATCH", "/api/services/{service_id}"): (MANAGE_A, {"price_cents": 1200}),
+    ("GET", "/api/workers"): (CARE_ALL, None),
+    ("POST", "/api/workers"): (MANAGE_A, {"id": "cw-new", "station_id": "st-a", "name": "n"}),
+    ("GET", "/api/workers/me"): ({STAFF_A, STAFF_B}, None),  # each their own
+    ("PATCH", "/api/workers/{worker_id}"): (MANAGE_A, {"phone": "139"}),
+    ("PUT", "/api/workers/{worker_id}/position"): ({STAFF_A}, {"lat": 31.2, "lon": 121.5}),
+    ("GET", "/api/orders"): (CARE_ALL, None),
+    ("POST", "/api/orders"): (
+        CARE_A,
+        {"service_id": "sv-a", "resident_id": "r-a", "scheduled_at": 1_767_232_800},
+    ),
+    ("POST", "/api/orders/from-alert/{alert_id}"): (CARE_A, None),
+    ("GET", "/api/orders/{order_id}"): (CARE_A, None),
+    ("POST", "/api/orders/{order_id}/cancel"): (CARE_A, {"reason": "r"}),
+    ("GET", "/api/orders/{order_id}/proposal"): (CARE_A, None),
+    ("POST", "/api/orders/propose"): (CARE_A, {"station_id": "st-a"}),
+    ("POST", "/api/orders/{order_id}/assign"): (CARE_A, {"worker_id": "cw-a", "force": True}),
+    ("POST", "/api/orders/{order_id}/accept"): ({STAFF_A}, None),
+    ("POST", "/api/orders/{order_id}/arrive"): ({STAFF_A}, {"lat": 31.2, "lon": 121.5}),
+    ("POST", "/api/orders/{order_id}/done"): ({STAFF_A}, {"notes": "ok"}),
     ("WS", "/ws"): (EVERYONE, None),
 }
 
@@ -134,7 +167,8 @@ def _params(world: World, user: str) -> dict[str, str]:
     return {
         "station_id": "st-a", "resident_id": "r-a", "device_id": "w-a",
         "alert_id": world.alerts["a"], "user_id": STAFF_A, "silence_id": silence,
-        "token_id": token.json()["id"],
+        "token_id": token.json()["id"], "service_id": "sv-a", "worker_id": "cw-a",
+        "order_id": "ord-a",
     }  # fmt: skip
 
 
@@ -162,7 +196,8 @@ def test_unauthenticated_gets_401_everywhere(world: World) -> None:
         if method == "WS" or allowed == PUBLIC:
             continue
         path = template.format(station_id="st-a", resident_id="r-a", device_id="w-a",
-                               alert_id="x", user_id="x", silence_id="x", token_id="x")  # fmt: skip
+                               alert_id="x", user_id="x", silence_id="x", token_id="x",
+                               service_id="x", worker_id="x", order_id="x")  # fmt: skip
         r = world.client.request(method, path, json=body)
         assert r.status_code == 401, (method, path)
         assert r.json()["error"]["code"] == "unauthorized"
@@ -175,6 +210,9 @@ LISTS = {
     "/api/devices": ("id", {"w-a": CARE_A | {VENDOR}, "w-b": {SUP_B, STAFF_B, DIST, CITY}}),
     "/api/alerts": ("station_id", {"st-a": CARE_A | {FAM_A},
                                    "st-b": {SUP_B, STAFF_B, FAM_B, DIST, CITY}}),
+    "/api/services": ("station_id", {"st-a": CARE_A, "st-b": {SUP_B, STAFF_B, DIST, CITY}}),
+    "/api/workers": ("station_id", {"st-a": CARE_A, "st-b": {SUP_B, STAFF_B, DIST, CITY}}),
+    "/api/orders": ("station_id", {"st-a": CARE_A, "st-b": {SUP_B, STAFF_B, DIST, CITY}}),
 }  # fmt: skip
 
 
@@ -202,10 +240,11 @@ def test_lists_show_exactly_the_visible_objects(world: World, path: str) -> None
         (Event(1, "vitals", "", "st-a", "r-a"), CARE_A | {FAM_A}),
         (Event(1, "device", "", "st-a", "r-a", "technical", "acme"), CARE_A | {VENDOR}),
         (Event(1, "device", "", None, None, "technical", "acme"), {VENDOR}),
+        (Event(1, "order", "", "st-a", "r-a"), CARE_A),
         (Event(1, "unknown", "", "st-a", "r-a"), set()),
     ],
     ids=["alert", "technical-alert", "timeline", "resident", "vitals", "device",
-         "unbound-device", "unknown"],
+         "unbound-device", "order", "unknown"],
 )  # fmt: skip
 def test_websocket_event_types(world: World, ev: Event, receivers: set[str]) -> None:
     got = {u for u in USERS if visible(scope_for(world.store, world.store.get_user(u)), ev)}

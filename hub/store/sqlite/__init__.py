@@ -21,6 +21,7 @@ from hub.store.sqlite.deadletters import SqliteDeadLetters
 from hub.store.sqlite.findings import SqliteFindings
 from hub.store.sqlite.ingest import SqliteIngest
 from hub.store.sqlite.registry import SqliteRegistry
+from hub.store.sqlite.services import SqliteServices
 from hub.store.sqlite.telemetry import SqliteTelemetry
 from hub.store.sqlite.users import SqliteUsers
 
@@ -35,5 +36,6 @@ class SqliteStore(
     SqliteAlerts,
     SqliteUsers,
     SqliteDeadLetters,
+    SqliteServices,
 ):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""
