@@ -1,8 +1,8 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
-the ingest pipeline writes, telemetry queries, findings, alerts and dashboard users; the
-records each area keeps are defined there and importable from here.
+the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users, visits and
+ratings; the records each area keeps are defined there and importable from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
@@ -67,6 +67,14 @@ from hub.store.protocols.registry import (
 )
 from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
+from hub.store.protocols.visits import (
+    CareProfile,
+    RatingRow,
+    VisitPlan,
+    VisitRecord,
+    VisitStore,
+    VisitTask,
+)
 
 __all__ = [
     "DEAD_LETTER_KEEP_BYTES",
@@ -78,6 +86,7 @@ __all__ = [
     "AlertRow",
     "AlertStore",
     "ApiTokenRow",
+    "CareProfile",
     "City",
     "CommandReplyRow",
     "Contact",
@@ -96,6 +105,7 @@ __all__ = [
     "NotificationRow",
     "NotificationState",
     "PartitionFence",
+    "RatingRow",
     "RegistryStore",
     "Resident",
     "ResidentStatus",
@@ -113,6 +123,10 @@ __all__ = [
     "Unprovisioned",
     "UserRow",
     "UserStore",
+    "VisitPlan",
+    "VisitRecord",
+    "VisitStore",
+    "VisitTask",
     "VitalsBucket",
     "boot_from_status",
     "device_fields_from_status",
@@ -122,7 +136,14 @@ __all__ = [
 
 @runtime_checkable
 class Store(
-    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore, Protocol
+    RegistryStore,
+    IngestStore,
+    TelemetryStore,
+    FindingStore,
+    AlertStore,
+    UserStore,
+    VisitStore,
+    Protocol,
 ):
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 

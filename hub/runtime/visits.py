@@ -1,0 +1,167 @@
+"""Visit housekeeping: the rules of :mod:`hub.visits` run against the store, periodically.
+
+Each round (:meth:`VisitKeeper.round`, in a worker thread):
+
+1. every active plan generates the visit tasks now due to exist (idempotent: a task's id
+   is its resident and due date);
+2. alerts resolved since the last round (a watermark in the store's progress table,
+   ``visits.alarm_followups``) that call for a follow-up visit create it;
+3. open tasks past their window that raised no alert yet each become a ``visit_overdue``
+   finding, stored, marked on the task, and handed to the alert engine
+   (``on_findings``), so they reach the console like any other finding.
+
+:meth:`VisitKeeper.recorded` is called when a visit is recorded: the overdue alert clears
+once the resident has no other alerted task open. The keeper runs beside the hub node as
+one of its services (``carehub.serve``), on the hub's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from hub.backoff import periodically
+from hub.errors import NotFound
+from hub.store.base import FindingRow, Store, VisitTask
+from hub.timezones import DEFAULT_TIMEZONE
+from hub.visits.followups import alarm_followup
+from hub.visits.overdue import cleared_finding, overdue_finding
+from hub.visits.schedule import plan_tasks
+
+log = logging.getLogger(__name__)
+
+FOLLOWUP_PROGRESS = "visits.alarm_followups"
+FIRST_LOOK_BACK_S = 7 * 86_400.0
+"""On the first round ever, alerts resolved this long before are looked at."""
+
+OnFindings = Callable[[Sequence[FindingRow]], Awaitable[Any]]
+
+
+class VisitKeeper:
+    """See the module docstring. ``on_findings`` receives stored findings (with ids)."""
+
+    def __init__(
+        self, store: Store, *, clock: Callable[[], float] = time.time,
+        default_timezone: str = DEFAULT_TIMEZONE, on_findings: OnFindings | None = None,
+        every_s: float = 60.0,
+    ) -> None:  # fmt: skip
+        self.store = store
+        self.clock = clock
+        self.default_timezone = default_timezone
+        self.on_findings = on_findings
+        self.every_s = every_s
+        self._task: asyncio.Task[None] | None = None
+
+    # --- one round ---------------------------------------------------------------------
+
+    def _timezone(self, station_id: str) -> str:
+        try:
+            return self.store.get_station(station_id).timezone or self.default_timezone
+        except NotFound:
+            return self.default_timezone
+
+    def generate(self, now: float) -> int:
+        """Create the plan tasks due to exist at ``now``; return how many were new."""
+        last = self.store.last_plan_due()
+        tasks: list[VisitTask] = []
+        for plan in self.store.list_visit_plans(active=True):
+            try:
+                resident = self.store.get_resident(plan.resident_id)
+            except NotFound:
+                continue
+            if resident.status == "inactive":
+                continue
+            profile = self.store.get_care_profile(resident.id)
+            tz = self._timezone(resident.station_id)
+            tasks += plan_tasks(plan, profile, resident.station_id, tz, now,
+                                last.get(resident.id))  # fmt: skip
+        return self.store.add_visit_tasks(tasks) if tasks else 0
+
+    def alarm_followups(self, now: float) -> int:
+        """Create the follow-ups of alerts resolved since the last round."""
+        since = self.store.get_progress(FOLLOWUP_PROGRESS)
+        resolved = self.store.resolved_alerts_since(
+            now - FIRST_LOOK_BACK_S if since is None else since
+        )
+        tasks: list[VisitTask] = []
+        for alert_id, _ in resolved:
+            alert = self.store.get_alert(alert_id)
+            data = alert.data
+            resolved_at = float(data.get("resolved_at") or alert.updated_at)
+            station = alert.station_id
+            task = alarm_followup(
+                alert.id, alert.kind, data.get("outcome"), alert.resident_id, station,
+                resolved_at, self._timezone(station) if station else self.default_timezone,
+            )  # fmt: skip
+            if task is not None:
+                tasks.append(task)
+        added = self.store.add_visit_tasks(tasks) if tasks else 0
+        if resolved:
+            self.store.set_progress(FOLLOWUP_PROGRESS, resolved[-1][1])
+        return added
+
+    def overdue(self, now: float) -> list[FindingRow]:
+        """Store a finding for each task newly overdue; return them with their ids."""
+        tasks = self.store.unalerted_overdue(now)
+        if not tasks:
+            return []
+        rows = [overdue_finding(t, now) for t in tasks]
+        ids = self.store.write_findings(rows)
+        self.store.mark_visit_alerted([t.id for t in tasks], now)
+        return [_with_id(r, i) for r, i in zip(rows, ids, strict=True)]
+
+    def round(self, now: float) -> list[FindingRow]:
+        """Steps 1–3 of the module docstring (synchronous: run in a worker thread)."""
+        self.generate(now)
+        self.alarm_followups(now)
+        return self.overdue(now)
+
+    async def step(self) -> None:
+        findings = await asyncio.to_thread(self.round, self.clock())
+        if findings and self.on_findings is not None:
+            await self.on_findings(findings)
+
+    # --- a visit was recorded ----------------------------------------------------------------
+
+    def clearing(self, task: VisitTask, now: float) -> list[FindingRow]:
+        """The finding that clears the resident's overdue alert, when ``task`` (just done)
+        had raised it and no other alerted task of the resident is still open."""
+        if task.alerted_at is None:
+            return []
+        still = self.store.list_visit_tasks(resident_id=task.resident_id, state="open",
+                                            overdue_at=now)  # fmt: skip
+        if any(t.alerted_at is not None for t in still):
+            return []
+        row = cleared_finding(task, now)
+        [fid] = self.store.write_findings([row])
+        return [_with_id(row, fid)]
+
+    async def recorded(self, task: VisitTask) -> None:
+        """``task`` was just recorded as done: clear its overdue alert if it had one."""
+        findings = await asyncio.to_thread(self.clearing, task, self.clock())
+        if findings and self.on_findings is not None:
+            await self.on_findings(findings)
+
+    # --- running beside the hub ----------------------------------------------------------
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(
+            periodically(self.every_s, self.step, "visit housekeeping", first_now=True),
+            name="visits",
+        )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def _with_id(row: FindingRow, finding_id: int) -> FindingRow:
+    return FindingRow(row.resident_id, row.device_id, row.kind, row.priority, row.at,
+                      row.detected_at, row.evidence, row.reason, finding_id)  # fmt: skip
