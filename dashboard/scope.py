@@ -49,6 +49,11 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "silences.write": ADMINS | {"station_supervisor"},
     "users.read": ADMINS | {"station_supervisor"},
     "users.write": ADMINS | {"station_supervisor"},
+    "visits.read": CARE | {"family"},
+    "visits.record": CARE,
+    "visits.plan": ADMINS | {"station_supervisor"},
+    "ratings.read": CARE | {"family"},
+    "ratings.write": frozenset({"family"}),
 }
 """Action → roles allowed. Every route names one action (see the authorization matrix)."""
 

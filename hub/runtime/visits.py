@@ -64,11 +64,17 @@ class VisitKeeper:
         except NotFound:
             return self.default_timezone
 
-    def generate(self, now: float) -> int:
-        """Create the plan tasks due to exist at ``now``; return how many were new."""
+    def generate(self, now: float, resident_id: str | None = None) -> int:
+        """Create the plan tasks due to exist at ``now`` (of one resident's plan, or of
+        every active plan); return how many were new."""
         last = self.store.last_plan_due()
+        if resident_id is None:
+            plans = self.store.list_visit_plans(active=True)
+        else:
+            plan = self.store.get_visit_plan(resident_id)
+            plans = [plan] if plan is not None and plan.active else []
         tasks: list[VisitTask] = []
-        for plan in self.store.list_visit_plans(active=True):
+        for plan in plans:
             try:
                 resident = self.store.get_resident(plan.resident_id)
             except NotFound:

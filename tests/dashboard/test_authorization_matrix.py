@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from dashboard.scope import scope_for
 from dashboard.ws import CLOSE_UNAUTHENTICATED, Broadcaster, Event, visible
+from hub.store.base import VisitRecord, VisitTask
 from tests.dashboard.conftest import World
 
 SUP_A, STAFF_A, FAM_A = "station_supervisor.a", "station_staff.a", "family.a"
@@ -96,6 +97,17 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
         },
     ),
     ("PATCH", "/api/users/{user_id}"): (MANAGE_A, {"name": "renamed"}),
+    ("GET", "/api/residents/{resident_id}/visit-plan"): (CARE_A | {FAM_A}, None),
+    ("PUT", "/api/residents/{resident_id}/visit-plan"): (MANAGE_A, {"cadence": "weekly"}),
+    ("POST", "/api/residents/{resident_id}/discharges"): (CARE_A, {}),
+    ("GET", "/api/visits"): (NOT_VENDOR, None),
+    ("GET", "/api/visits/{task_id}"): (CARE_A | {FAM_A}, None),
+    ("POST", "/api/visits/{task_id}/record"): (
+        CARE_A,
+        {"mood": "good", "mobility": "walks_alone", "living": "good"},
+    ),
+    ("GET", "/api/ratings"): (NOT_VENDOR, None),
+    ("PUT", "/api/ratings/{subject_kind}/{subject_id}"): ({FAM_A}, {"score": 4}),
     ("WS", "/ws"): (EVERYONE, None),
 }
 
@@ -125,7 +137,23 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
     assert _app_routes(world) == set(ROUTES)
 
 
+def _visit_tasks(world: World) -> None:
+    """An open visit task of each station's resident, and a done one of station A's (to
+    rate); made once per world."""
+    if world.store.list_visit_tasks():
+        return
+    tasks = [
+        VisitTask(f"t-{s}", f"r-{s}", f"st-{s}", "visit", "plan", "2026-01-07", 1, 2e9, 0.0)
+        for s in ("a", "b")
+    ]
+    tasks.append(replace(tasks[0], id="t-done"))
+    world.store.add_visit_tasks(tasks)
+    world.store.record_visit(VisitRecord("t-done", "", "", "x", 1.0, 1.0, "good", "walks_alone",
+                                         "good"))  # fmt: skip
+
+
 def _params(world: World, user: str) -> dict[str, str]:
+    _visit_tasks(world)
     token = world.client.post("/api/me/tokens", json={"name": "x"}, headers=world.as_user(user))
     silence = world.client.post(
         "/api/silences", json={"end": 2e9, "reason": "r", "station_id": "st-a"},
@@ -134,7 +162,8 @@ def _params(world: World, user: str) -> dict[str, str]:
     return {
         "station_id": "st-a", "resident_id": "r-a", "device_id": "w-a",
         "alert_id": world.alerts["a"], "user_id": STAFF_A, "silence_id": silence,
-        "token_id": token.json()["id"],
+        "token_id": token.json()["id"], "task_id": "t-a", "subject_kind": "visit",
+        "subject_id": "t-done",
     }  # fmt: skip
 
 
@@ -162,7 +191,8 @@ def test_unauthenticated_gets_401_everywhere(world: World) -> None:
         if method == "WS" or allowed == PUBLIC:
             continue
         path = template.format(station_id="st-a", resident_id="r-a", device_id="w-a",
-                               alert_id="x", user_id="x", silence_id="x", token_id="x")  # fmt: skip
+                               alert_id="x", user_id="x", silence_id="x", token_id="x",
+                               task_id="x", subject_kind="visit", subject_id="x")  # fmt: skip
         r = world.client.request(method, path, json=body)
         assert r.status_code == 401, (method, path)
         assert r.json()["error"]["code"] == "unauthorized"
@@ -175,12 +205,15 @@ LISTS = {
     "/api/devices": ("id", {"w-a": CARE_A | {VENDOR}, "w-b": {SUP_B, STAFF_B, DIST, CITY}}),
     "/api/alerts": ("station_id", {"st-a": CARE_A | {FAM_A},
                                    "st-b": {SUP_B, STAFF_B, FAM_B, DIST, CITY}}),
+    "/api/visits": ("resident_id", {"r-a": CARE_A | {FAM_A},
+                                    "r-b": {SUP_B, STAFF_B, FAM_B, DIST, CITY}}),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("path", list(LISTS))
 def test_lists_show_exactly_the_visible_objects(world: World, path: str) -> None:
     field, owners = LISTS[path]
+    _visit_tasks(world)
     for user in USERS:
         r = world.client.get(path, headers=world.as_user(user))
         if r.status_code == 403:
