@@ -20,8 +20,9 @@ def local_day(world: World, days: float = 0) -> str:
 
 def plan(world: World, resident: str = "r-a", **body: object) -> dict[str, object]:
     body = {"cadence": "weekly", "window_days": 1, **body}
+    who = SUP if resident == "r-a" else "district_admin.pd"
     r = world.client.put(f"/api/residents/{resident}/visit-plan", json=body,
-                         headers=world.as_user(SUP if resident == "r-a" else "district_admin.pd"))  # fmt: skip
+                         headers=world.as_user(who))  # fmt: skip
     assert r.status_code == 200, r.text
     out: dict[str, object] = r.json()
     return out
@@ -104,7 +105,8 @@ def test_overdue_visit_is_a_medium_alert_resolved_by_recording(world: World) -> 
 
 
 def test_discharge_makes_a_followup(world: World) -> None:
-    r = world.client.post("/api/residents/r-a/discharges", json={"within_days": 2, "note": "髋部手术"},
+    body = {"within_days": 2, "note": "髋部手术"}
+    r = world.client.post("/api/residents/r-a/discharges", json=body,
                           headers=world.as_user(STAFF))  # fmt: skip
     assert r.status_code == 201, r.text
     t = r.json()
@@ -129,7 +131,8 @@ def test_family_rates_a_done_visit_within_the_window(world: World) -> None:
                  {"score": 4, "comment": "好" * 501}, {}):  # fmt: skip
         r = world.client.put(url, json=body, headers=world.as_user(FAM))
         assert (r.status_code, error_code(r)) == (422, "validation_error"), body
-    r = world.client.put(url, json={"score": 5, "comment": "小张很耐心"}, headers=world.as_user(FAM))
+    r = world.client.put(url, json={"score": 5, "comment": "小张很耐心"},
+                         headers=world.as_user(FAM))  # fmt: skip
     assert r.status_code == 200, r.text
     assert (r.json()["score"], r.json()["station_id"], r.json()["rater"]) == (5, "st-a", FAM)
     world.clock.t += 86_400

@@ -43,7 +43,7 @@ def task(tid: str, resident: str = "r-a", due: str = "2026-01-07", **kw: object)
 
 def record(tid: str, **kw: object) -> VisitRecord:
     base = VisitRecord(tid, "", "", "staff.a", T0 + 5 * DAY, T0 + 5 * DAY + 60, "good",
-                       "walks_with_aid", "adequate", ("meals", "repair"), "屋顶漏水", None)  # fmt: skip
+                       "walks_with_aid", "adequate", ("meals", "repair"), "屋顶漏水")  # fmt: skip
     return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
 
 

@@ -4,7 +4,6 @@ visit is recorded, follow-ups after a real alarm and after a discharge."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -40,7 +39,7 @@ class Clock:
 
 
 @pytest.fixture
-def hub(store: Store) -> Iterator[Hub]:
+def hub(store: Store) -> Hub:
     store.add_city(City("sh", "上海市"))
     store.add_district(District("pd", "sh", "浦东新区"))
     store.add_station(Station("st-a", "pd", "花木站", timezone="Asia/Shanghai"))
@@ -49,12 +48,12 @@ def hub(store: Store) -> Iterator[Hub]:
     clock = Clock(at("2026-01-05"))
     hub = Hub(store, "mqtt://127.0.0.1:1?protocol=3", settings=HubSettings(), clock=clock)
     hub.alert_engine.recover(clock())
-    yield hub
+    return hub
 
 
 def overdue_alerts(hub: Hub, resident: str = "r-a") -> list[tuple[str, str, str | None]]:
-    return [(a.state, a.priority, a.outcome)
-            for a in hub.alert_engine.list_alerts(kind="visit_overdue", resident_id=resident)]  # fmt: skip
+    found = hub.alert_engine.list_alerts(kind="visit_overdue", resident_id=resident)
+    return [(a.state, a.priority, a.outcome) for a in found]
 
 
 def record(hub: Hub, task_id: str) -> None:
