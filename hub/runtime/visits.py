@@ -5,7 +5,8 @@ Each round (:meth:`VisitKeeper.round`, in a worker thread):
 1. every active plan generates the visit tasks now due to exist (idempotent: a task's id
    is its resident and due date);
 2. alerts resolved since the last round (a watermark in the store's progress table,
-   ``visits.alarm_followups``) that call for a follow-up visit create it;
+   ``visits.alarm_followups``; the last :data:`SETTLE_S` seconds are left for the next
+   round) that call for a follow-up visit create it;
 3. open tasks past their window that raised no alert yet each become a ``visit_overdue``
    finding, stored, marked on the task, and handed to the alert engine
    (``on_findings``), so they reach the console like any other finding.
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 FOLLOWUP_PROGRESS = "visits.alarm_followups"
 FIRST_LOOK_BACK_S = 7 * 86_400.0
 """On the first round ever, alerts resolved this long before are looked at."""
+SETTLE_S = 30.0
+"""Alerts resolved in the last seconds are left for the next round: two resolutions
+committed out of the order of their times (two requests at once) are both seen."""
 
 OnFindings = Callable[[Sequence[FindingRow]], Awaitable[Any]]
 
@@ -91,7 +95,7 @@ class VisitKeeper:
         """Create the follow-ups of alerts resolved since the last round."""
         since = self.store.get_progress(FOLLOWUP_PROGRESS)
         resolved = self.store.resolved_alerts_since(
-            now - FIRST_LOOK_BACK_S if since is None else since
+            now - FIRST_LOOK_BACK_S if since is None else since, now - SETTLE_S
         )
         tasks: list[VisitTask] = []
         for alert_id, _ in resolved:
@@ -118,7 +122,13 @@ class VisitKeeper:
         rows = [overdue_finding(t, now) for t in tasks]
         ids = self.store.write_findings(rows)
         self.store.mark_visit_alerted([t.id for t in tasks], now)
-        return [_with_id(r, i) for r, i in zip(rows, ids, strict=True)]
+        found = [_with_id(r, i) for r, i in zip(rows, ids, strict=True)]
+        # a visit recorded while this round ran saw no alert to clear: clear it here
+        for t in tasks:
+            now_task = self.store.get_visit_task(t.id)
+            if now_task.state == "done":
+                found += self.clearing(now_task, now)
+        return found
 
     def round(self, now: float) -> list[FindingRow]:
         """Steps 1–3 of the module docstring (synchronous: run in a worker thread)."""

@@ -269,11 +269,13 @@ class SharedVisits(SharedWrites):
 
     # --- alerts the follow-ups watch -------------------------------------------------------
 
-    def resolved_alerts_since(self, after: float, limit: int = 1000) -> list[tuple[str, float]]:
+    def resolved_alerts_since(
+        self, after: float, until: float, limit: int = 1000
+    ) -> list[tuple[str, float]]:
         m = self._mark
         rows = self._query(
             f"SELECT id, updated_at FROM alerts WHERE state = 'resolved' AND updated_at > {m}"
-            f" ORDER BY updated_at, id LIMIT {m}",
-            (self._at(after), limit),
+            f" AND updated_at <= {m} ORDER BY updated_at, id LIMIT {m}",
+            (self._at(after), self._at(until), limit),
         )
         return [(r[0], self._rows.ts(r[1])) for r in rows]

@@ -172,6 +172,9 @@ class VisitStore(Protocol):
         """Newest first."""
         ...
 
-    def resolved_alerts_since(self, after: float, limit: int = 1000) -> list[tuple[str, float]]:
-        """``(alert id, updated_at)`` of alerts resolved after ``after``, oldest first."""
+    def resolved_alerts_since(
+        self, after: float, until: float, limit: int = 1000
+    ) -> list[tuple[str, float]]:
+        """``(alert id, updated_at)`` of alerts resolved in ``(after, until]``, oldest
+        first."""
         ...

@@ -20,6 +20,7 @@ from hub.store.base import (
     Store,
     VisitPlan,
     VisitRecord,
+    VisitTask,
 )
 from hub.visits.followups import discharge_followup
 
@@ -124,6 +125,9 @@ async def test_followup_after_a_real_alarm_not_after_a_false_one(hub: Hub) -> No
     engine.resolve(ids[1], "user:staff.a", "false_alarm", clock())
     engine.resolve(ids[2], "user:staff.a", "real_emergency", clock())  # not a kind that needs one
     await hub.visits.step()
+    assert hub.store.list_visit_tasks(kind="followup") == []  # left to settle
+    clock.t += 60
+    await hub.visits.step()
     followups = hub.store.list_visit_tasks(kind="followup")
     assert [(t.id, t.resident_id, t.due_on, t.origin) for t in followups] == [
         (f"followup:alarm:{ids[0]}", "r-a", "2026-01-07", "alarm")]  # fmt: skip
@@ -143,3 +147,26 @@ async def test_discharge_followup_becomes_overdue_like_a_visit(hub: Hub) -> None
     [alert] = hub.alert_engine.list_alerts(kind="visit_overdue", resident_id="r-b")
     assert (alert.priority, alert.evidence["task_kind"]) == ("medium", "followup")
     assert "回访" in alert.reason["zh-CN"]
+
+
+async def test_a_visit_recorded_during_the_round_clears_its_alert(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The visit is recorded after the round listed the overdue task but before it marked
+    it: recording saw no alert to clear, so the round clears it itself."""
+    clock = hub.clock
+    assert isinstance(clock, Clock)
+    hub.store.set_visit_plan(VisitPlan("r-a", "weekly", 0, "2026-01-05", weekday=0))
+    await hub.visits.step()
+    clock.t = at("2026-01-06")
+    listed = hub.store.unalerted_overdue
+
+    def listed_then_recorded(now: float, limit: int = 1000) -> list[VisitTask]:
+        tasks = listed(now, limit)
+        for t in tasks:
+            record(hub, t.id)
+        return tasks
+
+    monkeypatch.setattr(hub.store, "unalerted_overdue", listed_then_recorded)
+    await hub.visits.step()
+    assert overdue_alerts(hub) == [("resolved", "medium", "self_cleared")]
