@@ -1,11 +1,13 @@
 // The station's visits page (探访): overdue visit and follow-up tasks first, then today's,
 // each with its record form — how the elder is (mood, mobility, living conditions from
 // fixed lists), the needs found, notes and an optional photo reference. Recording a visit
-// completes its task and clears its overdue alert on the console.
+// completes its task and clears its overdue alert on the console. Supervisors and admins
+// also set residents' visit plans here (visit-plan-form.js).
 
 import { api } from "./api.js";
 import { h, showError, showInfo, start } from "./common.js";
 import { onChange, t, timezone } from "./i18n.js";
+import { planForm } from "./visit-plan-form.js";
 
 export const MOODS = ["good", "fair", "low", "distressed"];
 export const MOBILITY = ["walks_alone", "walks_with_aid", "needs_help", "bedridden"];
@@ -94,8 +96,15 @@ async function main() {
   const me = await start();
   if (!me) return;
   document.getElementById("visits").hidden = false;
-  await render();
-  onChange(() => render().catch(showError));
+  const plans = document.getElementById("plans");
+  const showPlans = async () => {
+    if (me.may.includes("visits.plan")) {
+      plans.hidden = false;
+      document.getElementById("plan-slot").replaceChildren(await planForm(render));
+    }
+  };
+  await Promise.all([render(), showPlans()]);
+  onChange(() => Promise.all([render(), showPlans()]).catch(showError));
 }
 
 main().catch(showError);

@@ -1,50 +1,66 @@
-"""Visits in the browser: staff find an overdue and a today's visit on the station's
-visits page (in Chinese), record one with the form, and the family rates that visit on
-their phone. One live hub for the whole walk."""
+"""Visits in the browser: on the station's visits page (in Chinese) the supervisor finds an
+overdue follow-up, sets a resident's visit plan with the form, records today's visit, and
+the family rates that visit on their phone. One live hub for the whole walk."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.store.base import VisitPlan, VisitTask
+from hub.store.base import VisitTask
 from tests.browser.pages import login
-from tests.browser.server import FAMILY, RESIDENT, RESIDENT_NAME, STAFF, LiveServer, wait_until
+from tests.browser.server import (
+    FAMILY,
+    RESIDENT,
+    RESIDENT_NAME,
+    SUPERVISOR,
+    LiveServer,
+    wait_until,
+)
 from tests.browser.test_zh_text import english_words
 
 pytestmark = [pytest.mark.broker]
 
 
-def _tasks(live: LiveServer) -> tuple[str, str]:
-    """A weekly plan due today, and a follow-up three days late: (today's id, overdue id)."""
+def _overdue_followup(live: LiveServer) -> str:
+    """A follow-up after a hospital stay, three days late; its id."""
     now = time.time()
-    today = datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai")).date()
-    live.store.set_visit_plan(VisitPlan(RESIDENT, "weekly", 1, today.isoformat(),
-                                        weekday=today.weekday()))  # fmt: skip
-    live.hub.visits.generate(now, RESIDENT)
-    late = (today - timedelta(days=3)).isoformat()
-    live.store.add_visit_tasks([VisitTask(
+    late = (_today() - timedelta(days=3)).isoformat()
+    task = VisitTask(
         f"followup:discharge:{RESIDENT}:{late}", RESIDENT, "st-1", "followup", "discharge",
         late, 1, now - 86_400, now - 4 * 86_400, source_id=late,
-    )])  # fmt: skip
-    return f"visit:{RESIDENT}:{today.isoformat()}", f"followup:discharge:{RESIDENT}:{late}"
+    )  # fmt: skip
+    live.store.add_visit_tasks([task])
+    return task.id
 
 
-def test_staff_record_a_visit_and_the_family_rates_it(
+def _today() -> date:
+    return datetime.fromtimestamp(time.time(), ZoneInfo("Asia/Shanghai")).date()
+
+
+def test_a_visit_planned_recorded_and_rated(
     station_page: Any, phone_page: Any, live: LiveServer
 ) -> None:
     from playwright.sync_api import expect
 
-    due_today, overdue = _tasks(live)
+    overdue = _overdue_followup(live)
     page = station_page
-    login(page, live.url, STAFF)
+    login(page, live.url, SUPERVISOR)
     page.click('a[href="/static/visits.html"]')
     late = page.locator(f'#overdue-list li[data-task-id="{overdue}"]')
     expect(late).to_contain_text("出院后回访")
+    expect(page.locator("#today-empty")).to_be_visible()
+    plan = page.locator("#plan-form")
+    plan.locator('select[name="resident"]').select_option(RESIDENT)
+    plan.locator('select[name="cadence"]').select_option("by_risk")
+    plan.locator('select[name="weekday"]').select_option(str(_today().weekday()))
+    plan.locator('input[name="living_alone"]').check()
+    plan.locator('button[type="submit"]').click()
+    due_today = f"visit:{RESIDENT}:{_today().isoformat()}"
     today = page.locator(f'#today-list li[data-task-id="{due_today}"]')
     expect(today.locator(".visit-name")).to_have_text(RESIDENT_NAME)
     expect(today).to_contain_text("定期探访")
@@ -61,7 +77,9 @@ def test_staff_record_a_visit_and_the_family_rates_it(
     expect(page.locator(f'#today-list li[data-task-id="{due_today}"]')).to_have_count(0)
     expect(page.locator("#today-empty")).to_be_visible()
     [record] = live.store.visit_records([due_today]).values()
-    assert (record.visitor, record.mood, record.needs) == (STAFF, "low", ("meals", "repair"))
+    assert (record.visitor, record.mood, record.needs) == (SUPERVISOR, "low", ("meals", "repair"))
+    assert live.store.get_visit_plan(RESIDENT).cadence == "by_risk"  # type: ignore[union-attr]
+    assert live.store.get_care_profile(RESIDENT).living_alone  # type: ignore[union-attr]
     assert live.store.get_visit_task(due_today).state == "done"
 
     phone = phone_page

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.store.protocols.visits import CADENCES, RISK_LEVELS
 from hub.visits import assessment
 
 ROOT = Path(__file__).resolve().parents[2] / "dashboard"
@@ -21,6 +22,9 @@ KEYS = (
     + [f"visits.origin_{v}" for v in ("plan", "alarm", "discharge")]
     + [f"error.{c}" for c in ("visit_recorded", "not_done", "not_ratable", "rating_locked")]
     + ["kind.visit_overdue"]
+    + [f"plan.cadence_{c}" for c in CADENCES]
+    + [f"plan.weekday_{d}" for d in range(7)]
+    + [f"plan.risk_{r}" for r in RISK_LEVELS]
 )
 
 
