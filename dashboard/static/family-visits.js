@@ -51,10 +51,10 @@ function visitItem(visit) {
   const r = visit.record;
   const found = [t(`mood.${r.mood}`), t(`mobility.${r.mobility}`), t(`living.${r.living}`)];
   return h("li", { class: "visit-done", dataset: { taskId: visit.id } },
-    h("p", {}, h("strong", {}, t(`visits.origin_${visit.origin}`)), " ",
+    h("p", {}, h("strong", {}, t(`visit.origin_${visit.origin}`)), " ",
       t("family.visited", { date: formatShort(r.visited_at, true) })),
     h("p", { class: "muted" }, found.join(" · ")),
-    r.needs.length ? h("p", { class: "muted" }, t("visits.needs"), ": ",
+    r.needs.length ? h("p", { class: "muted" }, t("visit.needs"), ": ",
       r.needs.map((n) => t(`need.${n}`)).join("、")) : null,
     ratingForm(visit));
 }

@@ -22,9 +22,9 @@ function today() {
 }
 
 function select(name, values, prefix) {
-  return h("label", {}, h("span", {}, t(`visits.${name}`)),
+  return h("label", {}, h("span", {}, t(`visit.${name}`)),
     h("select", { name, required: true },
-      h("option", { value: "" }, t("visits.choose")),
+      h("option", { value: "" }, t("visit.choose")),
       values.map((v) => h("option", { value: v }, t(`${prefix}.${v}`)))));
 }
 
@@ -33,16 +33,16 @@ function recordForm(task, done) {
     select("mood", MOODS, "mood"),
     select("mobility", MOBILITY, "mobility"),
     select("living", LIVING, "living"),
-    h("fieldset", {}, h("legend", {}, t("visits.needs")),
+    h("fieldset", {}, h("legend", {}, t("visit.needs")),
       NEEDS.map((n) => h("label", {}, h("input", { type: "checkbox", name: "needs", value: n }),
         t(`need.${n}`)))),
-    h("label", { class: "wide" }, h("span", {}, t("visits.notes")),
+    h("label", { class: "wide" }, h("span", {}, t("visit.notes")),
       h("textarea", { name: "notes", maxlength: 2000 })),
-    h("label", { class: "wide" }, h("span", {}, t("visits.photo_ref")),
-      h("input", { name: "photo_ref", maxlength: 500, placeholder: t("visits.photo_hint") })),
+    h("label", { class: "wide" }, h("span", {}, t("visit.photo_ref")),
+      h("input", { name: "photo_ref", maxlength: 500, placeholder: t("visit.photo_hint") })),
     h("div", { class: "buttons" },
-      h("button", { type: "submit", class: "btn btn-primary" }, t("visits.save")),
-      h("button", { type: "button", class: "btn", onclick: () => form.remove() }, t("visits.cancel"))));
+      h("button", { type: "submit", class: "btn btn-primary" }, t("visit.save")),
+      h("button", { type: "button", class: "btn", onclick: () => form.remove() }, t("visit.cancel"))));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const data = new FormData(form);
@@ -53,7 +53,7 @@ function recordForm(task, done) {
     button.disabled = true;
     try {
       await api(`/api/visits/${encodeURIComponent(task.id)}/record`, { method: "POST", body });
-      showInfo(t("visits.recorded"));
+      showInfo(t("visit.recorded"));
       await done();
     } catch (err) {
       showError(err);
@@ -65,14 +65,14 @@ function recordForm(task, done) {
 
 function taskItem(task, overdue, refresh) {
   const li = h("li", { class: "visit", dataset: { taskId: task.id, overdue: String(overdue) } });
-  const open = h("button", { type: "button", class: "btn btn-primary btn-record" }, t("visits.record"));
+  const open = h("button", { type: "button", class: "btn btn-primary btn-record" }, t("visit.record"));
   open.addEventListener("click", () => {
     if (!li.querySelector("form")) li.append(recordForm(task, refresh));
   });
   li.append(h("div", { class: "visit-head" },
     h("span", { class: "visit-name" }, task.resident_name),
-    h("span", { class: "visit-kind" }, t(`visits.origin_${task.origin}`)),
-    h("span", { class: "visit-due" }, t("visits.due", { date: task.due_on })),
+    h("span", { class: "visit-kind" }, t(`visit.origin_${task.origin}`)),
+    h("span", { class: "visit-due" }, t("visit.due", { date: task.due_on })),
     open));
   return li;
 }

@@ -1,5 +1,5 @@
 """What a visit record says of the elder: a small structured assessment from fixed lists
-(the dashboard shows each value in both languages: ``visit.mood.good`` ...), the needs
+(the dashboard shows each value in both languages: ``mood.good``, ``need.meals`` ...), the needs
 found, free notes, and an optional reference to a photo kept elsewhere.
 
 >>> check_assessment("good", "walks_alone", "adequate", ["meals"])

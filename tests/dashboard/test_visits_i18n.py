@@ -19,7 +19,7 @@ KEYS = (
     + [f"mobility.{v}" for v in assessment.MOBILITY]
     + [f"living.{v}" for v in assessment.LIVING]
     + [f"need.{v}" for v in assessment.NEEDS]
-    + [f"visits.origin_{v}" for v in ("plan", "alarm", "discharge")]
+    + [f"visit.origin_{v}" for v in ("plan", "alarm", "discharge")]
     + [f"error.{c}" for c in ("visit_recorded", "not_done", "not_ratable", "rating_locked")]
     + ["kind.visit_overdue"]
     + [f"plan.cadence_{c}" for c in CADENCES]
