@@ -51,13 +51,15 @@ class VisitKeeper:
     def __init__(
         self, store: Store, *, clock: Callable[[], float] = time.time,
         default_timezone: str = DEFAULT_TIMEZONE, on_findings: OnFindings | None = None,
-        every_s: float = 60.0,
+        every_s: float = 60.0, generate_every_s: float = 3600.0,
     ) -> None:  # fmt: skip
         self.store = store
         self.clock = clock
         self.default_timezone = default_timezone
         self.on_findings = on_findings
         self.every_s = every_s
+        self.generate_every_s = generate_every_s
+        self._generated_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
 
     # --- one round ---------------------------------------------------------------------
@@ -70,24 +72,30 @@ class VisitKeeper:
 
     def generate(self, now: float, resident_id: str | None = None) -> int:
         """Create the plan tasks due to exist at ``now`` (of one resident's plan, or of
-        every active plan); return how many were new."""
+        every active plan, reading the registry in a few whole-table queries); return how
+        many were new."""
         last = self.store.last_plan_due()
         if resident_id is None:
             plans = self.store.list_visit_plans(active=True)
+            residents = {r.id: r for r in self.store.list_residents()}
+            zones = {s.id: s.timezone for s in self.store.list_stations()}
+            profiles = {p.resident_id: p for p in self.store.list_care_profiles()}
+            self._generated_at = now
         else:
             plan = self.store.get_visit_plan(resident_id)
             plans = [plan] if plan is not None and plan.active else []
+            residents = {resident_id: self.store.get_resident(resident_id)}
+            station_id = residents[resident_id].station_id
+            zones = {station_id: self.store.get_station(station_id).timezone}
+            profile = self.store.get_care_profile(resident_id)
+            profiles = {resident_id: profile} if profile else {}
         tasks: list[VisitTask] = []
         for plan in plans:
-            try:
-                resident = self.store.get_resident(plan.resident_id)
-            except NotFound:
+            resident = residents.get(plan.resident_id)
+            if resident is None or resident.status == "inactive":
                 continue
-            if resident.status == "inactive":
-                continue
-            profile = self.store.get_care_profile(resident.id)
-            tz = self._timezone(resident.station_id)
-            tasks += plan_tasks(plan, profile, resident.station_id, tz, now,
+            tz = zones.get(resident.station_id) or self.default_timezone
+            tasks += plan_tasks(plan, profiles.get(resident.id), resident.station_id, tz, now,
                                 last.get(resident.id))  # fmt: skip
         return self.store.add_visit_tasks(tasks) if tasks else 0
 
@@ -123,16 +131,18 @@ class VisitKeeper:
         ids = self.store.write_findings(rows)
         self.store.mark_visit_alerted([t.id for t in tasks], now)
         found = [_with_id(r, i) for r, i in zip(rows, ids, strict=True)]
-        # a visit recorded while this round ran saw no alert to clear: clear it here
-        for t in tasks:
-            now_task = self.store.get_visit_task(t.id)
-            if now_task.state == "done":
-                found += self.clearing(now_task, now)
+        # a visit recorded while this round ran saw no alert to clear: clear it here (a
+        # done task has a record: one query for the whole round)
+        for task_id in self.store.visit_records([t.id for t in tasks]):
+            found += self.clearing(self.store.get_visit_task(task_id), now)
         return found
 
     def round(self, now: float) -> list[FindingRow]:
-        """Steps 1–3 of the module docstring (synchronous: run in a worker thread)."""
-        self.generate(now)
+        """Steps 1–3 of the module docstring (synchronous: run in a worker thread). Plans
+        generate every ``generate_every_s`` (tasks appear a week ahead; a changed plan
+        generates at once through the API), follow-ups and overdue tasks every round."""
+        if not (self._generated_at <= now < self._generated_at + self.generate_every_s):
+            self.generate(now)
         self.alarm_followups(now)
         return self.overdue(now)
 

@@ -85,6 +85,9 @@ class SharedVisits(SharedWrites):
         rows = self._query(f"{PROFILE_SELECT} WHERE resident_id = {self._mark}", (resident_id,))
         return self._profile(rows[0]) if rows else None
 
+    def list_care_profiles(self) -> list[CareProfile]:
+        return [self._profile(r) for r in self._query(f"{PROFILE_SELECT} ORDER BY resident_id")]
+
     def set_visit_plan(self, plan: VisitPlan) -> None:
         p, m = plan, self._mark
         self._write(
@@ -114,19 +117,28 @@ class SharedVisits(SharedWrites):
     # --- tasks -----------------------------------------------------------------------------
 
     def add_visit_tasks(self, tasks: Sequence[VisitTask]) -> int:
+        if not tasks:
+            return 0
         marks = ", ".join([self._mark] * 14)
-        added = 0
+        rows = [
+            (t.id, t.resident_id, t.station_id, t.kind, t.origin, t.due_on, t.window_days,
+             self._at(t.overdue_at), self._at(t.created_at), t.source_id, t.state, t.note,
+             self._opt_at(t.alerted_at), self._opt_at(t.done_at))
+            for t in tasks
+        ]  # fmt: skip
         with self._transaction("add visit tasks") as conn:
-            for t in tasks:
-                cur = conn.execute(
+            # executemany: one round trip a batch on PostgreSQL (pipeline mode), several
+            # times faster than a statement each for the first generation of a district
+            cur = conn.cursor()
+            try:
+                cur.executemany(
                     f"INSERT INTO visit_tasks ({TASK_COLS}) VALUES ({marks})"
                     " ON CONFLICT (id) DO NOTHING",
-                    (t.id, t.resident_id, t.station_id, t.kind, t.origin, t.due_on,
-                     t.window_days, self._at(t.overdue_at), self._at(t.created_at), t.source_id,
-                     t.state, t.note, self._opt_at(t.alerted_at), self._opt_at(t.done_at)),
-                )  # fmt: skip
-                added += max(cur.rowcount, 0)
-        return added
+                    rows,
+                )
+                return max(cur.rowcount, 0)
+            finally:
+                cur.close()
 
     def get_visit_task(self, task_id: str) -> VisitTask:
         row = self._by_id(f"SELECT {TASK_COLS} FROM visit_tasks", "id", task_id,

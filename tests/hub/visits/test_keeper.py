@@ -170,3 +170,19 @@ async def test_a_visit_recorded_during_the_round_clears_its_alert(
     monkeypatch.setattr(hub.store, "unalerted_overdue", listed_then_recorded)
     await hub.visits.step()
     assert overdue_alerts(hub) == [("resolved", "medium", "self_cleared")]
+
+
+async def test_plans_generate_hourly_and_at_once_when_set_through_the_keeper(hub: Hub) -> None:
+    clock = hub.clock
+    assert isinstance(clock, Clock)
+    await hub.visits.step()  # a round with no plans
+    hub.store.set_visit_plan(VisitPlan("r-a", "weekly", 1, "2026-01-05", weekday=3))
+    hub.store.set_visit_plan(VisitPlan("r-b", "weekly", 1, "2026-01-05", weekday=4))
+    clock.t += 1800
+    await hub.visits.step()
+    assert hub.store.list_visit_tasks() == []  # the next generation is an hour after the last
+    assert hub.visits.generate(clock(), "r-b") == 2  # what the plan API does
+    assert {t.resident_id for t in hub.store.list_visit_tasks()} == {"r-b"}
+    clock.t += 1800
+    await hub.visits.step()
+    assert {t.resident_id for t in hub.store.list_visit_tasks()} == {"r-a", "r-b"}
