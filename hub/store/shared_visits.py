@@ -136,7 +136,8 @@ class SharedVisits(SharedWrites):
                     " ON CONFLICT (id) DO NOTHING",
                     rows,
                 )
-                return max(cur.rowcount, 0)
+                added: int = max(cur.rowcount, 0)
+                return added
             finally:
                 cur.close()
 
