@@ -88,8 +88,11 @@ KINDS: Final[dict[str, KindSpec]] = {
     "device_offline": _TECHNICAL, "low_battery": _TECHNICAL, "battery_critical": _TECHNICAL,
     "not_worn": _TECHNICAL, "clock_skew": _TECHNICAL, "stuck_sensor": _TECHNICAL,
     "channel_down": _TECHNICAL, "connectivity_loss": _TECHNICAL,
+    "visit_overdue": _ACTIVITY,
 }  # fmt: skip
-"""Known alert kinds. A kind not listed is a non-latched clinical alert."""
+"""Known alert kinds. A kind not listed is a non-latched clinical alert. ``visit_overdue``
+(:mod:`hub.visits.overdue`) is muted like the activity kinds while the resident is away or
+in hospital: a home visit is not missed then."""
 
 MERGES: Final[dict[str, str]] = {"long_lie": "fall", "battery_critical": "low_battery"}
 """Finding kinds that update another kind's alert (a long lie is the same fall, worse)."""

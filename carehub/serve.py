@@ -28,6 +28,7 @@ from hub.backoff import Backoff, retry
 from hub.errors import ConfigError, StoreError
 from hub.ingest.core import Accepted
 from hub.runtime.node import HUB_STATUS_TOPIC, HubNode
+from hub.runtime.visits import VisitKeeper
 from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import Store
@@ -39,8 +40,8 @@ __all__ = ["HUB_STATUS_TOPIC", "Hub", "serve", "tune_gc"]
 
 class Hub(HubNode):
     """A hub node with the alert engine wired in: findings in; alerts, notifications and
-    device commands out. This is what ``carehub serve`` runs and tests start against a
-    throwaway broker and database."""
+    device commands out; visit housekeeping beside it. This is what ``carehub serve`` runs
+    and tests start against a throwaway broker and database."""
 
     def __init__(
         self,
@@ -76,6 +77,12 @@ class Hub(HubNode):
         self.detection.listeners.append(self.alerts.on_findings)
         self.pipeline.observers.append(self._replies)
         self.add_service(_AlertService(self))
+        self.visits = VisitKeeper(
+            self.store, clock=self.clock, default_timezone=self.settings.default_timezone,
+            on_findings=self.alerts.on_findings,
+        )  # fmt: skip
+        """Visit tasks, follow-ups and overdue-visit alerts (docs/visits.md)."""
+        self.add_service(self.visits)
 
     def _replies(self, batch: Sequence[Accepted]) -> None:
         confirm_replies(self.alerts, self._background, batch)

@@ -28,12 +28,15 @@ from dashboard.routers import (
     health,
     order_work,
     orders,
+    ratings,
     residents,
     services,
     session,
     silences,
     stations,
     users,
+    visit_plans,
+    visits,
     workers,
 )
 from dashboard.settings import DashboardSettings
@@ -103,7 +106,8 @@ def create_app(
     app.add_middleware(SecurityHeaders, production=settings.production)
     app.include_router(health.health_router())
     for module in (session, stations, residents, devices, alerts, silences, users, services,
-                   workers, orders, dispatch, order_work):  # fmt: skip
+                   workers, orders, dispatch, order_work, visit_plans, visits,
+                   ratings):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ws_router())
     static = HERE / "static"

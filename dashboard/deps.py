@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from hub.metrics import HubMetrics
     from hub.registry.live import LiveRegistry
     from hub.runtime.pipeline import Pipeline
+    from hub.runtime.visits import VisitKeeper
     from hub.settings import HubSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,6 +45,7 @@ class Hub(Protocol):
     alert_engine: AlertEngine
     alerts: AlertRunner
     registry: LiveRegistry
+    visits: VisitKeeper
     clock: Callable[[], float]
 
     async def health(self) -> dict[str, Any]: ...

@@ -57,6 +57,11 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "orders.read": CARE,
     "orders.write": CARE,
     "orders.work": STATION_ROLES,
+    "visits.read": CARE | {"family"},
+    "visits.record": CARE,
+    "visits.plan": ADMINS | {"station_supervisor"},
+    "ratings.read": CARE | {"family"},
+    "ratings.write": frozenset({"family"}),
 }
 """Action → roles allowed. Every route names one action (see the authorization matrix)."""
 

@@ -141,6 +141,7 @@ export function renderHeader(me) {
   const links = [];
   if (STAFF_ROLES.includes(me.user.role)) {
     links.push(h("a", { href: "/static/index.html", "data-i18n": "nav.console" }));
+    links.push(h("a", { href: "/static/visits.html", "data-i18n": "nav.visits" }));
     if (mayAdmin(me)) links.push(h("a", { href: "/static/admin.html", "data-i18n": "nav.admin" }));
     if (me.may.includes("workers.self")) {
       links.push(h("a", { href: "/static/worker.html", "data-i18n": "nav.worker" }));

@@ -1,8 +1,9 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
-the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and
-community services; the records each area keeps are defined there and importable from here.
+the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users, community
+services, visits and ratings; the records each area keeps are defined there and importable
+from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
@@ -78,6 +79,14 @@ from hub.store.protocols.services import (
 )
 from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
+from hub.store.protocols.visits import (
+    CareProfile,
+    RatingRow,
+    VisitPlan,
+    VisitRecord,
+    VisitStore,
+    VisitTask,
+)
 
 __all__ = [
     "DEAD_LETTER_KEEP_BYTES",
@@ -91,6 +100,7 @@ __all__ = [
     "AlertRow",
     "AlertStore",
     "ApiTokenRow",
+    "CareProfile",
     "CareWorker",
     "City",
     "CommandReplyRow",
@@ -113,6 +123,7 @@ __all__ = [
     "OrderEvent",
     "OrderStatus",
     "PartitionFence",
+    "RatingRow",
     "RegistryStore",
     "Resident",
     "ResidentStatus",
@@ -133,6 +144,10 @@ __all__ = [
     "Unprovisioned",
     "UserRow",
     "UserStore",
+    "VisitPlan",
+    "VisitRecord",
+    "VisitStore",
+    "VisitTask",
     "VitalsBucket",
     "boot_from_status",
     "device_fields_from_status",
@@ -143,7 +158,7 @@ __all__ = [
 @runtime_checkable
 class Store(
     RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore,
-    ServiceStore, Protocol,
+    ServiceStore, VisitStore, Protocol,
 ):  # fmt: skip
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 

@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from dashboard.scope import scope_for
 from dashboard.ws import CLOSE_UNAUTHENTICATED, Broadcaster, Event, visible
+from hub.store.base import VisitRecord, VisitTask
 from tests.dashboard.conftest import World
 
 SUP_A, STAFF_A, FAM_A = "station_supervisor.a", "station_staff.a", "family.a"
@@ -129,6 +130,17 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ("POST", "/api/orders/{order_id}/accept"): ({STAFF_A}, None),
     ("POST", "/api/orders/{order_id}/arrive"): ({STAFF_A}, {"lat": 31.2, "lon": 121.5}),
     ("POST", "/api/orders/{order_id}/done"): ({STAFF_A}, {"notes": "ok"}),
+    ("GET", "/api/residents/{resident_id}/visit-plan"): (CARE_A | {FAM_A}, None),
+    ("PUT", "/api/residents/{resident_id}/visit-plan"): (MANAGE_A, {"cadence": "weekly"}),
+    ("POST", "/api/residents/{resident_id}/discharges"): (CARE_A, {}),
+    ("GET", "/api/visits"): (NOT_VENDOR, None),
+    ("GET", "/api/visits/{task_id}"): (CARE_A | {FAM_A}, None),
+    ("POST", "/api/visits/{task_id}/record"): (
+        CARE_A,
+        {"mood": "good", "mobility": "walks_alone", "living": "good"},
+    ),
+    ("GET", "/api/ratings"): (NOT_VENDOR, None),
+    ("PUT", "/api/ratings/{subject_kind}/{subject_id}"): ({FAM_A}, {"score": 4}),
     ("WS", "/ws"): (EVERYONE, None),
 }
 
@@ -158,7 +170,23 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
     assert _app_routes(world) == set(ROUTES)
 
 
+def _visit_tasks(world: World) -> None:
+    """An open visit task of each station's resident, and a done one of station A's (to
+    rate); made once per world."""
+    if world.store.list_visit_tasks():
+        return
+    tasks = [
+        VisitTask(f"t-{s}", f"r-{s}", f"st-{s}", "visit", "plan", "2026-01-07", 1, 2e9, 0.0)
+        for s in ("a", "b")
+    ]
+    tasks.append(replace(tasks[0], id="t-done"))
+    world.store.add_visit_tasks(tasks)
+    world.store.record_visit(VisitRecord("t-done", "", "", "x", 1.0, 1.0, "good", "walks_alone",
+                                         "good"))  # fmt: skip
+
+
 def _params(world: World, user: str) -> dict[str, str]:
+    _visit_tasks(world)
     token = world.client.post("/api/me/tokens", json={"name": "x"}, headers=world.as_user(user))
     silence = world.client.post(
         "/api/silences", json={"end": 2e9, "reason": "r", "station_id": "st-a"},
@@ -168,7 +196,8 @@ def _params(world: World, user: str) -> dict[str, str]:
         "station_id": "st-a", "resident_id": "r-a", "device_id": "w-a",
         "alert_id": world.alerts["a"], "user_id": STAFF_A, "silence_id": silence,
         "token_id": token.json()["id"], "service_id": "sv-a", "worker_id": "cw-a",
-        "order_id": "ord-a",
+        "order_id": "ord-a", "task_id": "t-a", "subject_kind": "visit",
+        "subject_id": "t-done",
     }  # fmt: skip
 
 
@@ -197,7 +226,8 @@ def test_unauthenticated_gets_401_everywhere(world: World) -> None:
             continue
         path = template.format(station_id="st-a", resident_id="r-a", device_id="w-a",
                                alert_id="x", user_id="x", silence_id="x", token_id="x",
-                               service_id="x", worker_id="x", order_id="x")  # fmt: skip
+                               service_id="x", worker_id="x", order_id="x",
+                               task_id="x", subject_kind="visit", subject_id="x")  # fmt: skip
         r = world.client.request(method, path, json=body)
         assert r.status_code == 401, (method, path)
         assert r.json()["error"]["code"] == "unauthorized"
@@ -213,12 +243,15 @@ LISTS = {
     "/api/services": ("station_id", {"st-a": CARE_A, "st-b": {SUP_B, STAFF_B, DIST, CITY}}),
     "/api/workers": ("station_id", {"st-a": CARE_A, "st-b": {SUP_B, STAFF_B, DIST, CITY}}),
     "/api/orders": ("station_id", {"st-a": CARE_A, "st-b": {SUP_B, STAFF_B, DIST, CITY}}),
+    "/api/visits": ("resident_id", {"r-a": CARE_A | {FAM_A},
+                                    "r-b": {SUP_B, STAFF_B, FAM_B, DIST, CITY}}),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("path", list(LISTS))
 def test_lists_show_exactly_the_visible_objects(world: World, path: str) -> None:
     field, owners = LISTS[path]
+    _visit_tasks(world)
     for user in USERS:
         r = world.client.get(path, headers=world.as_user(user))
         if r.status_code == 403:

@@ -2,7 +2,7 @@
 when the extension is available.
 
 :class:`PostgresStore` is one mixin an area (registry, ingest, telemetry, findings, alerts,
-users: each module holds that area's SQL next to the code that runs it) over one shared
+users, visits: each module holds that area's SQL next to the code that runs it) over one shared
 pool (:mod:`hub.store.postgres.connection`). Telemetry is written with binary COPY
 (:mod:`hub.store.postgres.copy`); one :class:`~hub.store.base.IngestBatch` is one
 transaction. Times are ``timestamptz`` in the database and float epoch seconds at this
@@ -30,6 +30,7 @@ from hub.store.postgres.registry import PostgresRegistry
 from hub.store.postgres.services import PostgresServices
 from hub.store.postgres.telemetry import PostgresTelemetry
 from hub.store.postgres.users import PostgresUsers
+from hub.store.postgres.visits import PostgresVisits
 from hub.store.rows import TELEMETRY_COLS
 
 __all__ = [
@@ -50,6 +51,6 @@ __all__ = [
 
 class PostgresStore(
     PostgresFencing, PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings,
-    PostgresAlerts, PostgresUsers, PostgresDeadLetters, PostgresServices,
+    PostgresAlerts, PostgresUsers, PostgresDeadLetters, PostgresServices, PostgresVisits,
 ):  # fmt: skip
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""

@@ -1,7 +1,7 @@
 """The embedded store: SQLite in WAL mode, the default that needs nothing installed.
 
 :class:`SqliteStore` is one mixin an area (registry, ingest, telemetry, findings, alerts,
-users: each module holds that area's SQL next to the code that runs it) over one shared
+users, visits: each module holds that area's SQL next to the code that runs it) over one shared
 connection (:mod:`hub.store.sqlite.connection`). Rows become records through
 :mod:`hub.store.rows`, as in :mod:`hub.store.postgres`.
 
@@ -24,6 +24,7 @@ from hub.store.sqlite.registry import SqliteRegistry
 from hub.store.sqlite.services import SqliteServices
 from hub.store.sqlite.telemetry import SqliteTelemetry
 from hub.store.sqlite.users import SqliteUsers
+from hub.store.sqlite.visits import SqliteVisits
 
 __all__ = ["BUSY_TIMEOUT_MS", "SqliteStore"]
 
@@ -37,5 +38,6 @@ class SqliteStore(
     SqliteUsers,
     SqliteDeadLetters,
     SqliteServices,
+    SqliteVisits,
 ):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""
