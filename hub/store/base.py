@@ -1,7 +1,7 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
-the ingest pipeline writes, telemetry queries, findings, alerts and dashboard users; the
+the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and KPI aggregates; the
 records each area keeps are defined there and importable from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
@@ -52,6 +52,8 @@ from hub.store.protocols.ingest import (
     boot_from_status,
     device_fields_from_status,
 )
+from hub.store.protocols.kpi import ALL as ALL_GROUPS
+from hub.store.protocols.kpi import AlertFigures, Durations, KpiGroup, KpiStore, UptimeFigures
 from hub.store.protocols.registry import (
     City,
     Contact,
@@ -74,7 +76,9 @@ __all__ = [
     "STATUS_DEVICE_FIELDS",
     "VITALS_SERIES_FIELDS",
     "VITAL_FIELDS",
+    "ALL_GROUPS",
     "AlertChanges",
+    "AlertFigures",
     "AlertRow",
     "AlertStore",
     "ApiTokenRow",
@@ -87,12 +91,15 @@ __all__ = [
     "DeviceState",
     "District",
     "DistrictKind",
+    "Durations",
     "EventRow",
     "FencingStore",
     "FindingRow",
     "FindingStore",
     "IngestBatch",
     "IngestStore",
+    "KpiGroup",
+    "KpiStore",
     "NotificationRow",
     "NotificationState",
     "PartitionFence",
@@ -111,6 +118,7 @@ __all__ = [
     "TelemetryStore",
     "TimelineRow",
     "Unprovisioned",
+    "UptimeFigures",
     "UserRow",
     "UserStore",
     "VitalsBucket",
@@ -122,7 +130,8 @@ __all__ = [
 
 @runtime_checkable
 class Store(
-    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore, Protocol
+    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore, KpiStore,
+    Protocol,
 ):
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 
