@@ -21,7 +21,18 @@ from dashboard import errors
 from dashboard.auth import Authenticator, HashPool, LoginLimiter
 from dashboard.deps import Context
 from dashboard.headers import SecurityHeaders
-from dashboard.routers import alerts, devices, health, residents, session, silences, stations, users
+from dashboard.routers import (
+    alerts,
+    devices,
+    fhir,
+    health,
+    kpi,
+    residents,
+    session,
+    silences,
+    stations,
+    users,
+)
 from dashboard.settings import DashboardSettings
 from dashboard.ws import Broadcaster, ws_router
 from dashboard.ws_direct import keep_raw_send
@@ -88,7 +99,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(SecurityHeaders, production=settings.production)
     app.include_router(health.health_router())
-    for module in (session, stations, residents, devices, alerts, silences, users):
+    for module in (session, stations, residents, devices, alerts, silences, users, kpi, fhir):
         app.include_router(module.router)
     app.include_router(ws_router())
     static = HERE / "static"

@@ -49,6 +49,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "silences.write": ADMINS | {"station_supervisor"},
     "users.read": ADMINS | {"station_supervisor"},
     "users.write": ADMINS | {"station_supervisor"},
+    "kpi.read": CARE,
+    "fhir.read": CARE,
 }
 """Action → roles allowed. Every route names one action (see the authorization matrix)."""
 

@@ -96,6 +96,11 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
         },
     ),
     ("PATCH", "/api/users/{user_id}"): (MANAGE_A, {"name": "renamed"}),
+    ("GET", "/api/residents/{resident_id}/fhir"): (CARE_A, None),
+    # without parameters each caller gets their own scope (tests/dashboard/test_kpi_api.py
+    # checks who may ask for which station, district or city)
+    ("GET", "/api/kpi"): (NOT_VENDOR - {FAM_A, FAM_B}, None),
+    ("GET", "/api/kpi/csv"): (NOT_VENDOR - {FAM_A, FAM_B}, None),
     ("WS", "/ws"): (EVERYONE, None),
 }
 
