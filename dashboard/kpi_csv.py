@@ -47,9 +47,9 @@ def kpi_csv(columns: Sequence[Metric], rows: Sequence[KpiRow], language: str) ->
     """The whole CSV document (text, the BOM first)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow([text("kpi.col_id", language), text("kpi.col_name", language),
-                text("kpi.col_kind", language), *(header(m, language) for m in columns)])  # fmt: skip
+    fixed = [text(f"kpi.col_{c}", language) for c in ("id", "name", "kind")]
+    w.writerow([*fixed, *(header(m, language) for m in columns)])
     for r in rows:
-        w.writerow([r.id, r.name, text(f"kpi.row_{r.kind}", language),
-                    *(cell(r.values.get(m.key), m.unit) for m in columns)])  # fmt: skip
+        values = [cell(r.values.get(m.key), m.unit) for m in columns]
+        w.writerow([r.id, r.name, text(f"kpi.row_{r.kind}", language), *values])
     return BOM + out.getvalue()

@@ -22,7 +22,7 @@ from dashboard.routers import api_router
 from dashboard.scope import Scope
 from hub.errors import NotFound
 from hub.kpi.period import PeriodError, period
-from hub.kpi.table import Level, KpiTable, kpi_table, scope_timezone
+from hub.kpi.table import KpiTable, Level, kpi_table, scope_timezone
 
 router = api_router("/kpi", "kpi")
 
@@ -88,7 +88,7 @@ def table_json(t: KpiTable) -> dict[str, Any]:
 @router.get("", summary="KPIs of a station, a district's stations or a city's districts")
 async def get_kpi(
     ctx: CtxDep, caller: Annotated[Caller, allowed("kpi.read")],
-    level: Level | None = None, id: Annotated[str | None, Query(max_length=64)] = None,  # noqa: A002
+    level: Level | None = None, id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     to: DateQ = None,
 ) -> dict[str, Any]:  # fmt: skip
@@ -100,7 +100,7 @@ async def get_kpi(
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
 async def get_kpi_csv(
     request: Request, ctx: CtxDep, caller: Annotated[Caller, allowed("kpi.read")],
-    level: Level | None = None, id: Annotated[str | None, Query(max_length=64)] = None,  # noqa: A002
+    level: Level | None = None, id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     to: DateQ = None,
 ) -> Response:  # fmt: skip

@@ -32,8 +32,8 @@ def bundle(
     entries = [_entry(p, "include"), *(_entry(r, "include") for r in devs.values())]
     for row in rows:
         # rows come from these devices only (hub.fhir.paging reads them by device)
-        for obs in observations(row, p["id"], devs[row.device_id]["id"]):
-            entries.append(_entry(obs, "match"))
+        obs = observations(row, p["id"], devs[row.device_id]["id"])
+        entries.extend(_entry(o, "match") for o in obs)
     links = [{"relation": "self", "url": self_url}]
     if next_url is not None:
         links.append({"relation": "next", "url": next_url})

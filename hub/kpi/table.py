@@ -72,7 +72,9 @@ def _members(
             raise NotFound(f"district {scope_id!r}")
         return district.name, [(s.id, s.name, [s.id]) for s in sorted(stations, key=_id)]
     city = next((c for c in store.list_cities() if c.id == scope_id), None)
-    by_district = {d.id: (d.name, []) for d in store.list_districts(scope_id)}
+    by_district: dict[str, tuple[str, list[str]]] = {
+        d.id: (d.name, []) for d in store.list_districts(scope_id)
+    }
     for s in store.list_stations():
         if s.district_id in by_district and visible(s.id):
             by_district[s.district_id][1].append(s.id)
@@ -103,8 +105,8 @@ def kpi_table(
     for provider in providers:
         figures = provider(store, stations, start, end, row_group)
         columns += figures.columns
-        for row_id, values in per_row.items():
-            values |= figures.values.get(row_id, {})
+        for row_id, row_values in per_row.items():
+            row_values.update(figures.values.get(row_id, {}))
         if level != "station":
             total |= provider(store, stations, start, end, "all").values.get(ALL_GROUPS, {})
     rows = [KpiRow(i, n, "district" if level == "city" else "station", per_row[i])

@@ -1,8 +1,8 @@
 """The ``Store`` protocol: everything the hub keeps, behind one interface.
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
-the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and KPI aggregates; the
-records each area keeps are defined there and importable from here.
+the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users and KPI
+aggregates; the records each area keeps are defined there and importable from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
@@ -71,12 +71,12 @@ from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, 
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 
 __all__ = [
+    "ALL_GROUPS",
     "DEAD_LETTER_KEEP_BYTES",
     "ROLES",
     "STATUS_DEVICE_FIELDS",
     "VITALS_SERIES_FIELDS",
     "VITAL_FIELDS",
-    "ALL_GROUPS",
     "AlertChanges",
     "AlertFigures",
     "AlertRow",
@@ -130,7 +130,13 @@ __all__ = [
 
 @runtime_checkable
 class Store(
-    RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore, KpiStore,
+    RegistryStore,
+    IngestStore,
+    TelemetryStore,
+    FindingStore,
+    AlertStore,
+    UserStore,
+    KpiStore,
     Protocol,
 ):
     """Everything the hub keeps. See the module docstring for threading and time rules."""

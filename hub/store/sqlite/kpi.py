@@ -58,7 +58,9 @@ class SqliteKpi(SqliteBase):
     def kpi_alerts(
         self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
     ) -> dict[str, AlertFigures]:
-        rows = self._query(_ALERTS.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end))
+        rows = self._query(
+            _ALERTS.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end)
+        )
         kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         acks: dict[str, list[float]] = defaultdict(list)
@@ -72,15 +74,22 @@ class SqliteKpi(SqliteBase):
             if resolve_s is not None and outcome != "self_cleared":
                 resolves[group].append(resolve_s)
         return {
-            g: AlertFigures(sum(k.values()), dict(k), dict(outcomes[g]),
-                            _durations(acks[g]), _durations(resolves[g]))  # fmt: skip
+            g: AlertFigures(
+                sum(k.values()),
+                dict(k),
+                dict(outcomes[g]),
+                _durations(acks[g]),
+                _durations(resolves[g]),
+            )
             for g, k in kinds.items()
         }
 
     def kpi_uptime(
         self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
     ) -> dict[str, UptimeFigures]:
-        rows = self._query(_UPTIME.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end))
+        rows = self._query(
+            _UPTIME.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end)
+        )
         return {g: UptimeFigures(float(on or 0.0), float(known or 0.0), int(n))
                 for g, on, known, n in rows}  # fmt: skip
 
