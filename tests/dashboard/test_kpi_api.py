@@ -114,7 +114,11 @@ def test_csv_is_utf8_with_bom_localized_headers_and_chinese_names(handled: World
         ["pd", "浦东新区", "合计"],
     ]  # fmt: skip
     col = dict(zip(head, body[0], strict=True))
-    assert (col["确认用时中位数 (秒)"], col["误报率 (%)"], col["告警总数"]) == ("30.0", "100.0", "1")
+    assert (col["确认用时中位数 (秒)"], col["误报率 (%)"], col["告警总数"]) == (
+        "30.0",
+        "100.0",
+        "1",
+    )
     assert dict(zip(head, body[1], strict=True))["确认用时中位数 (秒)"] == ""  # no data
 
 
