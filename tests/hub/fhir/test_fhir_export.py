@@ -17,8 +17,10 @@ from tests.helpers.fhir_check import check_bundle
 T0 = 1_767_225_600.0
 RESIDENT = Resident("r_01:a", "st-1", "王秀英", birth_year=1941, clinical={"gender": "female",
                     "hr_high": 110})  # fmt: skip
-DEVICES = [Device("w-1", "wearable", vendor="acme", model="W2", firmware="1.2.0",
-                  resident_id=RESIDENT.id), Device("bp-1", "bp_monitor", resident_id=RESIDENT.id)]  # fmt: skip
+DEVICES = [
+    Device("w-1", "wearable", vendor="acme", model="W2", firmware="1.2.0", resident_id="r_01:a"),
+    Device("bp-1", "bp_monitor", resident_id="r_01:a"),
+]
 
 
 def _bundle(rows: list[TelemetryRow]) -> dict:  # type: ignore[type-arg]
@@ -35,8 +37,8 @@ def test_every_vital_sign_with_its_code_and_unit() -> None:
     assert codes == ["8867-4", "59408-5", "9279-1", "8310-5", "85354-9"]  # no battery/glucose
     hr, temp, bp = obs[0], obs[3], obs[4]
     assert hr["valueQuantity"]["value"] == 72.0
-    assert temp["valueQuantity"] == {"value": 36.6, "unit": "Cel",
-                                     "system": "http://unitsofmeasure.org", "code": "Cel"}  # fmt: skip
+    ucum = "http://unitsofmeasure.org"
+    assert temp["valueQuantity"] == {"value": 36.6, "unit": "Cel", "system": ucum, "code": "Cel"}
     assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]["value"])
             for c in bp["component"]] == [("8480-6", 130.0), ("8462-4", 80.0)]  # fmt: skip
     assert hr["effectiveDateTime"] == "2026-01-01T00:00:00.250000Z"
