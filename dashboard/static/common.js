@@ -142,6 +142,9 @@ export function renderHeader(me) {
   if (STAFF_ROLES.includes(me.user.role)) {
     links.push(h("a", { href: "/static/index.html", "data-i18n": "nav.console" }));
     if (mayAdmin(me)) links.push(h("a", { href: "/static/admin.html", "data-i18n": "nav.admin" }));
+    if (me.may.includes("kpi.read")) {
+      links.push(h("a", { href: "/static/kpi.html", "data-i18n": "nav.kpi" }));
+    }
   }
   if (me.user.role === "family") {
     links.push(h("a", { href: "/static/family.html", "data-i18n": "nav.family" }));
