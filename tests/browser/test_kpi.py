@@ -66,8 +66,11 @@ def test_the_district_table_period_csv_and_drill_down(kpi_page: Any, kpi_live: L
     page.goto(f"{kpi_live.url}/static/kpi.html?{JANUARY}")
     page.wait_for_selector("#kpi-table tbody tr.kpi-total")
     # st-1: a1-a4 and a5 (07:58 on 1 January in Shanghai); st-2: b1, b2
-    assert _rows(page) == [("station", "花木街道养老服务站", "5"),
-                           ("station", "金杨养老服务站", "2"), ("total", "浦东新区", "7")]  # fmt: skip
+    assert _rows(page) == [
+        ("station", "花木街道养老服务站", "5"),
+        ("station", "金杨养老服务站", "2"),
+        ("total", "浦东新区", "7"),
+    ]
     headers = page.eval_on_selector_all("#kpi-table thead th", "hs => hs.map(h => h.textContent)")
     assert "确认用时中位数 (秒)" in headers and "误报率 (%)" in headers
     assert "告警: 跌倒" in headers
