@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from bench import table
 from bench.common import console
 
-BENCHES = ("ingest", "mqtt_clients", "detect", "alerts", "ws", "rss", "provision", "login")
+BENCHES = ("ingest", "mqtt_clients", "detect", "alerts", "ws", "rss", "provision", "login", "kpi")
 
 
 def main(argv: list[str]) -> int:

@@ -48,7 +48,7 @@ WITH dev AS (
 )
 SELECT dev.g, sum(CASE WHEN seg.online THEN seg.b - seg.a ELSE 0 END), sum(seg.b - seg.a),
        count(DISTINCT seg.device_id)
-FROM seg JOIN dev ON dev.device_id = seg.device_id GROUP BY dev.g
+FROM seg JOIN dev ON dev.device_id = seg.device_id WHERE seg.b > seg.a GROUP BY dev.g
 """
 
 
