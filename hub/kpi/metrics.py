@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from hub.kpi.maths import false_alarm_ratio, ratio
-from hub.store.base import AlertFigures, KpiGroup, Store, UptimeFigures
+from hub.store.base import ALL_GROUPS, AlertFigures, KpiGroup, Store, UptimeFigures
 
 Unit = Literal["count", "seconds", "ratio"]
 Value = int | float | None
@@ -42,10 +42,19 @@ class Figures:
 
 
 class MetricProvider(Protocol):
-    """Figures of ``station_ids`` over ``[start, end)`` grouped ``by``."""
+    """Figures of ``station_ids`` over ``[start, end)`` grouped ``by``, and, with ``total``,
+    of all of them together under the group :data:`~hub.store.base.ALL_GROUPS` too (a
+    provider whose figures add up sums its groups; one with percentiles asks again)."""
 
     def __call__(
-        self, store: Store, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
+        self,
+        store: Store,
+        station_ids: Sequence[str],
+        start: float,
+        end: float,
+        by: KpiGroup,
+        *,
+        total: bool = False,
     ) -> Figures: ...
 
 
@@ -59,10 +68,17 @@ def _by_frequency(counts: Sequence[dict[str, int]]) -> list[str]:
 
 
 def alert_metrics(
-    store: Store, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
+    store: Store,
+    station_ids: Sequence[str],
+    start: float,
+    end: float,
+    by: KpiGroup,
+    *,
+    total: bool = False,
 ) -> Figures:
     """Alarms (by kind), times to acknowledge and to resolve, outcomes, false alarms."""
-    figures: dict[str, AlertFigures] = store.kpi_alerts(station_ids, start, end, by)
+    # percentiles do not add up: the store computes the total in the same pass
+    figures: dict[str, AlertFigures] = store.kpi_alerts(station_ids, start, end, by, total=total)
     kinds = _by_frequency([f.by_kind for f in figures.values()])
     outcomes = _by_frequency([f.by_outcome for f in figures.values()])
     columns = [
@@ -91,10 +107,21 @@ def alert_metrics(
 
 
 def uptime_metrics(
-    store: Store, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
+    store: Store,
+    station_ids: Sequence[str],
+    start: float,
+    end: float,
+    by: KpiGroup,
+    *,
+    total: bool = False,
 ) -> Figures:
     """Device uptime: the share of known device time spent online."""
     figures: dict[str, UptimeFigures] = store.kpi_uptime(station_ids, start, end, by)
+    if total and by != "all":  # seconds and devices add up (a device is in one group)
+        parts = list(figures.values())
+        figures[ALL_GROUPS] = UptimeFigures(sum(f.online_s for f in parts),
+                                            sum(f.known_s for f in parts),
+                                            sum(f.devices for f in parts))  # fmt: skip
     columns = [Metric("uptime.ratio", "ratio", "kpi.uptime_ratio"),
                Metric("uptime.devices", "count", "kpi.uptime_devices")]  # fmt: skip
     values: dict[str, dict[str, Value]] = {

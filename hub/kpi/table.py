@@ -103,12 +103,11 @@ def kpi_table(
     per_row: dict[str, dict[str, Value]] = {m[0]: {} for m in members}
     total: dict[str, Value] = {}
     for provider in providers:
-        figures = provider(store, stations, start, end, row_group)
+        figures = provider(store, stations, start, end, row_group, total=level != "station")
         columns += figures.columns
         for row_id, row_values in per_row.items():
             row_values.update(figures.values.get(row_id, {}))
-        if level != "station":
-            total |= provider(store, stations, start, end, "all").values.get(ALL_GROUPS, {})
+        total |= figures.values.get(ALL_GROUPS, {})
     rows = [KpiRow(i, n, "district" if level == "city" else "station", per_row[i])
             for i, n, _ in members]  # fmt: skip
     if level != "station":

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from hub.store.postgres.codec import to_dt
 from hub.store.postgres.connection import PostgresBase
 from hub.store.protocols.kpi import (
+    ALL,
     KPI_PERCENTILES,
     AlertFigures,
     Durations,
@@ -20,13 +21,15 @@ _FROM = (
     " FROM alerts a JOIN stations s ON s.id = a.station_id"
     " WHERE a.station_id = ANY(%(ids)s) AND a.opened_at >= %(start)s AND a.opened_at < %(end)s"
 )
-_COUNTS = "SELECT {g}, a.kind, a.outcome, count(*)" + _FROM + " GROUP BY 1, 2, 3"
+# {sets}: the groups alone, or with the total as well (its group comes back NULL)
+_COUNTS = "SELECT {g} AS g, a.kind, a.outcome, count(*)" + _FROM + " GROUP BY GROUPING SETS {sets}"
 _PERSON = "a.outcome <> 'self_cleared'"
 _TIMES = (
-    "SELECT {g}, count(a.ack_s), percentile_cont(%(ps)s) WITHIN GROUP (ORDER BY a.ack_s),"
+    "SELECT {g} AS g, count(a.ack_s),"
+    " percentile_cont(%(ps)s) WITHIN GROUP (ORDER BY a.ack_s),"
     f" count(a.resolve_s) FILTER (WHERE {_PERSON}),"
     " percentile_cont(%(ps)s) WITHIN GROUP (ORDER BY a.resolve_s)"
-    f" FILTER (WHERE {_PERSON})" + _FROM + " GROUP BY 1"
+    f" FILTER (WHERE {_PERSON})" + _FROM + " GROUP BY GROUPING SETS {sets}"
 )
 
 # Per device, through its index on (device_id, at): the last status before the period
@@ -62,16 +65,30 @@ class PostgresKpi(PostgresBase):
     """:class:`hub.store.protocols.kpi.KpiStore` on PostgreSQL."""
 
     def kpi_alerts(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
+        self,
+        station_ids: Sequence[str],
+        start: float,
+        end: float,
+        by: KpiGroup,
+        *,
+        total: bool = False,
     ) -> dict[str, AlertFigures]:
         params = {"ids": list(station_ids), "start": to_dt(start), "end": to_dt(end),
                   "ps": list(KPI_PERCENTILES)}  # fmt: skip
         g = _GROUP[by]
         kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        both = total and by != "all"
+        count_sets = (
+            "((g, a.kind, a.outcome), (a.kind, a.outcome))" if both else "((g, a.kind, a.outcome))"
+        )
+        time_sets = "((g), ())" if both else "((g))"
         with self._conn("kpi alerts") as conn:
-            counts = conn.execute(_COUNTS.format(g=g), params).fetchall()
-            times = conn.execute(_TIMES.format(g=g), params).fetchall()
+            conn.execute("SET LOCAL jit = off")
+            counts = conn.execute(_COUNTS.format(g=g, sets=count_sets), params).fetchall()
+            times = conn.execute(_TIMES.format(g=g, sets=time_sets), params).fetchall()
+            counts = [(ALL if grp is None else grp, *rest) for grp, *rest in counts]
+            times = [(ALL if grp is None else grp, *rest) for grp, *rest in times]
         for group, kind, outcome, n in counts:
             kinds[group][kind] += n
             if outcome is not None:
@@ -88,6 +105,8 @@ class PostgresKpi(PostgresBase):
     ) -> dict[str, UptimeFigures]:
         params = {"ids": list(station_ids), "start": to_dt(start), "end": to_dt(end)}
         with self._conn("kpi uptime") as conn:
+            # JIT compiling the per-device subquery cost more than it saved (bench/kpi.py)
+            conn.execute("SET LOCAL jit = off")
             rows = conn.execute(_UPTIME.format(g=_GROUP[by]), params).fetchall()
         return {g: UptimeFigures(on or 0.0, known or 0.0, n) for g, on, known, n in rows}
 

@@ -61,9 +61,16 @@ class KpiStore(Protocol):
     """Read-only KPI aggregates (both back-ends give identical figures)."""
 
     def kpi_alerts(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
+        self,
+        station_ids: Sequence[str],
+        start: float,
+        end: float,
+        by: KpiGroup,
+        *,
+        total: bool = False,
     ) -> dict[str, AlertFigures]:
-        """Alerts of ``station_ids`` opened in ``[start, end)``, per group; groups without
+        """Alerts of ``station_ids`` opened in ``[start, end)``, per group, and with
+        ``total`` of all of them under :data:`ALL` too (in the same pass); groups without
         any alert are absent."""
         ...
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from hub.kpi.maths import percentiles
 from hub.store.protocols.kpi import (
+    ALL,
     KPI_PERCENTILES,
     AlertFigures,
     Durations,
@@ -56,7 +57,13 @@ class SqliteKpi(SqliteBase):
     """:class:`hub.store.protocols.kpi.KpiStore` on SQLite."""
 
     def kpi_alerts(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
+        self,
+        station_ids: Sequence[str],
+        start: float,
+        end: float,
+        by: KpiGroup,
+        *,
+        total: bool = False,
     ) -> dict[str, AlertFigures]:
         rows = self._query(
             _ALERTS.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end)
@@ -65,14 +72,16 @@ class SqliteKpi(SqliteBase):
         outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         acks: dict[str, list[float]] = defaultdict(list)
         resolves: dict[str, list[float]] = defaultdict(list)
+        both = total and by != "all"
         for group, kind, outcome, ack_s, resolve_s in rows:
-            kinds[group][kind] += 1
-            if outcome is not None:
-                outcomes[group][outcome] += 1
-            if ack_s is not None:
-                acks[group].append(ack_s)
-            if resolve_s is not None and outcome != "self_cleared":
-                resolves[group].append(resolve_s)
+            for g in (group, ALL) if both else (group,):
+                kinds[g][kind] += 1
+                if outcome is not None:
+                    outcomes[g][outcome] += 1
+                if ack_s is not None:
+                    acks[g].append(ack_s)
+                if resolve_s is not None and outcome != "self_cleared":
+                    resolves[g].append(resolve_s)
         return {
             g: AlertFigures(
                 sum(k.values()),

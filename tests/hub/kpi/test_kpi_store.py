@@ -80,8 +80,14 @@ def test_both_back_ends_give_identical_figures(sqlite_store: Store, pg_store: St
     k.populate(sqlite_store)
     k.populate(pg_store)
     for by in ("station", "district", "all"):
-        lite = sqlite_store.kpi_alerts(ALL3, k.START, k.END, by)  # type: ignore[arg-type]
-        pg = pg_store.kpi_alerts(ALL3, k.START, k.END, by)  # type: ignore[arg-type]
+        lite = sqlite_store.kpi_alerts(ALL3, k.START, k.END, by, total=True)  # type: ignore[arg-type]
+        pg = pg_store.kpi_alerts(ALL3, k.START, k.END, by, total=True)  # type: ignore[arg-type]
         assert lite == pg, by  # exact: the same floats, the same percentile arithmetic
         up_lite = sqlite_store.kpi_uptime(ALL3, k.UP_START, k.UP_END, by)  # type: ignore[arg-type]
         assert up_lite == pg_store.kpi_uptime(ALL3, k.UP_START, k.UP_END, by), by  # type: ignore[arg-type]
+
+
+def test_the_total_comes_in_the_same_pass(kpi_store: Store) -> None:
+    got = kpi_store.kpi_alerts(PD, k.START, k.END, "station", total=True)
+    assert got == {"st-1": _approx(ST1), "st-2": _approx(ST2), "*": _approx(PD_ALL)}
+    assert kpi_store.kpi_alerts(PD, k.START, k.END, "all", total=True) == {"*": _approx(PD_ALL)}
