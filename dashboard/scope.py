@@ -49,7 +49,7 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "silences.write": ADMINS | {"station_supervisor"},
     "users.read": ADMINS | {"station_supervisor"},
     "users.write": ADMINS | {"station_supervisor"},
-    "kpi.read": CARE,
+    "reports.read": CARE,
     "fhir.read": CARE,
 }
 """Action → roles allowed. Every route names one action (see the authorization matrix)."""

@@ -87,7 +87,7 @@ def table_json(t: KpiTable) -> dict[str, Any]:
 
 @router.get("", summary="KPIs of a station, a district's stations or a city's districts")
 async def get_kpi(
-    ctx: CtxDep, caller: Annotated[Caller, allowed("kpi.read")],
+    ctx: CtxDep, caller: Annotated[Caller, allowed("reports.read")],
     level: Level | None = None, id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     to: DateQ = None,
@@ -99,7 +99,7 @@ async def get_kpi(
 @router.get("/csv", summary="The same KPI table as CSV (UTF-8 with BOM, headers localized)",
             response_class=Response, responses={200: {"content": {"text/csv": {}}}})  # fmt: skip
 async def get_kpi_csv(
-    request: Request, ctx: CtxDep, caller: Annotated[Caller, allowed("kpi.read")],
+    request: Request, ctx: CtxDep, caller: Annotated[Caller, allowed("reports.read")],
     level: Level | None = None, id: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     to: DateQ = None,

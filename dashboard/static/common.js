@@ -142,7 +142,7 @@ export function renderHeader(me) {
   if (STAFF_ROLES.includes(me.user.role)) {
     links.push(h("a", { href: "/static/index.html", "data-i18n": "nav.console" }));
     if (mayAdmin(me)) links.push(h("a", { href: "/static/admin.html", "data-i18n": "nav.admin" }));
-    if (me.may.includes("kpi.read")) {
+    if (me.may.includes("reports.read")) {
       links.push(h("a", { href: "/static/kpi.html", "data-i18n": "nav.kpi" }));
     }
   }
