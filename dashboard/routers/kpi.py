@@ -57,9 +57,13 @@ def build(
 ) -> KpiTable:  # fmt: skip
     """The table the caller asked for (synchronous: run in a worker thread)."""
     scope = caller.scope
+    if level is not None and scope_id is None:
+        reason = "id names the station, district or city of the level asked for"
+        raise ApiError(422, "validation_error", reason,
+                       [{"loc": ["query", "id"], "type": "missing", "reason": reason}])  # fmt: skip
     if level is None or scope_id is None:
         default_level, default_id = _default_scope(scope, ctx)
-        level, scope_id = level or default_level, scope_id or default_id
+        level, scope_id = default_level, scope_id or default_id
     _check_level(scope, level)
     default_tz = ctx.hub.settings.default_timezone
     try:

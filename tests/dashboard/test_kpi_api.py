@@ -128,3 +128,9 @@ def test_csv_headers_follow_the_callers_language(handled: World) -> None:
     head = next(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert head[:4] == ["Id", "Name", "Row", "Alarms"]
     assert "Time to acknowledge, median (s)" in head and "Alarms: SOS" in head
+
+
+def test_a_level_without_an_id_is_refused(handled: World) -> None:
+    r = handled.client.get("/api/kpi", params={"level": "district"}, headers=handled.as_user(DIST))
+    assert r.status_code == 422 and error_code(r) == "validation_error"
+    assert r.json()["error"]["details"][0]["loc"] == ["query", "id"]
