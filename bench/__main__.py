@@ -27,6 +27,7 @@ BENCHES = (
     "provision",
     "login",
     "dispatch",
+    "kpi",
 )
 
 

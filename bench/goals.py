@@ -148,6 +148,10 @@ SPECS: dict[str, Spec] = _specs(
     Spec("api_me_login_flood_p50_ms", "console request during 96 parallel logins, p50", "ms"),
     Spec("api_me_login_flood_max_ms", "console request during 96 parallel logins, worst", "ms"),
     Spec("login_flood_96_s", "time for the 96 logins to be answered", "s"),
+    # bench/kpi.py (issue 17: KPI queries over a year of 50 stations)
+    Spec("kpi_city_year_s", "a city's KPI table over a year, 50 stations (PostgreSQL)", "s",
+         goal=Goal(2, at_most=True)),
+    Spec("kpi_district_year_s", "a district's KPI table over a year, 5 stations", "s"),
     # bench/scale.py (issue 16; not in `make bench`: a cluster drill of its own)
     Spec("scale_workers_vs_single", "1 bridge + 2 workers ÷ single-node serve, same load",
          "×", "drill"),

@@ -25,7 +25,9 @@ from dashboard.routers import (
     alerts,
     devices,
     dispatch,
+    fhir,
     health,
+    kpi,
     order_work,
     orders,
     ratings,
@@ -107,7 +109,7 @@ def create_app(
     app.include_router(health.health_router())
     for module in (session, stations, residents, devices, alerts, silences, users, services,
                    workers, orders, dispatch, order_work, visit_plans, visits,
-                   ratings):  # fmt: skip
+                   ratings, kpi, fhir):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ws_router())
     static = HERE / "static"

@@ -46,6 +46,12 @@ def error_message(code: str, language: str) -> str:
     return _catalogue(lang).get(key) or _catalogue("en").get(key) or code
 
 
+def text(key: str, language: str) -> str:
+    """The UI text of ``key`` in ``language`` (English, then the key, as fallbacks)."""
+    lang = language if language in LANGUAGES else "en"
+    return _catalogue(lang).get(key) or _catalogue("en").get(key) or key
+
+
 def pick_language(accept_language: str | None, *, default: str) -> str:
     """The first of :data:`LANGUAGES` an ``Accept-Language`` header asks for (by quality,
     primary subtag), else ``default``."""

@@ -62,6 +62,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "visits.plan": ADMINS | {"station_supervisor"},
     "ratings.read": CARE | {"family"},
     "ratings.write": frozenset({"family"}),
+    "reports.read": CARE,
+    "fhir.read": CARE,
 }
 """Action → roles allowed. Every route names one action (see the authorization matrix)."""
 

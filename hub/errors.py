@@ -24,6 +24,9 @@ they enter our code, so callers catch one family::
     │                            (hub.broker.embedded; its connection is closed)
     ├── UnknownTimezone          not an IANA time zone name; also a ValueError
     │                            (hub.timezones)
+    ├── PeriodError              a KPI or export period that cannot be measured (a bad
+    │                            date, the end before the start, too long); also a
+    │                            ValueError (hub.kpi.period)
     ├── TransitionError          an alert cannot make that state change (alerts.state)
     ├── OrderTransitionError     a service order cannot make that status change
     │                            (hub.dispatch.lifecycle)

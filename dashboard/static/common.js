@@ -146,6 +146,9 @@ export function renderHeader(me) {
     if (me.may.includes("workers.self")) {
       links.push(h("a", { href: "/static/worker.html", "data-i18n": "nav.worker" }));
     }
+    if (me.may.includes("reports.read")) {
+      links.push(h("a", { href: "/static/kpi.html", "data-i18n": "nav.kpi" }));
+    }
   }
   if (me.user.role === "family") {
     links.push(h("a", { href: "/static/family.html", "data-i18n": "nav.family" }));

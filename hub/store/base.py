@@ -2,8 +2,8 @@
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
 the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users, community
-services, visits and ratings; the records each area keeps are defined there and importable
-from here.
+services, visits and ratings, and KPI aggregates; the records each area keeps are defined
+there and importable from here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
@@ -53,6 +53,8 @@ from hub.store.protocols.ingest import (
     boot_from_status,
     device_fields_from_status,
 )
+from hub.store.protocols.kpi import ALL as ALL_GROUPS
+from hub.store.protocols.kpi import AlertFigures, Durations, KpiGroup, KpiStore, UptimeFigures
 from hub.store.protocols.registry import (
     City,
     Contact,
@@ -89,6 +91,7 @@ from hub.store.protocols.visits import (
 )
 
 __all__ = [
+    "ALL_GROUPS",
     "DEAD_LETTER_KEEP_BYTES",
     "ORDER_STATUSES",
     "ROLES",
@@ -97,6 +100,7 @@ __all__ = [
     "VITALS_SERIES_FIELDS",
     "VITAL_FIELDS",
     "AlertChanges",
+    "AlertFigures",
     "AlertRow",
     "AlertStore",
     "ApiTokenRow",
@@ -111,12 +115,15 @@ __all__ = [
     "DeviceState",
     "District",
     "DistrictKind",
+    "Durations",
     "EventRow",
     "FencingStore",
     "FindingRow",
     "FindingStore",
     "IngestBatch",
     "IngestStore",
+    "KpiGroup",
+    "KpiStore",
     "NotificationRow",
     "NotificationState",
     "Order",
@@ -142,6 +149,7 @@ __all__ = [
     "TelemetryStore",
     "TimelineRow",
     "Unprovisioned",
+    "UptimeFigures",
     "UserRow",
     "UserStore",
     "VisitPlan",
@@ -158,7 +166,7 @@ __all__ = [
 @runtime_checkable
 class Store(
     RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore,
-    ServiceStore, VisitStore, Protocol,
+    ServiceStore, VisitStore, KpiStore, Protocol,
 ):  # fmt: skip
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 

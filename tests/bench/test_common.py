@@ -58,6 +58,7 @@ def test_the_goals_earlier_issues_set_are_all_there() -> None:
         "provision_100k_s": (60, True),
         "mqtt_short_path_vs_paho": (1.2, False),  # issue 12: the short path must pay
         "dispatch_1000x200_s": (2.0, True),  # issue 17: a district's day planned at once
+        "kpi_city_year_s": (2.0, True),  # issue 17: a city's year of KPIs on one page
     }
 
 

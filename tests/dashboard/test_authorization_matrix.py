@@ -141,6 +141,11 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ),
     ("GET", "/api/ratings"): (NOT_VENDOR, None),
     ("PUT", "/api/ratings/{subject_kind}/{subject_id}"): ({FAM_A}, {"score": 4}),
+    ("GET", "/api/residents/{resident_id}/fhir"): (CARE_A, None),
+    # without parameters each caller gets their own scope (tests/dashboard/test_kpi_api.py
+    # checks who may ask for which station, district or city)
+    ("GET", "/api/kpi"): (NOT_VENDOR - {FAM_A, FAM_B}, None),
+    ("GET", "/api/kpi/csv"): (NOT_VENDOR - {FAM_A, FAM_B}, None),
     ("WS", "/ws"): (EVERYONE, None),
 }
 

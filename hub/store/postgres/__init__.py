@@ -26,6 +26,7 @@ from hub.store.postgres.deadletters import PostgresDeadLetters
 from hub.store.postgres.fencing import PostgresFencing
 from hub.store.postgres.findings import PostgresFindings
 from hub.store.postgres.ingest import PostgresIngest
+from hub.store.postgres.kpi import PostgresKpi
 from hub.store.postgres.registry import PostgresRegistry
 from hub.store.postgres.services import PostgresServices
 from hub.store.postgres.telemetry import PostgresTelemetry
@@ -52,5 +53,6 @@ __all__ = [
 class PostgresStore(
     PostgresFencing, PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings,
     PostgresAlerts, PostgresUsers, PostgresDeadLetters, PostgresServices, PostgresVisits,
+    PostgresKpi,
 ):  # fmt: skip
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""

@@ -20,6 +20,7 @@ from hub.store.sqlite.connection import BUSY_TIMEOUT_MS
 from hub.store.sqlite.deadletters import SqliteDeadLetters
 from hub.store.sqlite.findings import SqliteFindings
 from hub.store.sqlite.ingest import SqliteIngest
+from hub.store.sqlite.kpi import SqliteKpi
 from hub.store.sqlite.registry import SqliteRegistry
 from hub.store.sqlite.services import SqliteServices
 from hub.store.sqlite.telemetry import SqliteTelemetry
@@ -39,5 +40,6 @@ class SqliteStore(
     SqliteDeadLetters,
     SqliteServices,
     SqliteVisits,
+    SqliteKpi,
 ):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""

@@ -1,0 +1,135 @@
+"""Metric providers: the sources of the KPI table's columns.
+
+A provider asks the store for its figures over some stations and a period, grouped per
+station, per district or all together (:data:`~hub.store.base.KpiGroup`), and returns its
+columns (:class:`Metric`) and a value per group and column. The table shows the columns
+of every provider in :data:`PROVIDERS` order, so a new source (orders completed on time,
+visits done on schedule, ratings...) is one more provider here and nothing else changes.
+
+What each metric means, exactly as computed, is written in ``docs/kpi.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from hub.kpi.maths import false_alarm_ratio, ratio
+from hub.store.base import ALL_GROUPS, AlertFigures, KpiGroup, Store, UptimeFigures
+
+Unit = Literal["count", "seconds", "ratio"]
+Value = int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One column: its key in the values, unit, and label (an i18n key, shown after the
+    label of ``section`` when there is one: "Alarms: Fall")."""
+
+    key: str
+    unit: Unit
+    label: str
+    section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A provider's answer: its columns and group id → column key → value."""
+
+    columns: list[Metric] = field(default_factory=list)
+    values: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+
+class MetricProvider(Protocol):
+    """Figures of ``station_ids`` over ``[start, end)`` grouped ``by``, and, with ``total``,
+    of all of them together under the group :data:`~hub.store.base.ALL_GROUPS` too (a
+    provider whose figures add up sums its groups; one with percentiles asks again)."""
+
+    def __call__(
+        self,
+        store: Store,
+        station_ids: Sequence[str],
+        start: float,
+        end: float,
+        by: KpiGroup,
+        *,
+        total: bool = False,
+    ) -> Figures: ...
+
+
+def _by_frequency(counts: Sequence[dict[str, int]]) -> list[str]:
+    """Keys by their total over ``counts``, most frequent first, then by name."""
+    total: dict[str, int] = {}
+    for c in counts:
+        for k, n in c.items():
+            total[k] = total.get(k, 0) + n
+    return sorted(total, key=lambda k: (-total[k], k))
+
+
+def alert_metrics(
+    store: Store,
+    station_ids: Sequence[str],
+    start: float,
+    end: float,
+    by: KpiGroup,
+    *,
+    total: bool = False,
+) -> Figures:
+    """Alarms (by kind), times to acknowledge and to resolve, outcomes, false alarms."""
+    # percentiles do not add up: the store computes the total in the same pass
+    figures: dict[str, AlertFigures] = store.kpi_alerts(station_ids, start, end, by, total=total)
+    kinds = _by_frequency([f.by_kind for f in figures.values()])
+    outcomes = _by_frequency([f.by_outcome for f in figures.values()])
+    columns = [
+        Metric("alarms.total", "count", "kpi.alarms_total"),
+        *(Metric(f"alarms.{k}", "count", f"kind.{k}", "kpi.alarms") for k in kinds),
+        Metric("ack.n", "count", "kpi.ack_n"),
+        Metric("ack.p50_s", "seconds", "kpi.ack_p50"),
+        Metric("ack.p90_s", "seconds", "kpi.ack_p90"),
+        Metric("resolve.n", "count", "kpi.resolve_n"),
+        Metric("resolve.p50_s", "seconds", "kpi.resolve_p50"),
+        Metric("resolve.p90_s", "seconds", "kpi.resolve_p90"),
+        Metric("false_alarm.ratio", "ratio", "kpi.false_alarm_ratio"),
+        *(Metric(f"outcome.{o}", "count", f"outcome.{o}", "kpi.outcomes") for o in outcomes),
+    ]
+    values: dict[str, dict[str, Value]] = {}
+    for group, f in figures.items():
+        row: dict[str, Value] = {"alarms.total": f.opened}
+        row |= {f"alarms.{k}": f.by_kind.get(k, 0) for k in kinds}
+        row |= {"ack.n": f.ack.n, "ack.p50_s": f.ack.p50, "ack.p90_s": f.ack.p90,
+                "resolve.n": f.resolve.n, "resolve.p50_s": f.resolve.p50,
+                "resolve.p90_s": f.resolve.p90,
+                "false_alarm.ratio": false_alarm_ratio(f.by_outcome)}  # fmt: skip
+        row |= {f"outcome.{o}": f.by_outcome.get(o, 0) for o in outcomes}
+        values[group] = row
+    return Figures(columns, values)
+
+
+def uptime_metrics(
+    store: Store,
+    station_ids: Sequence[str],
+    start: float,
+    end: float,
+    by: KpiGroup,
+    *,
+    total: bool = False,
+) -> Figures:
+    """Device uptime: the share of known device time spent online."""
+    figures: dict[str, UptimeFigures] = store.kpi_uptime(station_ids, start, end, by)
+    if total and by != "all":  # seconds and devices add up (a device is in one group)
+        parts = list(figures.values())
+        figures[ALL_GROUPS] = UptimeFigures(sum(f.online_s for f in parts),
+                                            sum(f.known_s for f in parts),
+                                            sum(f.devices for f in parts))  # fmt: skip
+    columns = [Metric("uptime.ratio", "ratio", "kpi.uptime_ratio"),
+               Metric("uptime.devices", "count", "kpi.uptime_devices")]  # fmt: skip
+    values: dict[str, dict[str, Value]] = {
+        g: {"uptime.ratio": ratio(f.online_s, f.known_s), "uptime.devices": f.devices}
+        for g, f in figures.items()
+    }
+    return Figures(columns, values)
+
+
+PROVIDERS: tuple[MetricProvider, ...] = (alert_metrics, uptime_metrics)
+"""The sources of the KPI table, in column order."""
