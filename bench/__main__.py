@@ -28,6 +28,7 @@ BENCHES = (
     "login",
     "dispatch",
     "kpi",
+    "visits",
 )
 
 

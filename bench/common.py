@@ -173,10 +173,12 @@ def record(
     data, meta = _load(results), _load(runs)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     per_key = meta.setdefault("figures", {})
+    here = machine()
     for f in figures:
         data[f.key] = _plain(f.value)
-        per_key[f.key] = {"n": f.n, "measured_at": now}
-    meta["machine"] = machine()
+        # the processor per figure: benchmarks run one at a time may run on different machines
+        per_key[f.key] = {"n": f.n, "measured_at": now, "cpu": here["cpu"]}
+    meta["machine"] = here
     _dump(results, data)
     _dump(runs, meta)
 

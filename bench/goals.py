@@ -160,12 +160,18 @@ SPECS: dict[str, Spec] = _specs(
          "drill"),
     Spec("failover_p_max_s", "worst time from a worker kill to its partitions live again",
          "s", "drill"),
-    # bench/load.py (not in `make bench`: a search over device counts)
+    # bench/dispatch.py (issue 17: a district's orders planned at once)
     Spec("dispatch_1000x200_s", "propose a worker for 1,000 open orders among 200 workers",
          "s", goal=Goal(2.0, at_most=True)),
     Spec("dispatch_reference_1000x200_s", "the same batch by the reference rule in plain "
          "Python (the peer)", "s"),
     Spec("dispatch_vs_reference", "reference rule time ÷ vectorised planner time", "×"),
+    # bench/visits.py (issue 17: visit housekeeping beside the hub, a reference)
+    Spec("visits_generate_10k_s", "first generation of 10,000 residents' visit tasks "
+         "(PostgreSQL)", "s"),
+    Spec("visits_hourly_10k_s", "hourly regeneration, nothing new, 10,000 plans", "s"),
+    Spec("visits_round_idle_ms", "a keeper round with nothing overdue", "ms"),
+    # bench/load.py (not in `make bench`: a search over device counts)
     Spec("load_max_devices", "most devices carried with no message lost", "", "search"),
     Spec("load_max_rate_per_s", "messages/s at that level", "msg/s", "search"),
     Spec("load_hub_cpu_pct", "hub CPU at that level (% of one core)", "%", "search"),

@@ -31,6 +31,7 @@ class Row:
     figure: Figure
     n: int | None
     measured_at: datetime | None
+    cpu: str | None = None
 
 
 def load(results: Path = RESULTS, runs: Path = RUNS) -> tuple[list[Row], dict[str, Any]]:
@@ -43,7 +44,8 @@ def load(results: Path = RESULTS, runs: Path = RUNS) -> tuple[list[Row], dict[st
         info = noted.get(key, {})
         at = info.get("measured_at")
         rows.append(Row(Figure(key, float(data[key]), int(info.get("n", 0))), info.get("n"),
-                        datetime.fromisoformat(at) if at else None))  # fmt: skip
+                        datetime.fromisoformat(at) if at else None,
+                        info.get("cpu")))  # fmt: skip
     return rows, meta.get("machine", {})
 
 
@@ -108,6 +110,12 @@ def markdown(rows: Sequence[Row], m: dict[str, Any]) -> str:
     when = max(dates).strftime("%Y-%m-%d") if dates else "unknown"
     lines += ["", f"Measured with `make bench` on {when}: {describe(m)}; the machine was shared "
               "with other work while it ran."]  # fmt: skip
+    others: dict[str, list[str]] = {}
+    for row in rows:
+        if row.cpu and m and row.cpu != m.get("cpu"):
+            others.setdefault(row.cpu, []).append(f"`{row.figure.key}`")
+    for cpu, keys in others.items():
+        lines[-1] += f" Measured on another machine ({cpu}): {', '.join(keys)}."
     if unnoted:
         lines[-1] += (" Figures marked ? come from an earlier run that did not note how"
                       " they were measured.")  # fmt: skip

@@ -1,14 +1,17 @@
-"""Smoke tests of ``bench/detect.py``, ``bench/provision.py`` and ``bench/mqtt_clients.py`` at
-tiny sizes, so they do not rot between runs. They check that both sides of each comparison
-did the same work, not how fast (the machine is shared: no wall-clock assertion)."""
+"""Smoke tests of ``bench/detect.py``, ``bench/provision.py``, ``bench/mqtt_clients.py`` and
+``bench/visits.py`` at tiny sizes, so they do not rot between runs. They check that both
+sides of each comparison did the same work, not how fast (the machine is shared: no
+wall-clock assertion)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import psycopg
 import pytest
 
-from bench import detect, mqtt_clients, provision
+from bench import detect, mqtt_clients, provision, visits
+from hub.store import open_store
 from tests.fixtures.brokers import MosquittoProcess
 
 
@@ -64,3 +67,27 @@ def test_the_three_mqtt_clients_each_drain_the_whole_backlog(
     rates = mqtt_clients.measure(mosquitto_factory().url, messages=300, runs=1)
     assert set(rates) == set(mqtt_clients.SIDES)
     assert all(len(v) == 1 and v[0] > 0 for v in rates.values())
+
+
+def test_the_visits_bench_generates_every_plan_and_ends_idle(
+    new_pg_database: Callable[[], str],
+) -> None:
+    url = new_pg_database()
+    store = open_store(url)
+
+    def delete() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM visit_tasks")
+
+    try:
+        m = visits.measure(store, delete, n=30, runs=2)
+    finally:
+        store.close()
+    with psycopg.connect(url) as conn:
+        (stored,) = conn.execute("SELECT count(*) FROM visit_tasks").fetchone() or (0,)
+        (plans,) = conn.execute(
+            "SELECT count(DISTINCT resident_id) FROM visit_tasks"
+        ).fetchone() or (0,)
+    # the last run's first generation made what is stored, and every plan has its tasks
+    # (begun a month before: a weekly plan four or five, a fortnightly two or three)
+    assert m["tasks"] == stored and plans == 30 and stored >= 30 * 2

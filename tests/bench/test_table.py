@@ -82,3 +82,17 @@ def test_figures_from_before_runs_were_noted_are_marked(tmp_path: Path) -> None:
     text = table.markdown(*table.load(results, tmp_path / "runs.json"))
     assert "| `load_max_devices` | 50,000 | — | ? | ? |" in text
     assert "marked ? come from an earlier run" in text
+
+
+def test_figures_measured_on_another_processor_are_named(tmp_path: Path) -> None:
+    results, runs = _store(tmp_path, [Figure("provision_100k_s", 9.0, 5),
+                                      Figure("detect_vs_loop", 60.0, 5)])  # fmt: skip
+    meta = json.loads(runs.read_text(encoding="utf-8"))
+    here = meta["machine"]["cpu"]
+    assert meta["figures"]["detect_vs_loop"]["cpu"] == here
+    meta["figures"]["detect_vs_loop"]["cpu"] = "Elsewhere 9000"
+    runs.write_text(json.dumps(meta), encoding="utf-8")
+    text = table.markdown(*table.load(results, runs))
+    assert f"({here})" in text
+    assert "Measured on another machine (Elsewhere 9000): `detect_vs_loop`." in text
+    assert "`provision_100k_s`." not in text
