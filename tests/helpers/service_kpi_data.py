@@ -69,6 +69,7 @@ RATINGS = [
 
 
 def _walk(store: Store, o: Order, steps: list[tuple[OrderStatus, float]]) -> None:
+    """Store the order open, then move it through ``steps`` (status, time) one by one."""
     store.add_order(o, OrderEvent(o.id, o.created_at, "system", "open"))
     for status, at in steps:
         moved = replace(o, status=status, updated_at=at)
@@ -76,8 +77,11 @@ def _walk(store: Store, o: Order, steps: list[tuple[OrderStatus, float]]) -> Non
         o = moved
 
 
-def _steps(start: float, arrive: float | None, done: float | None) -> list[tuple[OrderStatus, float]]:
-    steps: list[tuple[OrderStatus, float]] = [("assigned", start + 10.0), ("accepted", start + 20.0)]
+Steps = list[tuple[OrderStatus, float]]
+
+
+def _steps(start: float, arrive: float | None, done: float | None) -> Steps:
+    steps: Steps = [("assigned", start + 10.0), ("accepted", start + 20.0)]
     if arrive is not None:
         steps.append(("arrived", start + arrive))
     if done is not None:
@@ -111,8 +115,9 @@ def populate(store: Store) -> None:
     ])  # fmt: skip
     for tid, _, _, recorded in VISITS:
         if recorded is not None:
-            store.record_visit(VisitRecord(tid, "", "", "user:staff", T0 + recorded,
-                                           T0 + recorded, "good", "walks_alone", "good"))  # fmt: skip
+            at = T0 + recorded
+            store.record_visit(VisitRecord(tid, "", "", "user:staff", at, at, "good",
+                                           "walks_alone", "good"))  # fmt: skip
     for kind, sid_, station, score, at in RATINGS:
         store.put_rating(RatingRow(kind, sid_, "family", RESIDENT[station], station, score,  # type: ignore[arg-type]
                                    "", T0 + at, T0 + at))  # fmt: skip
