@@ -20,7 +20,7 @@ def test_the_kpi_bench_counts_every_alert_it_wrote(new_pg_database: Callable[[],
     assert counts["residents"] == 20 and counts["devices"] == 40
     assert counts["alerts"] == 20 * 18 and counts["status"] >= 40
     m = kpi.measure(url, runs=2)
-    assert len(m["city"]) == len(m["district"]) == 2
+    assert len(m["city"]) == len(m["district"]) == len(m["city_base"]) == 2
     assert m["alarms"] == [float(counts["alerts"])]
     assert 0.9 < m["uptime"][0] < 1.0  # devices drop off for about half an hour at a time
     # the services' history is counted too (a few orders fall due after the year)
