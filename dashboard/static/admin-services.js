@@ -3,8 +3,7 @@
 // skills, weekly working hours, phone). Prices are typed in yuan and sent as integer cents
 // (fen), as the API keeps money; hours are typed per weekday as "08:00-12:00, 13:00-17:00".
 
-import { ApiError } from "./api.js";
-import { api } from "./api.js";
+import { api, ApiError } from "./api.js";
 import { form, section, table } from "./admin-ui.js";
 import { h, showInfo } from "./common.js";
 import { t } from "./i18n.js";
