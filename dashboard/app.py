@@ -31,6 +31,7 @@ from dashboard.routers import (
     order_work,
     orders,
     ratings,
+    resident_orders,
     residents,
     services,
     session,
@@ -109,7 +110,7 @@ def create_app(
     app.include_router(health.health_router())
     for module in (session, stations, residents, devices, alerts, silences, users, services,
                    workers, orders, dispatch, order_work, visit_plans, visits,
-                   ratings, kpi, fhir):  # fmt: skip
+                   ratings, resident_orders, kpi, fhir):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ws_router())
     static = HERE / "static"

@@ -1,6 +1,7 @@
 """The KPI table as CSV for spreadsheets: UTF-8 with a byte-order mark (so Excel reads
 Chinese names correctly), headers in the caller's language, one row a station or district
-and the total last. Seconds are written with one decimal, ratios as percentages.
+and the total last. Seconds are written with one decimal, ratios as percentages, average
+ratings with two decimals.
 
 >>> from hub.kpi.metrics import Metric
 >>> from hub.kpi.table import KpiRow
@@ -21,7 +22,8 @@ from hub.kpi.metrics import Metric, Value
 from hub.kpi.table import KpiRow
 
 BOM = "\ufeff"
-UNITS = {"seconds": "kpi.unit_seconds", "ratio": "kpi.unit_percent", "count": None}
+UNITS = {"seconds": "kpi.unit_seconds", "ratio": "kpi.unit_percent",
+         "score": "kpi.unit_score", "count": None}  # fmt: skip
 
 
 def header(m: Metric, language: str) -> str:
@@ -40,6 +42,8 @@ def cell(value: Value, unit: str) -> str:
         return f"{value * 100:.1f}"
     if unit == "seconds":
         return f"{value:.1f}"
+    if unit == "score":
+        return f"{value:.2f}"
     return str(value)
 
 

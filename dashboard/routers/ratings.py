@@ -2,8 +2,8 @@
 
 A rating is kept per subject (``visit`` or ``order``) and family member; the same person
 may change it for :data:`EDIT_DAYS` days after first rating, then it is locked. What can
-be rated is looked up in :data:`SUBJECTS`: a visit task that is done; orders join when
-the order book does (until then rating one answers ``not_ratable``).
+be rated is looked up in :data:`SUBJECTS`: a visit task that is done, and a service order
+that is done (status ``done``), by the family of its resident.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dashboard.errors import ApiError
 from dashboard.routers import ApiModel, api_router
 from dashboard.scope import Scope
 from hub.contract.text import FREE_TEXT_PATTERN
+from hub.errors import NotFound
 from hub.store.base import RatingRow, Store
 
 router = api_router("/ratings", "ratings")
@@ -44,7 +45,17 @@ def _visit(store: Store, scope: Scope, subject_id: str) -> Subject:
     return Subject(t.resident_id, t.station_id, t.state == "done")
 
 
-SUBJECTS: dict[str, Callable[[Store, Scope, str], Subject]] = {"visit": _visit}
+def _order(store: Store, scope: Scope, subject_id: str) -> Subject:
+    try:
+        o = store.get_order(subject_id)
+    except NotFound:
+        o = None
+    if o is None or not scope.sees_resident(o.resident_id, o.station_id):
+        raise NotFound(f"order {subject_id!r}")
+    return Subject(o.resident_id, o.station_id, o.status == "done")
+
+
+SUBJECTS: dict[str, Callable[[Store, Scope, str], Subject]] = {"visit": _visit, "order": _order}
 """Subject kind → how to find it (NotFound when missing or not visible)."""
 
 

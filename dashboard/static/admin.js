@@ -1,8 +1,10 @@
 // Admin pages (admin.html): stations, residents, devices (provisioning that shows the
 // credentials once; devices seen on the broker but not provisioned, to claim), users,
-// escalation policies, silences and CSV import. What a tab offers follows /api/me's "may".
+// escalation policies, silences, CSV import, and the services' catalogue and care workers
+// (admin-services.js). What a tab offers follows /api/me's "may".
 
 import { api } from "./api.js";
+import { servicesTab, workersTab } from "./admin-services.js";
 import { credentialsBox, form, section, table } from "./admin-ui.js";
 import { clearMessage, h, kindLabel, mayAdmin, showError, showInfo, start, statusLabel } from "./common.js";
 import { formatDateTime, onChange, t, tOr, zonedToEpoch } from "./i18n.js";
@@ -365,7 +367,9 @@ async function importCsv() {
     h("label", {}, h("span", {}, t("admin.csv_file")), file), f, out)];
 }
 
-const TABS = { stations, residents, devices, users, policies, silences, import: importCsv };
+const services = () => servicesTab({ may, show, stationOptions });
+const workers = () => workersTab({ may, show, stationOptions });
+const TABS = { stations, residents, devices, users, policies, silences, import: importCsv, services, workers };
 
 async function show(name) {
   current = name;
@@ -390,7 +394,7 @@ async function main() {
   }
   document.getElementById("admin").hidden = false;
   const allowed = { users: "users.read", devices: "devices.read", policies: "policies.read",
-    silences: "silences.read" };
+    silences: "silences.read", services: "services.read", workers: "workers.read" };
   for (const b of document.querySelectorAll("[data-tab]")) {
     const need = allowed[b.dataset.tab];
     if (need && !may(need)) b.hidden = true;

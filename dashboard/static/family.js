@@ -2,11 +2,13 @@
 // (waiting for the station — and how often it was escalated —, acknowledged by whom, help
 // on the way), "I'm going over" (recorded on the alert's timeline and shown to the
 // station), then the last vital signs, devices, past alerts, and notification preferences
-// with quiet hours; recent visits with their rating (family-visits.js). Text is 16 px or more and every control a 44 px target.
+// with quiet hours; recent visits and completed services with their rating (family-visits.js,
+// family-orders.js). Text is 16 px or more and every control a 44 px target.
 
 import { alertCard, timelineItem } from "./alert-card.js";
 import { api } from "./api.js";
 import { batteryLabel, h, setConnection, showError, start, statusLabel } from "./common.js";
+import { ordersBlock } from "./family-orders.js";
 import { visitsBlock } from "./family-visits.js";
 import { formatShort, onChange, t } from "./i18n.js";
 import { keepSession } from "./session.js";
@@ -71,10 +73,11 @@ async function alertBlock(alert, name) {
 }
 
 async function elderSection(rid) {
-  const [r, recent, visits] = await Promise.all([
+  const [r, recent, visits, services] = await Promise.all([
     api(`/api/residents/${encodeURIComponent(rid)}`),
     api("/api/alerts", { query: { resident_id: rid, limit: 10 } }),
     visitsBlock(rid),
+    ordersBlock(rid),
   ]);
   const open = recent.items.filter((a) => a.state !== "resolved");
   const devices = (r.devices || []).map((d) => {
@@ -100,7 +103,7 @@ async function elderSection(rid) {
     h("h2", {}, t("family.recent_alerts")),
     past.length ? h("ol", { class: "alert-list" }, past)
       : h("p", { class: "empty" }, t(openBlocks.length ? "family.no_past_alerts" : "family.no_alerts")),
-    visits);
+    visits, services);
 }
 
 async function render() {

@@ -26,6 +26,7 @@ function header(c) {
   const label = c.section ? `${t(c.section)}: ${t(c.label)}` : t(c.label);
   if (c.unit === "seconds") return `${label} (${t("kpi.unit_seconds")})`;
   if (c.unit === "ratio") return `${label} (${t("kpi.unit_percent")})`;
+  if (c.unit === "score") return `${label} (${t("kpi.unit_score")})`;
   return label;
 }
 
@@ -33,6 +34,7 @@ function cell(value, unit) {
   if (value === null || value === undefined) return "–";
   if (unit === "ratio") return (value * 100).toFixed(1);
   if (unit === "seconds") return value.toFixed(1);
+  if (unit === "score") return value.toFixed(2);
   return String(value);
 }
 

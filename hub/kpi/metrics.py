@@ -3,8 +3,9 @@
 A provider asks the store for its figures over some stations and a period, grouped per
 station, per district or all together (:data:`~hub.store.base.KpiGroup`), and returns its
 columns (:class:`Metric`) and a value per group and column. The table shows the columns
-of every provider in :data:`PROVIDERS` order, so a new source (orders completed on time,
-visits done on schedule, ratings...) is one more provider here and nothing else changes.
+of every provider in :data:`PROVIDERS` order, so a new source is one more provider here
+and nothing else changes; those of the community services (time to arrive, orders on
+time, visits on schedule, ratings) are in :mod:`hub.kpi.service_metrics`.
 
 What each metric means, exactly as computed, is written in ``docs/kpi.md``.
 """
@@ -12,50 +13,22 @@ What each metric means, exactly as computed, is written in ``docs/kpi.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
 
+from hub.kpi.columns import Figures, Metric, MetricProvider, Unit, Value
 from hub.kpi.maths import false_alarm_ratio, ratio
+from hub.kpi.service_metrics import arrival_metrics, order_metrics, rating_metrics, visit_metrics
 from hub.store.base import ALL_GROUPS, AlertFigures, KpiGroup, Store, UptimeFigures
 
-Unit = Literal["count", "seconds", "ratio"]
-Value = int | float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One column: its key in the values, unit, and label (an i18n key, shown after the
-    label of ``section`` when there is one: "Alarms: Fall")."""
-
-    key: str
-    unit: Unit
-    label: str
-    section: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """A provider's answer: its columns and group id → column key → value."""
-
-    columns: list[Metric] = field(default_factory=list)
-    values: dict[str, dict[str, Value]] = field(default_factory=dict)
-
-
-class MetricProvider(Protocol):
-    """Figures of ``station_ids`` over ``[start, end)`` grouped ``by``, and, with ``total``,
-    of all of them together under the group :data:`~hub.store.base.ALL_GROUPS` too (a
-    provider whose figures add up sums its groups; one with percentiles asks again)."""
-
-    def __call__(
-        self,
-        store: Store,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> Figures: ...
+__all__ = [
+    "PROVIDERS",
+    "Figures",
+    "Metric",
+    "MetricProvider",
+    "Unit",
+    "Value",
+    "alert_metrics",
+    "uptime_metrics",
+]
 
 
 def _by_frequency(counts: Sequence[dict[str, int]]) -> list[str]:
@@ -131,5 +104,8 @@ def uptime_metrics(
     return Figures(columns, values)
 
 
-PROVIDERS: tuple[MetricProvider, ...] = (alert_metrics, uptime_metrics)
+PROVIDERS: tuple[MetricProvider, ...] = (
+    alert_metrics, arrival_metrics, uptime_metrics, order_metrics, visit_metrics,
+    rating_metrics,
+)  # fmt: skip
 """The sources of the KPI table, in column order."""

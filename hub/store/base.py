@@ -2,8 +2,9 @@
 
 It is the union of one protocol an area (:mod:`hub.store.protocols`): the registry, what
 the ingest pipeline writes, telemetry queries, findings, alerts, dashboard users, community
-services, visits and ratings, and KPI aggregates; the records each area keeps are defined
-there and importable from here.
+services, visits and ratings, and KPI aggregates (of alerts and devices; of services,
+visits and ratings); the records each area keeps are defined there and importable from
+here.
 
 Two implementations, one package each, one module an area: :mod:`hub.store.sqlite`
 (embedded default, WAL) and :mod:`hub.store.postgres` (psycopg 3 with a pool, COPY for
@@ -68,6 +69,7 @@ from hub.store.protocols.registry import (
     StationKind,
     Unprovisioned,
 )
+from hub.store.protocols.service_kpi import OnTimeFigures, RatingFigures, ServiceKpiStore
 from hub.store.protocols.services import (
     ORDER_STATUSES,
     SERVICE_KINDS,
@@ -126,10 +128,12 @@ __all__ = [
     "KpiStore",
     "NotificationRow",
     "NotificationState",
+    "OnTimeFigures",
     "Order",
     "OrderEvent",
     "OrderStatus",
     "PartitionFence",
+    "RatingFigures",
     "RatingRow",
     "RegistryStore",
     "Resident",
@@ -138,6 +142,7 @@ __all__ = [
     "SeqsByDevice",
     "Service",
     "ServiceKind",
+    "ServiceKpiStore",
     "ServiceStore",
     "SessionRow",
     "SilenceRow",
@@ -166,7 +171,7 @@ __all__ = [
 @runtime_checkable
 class Store(
     RegistryStore, IngestStore, TelemetryStore, FindingStore, AlertStore, UserStore,
-    ServiceStore, VisitStore, KpiStore, Protocol,
+    ServiceStore, VisitStore, KpiStore, ServiceKpiStore, Protocol,
 ):  # fmt: skip
     """Everything the hub keeps. See the module docstring for threading and time rules."""
 

@@ -198,7 +198,8 @@ class SharedServices(SharedWrites):
     def list_orders(
         self, *, station_ids: list[str] | None = None, worker_id: str | None = None,
         statuses: list[str] | None = None, since: float | None = None,
-        until: float | None = None, limit: int = 1000,
+        until: float | None = None, limit: int = 1000, resident_id: str | None = None,
+        newest_first: bool = False,
     ) -> list[Order]:  # fmt: skip
         m = self._mark
         where: list[str] = []
@@ -209,9 +210,10 @@ class SharedServices(SharedWrites):
                     return []
                 where.append(f"{column} IN ({self._marks(len(values))})")
                 params += values
-        if worker_id is not None:
-            where.append(f"worker_id = {m}")
-            params.append(worker_id)
+        for column, value in (("worker_id", worker_id), ("resident_id", resident_id)):
+            if value is not None:
+                where.append(f"{column} = {m}")
+                params.append(value)
         if since is not None:
             where.append(f"scheduled_at >= {m}")
             params.append(self._at(since))
@@ -221,7 +223,8 @@ class SharedServices(SharedWrites):
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._query(
             f"SELECT {ORDER_COLS} FROM service_orders{clause}"
-            f" ORDER BY scheduled_at, id LIMIT {int(limit)}",
+            f" ORDER BY {'scheduled_at DESC, id DESC' if newest_first else 'scheduled_at, id'}"
+            f" LIMIT {int(limit)}",
             params,
         )
         return [self._order(r) for r in rows]

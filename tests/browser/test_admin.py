@@ -181,3 +181,74 @@ def test_edit_a_user_from_the_admin_table(station_page: Any, live: LiveServer) -
     expect(page.locator("#message")).to_have_text("已保存：王军（儿子）")
     stored = live.store.get_user(FAMILY)
     assert (stored.name, stored.disabled, stored.resident_ids) == ("王军（儿子）", True, ("r-1",))
+
+
+def test_add_and_edit_a_service_and_a_care_worker(refusing_page: Any, live: LiveServer) -> None:
+    """The catalogue and the care workers on the zh-CN admin page: a price typed in yuan is
+    stored in cents (a third decimal is refused on its field), hours typed per weekday
+    become the API's spans, the worker is linked to a staff login."""
+    from playwright.sync_api import expect
+
+    from tests.browser.server import STAFF
+    from tests.browser.test_zh_text import english_words
+
+    page = refusing_page
+    login(page, live.url, SUPERVISOR)
+    page.goto(f"{live.url}/static/admin.html#services")
+    form = page.locator("#service-form")
+    form.locator('[name="id"]').fill("sv-bath")
+    form.locator('[name="kind"]').select_option("bathing")
+    form.locator('[name="name"]').fill("上门助浴")
+    form.locator('[name="duration_min"]').fill("60")
+    form.locator('[name="price"]').fill("80.125")
+    form.locator('[name="skills"]').fill("bathing")
+    form.locator("#service-form-submit").click()
+    expect(form.locator('[name="price"]')).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#message")).to_contain_text("价格")
+    assert live.store.list_services("st-1") == []
+    form.locator('[name="price"]').fill("80.5")
+    form.locator('[name="subsidy"]').fill("30")
+    form.locator("#service-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：上门助浴")
+    expect(page.locator("table")).to_contain_text("80.50")
+    [svc] = live.store.list_services("st-1")
+    assert (svc.kind, svc.duration_min, svc.price_cents, svc.subsidy_cents, svc.skills) == (
+        "bathing", 60, 8050, 3000, ("bathing",))  # fmt: skip
+    page.click('button[data-edit-service="sv-bath"]')
+    edit = page.locator("#service-edit-form")
+    edit.locator('[name="active"]').uncheck()
+    edit.locator("#service-edit-form-submit").click()
+    expect(page.locator("table")).to_contain_text("已停用")
+    assert not live.store.get_service("sv-bath").active
+    assert set(english_words(page)) <= {"sv", "bath", "bathing"}, "the services tab"
+
+    page.click('[data-tab="workers"]')
+    form = page.locator("#worker-form")
+    form.locator('[name="id"]').fill("cw-li")
+    form.locator('[name="name"]').fill("李娜")
+    form.locator('[name="user_id"]').select_option(STAFF)
+    form.locator('[name="phone"]').fill("13900000000")
+    form.locator('[name="skills"]').fill("bathing, food")
+    form.locator('[name="hours_0"]').fill("08:00-12:00, 13:00-17:00")
+    form.locator('[name="hours_5"]').fill("9点到12点")
+    form.locator("#worker-form-submit").click()
+    expect(form.locator('[name="hours_5"]')).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#message")).to_contain_text("工作时间")
+    form.locator('[name="hours_5"]').fill("22:00-06:00")
+    form.locator("#worker-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：李娜")
+    expect(page.locator("table")).to_contain_text("星期一 08:00-12:00, 13:00-17:00")
+    w = live.store.get_worker("cw-li")
+    assert (w.station_id, w.user_id, w.phone, w.skills) == (
+        "st-1", STAFF, "13900000000", ("bathing", "food"))  # fmt: skip
+    assert w.hours == {"0": [["08:00", "12:00"], ["13:00", "17:00"]], "5": [["22:00", "06:00"]]}
+    page.click('button[data-edit-worker="cw-li"]')
+    edit = page.locator("#worker-edit-form")
+    expect(edit.locator('[name="hours_0"]')).to_have_value("08:00-12:00, 13:00-17:00")
+    edit.locator('[name="hours_5"]').fill("")
+    edit.locator('[name="user_id"]').select_option("")
+    edit.locator("#worker-edit-form-submit").click()
+    expect(page.locator("#message")).to_have_text("已保存：李娜")
+    w = live.store.get_worker("cw-li")
+    assert (w.user_id, w.hours) == (None, {"0": [["08:00", "12:00"], ["13:00", "17:00"]]})
+    assert set(english_words(page)) <= {"cw", "li", "na", "bathing", "food"}, "the workers tab"

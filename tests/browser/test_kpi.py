@@ -16,7 +16,7 @@ from tests.browser.conftest import STATION_VIEWPORT, _page
 from tests.browser.pages import login
 from tests.browser.server import PASSWORD, LiveServer, live_server
 from tests.browser.test_zh_text import english_words
-from tests.helpers import kpi_data
+from tests.helpers import kpi_data, service_kpi_data
 
 pytestmark = [pytest.mark.broker]
 
@@ -29,6 +29,7 @@ def kpi_live(tmp_path_factory: pytest.TempPathFactory, mosquitto: Any) -> Iterat
     store = SqliteStore(Path(tmp_path_factory.mktemp("kpi")) / "carehub.db")
     store.migrate()
     kpi_data.populate(store)
+    service_kpi_data.populate(store)
     store.add_user(UserRow(ADMIN, "浦东管理员", "district_admin", hash_password(PASSWORD),
                            kpi_data.T0, "pd"))  # fmt: skip
     try:
@@ -74,6 +75,12 @@ def test_the_district_table_period_csv_and_drill_down(kpi_page: Any, kpi_live: L
     headers = page.eval_on_selector_all("#kpi-table thead th", "hs => hs.map(h => h.textContent)")
     assert "确认用时中位数 (秒)" in headers and "误报率 (%)" in headers
     assert "告警: 跌倒" in headers
+    assert "到达用时中位数 (秒)" in headers and "工单按时完成率 (%)" in headers
+    assert "探访按期完成率 (%)" in headers and "平均评分 (1–5 分)" in headers
+    # ratings from 1 January 00:00 in Shanghai: st-2's b1 (3) and m4 (1); st-1's 5, 4, 2
+    avg = page.eval_on_selector_all('#kpi-table td[data-key="rating.avg"]',
+                                    "cells => cells.map(c => c.textContent)")  # fmt: skip
+    assert avg == ["3.67", "2.00", "3.00"]
     assert english_words(page) == []  # zh-CN: ids and data only (the allowed words)
 
     csv_href = page.get_attribute("#kpi-csv", "href")

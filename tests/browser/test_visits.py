@@ -1,6 +1,7 @@
 """Visits in the browser: on the station's visits page (in Chinese) the supervisor finds an
 overdue follow-up, sets a resident's visit plan with the form, records today's visit, and
-the family rates that visit on their phone. One live hub for the whole walk."""
+the family rates that visit, and a meal delivery done earlier, on their phone. One live hub
+for the whole walk."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub.store.base import VisitTask
+from hub.store.base import Order, OrderEvent, Service, VisitTask
 from tests.browser.pages import login
 from tests.browser.server import (
     FAMILY,
@@ -36,6 +37,17 @@ def _overdue_followup(live: LiveServer) -> str:
     )  # fmt: skip
     live.store.add_visit_tasks([task])
     return task.id
+
+
+def _done_meal(live: LiveServer) -> str:
+    """A meal delivery finished an hour ago; its order id."""
+    now = time.time()
+    live.store.add_service(Service("sv-meal", "st-1", "meal_delivery", "午餐送餐", 30, 1500,
+                                   1000, created_at=now))  # fmt: skip
+    o = Order("ord-meal", "st-1", RESIDENT, "sv-meal", "meal_delivery", now - 5400, 30, "done",
+              1500, 1000, "system", now - 7200, now - 3600)  # fmt: skip
+    live.store.add_order(o, OrderEvent(o.id, now - 7200, "system", "done"))
+    return o.id
 
 
 def _today() -> date:
@@ -82,6 +94,7 @@ def test_a_visit_planned_recorded_and_rated(
     assert live.store.get_care_profile(RESIDENT).living_alone  # type: ignore[union-attr]
     assert live.store.get_visit_task(due_today).state == "done"
 
+    meal = _done_meal(live)
     phone = phone_page
     login(phone, live.url, FAMILY, lands_on="/static/family.html")
     visit = phone.locator(f'.recent-visits li[data-task-id="{due_today}"]')
@@ -93,6 +106,14 @@ def test_a_visit_planned_recorded_and_rated(
     expect(visit.locator(".rating-saved")).to_be_visible()
     rating = wait_until("the rating", lambda: live.store.get_rating("visit", due_today, FAMILY))
     assert (rating.score, rating.comment, rating.station_id) == (4, "小李很细心", "st-1")
-    assert english_words(phone) == [], "the family page with a visit"
+    service = phone.locator(f'.recent-services li[data-order-id="{meal}"]')
+    expect(service).to_contain_text("午餐送餐")
+    expect(service).to_contain_text("为本次服务评分")
+    service.locator('.stars button[data-score="5"]').tap()
+    service.locator('button[type="submit"]').tap()
+    expect(service.locator(".rating-saved")).to_be_visible()
+    rated = wait_until("the service rating", lambda: live.store.get_rating("order", meal, FAMILY))
+    assert (rated.score, rated.resident_id) == (5, RESIDENT)
+    assert english_words(phone) == [], "the family page with a visit and a service"
     overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0

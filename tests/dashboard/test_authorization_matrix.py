@@ -141,6 +141,7 @@ ROUTES: dict[tuple[str, str], tuple[set[str] | str, Any]] = {
     ),
     ("GET", "/api/ratings"): (NOT_VENDOR, None),
     ("PUT", "/api/ratings/{subject_kind}/{subject_id}"): ({FAM_A}, {"score": 4}),
+    ("GET", "/api/residents/{resident_id}/completed-orders"): (CARE_A | {FAM_A}, None),
     ("GET", "/api/residents/{resident_id}/fhir"): (CARE_A, None),
     # without parameters each caller gets their own scope (tests/dashboard/test_kpi_api.py
     # checks who may ask for which station, district or city)

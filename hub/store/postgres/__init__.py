@@ -28,6 +28,7 @@ from hub.store.postgres.findings import PostgresFindings
 from hub.store.postgres.ingest import PostgresIngest
 from hub.store.postgres.kpi import PostgresKpi
 from hub.store.postgres.registry import PostgresRegistry
+from hub.store.postgres.service_kpi import PostgresServiceKpi
 from hub.store.postgres.services import PostgresServices
 from hub.store.postgres.telemetry import PostgresTelemetry
 from hub.store.postgres.users import PostgresUsers
@@ -53,6 +54,6 @@ __all__ = [
 class PostgresStore(
     PostgresFencing, PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings,
     PostgresAlerts, PostgresUsers, PostgresDeadLetters, PostgresServices, PostgresVisits,
-    PostgresKpi,
+    PostgresKpi, PostgresServiceKpi,
 ):  # fmt: skip
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""

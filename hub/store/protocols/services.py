@@ -160,10 +160,12 @@ class ServiceStore(Protocol):
     def list_orders(
         self, *, station_ids: list[str] | None = None, worker_id: str | None = None,
         statuses: list[str] | None = None, since: float | None = None,
-        until: float | None = None, limit: int = 1000,
+        until: float | None = None, limit: int = 1000, resident_id: str | None = None,
+        newest_first: bool = False,
     ) -> list[Order]:  # fmt: skip
-        """Orders by scheduled time then id; ``since``/``until`` bound ``scheduled_at``
-        (``until`` exclusive); None for a filter means any."""
+        """Orders by scheduled time then id (``newest_first``: the latest first);
+        ``since``/``until`` bound ``scheduled_at`` (``until`` exclusive); None for a filter
+        means any."""
         ...
 
     def order_events(self, order_id: str) -> list[OrderEvent]:

@@ -22,6 +22,7 @@ from hub.store.sqlite.findings import SqliteFindings
 from hub.store.sqlite.ingest import SqliteIngest
 from hub.store.sqlite.kpi import SqliteKpi
 from hub.store.sqlite.registry import SqliteRegistry
+from hub.store.sqlite.service_kpi import SqliteServiceKpi
 from hub.store.sqlite.services import SqliteServices
 from hub.store.sqlite.telemetry import SqliteTelemetry
 from hub.store.sqlite.users import SqliteUsers
@@ -41,5 +42,6 @@ class SqliteStore(
     SqliteServices,
     SqliteVisits,
     SqliteKpi,
+    SqliteServiceKpi,
 ):
     """:class:`hub.store.base.Store` on one SQLite file (or ``":memory:"``)."""

@@ -133,3 +133,6 @@ def test_orders_transitions_and_audit(store: Store) -> None:
     assert [o.id for o in store.list_orders(since=T0 + 1, until=T0 + 3601)] == ["o-1"]
     assert store.list_orders(station_ids=["st-2"]) == []
     assert store.list_orders(station_ids=[]) == []
+    assert [o.id for o in store.list_orders(newest_first=True)] == ["o-1", "o-2"]
+    assert [o.id for o in store.list_orders(resident_id="r-1", limit=1)] == ["o-2"]
+    assert store.list_orders(resident_id="r-9") == []
