@@ -74,8 +74,17 @@ def _table(rows: list[Any], columns: list[str], as_json: bool, title: str | None
 @app.command()
 def serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    dashboard_only: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard-only",
+            help="Only the dashboard (REST, console, /ws), fed by the store's change "
+            "notifications: no MQTT ingest, no detectors (cluster mode; PostgreSQL).",
+        ),
+    ] = False,
 ) -> None:
     """Run the hub. With nothing configured: embedded MQTT broker and SQLite in ./data."""
+    from carehub.dashboard_node import serve_dashboard
     from carehub.serve import serve as run
 
     logging.basicConfig(
@@ -86,7 +95,7 @@ def serve(
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     try:
         settings = HubSettings()
-        asyncio.run(run(settings))
+        asyncio.run(serve_dashboard(settings) if dashboard_only else run(settings))
     except KeyboardInterrupt:
         pass
     except CarehubError as exc:
