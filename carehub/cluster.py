@@ -22,12 +22,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from prometheus_client import Gauge
+
 from alerts.directory import StoreDirectory
 from alerts.engine import AlertEngine
 from alerts.notify import Dispatcher
 from alerts.notify.apprise_sender import AppriseSender
 from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
+from carehub.cluster_health import HealthServer
 from carehub.serve import confirm_replies
 from hub.cluster.bridge import Bridge, Router, shared
 from hub.cluster.jetstream import connect, ensure_stream
@@ -35,6 +38,8 @@ from hub.cluster.worker import Worker
 from hub.contract.topics import subscriptions
 from hub.errors import ConfigError
 from hub.ingest.core import Accepted
+from hub.metrics import HubMetrics
+from hub.runtime.health import StoreProbe
 from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import FencingStore, Store
@@ -83,15 +88,53 @@ async def run_bridge(
             refresh_s=settings.registry_refresh_s,
         )  # fmt: skip
         await adapter.start(wait_connected=None)
+        probe = StoreProbe(store.list_cities, interval_s=settings.health_probe_s,
+                           timeout_s=settings.health_timeout_s)  # fmt: skip
+        await probe.start()
+        health = await _health_server(
+            settings, lambda: bridge_readiness(adapter, nc, probe, bridge),
+            HubMetrics(), bridge_id,
+        )  # fmt: skip
         announce(f"carehub bridge {bridge_id}: {settings.partitions} partitions")
         try:
             await bridge.run()
         finally:
+            if health is not None:
+                await health.stop()
+            await probe.stop()
             await adapter.stop()
     finally:
         with contextlib.suppress(Exception):
             await nc.close()
         await asyncio.to_thread(store.close)
+
+
+async def bridge_readiness(
+    adapter: Any, nc: Any, probe: StoreProbe, bridge: Bridge
+) -> dict[str, Any]:
+    """For a bridge's ``/readyz``: connected to the broker, NATS and PostgreSQL."""
+    mqtt = bool(adapter.stats().get("connected"))
+    nats = bool(nc.is_connected)
+    store = probe.report()
+    not_ready = [n for n, ok in (("mqtt", mqtt), ("nats", nats), ("store", store["ok"]))
+                 if not ok]  # fmt: skip
+    return {
+        "ok": not not_ready, "role": "bridge", "not_ready": not_ready, "store": store,
+        "published": bridge.published, "duplicates": bridge.duplicates, "failed": bridge.failed,
+    }  # fmt: skip
+
+
+async def _health_server(
+    settings: HubSettings, ready: Callable[[], Any], metrics: HubMetrics, name: str,
+    before_scrape: Callable[[], None] = lambda: None,
+) -> HealthServer | None:  # fmt: skip
+    """``/healthz``, ``/readyz`` and ``/metrics`` on ``CAREHUB_HEALTH_PORT`` (0: none)."""
+    if not settings.health_port:
+        return None
+    server = HealthServer(settings.http_host, settings.health_port, ready, metrics, before_scrape)
+    await server.start()
+    log.info("%s: health on http://%s:%d/readyz", name, settings.http_host, settings.health_port)
+    return server
 
 
 class ClusterWorker:
@@ -121,6 +164,12 @@ class ClusterWorker:
         self.worker.observers.append(self._replies)
         self.worker.on_claim.append(self._claimed)
         self.worker.on_lose.append(self._lost)
+        self.store_probe = StoreProbe(store.list_cities, interval_s=settings.health_probe_s,
+                                      timeout_s=settings.health_timeout_s)  # fmt: skip
+        registry = self.worker.metrics.registry
+        self._held = Gauge("carehub_partitions_held", "Partitions claimed", registry=registry)
+        self._live = Gauge("carehub_partitions_live", "Partitions claimed and live",
+                           registry=registry)  # fmt: skip
         self._timers: asyncio.Task[None] | None = None
         self._recovering: asyncio.Future[None] | None = None
         self._background: set[asyncio.Future[Any]] = set()
@@ -165,10 +214,34 @@ class ClusterWorker:
     async def start(self) -> None:
         if self.publisher is not None:
             await self.publisher.start(wait_connected=None)
+        await self.store_probe.start()
         await self.alerts.recover()
         await self.worker.start()
 
+    async def readiness(self) -> dict[str, Any]:
+        """For ``/readyz``: connected to NATS and PostgreSQL, leases renewing; the
+        partitions held, each ``live`` or ``replaying`` (claimed, state being rebuilt)."""
+        w = self.worker
+        nats = bool(w._nc is not None and w._nc.is_connected)
+        store = self.store_probe.report()
+        leases = w.keeper.healthy()
+        not_ready = [n for n, ok in (("nats", nats), ("store", store["ok"]),
+                                     ("leases", leases)) if not ok]  # fmt: skip
+        return {
+            "ok": not not_ready, "role": "worker", "id": w.worker_id, "not_ready": not_ready,
+            "store": store, "detection": w.detection.detection.watched(),
+            "partitions": {
+                str(p): {"epoch": e, "state": "live" if p in w.runs else "replaying"}
+                for p, e in sorted(w.held.items())
+            },
+        }  # fmt: skip
+
+    def refresh_gauges(self) -> None:
+        self._held.set(len(self.worker.held))
+        self._live.set(len(self.worker.runs))
+
     async def stop(self) -> None:
+        await self.store_probe.stop()
         await self.worker.stop()
         await self._lost(TIMERS_PARTITION)
         if self._background:
@@ -189,10 +262,16 @@ async def run_worker(
         store = await asyncio.to_thread(open_store, _postgres(settings))
     publisher = _mqtt(settings, worker_id, [], clock) if settings.mqtt_url else None
     node = ClusterWorker(store, settings, worker_id=worker_id, publisher=publisher, clock=clock)
+    health = None
     try:
         await node.start()
+        health = await _health_server(
+            settings, node.readiness, node.worker.metrics, worker_id, node.refresh_gauges
+        )
         announce(f"carehub worker {worker_id}: lease {settings.lease_ttl_s:g} s")
         await asyncio.Event().wait()
     finally:
+        if health is not None:
+            await health.stop()
         await node.stop()
         await asyncio.to_thread(store.close)

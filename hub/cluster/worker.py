@@ -40,7 +40,7 @@ from hub.backoff import periodically
 from hub.cluster.bridge import Router
 from hub.cluster.envelope import Delivered, delivered
 from hub.cluster.leases import LeaseKeeper
-from hub.cluster.partition import STREAM, partition_filter
+from hub.cluster.partition import STREAM, partition_filter, partition_of
 from hub.detect.router import Detection
 from hub.errors import CarehubError, Fenced
 from hub.ingest.core import Accepted, Ingest, Pending
@@ -49,7 +49,7 @@ from hub.runtime.detection_runner import DetectionRunner
 from hub.runtime.pipeline import Observer, Pipeline
 from hub.runtime.replay import WATERMARK
 from hub.settings import HubSettings
-from hub.store.base import Device, FencingStore, FindingRow, IngestBatch, Store
+from hub.store.base import Device, FencingStore, FindingRow, IngestBatch, Resident, Store
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ class FencedView:
 
 
 class DetectionView:
-    """The store as the worker's detection runner sees it: only the devices of the
-    partitions held, no global watermark (the stream is the replay), findings written
-    fenced per partition."""
+    """The store as the worker's detection runner sees it: only the devices and residents
+    of the partitions held (so the detectors forget those of a partition given back), no
+    global watermark (the stream is the replay), findings written fenced per partition."""
 
     def __init__(self, worker: Worker) -> None:
         self._worker = worker
@@ -105,6 +105,12 @@ class DetectionView:
         held = self._worker.held
         devices: list[Device] = self._store.list_devices(*args, **kwargs)
         return [d for d in devices if self._worker.router.partition(d.id) in held]
+
+    def list_residents(self, *args: Any, **kwargs: Any) -> list[Resident]:
+        # a resident is its devices' partition key: theirs are in the same partition
+        held, parts = self._worker.held, self._worker.settings.partitions
+        residents: list[Resident] = self._store.list_residents(*args, **kwargs)
+        return [r for r in residents if partition_of(r.id, parts) in held]
 
     def get_progress(self, name: str) -> float | None:
         return None if name == WATERMARK else self._store.get_progress(name)
