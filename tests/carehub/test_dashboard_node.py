@@ -69,7 +69,7 @@ def node(_pg_databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             "CAREHUB_DATA_DIR": str(data), "CAREHUB_RETRY_MIN_S": "1.5",
             "CAREHUB_RETRY_MAX_S": "3"}  # fmt: skip
     log = (data / "node.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603 - our own program
+    proc = subprocess.Popen(
         [sys.executable, "-m", "carehub", "serve", "--dashboard-only"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2],
     )  # fmt: skip
