@@ -124,6 +124,14 @@ async def bridge_readiness(
     }  # fmt: skip
 
 
+def _state(run: Any) -> str:
+    """``live`` (storing and detecting), ``replaying`` (storing; its detector state being
+    rebuilt) or ``claiming`` (the consumer being taken over)."""
+    if run is None:
+        return "claiming"
+    return "live" if run.gate.is_open else "replaying"
+
+
 async def _health_server(
     settings: HubSettings, ready: Callable[[], Any], metrics: HubMetrics, name: str,
     before_scrape: Callable[[], None] = lambda: None,
@@ -220,7 +228,7 @@ class ClusterWorker:
 
     async def readiness(self) -> dict[str, Any]:
         """For ``/readyz``: connected to NATS and PostgreSQL, leases renewing; the
-        partitions held, each ``live`` or ``replaying`` (claimed, state being rebuilt)."""
+        partitions held, each ``live``, ``replaying`` or ``claiming`` (:func:`_state`)."""
         w = self.worker
         nats = bool(w._nc is not None and w._nc.is_connected)
         store = self.store_probe.report()
@@ -231,7 +239,7 @@ class ClusterWorker:
             "ok": not not_ready, "role": "worker", "id": w.worker_id, "not_ready": not_ready,
             "store": store, "detection": w.detection.detection.watched(),
             "partitions": {
-                str(p): {"epoch": e, "state": "live" if p in w.runs else "replaying"}
+                str(p): {"epoch": e, "state": _state(w.runs.get(p))}
                 for p, e in sorted(w.held.items())
             },
         }  # fmt: skip

@@ -9,14 +9,17 @@ For every partition it claims (:mod:`hub.cluster.leases`) the worker
    own (``p<n>-e<epoch>``) from there, so what the previous owner fetched but never
    acknowledged comes to this worker at once, and the previous owner (if it is only
    paused) cannot fetch any more;
-3. rebuilds its devices' detector state by replaying the partition from
-   ``now - warmup_s`` up to that point through ingest and the detectors, discarding what
-   they find (those findings were handled by the previous owner);
-4. runs the partition live through a :class:`hub.runtime.pipeline.Pipeline` of its own (the
+3. runs the partition live through a :class:`hub.runtime.pipeline.Pipeline` of its own (the
    hub's ingest, batching, poison-row handling) whose commits go through a fenced view of
    the store (:class:`FencedView`: the batch's epoch and last stream sequence in the same
    transaction), into the worker's one :class:`hub.runtime.detection_runner.DetectionRunner`
-   (whose findings are written fenced too).
+   (whose findings are written fenced too) through a :class:`hub.cluster.warmup.WarmUpGate`
+   that holds the committed batches until step 4 is done;
+4. rebuilds its devices' detector state: restores the partition's snapshot of the slow
+   models (:mod:`hub.cluster.snapshots`), then replays the partition after it (or from
+   ``now - warmup_s`` without one) up to that point through ingest and the detectors,
+   discarding what they find (those findings were handled by the previous owner); then
+   opens the gate.
 
 A stream message is acknowledged only when it is committed *and* through detection (its
 receive time is behind the detection runner's watermark), so a worker killed in between
@@ -41,6 +44,8 @@ from hub.cluster.bridge import Router
 from hub.cluster.envelope import Delivered, delivered
 from hub.cluster.leases import LeaseKeeper
 from hub.cluster.partition import STREAM, partition_filter, partition_of
+from hub.cluster.snapshots import Snapshots
+from hub.cluster.warmup import WarmUpGate
 from hub.detect.router import Detection
 from hub.errors import CarehubError, Fenced
 from hub.ingest.core import Accepted, Ingest, Pending
@@ -176,14 +181,24 @@ class PartitionSource:
 class PartitionRun:
     """A claimed partition: its consumer, its fetch task and its pipeline."""
 
-    def __init__(self, partition: int, epoch: int, source: PartitionSource, pipeline: Pipeline):
+    def __init__(
+        self, partition: int, epoch: int, source: PartitionSource, pipeline: Pipeline,
+        gate: WarmUpGate,
+    ) -> None:  # fmt: skip
         self.partition = partition
         self.epoch = epoch
         self.source = source
         self.pipeline = pipeline
+        self.gate = gate
         self.fetching: asyncio.Task[None] | None = None
         self.sub: Any = None
         self.live_at: float | None = None
+        """Storing since (monotonic)."""
+        self.detecting_at: float | None = None
+        """Its detector state rebuilt, detecting since (monotonic)."""
+
+    def horizon(self) -> float:
+        return min(self.pipeline.horizon(), self.gate.oldest())
 
 
 class Worker:
@@ -222,8 +237,13 @@ class Worker:
             settings.nats_url, worker_id, settings.partitions, settings.lease_ttl_s,
             on_claim=self._from_keeper("claim"), on_lose=self._from_keeper("lose"),
         )  # fmt: skip
+        self.snapshots = Snapshots(self)
+        self.replayed: dict[int, int] = {}
+        """partition → messages replayed into the detectors at its last claim."""
         self.failovers: list[tuple[int, float]] = []
         """(partition, seconds from claim to live) for each claim."""
+        self.warmups: list[tuple[int, float]] = []
+        """(partition, seconds from claim to detecting) for each claim."""
         self._deferred: list[Delivered] = []
         self._commands: asyncio.Queue[tuple[str, int, int]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -247,6 +267,8 @@ class Worker:
             asyncio.create_task(self._ack_loop(), name="worker-acks"),
             asyncio.create_task(self._registry_loop(), name="worker-registry"),
         ]
+        if self.settings.snapshot_s > 0:
+            self._tasks.append(asyncio.create_task(self.snapshots.run(), name="snapshots"))
         await asyncio.to_thread(self.keeper.start)
 
     async def stop(self) -> None:
@@ -265,7 +287,7 @@ class Worker:
 
     def horizon(self) -> float:
         """Receive time of the oldest message of any partition not yet seen by detection."""
-        return min((r.pipeline.horizon() for r in self.runs.values()), default=math.inf)
+        return min((r.horizon() for r in self.runs.values()), default=math.inf)
 
     def publish(
         self, topic: str, payload: bytes, qos: int = 0, retain: bool = False, *,
@@ -324,7 +346,6 @@ class Worker:
         self.held[part] = epoch
         await self.detection.refresh_registry()
         start = await self._take_consumer(part, epoch)
-        await self._warm_up(part, start)
         source = PartitionSource(self, part, epoch)
         pipeline = Pipeline(
             self.store, source, Ingest(metrics=self.metrics, clock=self.clock),
@@ -333,10 +354,11 @@ class Worker:
             recent_seq_s=0.0, clock=self.clock,
         )  # fmt: skip
         pipeline.store_for = lambda pending: self._view(part, epoch, pending)
-        pipeline.observers.append(self.detection.observe)
+        gate = WarmUpGate(self.detection.observe)  # stores now, detects once warmed up
+        pipeline.observers.append(gate)
         pipeline.observers.extend(self.observers)
         await pipeline.start()
-        run = PartitionRun(part, epoch, source, pipeline)
+        run = PartitionRun(part, epoch, source, pipeline, gate)
         run.sub = await self._js.pull_subscribe_bind(
             durable=f"p{part}-e{epoch}", stream=STREAM, pending_msgs_limit=FETCH * 4
         )
@@ -346,6 +368,15 @@ class Worker:
         self.failovers.append((part, run.live_at - started))
         log.info("partition %d live (epoch %d, from stream seq %d) %.2f s after its claim",
                  part, epoch, start, run.live_at - started)  # fmt: skip
+        await self._warm_up(part, start)
+        if self.runs.get(part) is not run:
+            return  # lost while warming up
+        held = gate.held
+        gate.open()
+        run.detecting_at = time.monotonic()
+        self.warmups.append((part, run.detecting_at - started))
+        log.info("partition %d detecting %.2f s after its claim (%d batches held meanwhile)",
+                 part, run.detecting_at - started, held)  # fmt: skip
         for hook in self.on_claim:
             await hook(part)
 
@@ -362,6 +393,7 @@ class Worker:
         with contextlib.suppress(Exception):
             await run.sub.unsubscribe()
         self._deferred = [d for d in self._deferred if d.partition != part]
+        self.snapshots.forget(part)
         log.info("partition %d dropped", part)
         with contextlib.suppress(CarehubError):
             await self.detection.refresh_registry()
@@ -420,17 +452,29 @@ class Worker:
 
         from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        if self.settings.detect_warmup_s <= 0 or start <= 1:
+        self.replayed[part] = 0
+        if start <= 1:
+            return
+        snap = await self.snapshots.restore(part, start)
+        after = snap.stream_seq if snap is not None else 0
+        if self.settings.detect_warmup_s <= 0:
             return
         began = time.monotonic()
         # the stream keeps wall-clock times, the hub's clock may run faster (the drills'
         # accelerated clock): read from the wall-clock bound, keep what the hub's bound says
         horizon = self.clock() - self.settings.detect_warmup_s
-        since = datetime.fromtimestamp(time.time() - self.settings.detect_warmup_s, UTC)
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since,
-            ack_policy=AckPolicy.NONE, inactive_threshold=30.0, mem_storage=True,
-        )  # fmt: skip
+        wall = time.time() - self.settings.detect_warmup_s
+        if snap is not None and snap.taken_at > wall:  # the tail after the snapshot only
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1,
+                ack_policy=AckPolicy.NONE, inactive_threshold=30.0, mem_storage=True,
+            )  # fmt: skip
+        else:  # the horizon
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_TIME,
+                opt_start_time=datetime.fromtimestamp(wall, UTC),
+                ack_policy=AckPolicy.NONE, inactive_threshold=30.0, mem_storage=True,
+            )  # fmt: skip
         sub = await self._js.pull_subscribe(partition_filter(part), stream=STREAM, config=config)
         scratch = Ingest(clock=self.clock)
         scratch.set_devices(await asyncio.to_thread(self.store.list_devices))
@@ -449,7 +493,7 @@ class Worker:
                         done = True
                         break
                     d = delivered(msg.headers, msg.data, partition=part, stream_seq=seq, epoch=0)
-                    if d is not None and d.received_at >= horizon:
+                    if d is not None and d.received_at >= horizon and seq > after:
                         scratch.handle(replace(d, qos=1))
                         seen += 1
                     if meta.num_pending == 0:
@@ -461,6 +505,7 @@ class Worker:
         accepted: list[Accepted] = scratch.take().accepted
         if accepted:
             self.detection.detection.observe(accepted)  # state only: findings discarded
+        self.replayed[part] = seen
         took = time.monotonic() - began
         log.info("partition %d: %d messages replayed for detector state (read %.2f s, "
                  "detectors %.2f s)", part, seen, read, took - read)  # fmt: skip
@@ -513,6 +558,7 @@ class Worker:
                     continue  # the partition moved on: the next owner has it
                 with contextlib.suppress(Exception):
                     await d.handle.ack()
+                    self.snapshots.acked(d.partition, d.stream_seq)
 
     async def _refresh_registry(self) -> None:
         devices = await asyncio.to_thread(self.store.list_devices)

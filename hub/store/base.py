@@ -65,6 +65,7 @@ from hub.store.protocols.registry import (
     StationKind,
     Unprovisioned,
 )
+from hub.store.protocols.snapshots import PartitionSnapshot, SnapshotStore
 from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 
@@ -96,6 +97,7 @@ __all__ = [
     "NotificationRow",
     "NotificationState",
     "PartitionFence",
+    "PartitionSnapshot",
     "RegistryStore",
     "Resident",
     "ResidentStatus",
@@ -103,6 +105,7 @@ __all__ = [
     "SeqsByDevice",
     "SessionRow",
     "SilenceRow",
+    "SnapshotStore",
     "Station",
     "StationKind",
     "StatusChange",

@@ -101,9 +101,9 @@ async def alert_frame(ws: Any, alert_id: str, action: str | None = None) -> dict
     async with asyncio.timeout(TIMEOUT):
         while True:
             msg = json.loads(await ws.recv())
-            if msg["type"] == "alert" and msg["alert"]["id"] == alert_id:
-                if action is None or msg["action"] == action:
-                    return dict(msg)
+            mine = msg["type"] == "alert" and msg["alert"]["id"] == alert_id
+            if mine and (action is None or msg["action"] == action):
+                return dict(msg)
 
 
 def ws_url(node: Node) -> str:

@@ -68,3 +68,15 @@ CREATE TRIGGER devices_notify AFTER INSERT OR DELETE ON devices
     FOR EACH STATEMENT EXECUTE FUNCTION carehub_registry_notify();
 CREATE TRIGGER devices_bound_notify AFTER UPDATE OF resident_id, gateway_id, kind, enabled
     ON devices FOR EACH STATEMENT EXECUTE FUNCTION carehub_registry_notify();
+
+-- Cluster workers: the slow detector models of one partition (the residents' activity
+-- routines, the heart-rate drift baselines), with the partition's last stream sequence
+-- through detection when they were taken, written under the partition's epoch (fenced). A
+-- worker claiming the partition loads them and replays the stream only after stream_seq.
+CREATE TABLE partition_snapshot (
+    partition  integer PRIMARY KEY,
+    epoch      bigint NOT NULL,
+    stream_seq bigint NOT NULL,
+    taken_at   timestamptz NOT NULL,
+    state      json NOT NULL
+);
