@@ -30,6 +30,7 @@ from alerts.notify import Dispatcher
 from alerts.notify.apprise_sender import AppriseSender
 from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
+from alerts.storm_groups import StormGroups
 from carehub.cluster_health import HealthServer
 from carehub.serve import confirm_replies
 from hub.cluster.bridge import Bridge, Router, shared
@@ -168,7 +169,9 @@ class ClusterWorker:
             self.engine, Dispatcher(self._webhooks, AppriseSender()),
             publish=self._publish_qos, clock=clock,
         )  # fmt: skip
-        self.worker.detection.listeners.append(self.alerts.on_findings)
+        self.storms = StormGroups(self.engine, store, worker_id)
+        self._clock = clock
+        self.worker.detection.listeners.append(self._findings)
         self.worker.observers.append(self._replies)
         self.worker.on_claim.append(self._claimed)
         self.worker.on_lose.append(self._lost)
@@ -191,6 +194,16 @@ class ClusterWorker:
 
     def _publish_qos(self, topic: str, payload: bytes, qos: int) -> None:
         self._publish(topic, payload, qos, False)
+
+    async def _findings(self, findings: Sequence[Any]) -> None:
+        """Storm findings through :class:`alerts.storm_groups.StormGroups` (one alert for a
+        storm every worker sees a part of), the rest straight to the engine."""
+        storms = [f for f in findings if StormGroups.wants(f)]
+        rest = [f for f in findings if not StormGroups.wants(f)]
+        if rest:
+            await self.alerts.on_findings(rest)
+        if storms:
+            await self.alerts.call(self.storms.feed, storms, self._clock())
 
     def _replies(self, batch: Sequence[Accepted]) -> None:
         confirm_replies(self.alerts, self._background, batch)

@@ -191,6 +191,7 @@ class PartitionRun:
         self.pipeline = pipeline
         self.gate = gate
         self.fetching: asyncio.Task[None] | None = None
+        self.warming: asyncio.Task[None] | None = None
         self.sub: Any = None
         self.live_at: float | None = None
         """Storing since (monotonic)."""
@@ -368,7 +369,20 @@ class Worker:
         self.failovers.append((part, run.live_at - started))
         log.info("partition %d live (epoch %d, from stream seq %d) %.2f s after its claim",
                  part, epoch, start, run.live_at - started)  # fmt: skip
-        await self._warm_up(part, start)
+        # not awaited: the other claims of the round go live meanwhile
+        run.warming = asyncio.create_task(self._warm(run, start, started), name=f"warm-p{part}")
+
+    async def _warm(self, run: PartitionRun, start: int, started: float) -> None:
+        """Rebuild the partition's detector state, then let its batches through the gate."""
+        part, gate = run.partition, run.gate
+        try:
+            await self._warm_up(part, start)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self.runs.get(part) is not run:
+                return  # lost (or the worker stopped) while warming up
+            log.exception("partition %d: warm-up failed; detecting without it", part)
         if self.runs.get(part) is not run:
             return  # lost while warming up
         held = gate.held
@@ -378,17 +392,21 @@ class Worker:
         log.info("partition %d detecting %.2f s after its claim (%d batches held meanwhile)",
                  part, run.detecting_at - started, held)  # fmt: skip
         for hook in self.on_claim:
-            await hook(part)
+            try:
+                await hook(part)
+            except Exception:
+                log.exception("partition %d: a claim hook failed", part)
 
     async def _drop(self, part: int) -> None:
         self.held.pop(part, None)
         run = self.runs.pop(part, None)
         if run is None:
             return
-        if run.fetching is not None:
-            run.fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run.fetching
+        for task in (run.warming, run.fetching):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await run.pipeline.abandon()
         with contextlib.suppress(Exception):
             await run.sub.unsubscribe()

@@ -66,6 +66,7 @@ from hub.store.protocols.registry import (
     Unprovisioned,
 )
 from hub.store.protocols.snapshots import PartitionSnapshot, SnapshotStore
+from hub.store.protocols.storms import StormStore
 from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 
@@ -110,6 +111,7 @@ __all__ = [
     "StationKind",
     "StatusChange",
     "Store",
+    "StormStore",
     "TelemetryRow",
     "TelemetryStore",
     "TimelineRow",

@@ -28,6 +28,7 @@ from hub.store.postgres.findings import PostgresFindings
 from hub.store.postgres.ingest import PostgresIngest
 from hub.store.postgres.registry import PostgresRegistry
 from hub.store.postgres.snapshots import PostgresSnapshots
+from hub.store.postgres.storms import PostgresStorms
 from hub.store.postgres.telemetry import PostgresTelemetry
 from hub.store.postgres.users import PostgresUsers
 from hub.store.rows import TELEMETRY_COLS
@@ -51,5 +52,6 @@ __all__ = [
 class PostgresStore(
     PostgresFencing, PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings,
     PostgresAlerts, PostgresUsers, PostgresDeadLetters, PostgresSnapshots,
+    PostgresStorms,
 ):  # fmt: skip
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""

@@ -80,3 +80,15 @@ CREATE TABLE partition_snapshot (
     taken_at   timestamptz NOT NULL,
     state      json NOT NULL
 );
+
+-- Connectivity storms seen by several cluster workers: each worker's detectors see only the
+-- devices of its partitions, so a station's storm is reported by every worker holding some
+-- of its residents. One row per (storm, worker); the storm's one alert counts their
+-- devices, and clears when the last worker's part of it cleared (alerts.storm_groups).
+CREATE TABLE storm_sources (
+    storm_key text NOT NULL,
+    source    text NOT NULL,
+    devices   integer NOT NULL,
+    at        timestamptz NOT NULL,
+    PRIMARY KEY (storm_key, source)
+);
