@@ -32,6 +32,7 @@ from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
 from alerts.storm_groups import StormGroups
 from carehub.cluster_health import HealthServer
+from carehub.engine_sync import EngineSync
 from carehub.serve import confirm_replies
 from hub.cluster.bridge import Bridge, Router, shared
 from hub.cluster.jetstream import connect, ensure_stream
@@ -170,6 +171,8 @@ class ClusterWorker:
             publish=self._publish_qos, clock=clock,
         )  # fmt: skip
         self.storms = StormGroups(self.engine, store, worker_id)
+        url = getattr(store, "url", None)
+        self.sync = EngineSync(self.engine, store, url, worker_id) if url else None
         self._clock = clock
         self.worker.detection.listeners.append(self._findings)
         self.worker.observers.append(self._replies)
@@ -236,6 +239,8 @@ class ClusterWorker:
         if self.publisher is not None:
             await self.publisher.start(wait_connected=None)
         await self.store_probe.start()
+        if self.sync is not None:
+            await self.sync.start()
         await self.alerts.recover()
         await self.worker.start()
 
@@ -264,6 +269,8 @@ class ClusterWorker:
     async def stop(self) -> None:
         await self.store_probe.stop()
         await self.worker.stop()
+        if self.sync is not None:
+            await self.sync.stop()
         await self._lost(TIMERS_PARTITION)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)

@@ -21,11 +21,13 @@ from websockets.asyncio.client import connect
 
 from alerts.directory import StoreDirectory
 from alerts.engine import AlertEngine
+from carehub.engine_sync import EngineSync
 from dashboard.auth import Authenticator, LoginLimiter
 from hub.broker.embedded import free_port
 from hub.store import open_store
 from hub.store.base import Device, FindingRow, Store
 from tests.browser.server import RESIDENT, STAFF, populate
+from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.postgres]
 TIMEOUT = 15.0
@@ -113,6 +115,23 @@ def ws_url(node: Node) -> str:
 async def test_an_alert_committed_elsewhere_reaches_the_console_and_staff_act_on_it(
     node: Node,
 ) -> None:
+    # this process plays the worker: its engine opens the alert and must learn of the ack
+    sync = EngineSync(node.engine, node.store, node.db, "test-worker")
+    await sync.start()
+    await asyncio.wait_for(sync.listener.connected.wait(), TIMEOUT)
+    try:
+        await acknowledged_through_the_dashboard(node)
+        await eventually(
+            "the worker's engine knowing the alert acknowledged",
+            lambda: (
+                [a.state for a in node.engine.open_alerts() if a.kind == "sos"] == ["acknowledged"]
+            ),
+        )
+    finally:
+        await sync.stop()
+
+
+async def acknowledged_through_the_dashboard(node: Node) -> None:
     async with connect(ws_url(node), additional_headers=node.headers()) as ws:
         first = json.loads(await ws.recv())
         assert first["type"] == "snapshot"
