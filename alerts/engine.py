@@ -50,7 +50,7 @@ from alerts.rules import Silence
 from alerts.storage import WorldLoader, from_row, silence_from_row, silence_to_row, to_row
 from alerts.templates import message
 from hub.errors import AlertExists, NotFound
-from hub.store.base import AlertChanges, NotificationRow, SilenceRow, Store, TimelineRow
+from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, Store, TimelineRow
 from hub.timezones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
@@ -93,16 +93,28 @@ class AlertEngine:
     def recover(self, now: float) -> list[Effect]:
         """Load state from the store, then fire what fell due while nobody was running.
         Returns the effects: overdue rounds and every pending notification already due."""
-        alerts = [from_row(r) for r in self.store.unresolved_alerts()]
-        pending = self.store.alert_notifications(states=["pending"], limit=10_000_000)
-        with self._lock:
-            self.core.mem.load(alerts, pending)
-        self.reload_rules()
+        self.load()
         effects = self.tick(now)
         queued = {e.row.key for e in effects if isinstance(e, NotificationDue)}
         with self._lock:
             due = self.core.mem.pending_rows(due_before=now)
         return effects + [NotificationDue(n) for n in due if n.key not in queued]
+
+    def load(self) -> None:
+        """Load unresolved alerts, unsent outbox rows and rules from the store, firing
+        nothing (a dashboard-only node acts on alerts; a worker runs the timers)."""
+        alerts = [from_row(r) for r in self.store.unresolved_alerts()]
+        pending = self.store.alert_notifications(states=["pending"], limit=10_000_000)
+        with self._lock:
+            self.core.mem.load(alerts, pending)
+        self.reload_rules()
+
+    def remember(self, rows: Sequence[AlertRow]) -> None:
+        """Alerts another process committed (a cluster worker, another dashboard node), as
+        the store holds them now: the next step on them starts from there."""
+        with self._lock:
+            for row in rows:
+                self.core.mem.remember(from_row(row))
 
     def reload_rules(self) -> None:
         """Re-read silences and escalation policies from the store."""

@@ -74,8 +74,17 @@ def _table(rows: list[Any], columns: list[str], as_json: bool, title: str | None
 @app.command()
 def serve(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    dashboard_only: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard-only",
+            help="Only the dashboard (REST, console, /ws), fed by the store's change "
+            "notifications: no MQTT ingest, no detectors (cluster mode; PostgreSQL).",
+        ),
+    ] = False,
 ) -> None:
     """Run the hub. With nothing configured: embedded MQTT broker and SQLite in ./data."""
+    from carehub.dashboard_node import serve_dashboard
     from carehub.serve import serve as run
 
     logging.basicConfig(
@@ -86,7 +95,7 @@ def serve(
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     try:
         settings = HubSettings()
-        asyncio.run(run(settings))
+        asyncio.run(serve_dashboard(settings) if dashboard_only else run(settings))
     except KeyboardInterrupt:
         pass
     except CarehubError as exc:
@@ -94,36 +103,50 @@ def serve(
         raise typer.Exit(2) from exc
 
 
+HealthPort = Annotated[
+    int | None,
+    typer.Option(
+        "--health-port", min=0, max=65535,
+        help="Serve /healthz, /readyz and /metrics here (0: off; default CAREHUB_HEALTH_PORT).",
+    ),
+]  # fmt: skip
+
+
 @app.command()
 def bridge(
     bridge_id: Annotated[str | None, typer.Option("--id", help="MQTT client id")] = None,
+    health_port: HealthPort = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Cluster mode: MQTT broker → JetStream partitions (CAREHUB_NATS_URL, CAREHUB_MQTT_URL)."""
     from carehub.cluster import run_bridge
 
-    _cluster_run(lambda s: run_bridge(s, bridge_id=bridge_id), verbose)
+    _cluster_run(lambda s: run_bridge(s, bridge_id=bridge_id), verbose, health_port)
 
 
 @app.command()
 def worker(
     worker_id: Annotated[str | None, typer.Option("--id", help="worker name (unique)")] = None,
+    health_port: HealthPort = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Cluster mode: claim partitions, ingest, detect and alert (PostgreSQL only)."""
     from carehub.cluster import run_worker
 
-    _cluster_run(lambda s: run_worker(s, worker_id=worker_id), verbose)
+    _cluster_run(lambda s: run_worker(s, worker_id=worker_id), verbose, health_port)
 
 
-def _cluster_run(main: Any, verbose: bool) -> None:
+def _cluster_run(main: Any, verbose: bool, health_port: int | None = None) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("nats").setLevel(logging.WARNING)
     try:
-        asyncio.run(main(HubSettings()))
+        settings = HubSettings()
+        if health_port is not None:
+            settings = settings.model_copy(update={"health_port": health_port})
+        asyncio.run(main(settings))
     except KeyboardInterrupt:
         pass
     except CarehubError as exc:

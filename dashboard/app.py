@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from dashboard import errors
 from dashboard.auth import Authenticator, HashPool, LoginLimiter
 from dashboard.deps import Context
+from dashboard.fanout import StoreFanout
 from dashboard.headers import SecurityHeaders
 from dashboard.routers import (
     alerts,
@@ -64,11 +65,14 @@ class DashboardApp(FastAPI):
 
 def create_app(
     hub: Hub, settings: DashboardSettings | None = None, *,
-    clock: Callable[[], float] | None = None,
+    clock: Callable[[], float] | None = None, change_feed: str | None = None,
 ) -> FastAPI:  # fmt: skip
     """The dashboard for a running (or about to run) ``hub``.
 
     ``clock`` defaults to the hub's; tests inject one to move time (sessions, rate limits).
+    ``change_feed``: a PostgreSQL URL whose change notifications feed the WebSocket clients
+    (:mod:`dashboard.fanout`: alerts raised by any process of a cluster) instead of this
+    process's own engine and pipeline.
     """
     settings = settings or DashboardSettings()
     clock = clock or hub.clock
@@ -84,15 +88,21 @@ def create_app(
     )  # fmt: skip
     ctx = Context(hub=hub, store=hub.store, settings=settings, auth=auth, clock=clock,
                   proxies=settings.proxy_networks())  # fmt: skip
-    ctx.broadcaster = Broadcaster(ctx)
+    ctx.broadcaster = Broadcaster(ctx, local=change_feed is None)
+    fanout = StoreFanout(ctx, ctx.broadcaster, change_feed) if change_feed else None
+    ctx.extra["fanout"] = fanout
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert ctx.broadcaster is not None
         await ctx.broadcaster.start()
+        if fanout is not None:
+            await fanout.start()
         try:
             yield
         finally:
+            if fanout is not None:
+                await fanout.stop()
             await ctx.broadcaster.stop()
             hashing.close()
 

@@ -27,11 +27,17 @@ if TYPE_CHECKING:
     from dashboard.ws import Broadcaster
     from hub.metrics import HubMetrics
     from hub.registry.live import LiveRegistry
-    from hub.runtime.pipeline import Pipeline
     from hub.runtime.visits import VisitKeeper
     from hub.settings import HubSettings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Observed(Protocol):
+    """What the dashboard needs of the ingest pipeline: its observers of committed batches."""
+
+    @property
+    def observers(self) -> list[Any]: ...
 
 
 class Hub(Protocol):
@@ -41,7 +47,10 @@ class Hub(Protocol):
     store: Store
     settings: HubSettings
     metrics: HubMetrics
-    pipeline: Pipeline
+
+    @property
+    def pipeline(self) -> Observed: ...
+
     alert_engine: AlertEngine
     alerts: AlertRunner
     registry: LiveRegistry

@@ -126,9 +126,14 @@ class Client:
 class Broadcaster:
     """Numbers events, keeps the recent ones for resuming, and fans them out."""
 
-    def __init__(self, ctx: Context, *, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, *, clock: Callable[[], float] | None = None, local: bool = True
+    ) -> None:
         s = ctx.settings
         self.ctx = ctx
+        self.local = local
+        """Follow the local engine and pipeline; off when every change comes from the
+        store's notifications (:mod:`dashboard.fanout`)."""
         self.clock = clock or ctx.clock
         self.queue_size = s.ws_queue_size
         self.heartbeat_s = s.ws_heartbeat_s
@@ -154,8 +159,9 @@ class Broadcaster:
         self._loop = asyncio.get_running_loop()
         await self.ctx.hub.registry.ensure_loaded()
         self.ctx.hub.registry.add_listener(self._registry_changed)
-        self.ctx.hub.alert_engine.add_listener(self._from_engine)
-        self.ctx.hub.pipeline.observers.append(self._from_pipeline)
+        if self.local:
+            self.ctx.hub.alert_engine.add_listener(self._from_engine)
+            self.ctx.hub.pipeline.observers.append(self._from_pipeline)
         self._tasks.append(asyncio.create_task(self._heartbeats(), name="ws-heartbeat"))
         self._tasks.append(asyncio.create_task(self._rechecking(), name="ws-recheck"))
 

@@ -113,6 +113,18 @@ class HubSettings(BaseSettings):
         "from and the longest outage of all workers to ride out); it is a buffer, the "
         "store is the record.",
     )  # fmt: skip
+    snapshot_s: float = Field(
+        300.0,
+        ge=0,
+        description="How often a cluster worker snapshots the slow detector models of each "
+        "partition it holds (activity routines, drift baselines) with the partition's "
+        "stream sequence; the next owner replays only what came after (0: never).",
+    )
+    health_port: int = Field(
+        0, ge=0, le=65535,
+        description="Port of a bridge's or worker's /healthz, /readyz and /metrics "
+        "(0: none).",
+    )  # fmt: skip
     fencing: bool = Field(
         True,
         description="Every commit of a cluster worker carries its partition's epoch and is "

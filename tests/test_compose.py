@@ -108,6 +108,21 @@ def test_health_checks_and_start_order(compose: dict[str, Any]) -> None:
     assert set(services["hub"]["depends_on"]) >= {"mosquitto", "timescaledb"}
 
 
+def test_the_cluster_profile(compose: dict[str, Any]) -> None:
+    services = _services(compose)
+    cluster = {n: s for n, s in services.items() if "cluster" in s.get("profiles", [])}
+    commands = {n: s["command"][:3] for n, s in cluster.items() if "command" in s}
+    assert sorted(n for n, c in commands.items() if c[:2] == ["carehub", "bridge"]) == [
+        "bridge-1", "bridge-2"]  # fmt: skip
+    assert len([c for c in commands.values() if c[:2] == ["carehub", "worker"]]) == 3
+    assert commands["dashboard"] == ["carehub", "serve", "--dashboard-only"]
+    for name in ("bridge-1", "worker-1"):
+        env = _environment(cluster[name])
+        assert env["CAREHUB_HEALTH_PORT"] == "8081"
+        check = " ".join(cluster[name]["healthcheck"]["test"])
+        assert "8081/readyz" in check, name
+
+
 def test_every_needed_variable_is_in_the_env_example() -> None:
     needed = set(VARIABLE.findall(COMPOSE.read_text(encoding="utf-8")))
     example = {

@@ -80,6 +80,8 @@ class LeaseKeeper:
         self._started = threading.Event()
         self._error: BaseException | None = None
         self.rounds = 0
+        self.renewed_at: float | None = None
+        """When the last round went through (the keeper's clock)."""
 
     def start(self, timeout: float = 15.0) -> None:
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
@@ -88,6 +90,12 @@ class LeaseKeeper:
             raise TimeoutError("the lease keeper did not connect to NATS in time")
         if self._error is not None:
             raise self._error
+
+    def healthy(self) -> bool:
+        """The keeper's thread runs and its last round went through within the TTL."""
+        alive = self._thread is not None and self._thread.is_alive()
+        at = self.renewed_at
+        return alive and at is not None and self.clock() - at < self.ttl_s
 
     def stop(self, *, release: bool = True, timeout: float = 10.0) -> None:
         """Stop renewing; with ``release``, delete the claims so others take them at once."""
@@ -123,6 +131,8 @@ class LeaseKeeper:
                 except Exception as exc:  # NATS away: the local deadline still applies
                     log.warning("lease round failed: %s", exc)
                     self._expire_local()
+                else:
+                    self.renewed_at = self.clock()
                 self.rounds += 1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.renew_s)

@@ -9,14 +9,17 @@ For every partition it claims (:mod:`hub.cluster.leases`) the worker
    own (``p<n>-e<epoch>``) from there, so what the previous owner fetched but never
    acknowledged comes to this worker at once, and the previous owner (if it is only
    paused) cannot fetch any more;
-3. rebuilds its devices' detector state by replaying the partition from
-   ``now - warmup_s`` up to that point through ingest and the detectors, discarding what
-   they find (those findings were handled by the previous owner);
-4. runs the partition live through a :class:`hub.runtime.pipeline.Pipeline` of its own (the
+3. runs the partition live through a :class:`hub.runtime.pipeline.Pipeline` of its own (the
    hub's ingest, batching, poison-row handling) whose commits go through a fenced view of
    the store (:class:`FencedView`: the batch's epoch and last stream sequence in the same
    transaction), into the worker's one :class:`hub.runtime.detection_runner.DetectionRunner`
-   (whose findings are written fenced too).
+   (whose findings are written fenced too) through a :class:`hub.cluster.warmup.WarmUpGate`
+   that holds the committed batches until step 4 is done;
+4. rebuilds its devices' detector state: restores the partition's snapshot of the slow
+   models (:mod:`hub.cluster.snapshots`), then replays the partition after it (or from
+   ``now - warmup_s`` without one) up to that point through ingest and the detectors,
+   discarding what they find (those findings were handled by the previous owner); then
+   opens the gate.
 
 A stream message is acknowledged only when it is committed *and* through detection (its
 receive time is behind the detection runner's watermark), so a worker killed in between
@@ -40,7 +43,9 @@ from hub.backoff import periodically
 from hub.cluster.bridge import Router
 from hub.cluster.envelope import Delivered, delivered
 from hub.cluster.leases import LeaseKeeper
-from hub.cluster.partition import STREAM, partition_filter
+from hub.cluster.partition import STREAM, partition_filter, partition_of
+from hub.cluster.snapshots import Snapshots
+from hub.cluster.warmup import WarmUpGate
 from hub.detect.router import Detection
 from hub.errors import CarehubError, Fenced
 from hub.ingest.core import Accepted, Ingest, Pending
@@ -49,7 +54,7 @@ from hub.runtime.detection_runner import DetectionRunner
 from hub.runtime.pipeline import Observer, Pipeline
 from hub.runtime.replay import WATERMARK
 from hub.settings import HubSettings
-from hub.store.base import Device, FencingStore, FindingRow, IngestBatch, Store
+from hub.store.base import Device, FencingStore, FindingRow, IngestBatch, Resident, Store
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,11 @@ ACK_WAIT_S = 60.0
 """How long JetStream waits for a worker's acknowledgement before sending a message again
 (to the same consumer; a new owner does not wait for it, see step 2 above)."""
 FETCH = 500
+REPLAY_BATCH = 250
+"""Messages of a warm-up replay handled between two yields to the event loop: the replay is
+CPU work on the loop that also runs the partitions' pipelines, and a failover is measured
+by when those store again (``bench/scale.py``), not by when the replay ends."""
+WARMING_AT_ONCE = 2
 Publish = Callable[[str, bytes, int, bool, bool], Any]
 """(topic, payload, qos, retain, droppable): see :meth:`Worker.publish`."""
 
@@ -90,9 +100,9 @@ class FencedView:
 
 
 class DetectionView:
-    """The store as the worker's detection runner sees it: only the devices of the
-    partitions held, no global watermark (the stream is the replay), findings written
-    fenced per partition."""
+    """The store as the worker's detection runner sees it: only the devices and residents
+    of the partitions held (so the detectors forget those of a partition given back), no
+    global watermark (the stream is the replay), findings written fenced per partition."""
 
     def __init__(self, worker: Worker) -> None:
         self._worker = worker
@@ -105,6 +115,12 @@ class DetectionView:
         held = self._worker.held
         devices: list[Device] = self._store.list_devices(*args, **kwargs)
         return [d for d in devices if self._worker.router.partition(d.id) in held]
+
+    def list_residents(self, *args: Any, **kwargs: Any) -> list[Resident]:
+        # a resident is its devices' partition key: theirs are in the same partition
+        held, parts = self._worker.held, self._worker.settings.partitions
+        residents: list[Resident] = self._store.list_residents(*args, **kwargs)
+        return [r for r in residents if partition_of(r.id, parts) in held]
 
     def get_progress(self, name: str) -> float | None:
         return None if name == WATERMARK else self._store.get_progress(name)
@@ -169,14 +185,25 @@ class PartitionSource:
 class PartitionRun:
     """A claimed partition: its consumer, its fetch task and its pipeline."""
 
-    def __init__(self, partition: int, epoch: int, source: PartitionSource, pipeline: Pipeline):
+    def __init__(
+        self, partition: int, epoch: int, source: PartitionSource, pipeline: Pipeline,
+        gate: WarmUpGate,
+    ) -> None:  # fmt: skip
         self.partition = partition
         self.epoch = epoch
         self.source = source
         self.pipeline = pipeline
+        self.gate = gate
         self.fetching: asyncio.Task[None] | None = None
+        self.warming: asyncio.Task[None] | None = None
         self.sub: Any = None
         self.live_at: float | None = None
+        """Storing since (monotonic)."""
+        self.detecting_at: float | None = None
+        """Its detector state rebuilt, detecting since (monotonic)."""
+
+    def horizon(self) -> float:
+        return min(self.pipeline.horizon(), self.gate.oldest())
 
 
 class Worker:
@@ -215,10 +242,17 @@ class Worker:
             settings.nats_url, worker_id, settings.partitions, settings.lease_ttl_s,
             on_claim=self._from_keeper("claim"), on_lose=self._from_keeper("lose"),
         )  # fmt: skip
+        self.snapshots = Snapshots(self)
+        self.replayed: dict[int, int] = {}
+        """partition → messages replayed into the detectors at its last claim."""
         self.failovers: list[tuple[int, float]] = []
         """(partition, seconds from claim to live) for each claim."""
+        self.warmups: list[tuple[int, float]] = []
+        """(partition, seconds from claim to detecting) for each claim."""
         self._deferred: list[Delivered] = []
         self._commands: asyncio.Queue[tuple[str, int, int]] = asyncio.Queue()
+        self._warming = asyncio.Semaphore(WARMING_AT_ONCE)
+        self._refreshing = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._nc: Any = None
@@ -240,6 +274,8 @@ class Worker:
             asyncio.create_task(self._ack_loop(), name="worker-acks"),
             asyncio.create_task(self._registry_loop(), name="worker-registry"),
         ]
+        if self.settings.snapshot_s > 0:
+            self._tasks.append(asyncio.create_task(self.snapshots.run(), name="snapshots"))
         await asyncio.to_thread(self.keeper.start)
 
     async def stop(self) -> None:
@@ -256,9 +292,15 @@ class Worker:
             with contextlib.suppress(Exception):
                 await self._nc.close()
 
+    async def _refresh_detection(self) -> None:
+        """The detectors' registry for the partitions held now. One at a time: claims run
+        side by side, and a read made before another claim must not be applied after it."""
+        async with self._refreshing:
+            await self.detection.refresh_registry()
+
     def horizon(self) -> float:
         """Receive time of the oldest message of any partition not yet seen by detection."""
-        return min((r.pipeline.horizon() for r in self.runs.values()), default=math.inf)
+        return min((r.horizon() for r in self.runs.values()), default=math.inf)
 
     def publish(
         self, topic: str, payload: bytes, qos: int = 0, retain: bool = False, *,
@@ -315,9 +357,8 @@ class Worker:
             log.warning("partition %d: epoch %d is stale in the store; not taken", part, epoch)
             return
         self.held[part] = epoch
-        await self.detection.refresh_registry()
+        await self._refresh_detection()
         start = await self._take_consumer(part, epoch)
-        await self._warm_up(part, start)
         source = PartitionSource(self, part, epoch)
         pipeline = Pipeline(
             self.store, source, Ingest(metrics=self.metrics, clock=self.clock),
@@ -326,10 +367,11 @@ class Worker:
             recent_seq_s=0.0, clock=self.clock,
         )  # fmt: skip
         pipeline.store_for = lambda pending: self._view(part, epoch, pending)
-        pipeline.observers.append(self.detection.observe)
+        gate = WarmUpGate(self.detection.observe)  # stores now, detects once warmed up
+        pipeline.observers.append(gate)
         pipeline.observers.extend(self.observers)
         await pipeline.start()
-        run = PartitionRun(part, epoch, source, pipeline)
+        run = PartitionRun(part, epoch, source, pipeline, gate)
         run.sub = await self._js.pull_subscribe_bind(
             durable=f"p{part}-e{epoch}", stream=STREAM, pending_msgs_limit=FETCH * 4
         )
@@ -339,25 +381,53 @@ class Worker:
         self.failovers.append((part, run.live_at - started))
         log.info("partition %d live (epoch %d, from stream seq %d) %.2f s after its claim",
                  part, epoch, start, run.live_at - started)  # fmt: skip
+        # not awaited: the other claims of the round go live meanwhile
+        run.warming = asyncio.create_task(self._warm(run, start, started), name=f"warm-p{part}")
+
+    async def _warm(self, run: PartitionRun, start: int, started: float) -> None:
+        """Rebuild the partition's detector state, then let its batches through the gate."""
+        part, gate = run.partition, run.gate
+        try:
+            async with self._warming:
+                await self._warm_up(part, start)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self.runs.get(part) is not run:
+                return  # lost (or the worker stopped) while warming up
+            log.exception("partition %d: warm-up failed; detecting without it", part)
+        if self.runs.get(part) is not run:
+            return  # lost while warming up
+        held = gate.held
+        gate.open()
+        run.detecting_at = time.monotonic()
+        self.warmups.append((part, run.detecting_at - started))
+        log.info("partition %d detecting %.2f s after its claim (%d batches held meanwhile)",
+                 part, run.detecting_at - started, held)  # fmt: skip
         for hook in self.on_claim:
-            await hook(part)
+            try:
+                await hook(part)
+            except Exception:
+                log.exception("partition %d: a claim hook failed", part)
 
     async def _drop(self, part: int) -> None:
         self.held.pop(part, None)
         run = self.runs.pop(part, None)
         if run is None:
             return
-        if run.fetching is not None:
-            run.fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await run.fetching
+        for task in (run.warming, run.fetching):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await run.pipeline.abandon()
         with contextlib.suppress(Exception):
             await run.sub.unsubscribe()
         self._deferred = [d for d in self._deferred if d.partition != part]
+        self.snapshots.forget(part)
         log.info("partition %d dropped", part)
         with contextlib.suppress(CarehubError):
-            await self.detection.refresh_registry()
+            await self._refresh_detection()
         for hook in self.on_lose:
             await hook(part)
 
@@ -403,50 +473,75 @@ class Worker:
 
     async def _warm_up(self, part: int, start: int) -> None:
         """Detector state of the partition's devices from the messages before ``start``
-        received in the last ``detect_warmup_s``; their findings are discarded."""
+        received in the last ``detect_warmup_s``; their findings are discarded.
+
+        Read in batches of :data:`REPLAY_BATCH` through an ephemeral pull consumer that
+        needs no acknowledgements (message by message through an ordered push consumer it
+        was the larger part of a failover), yielding to the event loop between batches,
+        at most :data:`WARMING_AT_ONCE` partitions at a time."""
         from datetime import UTC, datetime
 
-        from nats.js.api import ConsumerConfig, DeliverPolicy
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-        if self.settings.detect_warmup_s <= 0 or start <= 1:
+        self.replayed[part] = 0
+        if start <= 1:
             return
+        snap = await self.snapshots.restore(part, start)
+        after = snap.stream_seq if snap is not None else 0
+        if self.settings.detect_warmup_s <= 0:
+            return
+        began = time.monotonic()
         # the stream keeps wall-clock times, the hub's clock may run faster (the drills'
         # accelerated clock): read from the wall-clock bound, keep what the hub's bound says
         horizon = self.clock() - self.settings.detect_warmup_s
-        since = datetime.fromtimestamp(time.time() - self.settings.detect_warmup_s, UTC)
-        config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.BY_START_TIME,
-            opt_start_time=since,
-        )
-        sub = await self._js.subscribe(
-            partition_filter(part), stream=STREAM, ordered_consumer=True, config=config
-        )
+        wall = time.time() - self.settings.detect_warmup_s
+        if snap is not None and snap.taken_at > wall:  # the tail after the snapshot only
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1,
+                ack_policy=AckPolicy.NONE, inactive_threshold=30.0, mem_storage=True,
+            )  # fmt: skip
+        else:  # the horizon
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_TIME,
+                opt_start_time=datetime.fromtimestamp(wall, UTC),
+                ack_policy=AckPolicy.NONE, inactive_threshold=30.0, mem_storage=True,
+            )  # fmt: skip
+        sub = await self._js.pull_subscribe(partition_filter(part), stream=STREAM, config=config)
         scratch = Ingest(clock=self.clock)
         scratch.set_devices(await asyncio.to_thread(self.store.list_devices))
         seen = 0
         try:
-            # what is there now bounds the read: everything older than ``start`` is in it
-            info = await sub.consumer_info()
-            total = info.num_pending + info.delivered.consumer_seq
-            for _ in range(total):
+            done = False
+            while not done:
                 try:
-                    msg = await sub.next_msg(timeout=2.0)
-                except Exception:  # nothing more
+                    msgs = await sub.fetch(REPLAY_BATCH, timeout=1.0)
+                except Exception:  # nothing more (a timeout)
                     break
-                seq = msg.metadata.sequence.stream
-                if seq >= start:
-                    break
-                d = delivered(msg.headers, msg.data, partition=part, stream_seq=seq, epoch=0)
-                if d is not None and d.received_at >= horizon:
-                    scratch.handle(replace(d, qos=1))
-                    seen += 1
+                for msg in msgs:
+                    meta = msg.metadata
+                    seq = meta.sequence.stream
+                    if seq >= start:
+                        done = True
+                        break
+                    d = delivered(msg.headers, msg.data, partition=part, stream_seq=seq, epoch=0)
+                    if d is not None and d.received_at >= horizon and seq > after:
+                        scratch.handle(replace(d, qos=1))
+                        seen += 1
+                    if meta.num_pending == 0:
+                        done = True
+                await asyncio.sleep(0)  # the pipelines of the partitions already live
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+        read = time.monotonic() - began
         accepted: list[Accepted] = scratch.take().accepted
-        if accepted:
-            self.detection.detection.observe(accepted)  # state only: findings discarded
-        log.info("partition %d: %d messages replayed for detector state", part, seen)
+        for i in range(0, len(accepted), REPLAY_BATCH):  # state only: findings discarded
+            self.detection.detection.observe(accepted[i : i + REPLAY_BATCH])
+            await asyncio.sleep(0)
+        self.replayed[part] = seen
+        took = time.monotonic() - began
+        log.info("partition %d: %d messages replayed for detector state (read %.2f s, "
+                 "detectors %.2f s)", part, seen, read, took - read)  # fmt: skip
 
     async def _fetch(self, run: PartitionRun) -> None:
         from nats.errors import TimeoutError as NatsTimeout
@@ -496,6 +591,7 @@ class Worker:
                     continue  # the partition moved on: the next owner has it
                 with contextlib.suppress(Exception):
                     await d.handle.ack()
+                    self.snapshots.acked(d.partition, d.stream_seq)
 
     async def _refresh_registry(self) -> None:
         devices = await asyncio.to_thread(self.store.list_devices)

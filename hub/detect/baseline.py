@@ -43,7 +43,7 @@ import math
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -153,6 +153,27 @@ class BaselineDrift:
     @property
     def devices(self) -> int:
         return len(self._states)
+
+    def learned(self, device_id: str) -> dict[str, Any] | None:
+        """The closed hourly buckets of a device's baseline (what takes days to rebuild) as
+        plain values (NaN as None), for a cluster worker's snapshot; None when unknown."""
+        st = self._states.get(device_id)
+        if st is None or st.bucket is None:
+            return None
+        meds = [None if math.isnan(m) else float(m) for m in st.ring_med]
+        return {"ring_med": meds, "ring_idx": st.ring_idx.tolist(), "bucket": st.bucket}
+
+    def restore_learned(self, device_id: str, data: Mapping[str, Any]) -> None:
+        """Take back the buckets of :meth:`learned` (a partition's new owner); the open
+        bucket fills again from the stream replayed after it."""
+        meds = [math.nan if m is None else float(m) for m in data["ring_med"]]
+        if len(meds) != self.slots:
+            return  # another window or bucket size: learn afresh
+        st = self._state(device_id)
+        st.ring_med = np.asarray(meds, dtype=np.float64)
+        st.ring_idx = np.asarray(data["ring_idx"], dtype=np.int64)
+        st.bucket = int(data["bucket"]) if st.bucket is None else st.bucket
+        st.cache = None
 
     def baseline(self, device_id: str) -> tuple[float, float, int] | None:
         """(median, scaled MAD, number of hourly buckets) of the current baseline, or None."""

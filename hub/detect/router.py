@@ -164,7 +164,30 @@ class Detection:
             changed = before is None or resident is None or before.clinical != resident.clinical
             if resident is not None and (self.devices.get(d.id) != d or changed):
                 self._apply_clinical(d.id, resident)
+        gone_devices = [d for d in self.devices if d not in new_devices]
+        gone_residents = [r for r in old_residents if r not in self.residents]
         self.devices = new_devices
+        self.forget(gone_devices, gone_residents)
+
+    def forget(self, device_ids: Iterable[str], resident_ids: Iterable[str] = ()) -> None:
+        """Drop every detector's state of devices and residents no longer watched here
+        (removed from the registry, or, on a cluster worker, in a partition it gave back):
+        memory follows what is watched, and a device that comes back starts afresh."""
+        for device_id in device_ids:
+            self.devices.pop(device_id, None)
+            for detector in (self.falls, self.environment, self.device_health, self.vitals,
+                             self.drift, self.bp_glucose):  # fmt: skip
+                detector.forget(device_id)
+        for resident_id in resident_ids:
+            self.activity.forget(resident_id)
+
+    def watched(self) -> dict[str, int]:
+        """How many devices and residents each detector holds state for (tests, metrics)."""
+        return {
+            "devices": len(self.devices), "residents": len(self.residents),
+            "activity": self.activity.residents, "device_health": self.device_health.devices,
+            "vitals": self.vitals.devices, "drift": self.drift.devices, "falls": self.falls.devices,
+        }  # fmt: skip
 
     def _zone(self, station_id: str | None, zones: dict[str, str] | None = None) -> str:
         """The time zone of a station (the default for none, or one not known)."""

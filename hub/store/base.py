@@ -81,6 +81,8 @@ from hub.store.protocols.services import (
     ServiceKind,
     ServiceStore,
 )
+from hub.store.protocols.snapshots import PartitionSnapshot, SnapshotStore
+from hub.store.protocols.storms import StormStore
 from hub.store.protocols.telemetry import VITALS_SERIES_FIELDS, TelemetryStore, VitalsBucket
 from hub.store.protocols.users import ROLES, ApiTokenRow, Role, SessionRow, UserRow, UserStore
 from hub.store.protocols.visits import (
@@ -133,6 +135,7 @@ __all__ = [
     "OrderEvent",
     "OrderStatus",
     "PartitionFence",
+    "PartitionSnapshot",
     "RatingFigures",
     "RatingRow",
     "RegistryStore",
@@ -146,10 +149,12 @@ __all__ = [
     "ServiceStore",
     "SessionRow",
     "SilenceRow",
+    "SnapshotStore",
     "Station",
     "StationKind",
     "StatusChange",
     "Store",
+    "StormStore",
     "TelemetryRow",
     "TelemetryStore",
     "TimelineRow",

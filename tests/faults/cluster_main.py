@@ -30,8 +30,11 @@ ALARMS = frozenset({"sos", "fall"})
 
 def pause_before_alarm(store: Any, marker: Path) -> None:
     """Make ``store`` stop its process once, before committing an alarm, when ``marker``
-    exists (fenced or not: the control run commits unfenced)."""
+    exists (fenced or not: the control run commits unfenced). When the store accepts that
+    commit once the process is resumed, ``<marker>.stale-commit`` says so: a write from a
+    worker whose lease lapsed, which fencing refuses."""
     state = {"done": False}
+    stale = marker.with_name(marker.name + ".stale-commit")
 
     def wrap(name: str) -> None:
         original = getattr(store, name)
@@ -45,6 +48,10 @@ def pause_before_alarm(store: Any, marker: Path) -> None:
                 state["done"] = True
                 logging.getLogger(__name__).warning("pausing before an alarm's commit")
                 os.kill(os.getpid(), signal.SIGSTOP)
+                # resumed past the lease: the commit fencing exists to refuse
+                result = original(batch, *args)
+                stale.write_text("the store accepted a commit made after the lease lapsed\n")
+                return result
             return original(batch, *args)
 
         setattr(store, name, write)

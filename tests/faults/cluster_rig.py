@@ -210,6 +210,8 @@ class ClusterDrill(Drill):
         live = {n for n, p in self.procs.items() if p.poll() is None}
         row["recovered"] = self.healthy() and set(self.owners().values()) <= live
         row["findings_duplicated"] = self.duplicated_findings()
+        # commits the store accepted from a worker resumed after its lease lapsed
+        row["stale_commits"] = len(list(self.work.glob("pause-*.stale-commit")))
         row["lost_detail"] = out.alarms_lost
         row["false_detail"] = out.false_alerts
         return row

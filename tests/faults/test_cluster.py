@@ -65,7 +65,8 @@ def run_drill(tmp: Path, db_url: str, *, fencing: bool) -> dict[str, Any]:
 def failed(row: dict[str, Any]) -> bool:
     return bool(
         row["lost"] or row["duplicated"] or row["findings_duplicated"] or row["false_alerts"]
-    )
+        or row["stale_commits"]
+    )  # fmt: skip
 
 
 def test_cluster_loses_and_duplicates_no_alarm(tmp_path: Path, new_pg_database: Any) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -101,6 +102,29 @@ class ActivityDetector(Params):
     def days_learned(self, resident_id: str) -> int:
         st = self._res.get(resident_id)
         return st.days if st is not None else 0
+
+    def learned(self, resident_id: str) -> dict[str, Any] | None:
+        """The routine learned over the committed days (what takes days to rebuild) as
+        plain values, for a cluster worker's snapshot; None for an unknown resident."""
+        st = self._res.get(resident_id)
+        if st is None:
+            return None
+        return {
+            "num": st.num.tolist(), "num_exit": st.num_exit.tolist(), "den": st.den.tolist(),
+            "days": st.days, "getups": list(st.getups), "since": _finite(st.since),
+        }  # fmt: skip
+
+    def restore_learned(self, resident_id: str, data: Mapping[str, Any], now: float) -> None:
+        """Take back a routine from :meth:`learned` (a partition's new owner); today's
+        observations come from replaying the stream after it."""
+        st = self._state(resident_id, self._clock(now))
+        st.num = np.asarray(data["num"], dtype=np.float64)
+        st.num_exit = np.asarray(data["num_exit"], dtype=np.float64)
+        st.den = np.asarray(data["den"], dtype=np.float64)
+        st.days = int(data["days"])
+        st.getups = deque((float(g) for g in data["getups"]), maxlen=self.getup_days)
+        if data.get("since") is not None:
+            st.since = min(st.since, float(data["since"]))
 
     def _clock(self, now: float) -> float:
         if not math.isfinite(now):
@@ -207,3 +231,7 @@ class ActivityDetector(Params):
         if st.flag is None and st.out_since is None:
             out += silence.check(self, rid, st, judged, now)
         return out
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None

@@ -30,6 +30,8 @@ from hub.store.postgres.kpi import PostgresKpi
 from hub.store.postgres.registry import PostgresRegistry
 from hub.store.postgres.service_kpi import PostgresServiceKpi
 from hub.store.postgres.services import PostgresServices
+from hub.store.postgres.snapshots import PostgresSnapshots
+from hub.store.postgres.storms import PostgresStorms
 from hub.store.postgres.telemetry import PostgresTelemetry
 from hub.store.postgres.users import PostgresUsers
 from hub.store.postgres.visits import PostgresVisits
@@ -54,6 +56,6 @@ __all__ = [
 class PostgresStore(
     PostgresFencing, PostgresRegistry, PostgresIngest, PostgresTelemetry, PostgresFindings,
     PostgresAlerts, PostgresUsers, PostgresDeadLetters, PostgresServices, PostgresVisits,
-    PostgresKpi, PostgresServiceKpi,
+    PostgresKpi, PostgresServiceKpi, PostgresSnapshots, PostgresStorms,
 ):  # fmt: skip
     """:class:`hub.store.base.Store` on PostgreSQL (optionally with TimescaleDB)."""

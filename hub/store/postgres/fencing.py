@@ -46,14 +46,14 @@ class PostgresFencing(PostgresIngest):
 
     def write_batch_fenced(self, batch: IngestBatch, fence: PartitionFence) -> list[int]:
         with self._conn("write batch (fenced)") as conn, conn.cursor() as cur:
-            _check(cur, fence)
+            check_fence(cur, fence)
             return self._write_batch_rows(conn, cur, batch)
 
     def write_findings_fenced(
         self, rows: Sequence[FindingRow], fence: PartitionFence
     ) -> list[int | None]:
         with self._conn("write findings (fenced)") as conn, conn.cursor() as cur:
-            _check(cur, fence)
+            check_fence(cur, fence)
             if not rows:
                 return []
             stored = {
@@ -77,7 +77,7 @@ class PostgresFencing(PostgresIngest):
         return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def _check(cur: psycopg.Cursor[Any], fence: PartitionFence) -> None:
+def check_fence(cur: psycopg.Cursor[Any], fence: PartitionFence) -> None:
     """Advance each partition's row under its epoch, in partition order (one lock order for
     every writer); :class:`Fenced` when a row has moved on to a newer epoch."""
     for partition, (epoch, seq) in sorted(fence.items()):

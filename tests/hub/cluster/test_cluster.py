@@ -143,6 +143,9 @@ async def test_partitions_spread_and_every_sos_is_alerted_once(
             assert br.duplicates == RESIDENTS  # JetStream's duplicate window
             fences = store.partition_fences()
             assert {o for _e, o, _s in fences.values()} == {"wa", "wb"}
+            # one visit keeper for the cluster: the worker running the alert timers
+            timers, other = (a, b) if 0 in a.worker.runs else (b, a)
+            assert timers.visits._task is not None and other.visits._task is None
         finally:
             await a.stop()
             await b.stop()
@@ -178,6 +181,7 @@ async def test_a_crashed_workers_partitions_are_taken_over(
                     lambda: len(b.worker.runs) == PARTITIONS,
                     within=20,
                 )
+                assert b.visits._task is not None  # partition 0 and its housekeeping
                 await eventually(
                     "every SOS alerted", lambda: sos_count(store) == (RESIDENTS, RESIDENTS)
                 )
