@@ -155,7 +155,13 @@ class ClusterDrill(Drill):
         return owner, (r.start - now) / self.speed
 
     def pause_at_next_alarm(self, name: str, *, hold_s: float, within_s: float) -> bool:
-        """Arm the pause, wait for the worker to stop itself, hold it ``hold_s``, resume."""
+        """Arm the pause, wait for the worker to stop itself, hold it ``hold_s`` and until
+        every partition it held is claimed by another worker, resume.
+
+        Waiting for the claims is what makes the resumed commit stale: with no newer epoch
+        in the store yet (the others had not noticed the lapsed lease, as on a loaded
+        machine) the paused worker is still the partition's last owner and fencing rightly
+        lets it commit."""
         (self.work / f"pause-{name}").touch()
         deadline = time.monotonic() + within_s
         while not self.stopped(name):
@@ -163,7 +169,14 @@ class ClusterDrill(Drill):
                 return False
             time.sleep(0.02)
         self.events.append((f"pause {name}", time.monotonic()))
+        held = {p for p, o in self.owners().items() if o == name}
         time.sleep(hold_s)
+        claimed_by = time.monotonic() + 30.0
+        while time.monotonic() < claimed_by:
+            owners = self.owners()
+            if not any(owners.get(p) == name for p in held):
+                break
+            time.sleep(0.1)
         self.procs[name].send_signal(signal.SIGCONT)
         self.events.append((f"resume {name}", time.monotonic()))
         return True
