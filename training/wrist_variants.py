@@ -1,26 +1,31 @@
 """Evaluate variants of the wrist fall model that the shipped detector does not use.
 
-Two ideas beyond the shipped window features, evaluated on FallAllD's wrist recordings
-under the ``--cv`` protocol of ``carehub eval falls`` (same subject folds, the calibration
+Ideas beyond the shipped wrist model, evaluated on FallAllD's wrist recordings under the
+``--cv`` protocol of ``carehub eval falls`` (same subject folds, the calibration
 machinery of :mod:`training.calibrate_falls` on the training subjects only):
 
 ``late``     a second, late look at doubtful candidates. A candidate scored at or above
              the early threshold alarms as today (1.75 s after the peak); one scored in a
              doubtful band below it is judged again ``late_s`` after the peak by a second
-             boosted model that also sees what followed (:func:`late_features`). The
-             early threshold, the band and the late threshold are chosen together on
-             the training subjects' out-of-fold scores: the most falls within the
-             false-alarm budget (3/h), specificity >= 97 % and at most ``max_late`` of
+             boosted model that also sees what followed (``late_features`` of
+             :mod:`training.wrist_features`). The early threshold, the band and the late
+             threshold are chosen together on the training subjects' out-of-fold
+             scores: the most falls within the false-alarm budget (3/h), specificity >= 97 % and at most ``max_late`` of
              the detected falls alarmed late (the latency goal is a p90 <= 2 s).
 ``context``  the early model also sees how the device moved in the ``context_s`` seconds
-             before the candidate window (:func:`context_features`).
+             before the candidate window (``context_features``).
 ``both``     the two together.
+``trunk``    the wrist model also learns from the trunk recordings (SisFall waist, UMAFall
+             waist and chest), with the position as a feature; thresholds from the wrist
+             recordings only.
+``shipped``  the shipped recipe, on the same footing (the reference).
 
 Figures are per recording from candidate scores (a recording alarms when one of its
 candidates does; every alarmed daily-activity candidate is a false alarm), as in the
-calibration's validation blocks. Run::
+calibration's validation blocks (so false alarms are counted on the high side: the
+detector raises one alarm per fall followed). Run (3-8 min on two shared cores)::
 
-    python -m training.wrist_variants --variant late --seed 0
+    python -m training.wrist_variants --data ../shared/data/fallalld --variant late --seed 0
 
 Data: FallAllD (Saleh et al., IEEE Sensors Journal 21(2), 2021).
 """
@@ -37,88 +42,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.detect.fall_fleet import MAX_G
-from hub.detect.resample import aggregate, empty_partial
 from training import calibrate_falls as cal
 from training.datasets import Recording, default_data_dir, load
 from training.falls import subject_folds
+from training.wrist_features import DECIDE, HZ, binned, context_features, late_features
 
 F64 = NDArray[np.float64]
-HZ = 20.0
-"""The detector's working rate (bins per second)."""
-PRE = (30, 10)
-"""The "before" orientation window, bins before the peak (as the detector's 1.5-0.5 s)."""
-DECIDE = 35
-"""Bins from the peak to the early decision (1.75 s)."""
 LATE_RECIPE = cal.Recipe(depth=3, n_trees=150, negative_weight=3.0)
 MIN_SPEC = 0.97
-
-
-def binned(r: Recording) -> F64:
-    """The recording's bins at the working rate, ``(T, 5)``, as the detector makes them."""
-    x = np.clip(np.asarray(r.xyz_g, dtype=np.float64), -MAX_G, MAX_G)[None]
-    zero = np.zeros(1, dtype=np.int64)
-    b, _, _ = aggregate(x, zero, zero, empty_partial(1), r.hz, HZ)
-    return np.asarray(b[0], dtype=np.float64)
-
-
-def _cos(a: F64, b: F64) -> float:
-    den = max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-9)
-    return float(np.clip(a @ b / den, -1.0, 1.0))
-
-
-def _rotation(v: F64) -> float:
-    """Sum of the angles between consecutive mean vectors (rad)."""
-    num = np.einsum("ti,ti->t", v[1:], v[:-1])
-    den = np.maximum(np.linalg.norm(v[1:], axis=1) * np.linalg.norm(v[:-1], axis=1), 1e-9)
-    return float(np.arccos(np.clip(num / den, -1.0, 1.0)).sum())
-
-
-def late_features(b: F64, k: int, late_s: float) -> F64 | None:
-    """What followed the peak bin ``k``, from the early decision to ``late_s`` after the
-    peak (``None`` when the recording ends before): stillness (log std, mean ||a|-1 g|,
-    share of still and of moving bins, the most and least active second, the longest
-    still run), the largest sample, the rotation traversed, and the resting orientation
-    against the one before the fall and the one just after it."""
-    end = k + round(HZ * late_s)
-    if end >= len(b) or k < PRE[0]:
-        return None
-    w = b[k + DECIDE + 1 : end + 1]
-    mag = w[:, 3]
-    dev = np.abs(mag - 1.0)
-    g_pre = b[k - PRE[0] : k - PRE[1], :3].mean(0)
-    g_post = b[k + 10 : k + DECIDE + 1, :3].mean(0)
-    last = b[end - 19 : end + 1, :3].mean(0)
-    n = len(mag) // 20
-    per_s = mag[: n * 20].reshape(n, 20).std(1)
-    run = best = 0
-    for still in (dev < 0.08).tolist():
-        run = run + 1 if still else 0
-        best = max(best, run)
-    return np.array(
-        [np.log(mag.std() + 0.01), dev.mean(), (dev < 0.05).mean(), float(w[:, 4].max()),
-         _cos(g_pre, w[:, :3].mean(0)), _cos(g_post, w[:, :3].mean(0)), _rotation(w[:, :3]),
-         (dev > 0.2).mean(), float(np.abs(b[end - 19 : end + 1, 3] - 1.0).mean()),
-         _cos(g_pre, last), np.log(per_s.max() + 0.01), np.log(per_s.min() + 0.01),
-         best / HZ, _cos(g_post, last)]
-    )  # fmt: skip
-
-
-def context_features(b: F64, k: int, context_s: float) -> F64:
-    """How the device moved in the ``context_s`` seconds before the candidate window
-    (what is recorded of them): mean ||a|-1 g|, log std, share of bins >= 1.5 g, the
-    largest sample, rotation per second, share of still bins, and the mean orientation
-    then against the one after the peak. ``-9`` everywhere with less than 0.5 s."""
-    w = b[max(0, k - round(HZ * context_s)) : k - PRE[0]]
-    if len(w) < 10:
-        return np.full(7, -9.0)
-    mag = w[:, 3]
-    g_post = b[k + 10 : k + DECIDE + 1, :3].mean(0)
-    return np.array(
-        [np.abs(mag - 1.0).mean(), np.log(mag.std() + 0.01), (mag >= 1.5).mean(),
-         float(w[:, 4].max()), _rotation(w[:, :3]) / len(w) * HZ,
-         (np.abs(mag - 1.0) < 0.05).mean(), _cos(w[:, :3].mean(0), g_post)]
-    )  # fmt: skip
 
 
 @dataclass(frozen=True)

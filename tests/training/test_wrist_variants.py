@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from training import calibrate_falls as cal
+from training import wrist_features as wf
 from training import wrist_variants as wv
 from training.datasets import Recording
 
@@ -27,8 +28,8 @@ def test_late_look_tells_lying_still_from_moving_on() -> None:
     lying = _bins(np.tile([1.0, 0.0, 0.0], (n, 1)))
     rng = np.random.default_rng(0)
     walking = _bins(np.tile([0.0, 0.0, 1.0], (n, 1)) + rng.normal(0.0, 0.3, (n, 3)))
-    still = wv.late_features(lying, k, 6.0)
-    moving = wv.late_features(walking, k, 6.0)
+    still = wf.late_features(lying, k, 6.0)
+    moving = wf.late_features(walking, k, 6.0)
     assert still is not None
     assert moving is not None
     log_std, dev, still_share = 0, 1, 2
@@ -40,16 +41,16 @@ def test_late_look_tells_lying_still_from_moving_on() -> None:
     assert still[cos_pre_late] == pytest.approx(0.0, abs=1e-9)  # turned by 90 degrees
     assert moving[cos_pre_late] > 0.9
     # A recording that ends before the late look has no late features.
-    assert wv.late_features(lying, k, 8.0) is None
+    assert wf.late_features(lying, k, 8.0) is None
 
 
 def test_context_needs_half_a_second_and_reads_stillness() -> None:
     b = _bins(np.tile([0.0, 0.0, 1.0], (40, 1)), n_before=60)
-    f = wv.context_features(b, 60, 8.5)
+    f = wf.context_features(b, 60, 8.5)
     assert f[0] == pytest.approx(0.0, abs=1e-12)  # no deviation from 1 g
     assert f[5] == 1.0  # every bin still
     assert f[6] == pytest.approx(1.0)  # same orientation before and after
-    assert (wv.context_features(b, 35, 8.5) == -9.0).all()  # only 5 bins of context
+    assert (wf.context_features(b, 35, 8.5) == -9.0).all()  # only 5 bins of context
 
 
 def _candidates() -> cal.Candidates:
