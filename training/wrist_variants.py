@@ -10,8 +10,9 @@ machinery of :mod:`training.calibrate_falls` on the training subjects only):
              boosted model that also sees what followed (``late_features`` of
              :mod:`training.wrist_features`). The early threshold, the band and the late
              threshold are chosen together on the training subjects' out-of-fold
-             scores: the most falls within the false-alarm budget (3/h), specificity >= 97 % and at most ``max_late`` of
-             the detected falls alarmed late (the latency goal is a p90 <= 2 s).
+             scores: the most falls within the false-alarm budget (3/h), specificity
+             >= 97 % and at most ``max_late`` of the detected falls alarmed late (the
+             latency goal is a p90 <= 2 s).
 ``context``  the early model also sees how the device moved in the ``context_s`` seconds
              before the candidate window (``context_features``).
 ``both``     the two together.
