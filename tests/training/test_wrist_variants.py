@@ -88,3 +88,5 @@ def test_doubtful_candidates_alarm_late_and_count_as_late() -> None:
     assert det.tolist() == [2.0, 2.0]
     assert late.tolist() == [1.0, 1.0]
     assert fah[1] == pytest.approx(1 / (2 * 20.0 / 3600.0))
+    # Ranking: the threshold where daily activities raise 3/h (here: above the best one).
+    assert wv.ranking(c, s1) == 0.5
