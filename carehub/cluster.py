@@ -46,6 +46,7 @@ from hub.runtime.visits import VisitKeeper
 from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import FencingStore, Store
+from hub.store.postgres.fencing import worker_session_url
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +297,9 @@ async def run_worker(
     """Run one worker until cancelled (on ``store`` when given, else the configured one)."""
     worker_id = worker_id or f"carehub-worker-{socket.gethostname()}"
     if store is None:
-        store = await asyncio.to_thread(open_store, _postgres(settings))
+        store = await asyncio.to_thread(
+            open_store, worker_session_url(_postgres(settings), worker_id)
+        )
     publisher = _mqtt(settings, worker_id, [], clock) if settings.mqtt_url else None
     node = ClusterWorker(store, settings, worker_id=worker_id, publisher=publisher, clock=clock)
     health = None

@@ -60,3 +60,32 @@ def test_findings_already_stored_are_skipped(fenced_store: PostgresStore) -> Non
     assert again[0] is None
     assert again[1] is not None
     assert len(store.findings(since=0)) == 2
+
+
+def test_a_claim_ends_a_frozen_previous_owners_transaction(
+    fenced_store: PostgresStore, pg_url: str
+) -> None:
+    """The previous owner stopped in the middle of a commit holds the partition's row: the
+    new owner's claim ends that owner's session instead of waiting for it to resume, and
+    what the frozen transaction held is rolled back (never acknowledged: read again)."""
+    import psycopg
+
+    from hub.store.postgres.fencing import worker_session_url
+
+    store = fenced_store
+    assert store.claim_partition(3, 10, "worker-a", 1.0)
+    frozen = psycopg.connect(worker_session_url(pg_url, "worker-a"))
+    frozen.execute(  # the fence check of a commit that never finishes
+        "UPDATE partition_fence SET committed_seq = 99 WHERE partition = 3 AND epoch = 10"
+    )
+    bystander = psycopg.connect(worker_session_url(pg_url, "worker-c"))
+    bystander.execute("SELECT 1")  # another worker, also inside a transaction
+    try:
+        assert store.claim_partition(3, 11, "worker-b", 2.0)
+        assert store.partition_fences() == {3: (11, "worker-b", 0)}
+        with pytest.raises(psycopg.OperationalError):
+            frozen.execute("SELECT 1")  # its session was ended
+        assert bystander.execute("SELECT 1").fetchone() == (1,)  # not the owner: left alone
+    finally:
+        frozen.close()
+        bystander.close()
