@@ -46,6 +46,7 @@ from hub.runtime.visits import VisitKeeper
 from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import FencingStore, Store
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -239,9 +240,7 @@ class ClusterWorker:
     async def _lost(self, partition: int) -> None:
         if partition == TIMERS_PARTITION and self._timers is not None:
             await self.visits.stop()
-            self._timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timers
+            await cancel_and_wait(self._timers)
             self._timers = None
 
     async def start(self) -> None:

@@ -10,7 +10,6 @@ on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -32,6 +31,7 @@ from hub.runtime.visits import VisitKeeper
 from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import Store
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,8 @@ class _AlertService:
         self._task = asyncio.create_task(self.hub.alerts.run(), name="alerts")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self.hub._background:
             await asyncio.gather(*self.hub._background, return_exceptions=True)
         await self.hub._webhooks.aclose()
@@ -197,9 +194,7 @@ async def serve(
         )
         await asyncio.wait({starting, serving}, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():  # the server stopped (a signal) while the hub was starting
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
+            await cancel_and_wait(starting)
             return
         hub = starting.result()
         await _run(hub, gate, serving, server, settings, broker, mqtt_url, db_url, announce)
@@ -287,9 +282,7 @@ async def _stop_server(server: Any, serving: asyncio.Future[None]) -> None:
     if serving.done() and not serving.cancelled():
         return  # uvicorn stopped itself (a signal) and closed its sockets
     # cancelled by us, or with our caller's cancellation (which reaches what it awaits)
-    serving.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await serving
+    await cancel_and_wait(serving)
     if server.started:
         server.started = False  # shut down once
         await server.shutdown()  # close the listening socket and connections

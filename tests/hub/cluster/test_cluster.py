@@ -9,7 +9,6 @@ others, messages it had fetched but not acknowledged included.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
 from hub.store.base import City, Device, District, Resident, Station
 from hub.store.postgres import PostgresStore
+from hub.tasks import cancel_and_wait
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.nats import NatsProcess
 from tests.fixtures.waiting import eventually
@@ -76,9 +76,7 @@ async def bridge(s: HubSettings, store: PostgresStore) -> AsyncIterator[Bridge]:
     try:
         yield b
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         await adapter.stop()
         await nc.close()
 
