@@ -21,9 +21,7 @@ from carehub.cluster import ClusterWorker
 from hub.cluster.bridge import Bridge, Router, shared
 from hub.cluster.jetstream import connect, ensure_stream
 from hub.contract.topics import subscriptions
-from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station
 from hub.store.postgres import PostgresStore
 from hub.tasks import cancel_and_wait
 from tests.fixtures.mqtt_client import MqttTestClient
@@ -33,19 +31,7 @@ from tests.fixtures.waiting import eventually
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 PARTITIONS = 8
-RESIDENTS = 8
-
-
-@pytest.fixture
-def registered(pg_store: PostgresStore) -> PostgresStore:
-    store = pg_store
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
-    for i in range(RESIDENTS):
-        store.add_resident(Resident(f"r-{i}", "st-1", f"居民{i}"))
-        provision_device(store, Device(f"w-{i}", "wearable", resident_id=f"r-{i}"))
-    return store
+RESIDENTS = 8  # the default of conftest's ``residents``
 
 
 def settings(nats: NatsProcess, mqtt_url: str) -> HubSettings:
