@@ -25,12 +25,8 @@ from typing import Any
 from prometheus_client import Gauge
 
 from alerts.directory import StoreDirectory
-from alerts.engine import AlertEngine
-from alerts.notify import Dispatcher
-from alerts.notify.apprise_sender import AppriseSender
-from alerts.notify.webhook import WebhookSender
-from alerts.runner import AlertRunner
 from alerts.storm_groups import StormGroups
+from carehub.alerting import alerting
 from carehub.cluster_health import HealthServer
 from carehub.engine_sync import EngineSync
 from carehub.serve import confirm_replies
@@ -162,16 +158,10 @@ class ClusterWorker:
         self.worker = Worker(
             store, settings, worker_id=worker_id, publish=self._publish, clock=clock
         )
-        public = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
-        self.engine = AlertEngine(
-            store, StoreDirectory(store), link_base=f"{public.rstrip('/')}/alerts",
-            default_timezone=settings.default_timezone,
-        )  # fmt: skip
-        self._webhooks = WebhookSender()
-        self.alerts = AlertRunner(
-            self.engine, Dispatcher(self._webhooks, AppriseSender()),
-            publish=self._publish_qos, clock=clock,
-        )  # fmt: skip
+        wired = alerting(
+            store, StoreDirectory(store), settings, publish=self._publish_qos, clock=clock
+        )
+        self.engine, self._webhooks, self.alerts = wired.engine, wired.webhooks, wired.runner
         self.storms = StormGroups(self.engine, store, worker_id)
         self.visits = VisitKeeper(
             store, clock=clock, default_timezone=settings.default_timezone,

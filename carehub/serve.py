@@ -17,11 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from alerts.directory import StoreDirectory
-from alerts.engine import AlertEngine
-from alerts.notify import Dispatcher
-from alerts.notify.apprise_sender import AppriseSender
-from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
+from carehub.alerting import alerting
 from carehub.startup import Gate, Startup
 from hub.backoff import Backoff, retry
 from hub.errors import ConfigError, StoreError
@@ -57,23 +54,13 @@ class Hub(HubNode):
             store, mqtt_url, settings=settings, clock=clock, node_id=node_id, detect=detect
         )
         self._background: set[asyncio.Future[Any]] = set()
-        public = self.settings.public_url or (
-            f"http://{self.settings.http_host}:{self.settings.http_port}"
-        )
         directory = StoreDirectory(self.store)
         # a registry change is seen by the engine's next finding, not a cache period later
         self.registry.add_listener(lambda _s, changes: directory.invalidate() if changes else None)
-        self.alert_engine = AlertEngine(
-            self.store, directory, link_base=f"{public.rstrip('/')}/alerts",
-            default_timezone=self.settings.default_timezone,
-        )  # fmt: skip
-        self._webhooks = WebhookSender()
-        self.alerts = AlertRunner(
-            self.alert_engine,
-            Dispatcher(self._webhooks, AppriseSender()),
-            publish=self.publish,
-            clock=self.clock,
+        wired = alerting(
+            self.store, directory, self.settings, publish=self.publish, clock=self.clock
         )
+        self.alert_engine, self._webhooks, self.alerts = wired.engine, wired.webhooks, wired.runner
         self.detection.listeners.append(self.alerts.on_findings)
         self.pipeline.observers.append(self._replies)
         self.add_service(_AlertService(self))
