@@ -67,6 +67,14 @@ async def bridge(s: HubSettings, store: PostgresStore) -> AsyncIterator[Bridge]:
         await nc.close()
 
 
+async def halves(a: ClusterWorker, b: ClusterWorker) -> None:
+    await eventually(
+        "both workers holding half of the partitions",
+        lambda: len(a.worker.runs) == len(b.worker.runs) == PARTITIONS // 2,
+        within=20,
+    )
+
+
 async def crash(node: ClusterWorker) -> None:
     """Stop a worker as a SIGKILL would: no release, no acknowledgement, no more writes."""
     w = node.worker
@@ -106,11 +114,7 @@ async def test_partitions_spread_and_every_sos_is_alerted_once(
         await a.start()
         await b.start()
         try:
-            await eventually(
-                "both workers holding half of the partitions",
-                lambda: len(a.worker.runs) == len(b.worker.runs) == PARTITIONS // 2,
-                within=20,
-            )
+            await halves(a, b)
             dev = MqttTestClient(mosquitto.url)
             await asyncio.to_thread(dev.connect)
             try:
@@ -147,11 +151,7 @@ async def test_a_crashed_workers_partitions_are_taken_over(
         await a.start()
         await b.start()
         try:
-            await eventually(
-                "both workers live",
-                lambda: len(a.worker.runs) == len(b.worker.runs) == PARTITIONS // 2,
-                within=20,
-            )
+            await halves(a, b)
             lost = set(a.worker.runs)
             await crash(a)
             crashed_at = time.monotonic()
