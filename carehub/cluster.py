@@ -25,12 +25,8 @@ from typing import Any
 from prometheus_client import Gauge
 
 from alerts.directory import StoreDirectory
-from alerts.engine import AlertEngine
-from alerts.notify import Dispatcher
-from alerts.notify.apprise_sender import AppriseSender
-from alerts.notify.webhook import WebhookSender
-from alerts.runner import AlertRunner
 from alerts.storm_groups import StormGroups
+from carehub.alerting import alerting
 from carehub.cluster_health import HealthServer
 from carehub.engine_sync import EngineSync
 from carehub.serve import confirm_replies
@@ -47,6 +43,7 @@ from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import FencingStore, Store
 from hub.store.postgres.fencing import worker_session_url
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -162,16 +159,10 @@ class ClusterWorker:
         self.worker = Worker(
             store, settings, worker_id=worker_id, publish=self._publish, clock=clock
         )
-        public = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
-        self.engine = AlertEngine(
-            store, StoreDirectory(store), link_base=f"{public.rstrip('/')}/alerts",
-            default_timezone=settings.default_timezone,
-        )  # fmt: skip
-        self._webhooks = WebhookSender()
-        self.alerts = AlertRunner(
-            self.engine, Dispatcher(self._webhooks, AppriseSender()),
-            publish=self._publish_qos, clock=clock,
-        )  # fmt: skip
+        wired = alerting(
+            store, StoreDirectory(store), settings, publish=self._publish_qos, clock=clock
+        )
+        self.engine, self._webhooks, self.alerts = wired.engine, wired.webhooks, wired.runner
         self.storms = StormGroups(self.engine, store, worker_id)
         self.visits = VisitKeeper(
             store, clock=clock, default_timezone=settings.default_timezone,
@@ -240,9 +231,7 @@ class ClusterWorker:
     async def _lost(self, partition: int) -> None:
         if partition == TIMERS_PARTITION and self._timers is not None:
             await self.visits.stop()
-            self._timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timers
+            await cancel_and_wait(self._timers)
             self._timers = None
 
     async def start(self) -> None:

@@ -22,11 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alerts.directory import StoreDirectory
-from alerts.engine import AlertEngine
-from alerts.notify import Dispatcher
-from alerts.notify.apprise_sender import AppriseSender
-from alerts.notify.webhook import WebhookSender
-from alerts.runner import AlertRunner
+from carehub.alerting import alerting
 from hub.backoff import Backoff, retry
 from hub.errors import ConfigError, StoreError
 from hub.metrics import HubMetrics
@@ -61,16 +57,8 @@ class DashboardNode:
         self.registry = LiveRegistry(store, refresh_s=settings.registry_refresh_s)
         directory = StoreDirectory(store)
         self.registry.add_listener(lambda _s, changes: directory.invalidate() if changes else None)
-        public = settings.public_url or f"http://{settings.http_host}:{settings.http_port}"
-        self.alert_engine = AlertEngine(
-            store, directory, link_base=f"{public.rstrip('/')}/alerts",
-            default_timezone=settings.default_timezone,
-        )  # fmt: skip
-        self._webhooks = WebhookSender()
-        self.alerts = AlertRunner(
-            self.alert_engine, Dispatcher(self._webhooks, AppriseSender()),
-            publish=self.publish, clock=clock,
-        )  # fmt: skip
+        wired = alerting(store, directory, settings, publish=self.publish, clock=clock)
+        self.alert_engine, self._webhooks, self.alerts = wired.engine, wired.webhooks, wired.runner
         self.visits = VisitKeeper(
             store, clock=clock, default_timezone=settings.default_timezone,
             on_findings=self.alerts.on_findings,

@@ -22,6 +22,7 @@ from alerts.engine import AlertEngine
 from hub.errors import NotFound
 from hub.store.base import AlertRow, Store
 from hub.store.postgres.listen import ChangeListener, Note
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +41,8 @@ class EngineSync:
         self._task = asyncio.create_task(self.listener.run(), name="engine-sync")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _changed(self, notes: list[Note]) -> None:
         ids = sorted({n.id for n in notes if n.kind == "a"})

@@ -10,7 +10,6 @@ on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
@@ -18,11 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from alerts.directory import StoreDirectory
-from alerts.engine import AlertEngine
-from alerts.notify import Dispatcher
-from alerts.notify.apprise_sender import AppriseSender
-from alerts.notify.webhook import WebhookSender
 from alerts.runner import AlertRunner
+from carehub.alerting import alerting
 from carehub.startup import Gate, Startup
 from hub.backoff import Backoff, retry
 from hub.errors import ConfigError, StoreError
@@ -32,6 +28,7 @@ from hub.runtime.visits import VisitKeeper
 from hub.settings import HubSettings
 from hub.store import open_store
 from hub.store.base import Store
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +54,13 @@ class Hub(HubNode):
             store, mqtt_url, settings=settings, clock=clock, node_id=node_id, detect=detect
         )
         self._background: set[asyncio.Future[Any]] = set()
-        public = self.settings.public_url or (
-            f"http://{self.settings.http_host}:{self.settings.http_port}"
-        )
         directory = StoreDirectory(self.store)
         # a registry change is seen by the engine's next finding, not a cache period later
         self.registry.add_listener(lambda _s, changes: directory.invalidate() if changes else None)
-        self.alert_engine = AlertEngine(
-            self.store, directory, link_base=f"{public.rstrip('/')}/alerts",
-            default_timezone=self.settings.default_timezone,
-        )  # fmt: skip
-        self._webhooks = WebhookSender()
-        self.alerts = AlertRunner(
-            self.alert_engine,
-            Dispatcher(self._webhooks, AppriseSender()),
-            publish=self.publish,
-            clock=self.clock,
+        wired = alerting(
+            self.store, directory, self.settings, publish=self.publish, clock=self.clock
         )
+        self.alert_engine, self._webhooks, self.alerts = wired.engine, wired.webhooks, wired.runner
         self.detection.listeners.append(self.alerts.on_findings)
         self.pipeline.observers.append(self._replies)
         self.add_service(_AlertService(self))
@@ -116,11 +103,8 @@ class _AlertService:
         self._task = asyncio.create_task(self.hub.alerts.run(), name="alerts")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self.hub._background:
             await asyncio.gather(*self.hub._background, return_exceptions=True)
         await self.hub._webhooks.aclose()
@@ -197,9 +181,7 @@ async def serve(
         )
         await asyncio.wait({starting, serving}, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():  # the server stopped (a signal) while the hub was starting
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starting
+            await cancel_and_wait(starting)
             return
         hub = starting.result()
         await _run(hub, gate, serving, server, settings, broker, mqtt_url, db_url, announce)
@@ -287,9 +269,7 @@ async def _stop_server(server: Any, serving: asyncio.Future[None]) -> None:
     if serving.done() and not serving.cancelled():
         return  # uvicorn stopped itself (a signal) and closed its sockets
     # cancelled by us, or with our caller's cancellation (which reaches what it awaits)
-    serving.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await serving
+    await cancel_and_wait(serving)
     if server.started:
         server.started = False  # shut down once
         await server.shutdown()  # close the listening socket and connections

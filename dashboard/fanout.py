@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from dashboard import queries
 from hub.errors import NotFound
+from hub.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from dashboard.deps import Context
@@ -75,11 +76,8 @@ class StoreFanout:
             await asyncio.wait_for(self.listener.connected.wait(), wait_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def report(self) -> dict[str, Any]:
         """For ``/healthz``: listening or not, and what it has done."""

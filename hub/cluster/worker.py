@@ -55,6 +55,7 @@ from hub.runtime.pipeline import Observer, Pipeline
 from hub.runtime.replay import WATERMARK
 from hub.settings import HubSettings
 from hub.store.base import Device, FencingStore, FindingRow, IngestBatch, Resident, Store
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -282,11 +283,7 @@ class Worker:
         await asyncio.to_thread(self.keeper.stop, release=True)
         for part in list(self.runs):
             await self._drop(part)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         await self.detection.stop()
         if self._nc is not None:
             with contextlib.suppress(Exception):
@@ -416,10 +413,8 @@ class Worker:
         if run is None:
             return
         for task in (run.warming, run.fetching):
-            if task is not None and task is not asyncio.current_task():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if task is not asyncio.current_task():
+                await cancel_and_wait(task)
         await run.pipeline.abandon()
         with contextlib.suppress(Exception):
             await run.sub.unsubscribe()

@@ -3,11 +3,17 @@ shared by :mod:`hub.kpi.metrics` and :mod:`hub.kpi.service_metrics`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import dataclass, field, fields
+from typing import Literal, Protocol, TypeVar
 
-from hub.store.base import KpiGroup, Store
+from hub.store.base import (
+    ALL_GROUPS,
+    KpiScope,
+    OnTimeFigures,
+    RatingFigures,
+    Store,
+    UptimeFigures,
+)
 
 Unit = Literal["count", "seconds", "ratio", "score"]
 """``score``: an average rating, 1 to 5."""
@@ -34,17 +40,26 @@ class Figures:
 
 
 class MetricProvider(Protocol):
-    """Figures of ``station_ids`` over ``[start, end)`` grouped ``by``, and, with ``total``,
-    of all of them together under the group :data:`~hub.store.base.ALL_GROUPS` too (a
-    provider whose figures add up sums its groups; one with percentiles asks again)."""
+    """Figures of the scope's stations over its period grouped ``scope.by``, and, with
+    ``scope.total``, of all of them together under the group
+    :data:`~hub.store.base.ALL_GROUPS` too (a provider whose figures add up sums its groups
+    with :func:`with_summed_total`; one with percentiles has the store compute it)."""
 
-    def __call__(
-        self,
-        store: Store,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> Figures: ...
+    def __call__(self, store: Store, scope: KpiScope) -> Figures: ...
+
+
+Additive = TypeVar("Additive", UptimeFigures, OnTimeFigures, RatingFigures)
+
+
+def with_summed_total(figures: dict[str, Additive], scope: KpiScope, kind: type[Additive]) -> None:
+    """Add the total group to ``figures`` when the scope wants one: each field the sum of
+    the groups' (figures that add up: every thing counted belongs to one group).
+
+    >>> f = {"st-1": OnTimeFigures(2, 1), "st-2": OnTimeFigures(3, 3)}
+    >>> with_summed_total(f, KpiScope(["st-1", "st-2"], 0.0, 1.0, "station", True), OnTimeFigures)
+    >>> f[ALL_GROUPS]
+    OnTimeFigures(due=5, on_time=4)
+    """
+    if scope.adds_total:
+        parts = list(figures.values())
+        figures[ALL_GROUPS] = kind(*(sum(getattr(p, x.name) for p in parts) for x in fields(kind)))

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hub.kpi.columns import Figures, Metric, MetricProvider, Unit, Value
+from hub.kpi.columns import Figures, Metric, MetricProvider, Unit, Value, with_summed_total
 from hub.kpi.maths import false_alarm_ratio, ratio
 from hub.kpi.service_metrics import arrival_metrics, order_metrics, rating_metrics, visit_metrics
-from hub.store.base import ALL_GROUPS, AlertFigures, KpiGroup, Store, UptimeFigures
+from hub.store.base import AlertFigures, KpiScope, Store, UptimeFigures
 
 __all__ = [
     "PROVIDERS",
@@ -40,18 +40,10 @@ def _by_frequency(counts: Sequence[dict[str, int]]) -> list[str]:
     return sorted(total, key=lambda k: (-total[k], k))
 
 
-def alert_metrics(
-    store: Store,
-    station_ids: Sequence[str],
-    start: float,
-    end: float,
-    by: KpiGroup,
-    *,
-    total: bool = False,
-) -> Figures:
+def alert_metrics(store: Store, scope: KpiScope) -> Figures:
     """Alarms (by kind), times to acknowledge and to resolve, outcomes, false alarms."""
     # percentiles do not add up: the store computes the total in the same pass
-    figures: dict[str, AlertFigures] = store.kpi_alerts(station_ids, start, end, by, total=total)
+    figures: dict[str, AlertFigures] = store.kpi_alerts(scope)
     kinds = _by_frequency([f.by_kind for f in figures.values()])
     outcomes = _by_frequency([f.by_outcome for f in figures.values()])
     columns = [
@@ -79,22 +71,11 @@ def alert_metrics(
     return Figures(columns, values)
 
 
-def uptime_metrics(
-    store: Store,
-    station_ids: Sequence[str],
-    start: float,
-    end: float,
-    by: KpiGroup,
-    *,
-    total: bool = False,
-) -> Figures:
+def uptime_metrics(store: Store, scope: KpiScope) -> Figures:
     """Device uptime: the share of known device time spent online."""
-    figures: dict[str, UptimeFigures] = store.kpi_uptime(station_ids, start, end, by)
-    if total and by != "all":  # seconds and devices add up (a device is in one group)
-        parts = list(figures.values())
-        figures[ALL_GROUPS] = UptimeFigures(sum(f.online_s for f in parts),
-                                            sum(f.known_s for f in parts),
-                                            sum(f.devices for f in parts))  # fmt: skip
+    figures: dict[str, UptimeFigures] = store.kpi_uptime(scope)
+    # seconds and devices add up (a device is in one group)
+    with_summed_total(figures, scope, UptimeFigures)
     columns = [Metric("uptime.ratio", "ratio", "kpi.uptime_ratio"),
                Metric("uptime.devices", "count", "kpi.uptime_devices")]  # fmt: skip
     values: dict[str, dict[str, Value]] = {

@@ -25,7 +25,7 @@ from typing import Literal
 from hub.errors import NotFound
 from hub.kpi.metrics import PROVIDERS, Metric, MetricProvider, Value
 from hub.kpi.period import Period
-from hub.store.base import ALL_GROUPS, KpiGroup, Store
+from hub.store.base import ALL_GROUPS, KpiGroup, KpiScope, Store
 
 Level = Literal["station", "district", "city"]
 LEVELS: tuple[Level, ...] = ("station", "district", "city")
@@ -98,12 +98,12 @@ def kpi_table(
     name, members = _members(store, level, scope_id, visible)
     stations = sorted({s for _, _, ids in members for s in ids})
     row_group: KpiGroup = "district" if level == "city" else "station"
-    start, end = period.start, period.measured_end
+    scope = KpiScope(stations, period.start, period.measured_end, row_group, level != "station")
     columns: list[Metric] = []
     per_row: dict[str, dict[str, Value]] = {m[0]: {} for m in members}
     total: dict[str, Value] = {}
     for provider in providers:
-        figures = provider(store, stations, start, end, row_group, total=level != "station")
+        figures = provider(store, scope)
         columns += figures.columns
         for row_id, row_values in per_row.items():
             row_values.update(figures.values.get(row_id, {}))

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from hub.backoff import Backoff
 from hub.mqtt.loop import LoopDriver
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,7 @@ class Link:
         if not self._lost.is_set() and goodbye():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._lost.wait(), grace)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         connecting, self._connecting = self._connecting, None
         if connecting is not None:
             await asyncio.wait([connecting], timeout=grace)

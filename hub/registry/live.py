@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from hub.errors import CarehubError
 from hub.store.base import Device, Resident, Station, Store
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -140,11 +141,8 @@ class LiveRegistry:
             self._task = asyncio.create_task(self._loop(), name="registry-refresh")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def ensure_loaded(self) -> RegistrySnapshot:
         if not self.loaded:

@@ -11,12 +11,13 @@ started again until it returns: while it hangs the store is reported down, by ho
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +56,7 @@ class StoreProbe:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         if self._executor is not None:
             # a probe stuck in the driver returns once the store is closed; not waited for
             self._executor.shutdown(wait=False, cancel_futures=True)

@@ -16,7 +16,6 @@ large transactions under load and tiny, immediate ones when it is quiet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -29,6 +28,7 @@ from hub.ingest.core import Accepted, Ingest, Pending
 from hub.metrics import HubMetrics
 from hub.runtime.poison import BatchCommit
 from hub.store.base import Store
+from hub.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -134,27 +134,18 @@ class Pipeline:
     async def stop(self) -> None:
         """Stop consuming, write what is pending, then stop the writer."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks[:1]:  # the consumer first: nothing new enters
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks[:1])  # the consumer first: nothing new enters
         await self._hand_off()
         if tasks:
             await self.drain()
         for task in tasks[1:]:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def abandon(self) -> None:
         """Stop at once, writing nothing more and acknowledging nothing more (a cluster
         worker that lost its partition: what is pending belongs to the next owner)."""
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
 
     async def drain(self) -> None:
         """Wait until every batch handed to the writer is committed."""

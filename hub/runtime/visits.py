@@ -19,7 +19,6 @@ one of its services (``carehub.serve``), on the hub's clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 from hub.backoff import periodically
 from hub.errors import NotFound
 from hub.store.base import FindingRow, Store, VisitTask
+from hub.tasks import cancel_and_wait
 from hub.timezones import DEFAULT_TIMEZONE
 from hub.visits.followups import alarm_followup
 from hub.visits.overdue import cleared_finding, overdue_finding
@@ -181,11 +181,8 @@ class VisitKeeper:
         )
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
 
 def _with_id(row: FindingRow, finding_id: int) -> FindingRow:

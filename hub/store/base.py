@@ -55,7 +55,14 @@ from hub.store.protocols.ingest import (
     device_fields_from_status,
 )
 from hub.store.protocols.kpi import ALL as ALL_GROUPS
-from hub.store.protocols.kpi import AlertFigures, Durations, KpiGroup, KpiStore, UptimeFigures
+from hub.store.protocols.kpi import (
+    AlertFigures,
+    Durations,
+    KpiGroup,
+    KpiScope,
+    KpiStore,
+    UptimeFigures,
+)
 from hub.store.protocols.registry import (
     City,
     Contact,
@@ -127,6 +134,7 @@ __all__ = [
     "IngestBatch",
     "IngestStore",
     "KpiGroup",
+    "KpiScope",
     "KpiStore",
     "NotificationRow",
     "NotificationState",

@@ -20,6 +20,7 @@ import pytest
 from carehub.serve import serve
 from hub.broker.embedded import free_port
 from hub.settings import HubSettings
+from hub.tasks import cancel_and_wait
 from tests.fixtures.brokers import MosquittoProcess
 from tests.fixtures.pg_cluster import PgCluster
 from tests.fixtures.waiting import eventually
@@ -50,9 +51,7 @@ async def serving(settings: HubSettings, lines: list[str]) -> AsyncIterator[asyn
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
 
 async def healthz(port: int, path: str = "/healthz") -> tuple[int, dict[str, Any], float]:

@@ -5,7 +5,6 @@ Mosquitto and PostgreSQL (``CAREHUB_MQTT_URL``, ``CAREHUB_DATABASE_URL``)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from carehub.serve import serve
 from hub.broker.embedded import free_port
 from hub.settings import HubSettings
 from hub.store import open_store
+from hub.tasks import cancel_and_wait
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.waiting import eventually
 
@@ -69,9 +69,7 @@ async def run_and_publish(settings: HubSettings, db_url: str, broker_url: str | 
         finally:
             store.close()
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
 
 async def test_serve_with_nothing_configured(tmp_path: Path, monkeypatch: Any) -> None:

@@ -23,15 +23,9 @@ from typing import Any
 
 import psycopg
 
-from carehub.demo import provision_without_passwords
-from device_sim.clock import AcceleratedClock
-from device_sim.engine import build_run, default_epoch
-from device_sim.scenario import load_scenario
 from hub.broker.embedded import free_port
 from hub.cluster.partition import partition_of
-from hub.store import open_store
 from tests.faults.rig import ROOT, Drill
-from tests.fixtures.brokers import MosquittoProcess
 from tests.fixtures.nats import NatsProcess
 
 PARTITIONS = 16
@@ -53,46 +47,23 @@ class ClusterDrill(Drill):
         self, work: Path, db_url: str, mosquitto_binary: str, nats_binary: str, *,
         speed: float, minutes: float, fencing: bool = True,
     ) -> None:  # fmt: skip
-        self.work = work
-        self.cluster = _Database(db_url)  # type: ignore[assignment]
-        (work / "broker").mkdir(parents=True, exist_ok=True)
         (work / "nats").mkdir(parents=True, exist_ok=True)
-        self.broker = MosquittoProcess(mosquitto_binary, work / "broker", free_port(),
-                                       persistent=True)  # fmt: skip
+        super().__init__(work, _Database(db_url), mosquitto_binary, speed=speed, minutes=minutes)  # type: ignore[arg-type]
         self.nats = NatsProcess(nats_binary, work / "nats", free_port())
-        self.speed = speed
         self.fencing = fencing
-        self.scenario = load_scenario("fault-drill", days=minutes * 60.0, speed=speed)
-        self.epoch = default_epoch(self.scenario, time.time())
-        self.run = build_run(self.scenario, self.epoch)
-        self.hub = None
-        self.hub_starts = 0
-        self.clock = None
-        self.counts = None
-        self._sim = None
-        self._sim_error = None
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.events: list[tuple[str, float]] = []
 
-    def __enter__(self) -> ClusterDrill:
+    def start_services(self) -> None:
         self.broker.start()
         self.nats.start()
-        store = open_store(self.cluster.url)
-        try:
-            provision_without_passwords(store, self.run)
-        finally:
-            store.close()
-        self.clock = AcceleratedClock(self.epoch, time.time() + 8.0, self.speed)
-        try:
-            for b in ("b1", "b2"):
-                self.start_node("bridge", b)
-            for w in ("w1", "w2", "w3"):
-                self.start_node("worker", w)
-            self.wait_spread({"w1", "w2", "w3"})
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
+
+    def start_nodes(self) -> None:
+        for b in ("b1", "b2"):
+            self.start_node("bridge", b)
+        for w in ("w1", "w2", "w3"):
+            self.start_node("worker", w)
+        self.wait_spread({"w1", "w2", "w3"})
 
     def __exit__(self, *exc: object) -> None:
         for name in list(self.procs):

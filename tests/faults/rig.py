@@ -28,7 +28,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 
@@ -113,9 +113,8 @@ class Drill:
 
     # -- set-up -------------------------------------------------------------------------------
 
-    def __enter__(self) -> Drill:
-        self.cluster.start()
-        self.broker.start()
+    def __enter__(self) -> Self:
+        self.start_services()
         store = open_store(self.cluster.url)
         try:
             provision_without_passwords(store, self.run)
@@ -124,12 +123,21 @@ class Drill:
         # the hub's clock starts now; the simulator's messages begin a few seconds later
         self.clock = AcceleratedClock(self.epoch, time.time() + 8.0, self.speed)
         try:
-            self.start_hub()
-            self.wait_ready()
+            self.start_nodes()
         except BaseException:
             self.__exit__()
             raise
         return self
+
+    def start_services(self) -> None:
+        """What the hub needs running before the registry is provisioned."""
+        self.cluster.start()
+        self.broker.start()
+
+    def start_nodes(self) -> None:
+        """The hub itself, on the simulator's clock, until it is ready."""
+        self.start_hub()
+        self.wait_ready()
 
     def __exit__(self, *exc: object) -> None:
         self.kill_hub()

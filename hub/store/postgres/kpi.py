@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from typing import Any
 
 from hub.store.postgres.codec import to_dt
 from hub.store.postgres.connection import PostgresBase
-from hub.store.protocols.kpi import (
-    ALL,
-    KPI_PERCENTILES,
-    AlertFigures,
-    Durations,
-    KpiGroup,
-    UptimeFigures,
-)
+from hub.store.protocols.kpi import ALL, KPI_PERCENTILES, AlertFigures, KpiScope, UptimeFigures
+from hub.store.shared_kpi import GROUP_COLUMN, durations_from
 
-_GROUP = {"station": "s.id", "district": "s.district_id", "all": "'*'"}
 _FROM = (
     " FROM alerts a JOIN stations s ON s.id = a.station_id"
     " WHERE a.station_id = ANY(%(ids)s) AND a.opened_at >= %(start)s AND a.opened_at < %(end)s"
@@ -64,21 +57,12 @@ GROUP BY dev.g
 class PostgresKpi(PostgresBase):
     """:class:`hub.store.protocols.kpi.KpiStore` on PostgreSQL."""
 
-    def kpi_alerts(
-        self,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> dict[str, AlertFigures]:
-        params = {"ids": list(station_ids), "start": to_dt(start), "end": to_dt(end),
-                  "ps": list(KPI_PERCENTILES)}  # fmt: skip
-        g = _GROUP[by]
+    def kpi_alerts(self, scope: KpiScope) -> dict[str, AlertFigures]:
+        params = kpi_params(scope) | {"ps": list(KPI_PERCENTILES)}
+        g = GROUP_COLUMN[scope.by]
         kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        both = total and by != "all"
+        both = scope.adds_total
         count_sets = (
             "((g, a.kind, a.outcome), (a.kind, a.outcome))" if both else "((g, a.kind, a.outcome))"
         )
@@ -93,26 +77,22 @@ class PostgresKpi(PostgresBase):
             kinds[group][kind] += n
             if outcome is not None:
                 outcomes[group][outcome] += n
-        durations = {row[0]: (_durations(row[1], row[2]), _durations(row[3], row[4]))
+        durations = {row[0]: (durations_from(row[1], row[2]), durations_from(row[3], row[4]))
                      for row in times}  # fmt: skip
         return {
             grp: AlertFigures(sum(k.values()), dict(k), dict(outcomes[grp]), *durations[grp])
             for grp, k in kinds.items()
         }
 
-    def kpi_uptime(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, UptimeFigures]:
-        params = {"ids": list(station_ids), "start": to_dt(start), "end": to_dt(end)}
+    def kpi_uptime(self, scope: KpiScope) -> dict[str, UptimeFigures]:
         with self._conn("kpi uptime") as conn:
             # JIT compiling the per-device subquery cost more than it saved (bench/kpi.py)
             conn.execute("SET LOCAL jit = off")
-            rows = conn.execute(_UPTIME.format(g=_GROUP[by]), params).fetchall()
+            sql = _UPTIME.format(g=GROUP_COLUMN[scope.by])
+            rows = conn.execute(sql, kpi_params(scope)).fetchall()
         return {g: UptimeFigures(on or 0.0, known or 0.0, n) for g, on, known, n in rows}
 
 
-def _durations(n: int, ps: list[float] | None) -> Durations:
-    if not n or ps is None:
-        return Durations()
-    p50, p90 = ps
-    return Durations(n, p50, p90)
+def kpi_params(scope: KpiScope) -> dict[str, Any]:
+    """The scope's stations and period as the KPI queries' named parameters."""
+    return {"ids": list(scope.station_ids), "start": to_dt(scope.start), "end": to_dt(scope.end)}

@@ -3,15 +3,14 @@ differences of ``timestamptz`` values (exact microseconds) before they become se
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from hub.store.postgres.codec import to_dt
 from hub.store.postgres.connection import PostgresBase
-from hub.store.protocols.kpi import ALL, KPI_PERCENTILES, Durations, KpiGroup
+from hub.store.postgres.kpi import kpi_params
+from hub.store.protocols.kpi import ALL, KPI_PERCENTILES, Durations, KpiScope
 from hub.store.protocols.service_kpi import MAX_ORDER_S, OnTimeFigures, RatingFigures
-
-_GROUP = {"station": "s.id", "district": "s.district_id", "all": "'*'"}
+from hub.store.shared_kpi import GROUP_COLUMN, durations_from
 
 # The first step of an order to a status, read per order from the partial index on
 # (to_status, order_id, at) of migration 0019 (index-only): a correlated subquery scanning
@@ -69,41 +68,22 @@ class PostgresServiceKpi(PostgresBase):
             conn.execute("SET LOCAL jit = off")  # as for the alert KPIs (bench/kpi.py)
             return conn.execute(sql, params).fetchall()
 
-    def kpi_arrivals(
-        self,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> dict[str, Durations]:
-        sets = "((g), ())" if total and by != "all" else "((g))"
-        params = _params(station_ids, start, end) | {"ps": list(KPI_PERCENTILES)}
-        rows = self._kpi_rows(_ARRIVALS.format(g=_GROUP[by], sets=sets), params)
-        return {(ALL if g is None else g): Durations(n, *ps) for g, n, ps in rows}
+    def kpi_arrivals(self, scope: KpiScope) -> dict[str, Durations]:
+        sets = "((g), ())" if scope.adds_total else "((g))"
+        params = kpi_params(scope) | {"ps": list(KPI_PERCENTILES)}
+        rows = self._kpi_rows(_ARRIVALS.format(g=GROUP_COLUMN[scope.by], sets=sets), params)
+        return {(ALL if g is None else g): durations_from(n, ps) for g, n, ps in rows}
 
-    def kpi_orders_on_time(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup,
-        grace_s: float,
-    ) -> dict[str, OnTimeFigures]:  # fmt: skip
-        params = _params(station_ids, start, end) | {
-            "grace": float(grace_s), "lo": to_dt(start - MAX_ORDER_S - grace_s)}  # fmt: skip
-        rows = self._kpi_rows(_ORDERS.format(g=_GROUP[by]), params)
+    def kpi_orders_on_time(self, scope: KpiScope, grace_s: float) -> dict[str, OnTimeFigures]:
+        params = kpi_params(scope) | {
+            "grace": float(grace_s), "lo": to_dt(scope.start - MAX_ORDER_S - grace_s)}  # fmt: skip
+        rows = self._kpi_rows(_ORDERS.format(g=GROUP_COLUMN[scope.by]), params)
         return {g: OnTimeFigures(n, ok) for g, n, ok in rows}
 
-    def kpi_visits_on_schedule(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, OnTimeFigures]:
-        rows = self._kpi_rows(_VISITS.format(g=_GROUP[by]), _params(station_ids, start, end))
+    def kpi_visits_on_schedule(self, scope: KpiScope) -> dict[str, OnTimeFigures]:
+        rows = self._kpi_rows(_VISITS.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         return {g: OnTimeFigures(n, ok) for g, n, ok in rows}
 
-    def kpi_ratings(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, RatingFigures]:
-        rows = self._kpi_rows(_RATINGS.format(g=_GROUP[by]), _params(station_ids, start, end))
+    def kpi_ratings(self, scope: KpiScope) -> dict[str, RatingFigures]:
+        rows = self._kpi_rows(_RATINGS.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         return {g: RatingFigures(n, int(total or 0)) for g, n, total in rows}
-
-
-def _params(station_ids: Sequence[str], start: float, end: float) -> dict[str, Any]:
-    return {"ids": list(station_ids), "start": to_dt(start), "end": to_dt(end)}

@@ -22,6 +22,34 @@ KPI_PERCENTILES: Final = (0.5, 0.9)
 
 
 @dataclass(frozen=True, slots=True)
+class KpiScope:
+    """What KPI figures are asked of: the stations ``station_ids`` over the half-open period
+    ``[start, end)``, grouped ``by``; with ``total``, all of them together under
+    :data:`ALL` as well.
+
+    >>> KpiScope(["st-1"], 0.0, 60.0, "station", total=True).groups("st-1")
+    ('st-1', '*')
+    >>> KpiScope(["st-1"], 0.0, 60.0, "all", total=True).groups("*")
+    ('*',)
+    """
+
+    station_ids: Sequence[str]
+    start: float
+    end: float
+    by: KpiGroup
+    total: bool = False
+
+    @property
+    def adds_total(self) -> bool:
+        """A total is wanted beside the groups (with ``by="all"`` the one group is it)."""
+        return self.total and self.by != "all"
+
+    def groups(self, group: str) -> tuple[str, ...]:
+        """The groups a row of ``group`` counts in: its own, and the total when wanted."""
+        return (group, ALL) if self.adds_total else (group,)
+
+
+@dataclass(frozen=True, slots=True)
 class Durations:
     """How many durations there were and their p50 and p90 (seconds), None when none."""
 
@@ -60,23 +88,14 @@ class UptimeFigures:
 class KpiStore(Protocol):
     """Read-only KPI aggregates (both back-ends give identical figures)."""
 
-    def kpi_alerts(
-        self,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> dict[str, AlertFigures]:
-        """Alerts of ``station_ids`` opened in ``[start, end)``, per group, and with
-        ``total`` of all of them under :data:`ALL` too (in the same pass); groups without
-        any alert are absent."""
+    def kpi_alerts(self, scope: KpiScope) -> dict[str, AlertFigures]:
+        """Alerts of the scope's stations opened in its period, per group, and with
+        ``scope.total`` of all of them under :data:`ALL` too (in the same pass); groups
+        without any alert are absent."""
         ...
 
-    def kpi_uptime(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, UptimeFigures]:
-        """Online time of the devices of ``station_ids``' residents over ``[start, end)``
-        from the status history (``status_log``); groups without any are absent."""
+    def kpi_uptime(self, scope: KpiScope) -> dict[str, UptimeFigures]:
+        """Online time of the devices of the scope's stations' residents over its period
+        from the status history (``status_log``); groups without any are absent. No
+        total: seconds and devices add up, and :mod:`hub.kpi` sums the groups."""
         ...

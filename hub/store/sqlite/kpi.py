@@ -6,20 +6,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
 
-from hub.kpi.maths import percentiles
-from hub.store.protocols.kpi import (
-    ALL,
-    KPI_PERCENTILES,
-    AlertFigures,
-    Durations,
-    KpiGroup,
-    UptimeFigures,
-)
+from hub.store.protocols.kpi import AlertFigures, KpiScope, UptimeFigures
+from hub.store.shared_kpi import GROUP_COLUMN, durations_of
 from hub.store.sqlite.connection import SqliteBase
-
-_GROUP = {"station": "s.id", "district": "s.district_id", "all": "'*'"}
 
 _ALERTS = (
     "SELECT {g}, a.kind, a.outcome, a.ack_s, a.resolve_s FROM alerts a"
@@ -56,25 +46,14 @@ FROM seg JOIN dev ON dev.device_id = seg.device_id WHERE seg.b > seg.a GROUP BY 
 class SqliteKpi(SqliteBase):
     """:class:`hub.store.protocols.kpi.KpiStore` on SQLite."""
 
-    def kpi_alerts(
-        self,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> dict[str, AlertFigures]:
-        rows = self._query(
-            _ALERTS.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end)
-        )
+    def kpi_alerts(self, scope: KpiScope) -> dict[str, AlertFigures]:
+        rows = self._query(_ALERTS.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         acks: dict[str, list[float]] = defaultdict(list)
         resolves: dict[str, list[float]] = defaultdict(list)
-        both = total and by != "all"
         for group, kind, outcome, ack_s, resolve_s in rows:
-            for g in (group, ALL) if both else (group,):
+            for g in scope.groups(group):
                 kinds[g][kind] += 1
                 if outcome is not None:
                     outcomes[g][outcome] += 1
@@ -87,22 +66,18 @@ class SqliteKpi(SqliteBase):
                 sum(k.values()),
                 dict(k),
                 dict(outcomes[g]),
-                _durations(acks[g]),
-                _durations(resolves[g]),
+                durations_of(acks[g]),
+                durations_of(resolves[g]),
             )
             for g, k in kinds.items()
         }
 
-    def kpi_uptime(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, UptimeFigures]:
-        rows = self._query(
-            _UPTIME.format(g=_GROUP[by]), (json.dumps(list(station_ids)), start, end)
-        )
+    def kpi_uptime(self, scope: KpiScope) -> dict[str, UptimeFigures]:
+        rows = self._query(_UPTIME.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         return {g: UptimeFigures(float(on or 0.0), float(known or 0.0), int(n))
                 for g, on, known, n in rows}  # fmt: skip
 
 
-def _durations(values: list[float]) -> Durations:
-    p50, p90 = percentiles(values, KPI_PERCENTILES)
-    return Durations(len(values), p50, p90)
+def kpi_params(scope: KpiScope) -> tuple[str, float, float]:
+    """The scope's stations (a JSON array, ``?1``) and period (``?2``, ``?3``)."""
+    return json.dumps(list(scope.station_ids)), scope.start, scope.end

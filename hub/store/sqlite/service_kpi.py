@@ -4,16 +4,14 @@ agree)."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Sequence
 
-from hub.kpi.maths import percentiles
-from hub.store.protocols.kpi import ALL, KPI_PERCENTILES, Durations, KpiGroup
+from hub.store.protocols.kpi import Durations, KpiScope
 from hub.store.protocols.service_kpi import MAX_ORDER_S, OnTimeFigures, RatingFigures
+from hub.store.shared_kpi import GROUP_COLUMN, durations_of
 from hub.store.sqlite.connection import SqliteBase
+from hub.store.sqlite.kpi import kpi_params
 
-_GROUP = {"station": "s.id", "district": "s.district_id", "all": "'*'"}
 _IDS = "IN (SELECT value FROM json_each(?1))"
 
 # the first check-in of each alert's emergency visit, from the alert's opening
@@ -51,43 +49,24 @@ WHERE r.station_id {_IDS} AND r.created_at >= ?2 AND r.created_at < ?3 GROUP BY 
 class SqliteServiceKpi(SqliteBase):
     """:class:`hub.store.protocols.service_kpi.ServiceKpiStore` on SQLite."""
 
-    def kpi_arrivals(
-        self,
-        station_ids: Sequence[str],
-        start: float,
-        end: float,
-        by: KpiGroup,
-        *,
-        total: bool = False,
-    ) -> dict[str, Durations]:
-        rows = self._query(_ARRIVALS.format(g=_GROUP[by]), (_ids(station_ids), start, end))
+    def kpi_arrivals(self, scope: KpiScope) -> dict[str, Durations]:
+        rows = self._query(_ARRIVALS.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         found: dict[str, list[float]] = defaultdict(list)
         for group, seconds in rows:
             if seconds is not None:
-                for g in (group, ALL) if total and by != "all" else (group,):
+                for g in scope.groups(group):
                     found[g].append(seconds)
-        return {g: Durations(len(v), *percentiles(v, KPI_PERCENTILES)) for g, v in found.items()}
+        return {g: durations_of(v) for g, v in found.items()}
 
-    def kpi_orders_on_time(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup,
-        grace_s: float,
-    ) -> dict[str, OnTimeFigures]:  # fmt: skip
-        params = (_ids(station_ids), start, end, grace_s, start - MAX_ORDER_S - grace_s)
-        rows = self._query(_ORDERS.format(g=_GROUP[by]), params)
+    def kpi_orders_on_time(self, scope: KpiScope, grace_s: float) -> dict[str, OnTimeFigures]:
+        params = (*kpi_params(scope), grace_s, scope.start - MAX_ORDER_S - grace_s)
+        rows = self._query(_ORDERS.format(g=GROUP_COLUMN[scope.by]), params)
         return {g: OnTimeFigures(int(n), int(ok or 0)) for g, n, ok in rows}
 
-    def kpi_visits_on_schedule(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, OnTimeFigures]:
-        rows = self._query(_VISITS.format(g=_GROUP[by]), (_ids(station_ids), start, end))
+    def kpi_visits_on_schedule(self, scope: KpiScope) -> dict[str, OnTimeFigures]:
+        rows = self._query(_VISITS.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         return {g: OnTimeFigures(int(n), int(ok or 0)) for g, n, ok in rows}
 
-    def kpi_ratings(
-        self, station_ids: Sequence[str], start: float, end: float, by: KpiGroup
-    ) -> dict[str, RatingFigures]:
-        rows = self._query(_RATINGS.format(g=_GROUP[by]), (_ids(station_ids), start, end))
+    def kpi_ratings(self, scope: KpiScope) -> dict[str, RatingFigures]:
+        rows = self._query(_RATINGS.format(g=GROUP_COLUMN[scope.by]), kpi_params(scope))
         return {g: RatingFigures(int(n), int(total or 0)) for g, n, total in rows}
-
-
-def _ids(station_ids: Sequence[str]) -> str:
-    return json.dumps(list(station_ids))

@@ -9,7 +9,6 @@ others, messages it had fetched but not acknowledged included.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -22,10 +21,9 @@ from carehub.cluster import ClusterWorker
 from hub.cluster.bridge import Bridge, Router, shared
 from hub.cluster.jetstream import connect, ensure_stream
 from hub.contract.topics import subscriptions
-from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station
 from hub.store.postgres import PostgresStore
+from hub.tasks import cancel_and_wait
 from tests.fixtures.mqtt_client import MqttTestClient
 from tests.fixtures.nats import NatsProcess
 from tests.fixtures.waiting import eventually
@@ -33,19 +31,7 @@ from tests.fixtures.waiting import eventually
 pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 PARTITIONS = 8
-RESIDENTS = 8
-
-
-@pytest.fixture
-def registered(pg_store: PostgresStore) -> PostgresStore:
-    store = pg_store
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
-    for i in range(RESIDENTS):
-        store.add_resident(Resident(f"r-{i}", "st-1", f"居民{i}"))
-        provision_device(store, Device(f"w-{i}", "wearable", resident_id=f"r-{i}"))
-    return store
+RESIDENTS = 8  # the default of conftest's ``residents``
 
 
 def settings(nats: NatsProcess, mqtt_url: str) -> HubSettings:
@@ -76,11 +62,17 @@ async def bridge(s: HubSettings, store: PostgresStore) -> AsyncIterator[Bridge]:
     try:
         yield b
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         await adapter.stop()
         await nc.close()
+
+
+async def halves(a: ClusterWorker, b: ClusterWorker) -> None:
+    await eventually(
+        "both workers holding half of the partitions",
+        lambda: len(a.worker.runs) == len(b.worker.runs) == PARTITIONS // 2,
+        within=20,
+    )
 
 
 async def crash(node: ClusterWorker) -> None:
@@ -122,11 +114,7 @@ async def test_partitions_spread_and_every_sos_is_alerted_once(
         await a.start()
         await b.start()
         try:
-            await eventually(
-                "both workers holding half of the partitions",
-                lambda: len(a.worker.runs) == len(b.worker.runs) == PARTITIONS // 2,
-                within=20,
-            )
+            await halves(a, b)
             dev = MqttTestClient(mosquitto.url)
             await asyncio.to_thread(dev.connect)
             try:
@@ -163,11 +151,7 @@ async def test_a_crashed_workers_partitions_are_taken_over(
         await a.start()
         await b.start()
         try:
-            await eventually(
-                "both workers live",
-                lambda: len(a.worker.runs) == len(b.worker.runs) == PARTITIONS // 2,
-                within=20,
-            )
+            await halves(a, b)
             lost = set(a.worker.runs)
             await crash(a)
             crashed_at = time.monotonic()

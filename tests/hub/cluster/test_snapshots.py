@@ -15,9 +15,8 @@ from hub.cluster.jetstream import connect, ensure_stream
 from hub.cluster.partition import subject
 from hub.cluster.worker import Worker
 from hub.errors import Fenced
-from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import City, Device, District, PartitionSnapshot, Resident, Station
+from hub.store.base import PartitionSnapshot
 from hub.store.postgres import PostgresStore
 from tests.fixtures.nats import NatsProcess
 from tests.fixtures.waiting import eventually
@@ -39,15 +38,15 @@ async def publish(js: object, first: int, count: int) -> None:
         await js.publish(subject(0, "w-0", "telemetry"), body, headers=headers)  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def residents() -> int:
+    return 1  # r-0 wearing w-0
+
+
 async def test_a_moved_partition_replays_only_the_tail_and_keeps_the_routine(
-    pg_store: PostgresStore, nats_server: NatsProcess
+    registered: PostgresStore, nats_server: NatsProcess
 ) -> None:
-    store = pg_store
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
-    store.add_resident(Resident("r-0", "st-1", "居民"))
-    provision_device(store, Device("w-0", "wearable", resident_id="r-0"))
+    store = registered
     s = HubSettings(
         nats_url=nats_server.url, partitions=1, lease_ttl_s=2.0, detect_tick_s=0.2,
         batch_max_delay_s=0.05, snapshot_s=0,  # taken by hand below

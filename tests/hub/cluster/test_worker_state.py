@@ -11,9 +11,7 @@ from carehub.cluster import ClusterWorker
 from carehub.cluster_health import HealthServer
 from hub.broker.embedded import free_port
 from hub.cluster.partition import partition_of
-from hub.registry.provisioning import provision_device
 from hub.settings import HubSettings
-from hub.store.base import City, Device, District, Resident, Station
 from hub.store.postgres import PostgresStore
 from tests.fixtures.nats import NatsProcess
 from tests.fixtures.waiting import eventually
@@ -30,16 +28,15 @@ def watched_here(node: ClusterWorker) -> int:
     return sum(1 for i in range(RESIDENTS) if partition_of(f"r-{i}", PARTITIONS) in held)
 
 
+@pytest.fixture
+def residents() -> int:
+    return RESIDENTS
+
+
 async def test_readiness_and_state_follow_the_partitions_held(
-    pg_store: PostgresStore, nats_server: NatsProcess
+    registered: PostgresStore, nats_server: NatsProcess
 ) -> None:
-    store = pg_store
-    store.add_city(City("sh", "上海市"))
-    store.add_district(District("sh-pd", "sh", "浦东新区"))
-    store.add_station(Station("st-1", "sh-pd", "花木街道养老服务站"))
-    for i in range(RESIDENTS):
-        store.add_resident(Resident(f"r-{i}", "st-1", f"居民{i}"))
-        provision_device(store, Device(f"w-{i}", "wearable", resident_id=f"r-{i}"))
+    store = registered
     s = HubSettings(
         nats_url=nats_server.url, partitions=PARTITIONS, lease_ttl_s=2.0,
         detect_tick_s=0.5, registry_refresh_s=1.0, health_probe_s=0.5,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.store.base import AlertFigures, Durations, Store, UptimeFigures
+from hub.store.base import AlertFigures, Durations, KpiScope, Store, UptimeFigures
 from tests.helpers import kpi_data as k
 
 PD = ["st-1", "st-2"]
@@ -42,37 +42,39 @@ def _approx(f: AlertFigures) -> AlertFigures:
 
 
 def test_alert_figures_per_station(kpi_store: Store) -> None:
-    got = kpi_store.kpi_alerts(ALL3, k.START, k.END, "station")
+    got = kpi_store.kpi_alerts(KpiScope(ALL3, k.START, k.END, "station"))
     assert got == {"st-1": _approx(ST1), "st-2": _approx(ST2), "st-3": _approx(XH)}
 
 
 def test_alert_figures_per_district_and_total(kpi_store: Store) -> None:
-    assert kpi_store.kpi_alerts(ALL3, k.START, k.END, "district") == {
+    assert kpi_store.kpi_alerts(KpiScope(ALL3, k.START, k.END, "district")) == {
         "pd": _approx(PD_ALL), "xh": _approx(XH)}  # fmt: skip
-    assert kpi_store.kpi_alerts(PD, k.START, k.END, "all") == {"*": _approx(PD_ALL)}
+    assert kpi_store.kpi_alerts(KpiScope(PD, k.START, k.END, "all")) == {"*": _approx(PD_ALL)}
 
 
 def test_only_the_stations_asked_for_and_the_period(kpi_store: Store) -> None:
-    assert kpi_store.kpi_alerts(["st-2"], k.START, k.END, "district") == {"pd": _approx(ST2)}
-    assert kpi_store.kpi_alerts([], k.START, k.END, "all") == {}
+    assert kpi_store.kpi_alerts(KpiScope(["st-2"], k.START, k.END, "district")) == {
+        "pd": _approx(ST2)
+    }
+    assert kpi_store.kpi_alerts(KpiScope([], k.START, k.END, "all")) == {}
     # the period is half-open: an alert opened at its end is left for the next one
-    got = kpi_store.kpi_alerts(["st-3"], k.END, k.END + 1.0, "station")
+    got = kpi_store.kpi_alerts(KpiScope(["st-3"], k.END, k.END + 1.0, "station"))
     assert got["st-3"].by_kind == {"fall": 1}
 
 
 def test_uptime(kpi_store: Store) -> None:
-    got = kpi_store.kpi_uptime(ALL3, k.UP_START, k.UP_END, "station")
+    got = kpi_store.kpi_uptime(KpiScope(ALL3, k.UP_START, k.UP_END, "station"))
     assert got == {
         "st-1": UptimeFigures(pytest.approx(500.0 + 600.0), pytest.approx(1600.0), 2),  # type: ignore[arg-type]
         "st-2": UptimeFigures(0.0, pytest.approx(1000.0), 1),  # type: ignore[arg-type]
         "st-3": UptimeFigures(pytest.approx(1000.0), pytest.approx(1000.0), 1),  # type: ignore[arg-type]
     }
-    [(group, total)] = kpi_store.kpi_uptime(PD, k.UP_START, k.UP_END, "all").items()
+    [(group, total)] = kpi_store.kpi_uptime(KpiScope(PD, k.UP_START, k.UP_END, "all")).items()
     assert (group, total.online_s, total.known_s, total.devices) == ("*", 1100.0, 2600.0, 3)
 
 
 def test_uptime_of_a_period_before_any_status_is_empty(kpi_store: Store) -> None:
-    assert kpi_store.kpi_uptime(ALL3, k.T0 - 5_000.0, k.T0 - 4_000.0, "all") == {}
+    assert kpi_store.kpi_uptime(KpiScope(ALL3, k.T0 - 5_000.0, k.T0 - 4_000.0, "all")) == {}
 
 
 @pytest.mark.postgres
@@ -80,14 +82,16 @@ def test_both_back_ends_give_identical_figures(sqlite_store: Store, pg_store: St
     k.populate(sqlite_store)
     k.populate(pg_store)
     for by in ("station", "district", "all"):
-        lite = sqlite_store.kpi_alerts(ALL3, k.START, k.END, by, total=True)  # type: ignore[arg-type]
-        pg = pg_store.kpi_alerts(ALL3, k.START, k.END, by, total=True)  # type: ignore[arg-type]
+        scope = KpiScope(ALL3, k.START, k.END, by, total=True)  # type: ignore[arg-type]
+        lite, pg = sqlite_store.kpi_alerts(scope), pg_store.kpi_alerts(scope)
         assert lite == pg, by  # exact: the same floats, the same percentile arithmetic
-        up_lite = sqlite_store.kpi_uptime(ALL3, k.UP_START, k.UP_END, by)  # type: ignore[arg-type]
-        assert up_lite == pg_store.kpi_uptime(ALL3, k.UP_START, k.UP_END, by), by  # type: ignore[arg-type]
+        up = KpiScope(ALL3, k.UP_START, k.UP_END, by)  # type: ignore[arg-type]
+        assert sqlite_store.kpi_uptime(up) == pg_store.kpi_uptime(up), by
 
 
 def test_the_total_comes_in_the_same_pass(kpi_store: Store) -> None:
-    got = kpi_store.kpi_alerts(PD, k.START, k.END, "station", total=True)
+    got = kpi_store.kpi_alerts(KpiScope(PD, k.START, k.END, "station", total=True))
     assert got == {"st-1": _approx(ST1), "st-2": _approx(ST2), "*": _approx(PD_ALL)}
-    assert kpi_store.kpi_alerts(PD, k.START, k.END, "all", total=True) == {"*": _approx(PD_ALL)}
+    assert kpi_store.kpi_alerts(KpiScope(PD, k.START, k.END, "all", total=True)) == {
+        "*": _approx(PD_ALL)
+    }

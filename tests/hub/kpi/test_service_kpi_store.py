@@ -9,7 +9,7 @@ import pytest
 from hub.kpi.period import period
 from hub.kpi.service_metrics import ORDER_GRACE_S
 from hub.kpi.table import kpi_table
-from hub.store.base import Durations, OnTimeFigures, RatingFigures, Store
+from hub.store.base import Durations, KpiScope, OnTimeFigures, RatingFigures, Store
 from tests.helpers import kpi_data as k
 from tests.helpers import service_kpi_data as s
 
@@ -41,34 +41,40 @@ def _approx(d: Durations) -> Durations:
 
 
 def test_time_to_arrive(kpi_store: Store) -> None:
-    got = kpi_store.kpi_arrivals(ALL3, k.START, k.END, "station")
+    got = kpi_store.kpi_arrivals(KpiScope(ALL3, k.START, k.END, "station"))
     assert got == {g: _approx(d) for g, d in ARRIVALS.items()}
-    got = kpi_store.kpi_arrivals(ALL3, k.START, k.END, "district", total=True)
+    got = kpi_store.kpi_arrivals(KpiScope(ALL3, k.START, k.END, "district", total=True))
     assert got == {"pd": _approx(PD_ARRIVALS), "xh": _approx(ARRIVALS["st-3"]),
                    "*": _approx(CITY_ARRIVALS)}  # fmt: skip
-    assert kpi_store.kpi_arrivals(PD, k.START, k.END, "all") == {"*": _approx(PD_ARRIVALS)}
-    assert kpi_store.kpi_arrivals([], k.START, k.END, "all") == {}
+    assert kpi_store.kpi_arrivals(KpiScope(PD, k.START, k.END, "all")) == {
+        "*": _approx(PD_ARRIVALS)
+    }
+    assert kpi_store.kpi_arrivals(KpiScope([], k.START, k.END, "all")) == {}
 
 
 def test_orders_on_time(kpi_store: Store) -> None:
-    assert kpi_store.kpi_orders_on_time(ALL3, k.START, k.END, "station", s.GRACE) == ORDERS
-    assert kpi_store.kpi_orders_on_time(ALL3, k.START, k.END, "district", s.GRACE) == {
+    assert (
+        kpi_store.kpi_orders_on_time(KpiScope(ALL3, k.START, k.END, "station"), s.GRACE) == ORDERS
+    )
+    assert kpi_store.kpi_orders_on_time(KpiScope(ALL3, k.START, k.END, "district"), s.GRACE) == {
         "pd": OnTimeFigures(7, 4), "xh": OnTimeFigures(2, 0)}  # fmt: skip
     # without grace: b1 (done 60 min after its 45 min visit began) is late, m4 falls due
     # before the period, and m3 (due 30 min before its end) comes into it, done in time
-    no_grace = kpi_store.kpi_orders_on_time(["st-2"], k.START, k.END, "station", 0.0)
+    no_grace = kpi_store.kpi_orders_on_time(KpiScope(["st-2"], k.START, k.END, "station"), 0.0)
     assert no_grace == {"st-2": OnTimeFigures(2, 1)}
 
 
 def test_visits_on_schedule(kpi_store: Store) -> None:
-    assert kpi_store.kpi_visits_on_schedule(ALL3, k.START, k.END, "station") == VISITS
-    assert kpi_store.kpi_visits_on_schedule(ALL3, k.START, k.END, "all") == {
+    assert kpi_store.kpi_visits_on_schedule(KpiScope(ALL3, k.START, k.END, "station")) == VISITS
+    assert kpi_store.kpi_visits_on_schedule(KpiScope(ALL3, k.START, k.END, "all")) == {
         "*": OnTimeFigures(5, 2)}  # fmt: skip
 
 
 def test_ratings(kpi_store: Store) -> None:
-    assert kpi_store.kpi_ratings(ALL3, k.START, k.END, "station") == RATINGS
-    assert kpi_store.kpi_ratings(PD, k.START, k.END, "district") == {"pd": RatingFigures(4, 12)}
+    assert kpi_store.kpi_ratings(KpiScope(ALL3, k.START, k.END, "station")) == RATINGS
+    assert kpi_store.kpi_ratings(KpiScope(PD, k.START, k.END, "district")) == {
+        "pd": RatingFigures(4, 12)
+    }
 
 
 def test_the_table_shows_every_service_column(kpi_store: Store) -> None:
@@ -104,9 +110,9 @@ def test_both_back_ends_give_identical_figures(sqlite_store: Store, pg_store: St
         k.populate(st)
         s.populate(st)
     for by in ("station", "district", "all"):
-        args = (ALL3, k.START, k.END, by)
+        scope = KpiScope(ALL3, k.START, k.END, by, total=True)  # type: ignore[arg-type]
         lite, pg = sqlite_store, pg_store
-        assert lite.kpi_arrivals(*args, total=True) == pg.kpi_arrivals(*args, total=True), by  # type: ignore[arg-type]
-        assert lite.kpi_orders_on_time(*args, s.GRACE) == pg.kpi_orders_on_time(*args, s.GRACE)  # type: ignore[arg-type]
-        assert lite.kpi_visits_on_schedule(*args) == pg.kpi_visits_on_schedule(*args)  # type: ignore[arg-type]
-        assert lite.kpi_ratings(*args) == pg.kpi_ratings(*args)  # type: ignore[arg-type]
+        assert lite.kpi_arrivals(scope) == pg.kpi_arrivals(scope), by
+        assert lite.kpi_orders_on_time(scope, s.GRACE) == pg.kpi_orders_on_time(scope, s.GRACE)
+        assert lite.kpi_visits_on_schedule(scope) == pg.kpi_visits_on_schedule(scope)
+        assert lite.kpi_ratings(scope) == pg.kpi_ratings(scope)
