@@ -46,6 +46,16 @@ class SharedReads:
             raise NotFound(missing)
         return rows[0]
 
+    def _marks(self, n: int) -> str:
+        """``n`` parameter marks, comma-separated (a VALUES list, an ``IN (...)``)."""
+        return ", ".join([self._mark] * n)
+
+    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """``column IN (...)`` for a non-empty list; ``1 = 0`` for an empty one."""
+        if not values:
+            return "1 = 0", []
+        return f"{column} IN ({self._marks(len(values))})", list(values)
+
     def _by_id(self, select: str, key: str, value: str, missing: str) -> tuple[Any, ...]:
         """The one row of ``select`` whose ``key`` is ``value``; NotFound(missing) if none."""
         return self._one(f"{select} WHERE {key} = {self._mark}", (value,), missing)

@@ -52,9 +52,6 @@ class SharedServices(SharedWrites):
         return OrderEvent(r[0], self._rows.ts(r[1]), r[2], r[3], r[4], r[5], r[6], r[7],
                           self._rows.json(r[8]), r[9])  # fmt: skip
 
-    def _marks(self, n: int) -> str:
-        return ", ".join([self._mark] * n)
-
     def _equal(self, **equal: Any) -> tuple[str, list[Any]]:
         """`` WHERE a = ? AND ...`` for the arguments that are not None (names are ours)."""
         used = [(k, v) for k, v in equal.items() if v is not None]

@@ -62,12 +62,6 @@ class SharedVisits(SharedWrites):
         ts = self._rows.ts
         return RatingRow(r[0], r[1], r[2], r[3], r[4], int(r[5]), r[6], ts(r[7]), ts(r[8]))
 
-    def _in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        """``column IN (...)`` for a non-empty list; ``1 = 0`` for an empty one."""
-        if not values:
-            return "1 = 0", []
-        return f"{column} IN ({', '.join([self._mark] * len(values))})", list(values)
-
     # --- profiles and plans --------------------------------------------------------------
 
     def set_care_profile(self, profile: CareProfile) -> None:
@@ -119,7 +113,7 @@ class SharedVisits(SharedWrites):
     def add_visit_tasks(self, tasks: Sequence[VisitTask]) -> int:
         if not tasks:
             return 0
-        marks = ", ".join([self._mark] * 14)
+        marks = self._marks(14)
         rows = [
             (t.id, t.resident_id, t.station_id, t.kind, t.origin, t.due_on, t.window_days,
              self._at(t.overdue_at), self._at(t.created_at), t.source_id, t.state, t.note,
@@ -218,7 +212,7 @@ class SharedVisits(SharedWrites):
                 (self._at(r.recorded_at), r.task_id),
             )
             conn.execute(
-                f"INSERT INTO visit_records ({RECORD_COLS}) VALUES ({', '.join([m] * 12)})",
+                f"INSERT INTO visit_records ({RECORD_COLS}) VALUES ({self._marks(12)})",
                 (r.task_id, task.resident_id, task.station_id, r.visitor, self._at(r.visited_at),
                  self._at(r.recorded_at), r.mood, r.mobility, r.living,
                  self._json(list(r.needs), ensure_ascii=False), r.notes, r.photo_ref),
@@ -233,10 +227,10 @@ class SharedVisits(SharedWrites):
     # --- ratings ---------------------------------------------------------------------------
 
     def put_rating(self, rating: RatingRow) -> RatingRow:
-        r, m = rating, self._mark
+        r = rating
         self._write(
             f"rate {r.subject_kind} {r.subject_id!r}",
-            f"INSERT INTO ratings ({RATING_COLS}) VALUES ({', '.join([m] * 9)})"
+            f"INSERT INTO ratings ({RATING_COLS}) VALUES ({self._marks(9)})"
             " ON CONFLICT (subject_kind, subject_id, rater) DO UPDATE SET score = excluded.score,"
             " comment = excluded.comment, updated_at = excluded.updated_at",
             (r.subject_kind, r.subject_id, r.rater, r.resident_id, r.station_id, r.score,
