@@ -14,6 +14,7 @@ from alerts.engine import AlertEngine
 from alerts.escalation import EscalationPolicy, default_policy
 from alerts.notify import DeliveryError, OutMessage
 from hub.store.base import City, Contact, Device, District, FindingRow, Resident, Station, Store
+from hub.store.postgres import PostgresStore
 from hub.store.sqlite import SqliteStore
 
 T0 = 1_767_229_200.0  # 2026-01-01 09:00 in Shanghai (01:00 UTC)
@@ -82,6 +83,14 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 @pytest.fixture
 def engine(store: SqliteStore) -> AlertEngine:
     return make_engine(store)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest) -> Store:
+    """A seeded store of each back-end (``store`` is SQLite here)."""
+    name = "pg_store" if request.param == "postgres" else "sqlite_store"
+    backend: SqliteStore | PostgresStore = request.getfixturevalue(name)
+    return seed(backend)
 
 
 class RecordingSender:

@@ -4,22 +4,10 @@ alert per triggering finding once that alert is resolved."""
 
 from __future__ import annotations
 
-import pytest
-
 from alerts.runner import AlertRunner
 from hub.store.base import FindingRow, Store
-from hub.store.postgres import PostgresStore
-from hub.store.sqlite import SqliteStore
 
-from .conftest import ROLES, T0, RecordingSender, finding, make_engine, seed
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest) -> Store:
-    """Overrides nothing: a seeded store of each back-end (``store`` is SQLite here)."""
-    name = "pg_store" if request.param == "postgres" else "sqlite_store"
-    backend: SqliteStore | PostgresStore = request.getfixturevalue(name)
-    return seed(backend)
+from .conftest import ROLES, T0, RecordingSender, finding, make_engine
 
 
 def stored(store: Store, kind: str = "fall", at: float = T0, **kw: object) -> FindingRow:
