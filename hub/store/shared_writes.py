@@ -1,16 +1,17 @@
-"""The writes both back-ends run alike: one statement (two for a device) whose SQL is the
-same on SQLite and PostgreSQL but for the parameter mark, with times and JSON passed as
-each driver takes them (``_at``, ``_opt_at``, ``_json``).
+"""The writes both back-ends run alike: statements whose SQL is the same on SQLite and
+PostgreSQL but for the parameter mark, with times and JSON passed as each driver takes
+them (``_at``, ``_opt_at``, ``_json``): the registry, findings marked handled, silences,
+policies, users; an alert engine step is :mod:`hub.store.shared_alerts`.
 
-Batch writes (telemetry, findings, an alert engine step), bulk provisioning and the
-queries with optional filters differ between the databases and stay in each back-end.
+Batch writes (telemetry, findings), bulk provisioning and the queries with optional
+filters differ between the databases and stay in each back-end.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from typing import Any
 
 from hub.errors import NotFound
@@ -148,6 +149,20 @@ class SharedWrites(SharedReads):
             f"INSERT INTO progress (name, value) VALUES ({m}, {m})"
             " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),
+        )
+
+    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
+        if ids:
+            with self._transaction("mark findings handled") as conn, closing(conn.cursor()) as cur:
+                self._handled(cur, ids, at)
+
+    def _handled(self, cur: Any, ids: Sequence[int], at: float) -> None:
+        """Set ``handled_at`` of the findings ``ids`` not handled yet, in the caller's
+        transaction."""
+        cur.executemany(
+            f"UPDATE findings SET handled_at = {self._mark} WHERE id = {self._mark}"
+            " AND handled_at IS NULL",
+            [(self._at(at), i) for i in ids],
         )
 
     # alerts

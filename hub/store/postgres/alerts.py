@@ -3,80 +3,19 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from hub.errors import AlertExists
 from hub.store import rows as cols
-from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, TimelineRow
+from hub.store.base import AlertRow, NotificationRow, SilenceRow, TimelineRow
 from hub.store.postgres.codec import ROWS, filters, opt_dt, to_dt
 from hub.store.postgres.connection import PostgresBase
-
-INSERT_ALERT = (
-    f"INSERT INTO alerts ({cols.ALERT_COLUMNS}) VALUES"
-    " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (trigger_key) DO NOTHING"
-)
+from hub.store.shared_alerts import AlertWrites
 
 
-UPDATE_ALERT = """
-UPDATE alerts SET open_key = %s, kind = %s, state = %s, priority = %s, category = %s,
-    resident_id = %s, device_id = %s, station_id = %s, opened_at = %s, updated_at = %s,
-    next_deadline = %s, data = %s, trigger_key = %s
-WHERE id = %s
-"""
-
-
-class PostgresAlerts(PostgresBase):
-    """One engine step a transaction; alerts, timeline, outbox, silences, policies."""
-
-    def write_alert_changes(self, changes: AlertChanges) -> None:
-        with self._conn("write alert changes") as conn, conn.cursor() as cur:
-            for a in changes.alerts:
-                params = _alert_params(a)
-                if cur.execute(UPDATE_ALERT, (*params[1:], params[0])).rowcount:
-                    continue
-                # a new alert: idempotent on its trigger, the finding that opened it
-                if not cur.execute(INSERT_ALERT, params).rowcount:
-                    row = cur.execute(
-                        "SELECT id FROM alerts WHERE trigger_key = %s", (a.trigger,)
-                    ).fetchone()
-                    raise AlertExists(a.trigger or "", row[0] if row else "?")
-            if changes.timeline:
-                cur.executemany(
-                    "INSERT INTO alert_timeline (alert_id, resident_id, at, actor, action, detail)"
-                    " VALUES (%s, %s, %s, %s, %s, %s)",
-                    [(t.alert_id, t.resident_id, to_dt(t.at), t.actor, t.action, Jsonb(t.detail))
-                     for t in changes.timeline],
-                )  # fmt: skip
-            if changes.notifications:
-                cur.executemany(
-                    "INSERT INTO alert_notifications (key, alert_id, round, target, channel,"
-                    " contact_id, language, state, attempts, last_error, due_at, created_at,"
-                    " updated_at, sent_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                    " %s, %s, %s) ON CONFLICT (key) DO NOTHING",
-                    [(n.key, n.alert_id, n.round, n.target, n.channel, n.contact_id, n.language,
-                      n.state, n.attempts, n.last_error, to_dt(n.due_at), to_dt(n.created_at),
-                      to_dt(n.updated_at if n.updated_at is not None else n.created_at),
-                      opt_dt(n.sent_at)) for n in changes.notifications],
-                )  # fmt: skip
-            if changes.notification_updates:
-                cur.executemany(
-                    "UPDATE alert_notifications SET state = %s, attempts = %s, last_error = %s,"
-                    " due_at = %s, updated_at = %s, sent_at = %s WHERE key = %s",
-                    [(n.state, n.attempts, n.last_error, to_dt(n.due_at),
-                      to_dt(n.updated_at if n.updated_at is not None else n.created_at),
-                      opt_dt(n.sent_at), n.key) for n in changes.notification_updates],
-                )  # fmt: skip
-            if changes.handled_findings:
-                at = changes.handled_at if changes.handled_at is not None else time.time()
-                cur.execute(
-                    "UPDATE findings SET handled_at = %s WHERE id = ANY(%s) AND handled_at IS NULL",
-                    (to_dt(at), list(changes.handled_findings)),
-                )
+class PostgresAlerts(AlertWrites, PostgresBase):
+    """Alert queries: alerts, timeline, outbox, silences; one engine step a transaction
+    (:class:`~hub.store.shared_alerts.AlertWrites`)."""
 
     def list_alerts(
         self, *, station_id: str | None = None, states: Sequence[str] | None = None,
@@ -141,12 +80,3 @@ class PostgresAlerts(PostgresBase):
             params,
         )
         return [ROWS.silence(r) for r in rows]
-
-
-def _alert_params(a: AlertRow) -> tuple[Any, ...]:
-    open_key = None if a.state == "resolved" else a.key
-    return (
-        a.id, open_key, a.kind, a.state, a.priority, a.category, a.resident_id, a.device_id,
-        a.station_id, to_dt(a.opened_at), to_dt(a.updated_at), opt_dt(a.next_deadline),
-        Jsonb(a.data), a.trigger,
-    )  # fmt: skip

@@ -23,14 +23,6 @@ class PostgresFindings(PostgresBase):
         with self._conn("write findings") as conn, conn.transaction(), conn.cursor() as cur:
             return insert_findings(cur, rows)
 
-    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
-        if ids:
-            self._write(
-                "mark findings handled",
-                "UPDATE findings SET handled_at = %s WHERE id = ANY(%s) AND handled_at IS NULL",
-                (to_dt(at), list(ids)),
-            )
-
     def findings(
         self, *, resident_id: str | None = None, device_id: str | None = None,
         kind: str | None = None, since: float | None = None, limit: int = 100,

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from hub.errors import AlertExists
 from hub.store import rows as cols
-from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, TimelineRow
+from hub.store.base import AlertRow, NotificationRow, SilenceRow, TimelineRow
+from hub.store.shared_alerts import AlertWrites
 from hub.store.sqlite.connection import ROWS, SqliteBase
-
-_INSERT_ALERT = (
-    f"INSERT INTO alerts ({cols.ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (trigger_key) DO NOTHING"
-)
-
-
-_UPDATE_ALERT = """
-UPDATE alerts SET open_key = ?, kind = ?, state = ?, priority = ?, category = ?,
-    resident_id = ?, device_id = ?, station_id = ?, opened_at = ?, updated_at = ?,
-    next_deadline = ?, data = ?, trigger_key = ?
-WHERE id = ?
-"""
 
 
 def _and_in(column: str, values: Sequence[str]) -> str:
@@ -35,53 +20,9 @@ def _and_in(column: str, values: Sequence[str]) -> str:
     return f" AND {column} IN ({', '.join('?' * len(values)) or 'NULL'})"
 
 
-class SqliteAlerts(SqliteBase):
-    """One engine step a transaction; alerts, timeline, outbox, silences, policies."""
-
-    def write_alert_changes(self, changes: AlertChanges) -> None:
-        with self._tx("write alert changes") as db:
-            for a in changes.alerts:
-                params = _alert_params(a)
-                if db.execute(_UPDATE_ALERT, (*params[1:], params[0])).rowcount:
-                    continue
-                # a new alert: idempotent on its trigger, the finding that opened it
-                if not db.execute(_INSERT_ALERT, params).rowcount:
-                    [(existing,)] = db.execute(
-                        "SELECT id FROM alerts WHERE trigger_key = ?", (a.trigger,)
-                    ).fetchall()
-                    raise AlertExists(a.trigger or "", existing)
-            if changes.timeline:
-                db.executemany(
-                    "INSERT INTO alert_timeline (alert_id, resident_id, at, actor, action, detail)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    [(t.alert_id, t.resident_id, t.at, t.actor, t.action,
-                      json.dumps(t.detail, ensure_ascii=False)) for t in changes.timeline],
-                )  # fmt: skip
-            if changes.notifications:
-                db.executemany(
-                    "INSERT INTO alert_notifications (key, alert_id, round, target, channel,"
-                    " contact_id, language, state, attempts, last_error, due_at, created_at,"
-                    " updated_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    [(n.key, n.alert_id, n.round, n.target, n.channel, n.contact_id, n.language,
-                      n.state, n.attempts, n.last_error, n.due_at, n.created_at,
-                      n.updated_at if n.updated_at is not None else n.created_at, n.sent_at)
-                     for n in changes.notifications],
-                )  # fmt: skip
-            if changes.notification_updates:
-                db.executemany(
-                    "UPDATE alert_notifications SET state = ?, attempts = ?, last_error = ?,"
-                    " due_at = ?, updated_at = ?, sent_at = ? WHERE key = ?",
-                    [(n.state, n.attempts, n.last_error, n.due_at,
-                      n.updated_at if n.updated_at is not None else n.created_at, n.sent_at,
-                      n.key) for n in changes.notification_updates],
-                )  # fmt: skip
-            if changes.handled_findings:
-                at = changes.handled_at if changes.handled_at is not None else time.time()
-                db.executemany(
-                    "UPDATE findings SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
-                    [(at, i) for i in changes.handled_findings],
-                )
+class SqliteAlerts(AlertWrites, SqliteBase):
+    """Alert queries: alerts, timeline, outbox, silences; one engine step a transaction
+    (:class:`~hub.store.shared_alerts.AlertWrites`)."""
 
     def list_alerts(
         self, *, station_id: str | None = None, states: Sequence[str] | None = None,
@@ -141,12 +82,3 @@ class SqliteAlerts(SqliteBase):
             (active_at, include_cancelled),
         )
         return [ROWS.silence(r) for r in rows]
-
-
-def _alert_params(a: AlertRow) -> tuple[Any, ...]:
-    open_key = None if a.state == "resolved" else a.key
-    return (
-        a.id, open_key, a.kind, a.state, a.priority, a.category, a.resident_id, a.device_id,
-        a.station_id, a.opened_at, a.updated_at, a.next_deadline,
-        json.dumps(a.data, ensure_ascii=False), a.trigger,
-    )  # fmt: skip

@@ -26,15 +26,6 @@ class SqliteFindings(SqliteBase):
                 ids.append(int(cur.lastrowid or 0))
         return ids
 
-    def mark_findings_handled(self, ids: Sequence[int], at: float) -> None:
-        if not ids:
-            return
-        with self._tx("mark findings handled") as db:
-            db.executemany(
-                "UPDATE findings SET handled_at = ? WHERE id = ? AND handled_at IS NULL",
-                [(at, i) for i in ids],
-            )
-
     def findings(
         self, *, resident_id: str | None = None, device_id: str | None = None,
         kind: str | None = None, since: float | None = None, limit: int = 100,
