@@ -47,7 +47,14 @@ from alerts.plan import (
     World,
 )
 from alerts.rules import Silence
-from alerts.storage import WorldLoader, from_row, silence_from_row, silence_to_row, to_row
+from alerts.storage import (
+    WorldLoader,
+    from_row,
+    silence_from_row,
+    silence_to_row,
+    to_row,
+    written,
+)
 from alerts.templates import message
 from hub.errors import AlertExists, NotFound
 from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, Store, TimelineRow
@@ -310,6 +317,7 @@ class AlertEngine:
                 notifications=plan.notifications, notification_updates=plan.updates,
                 handled_findings=plan.handled, handled_at=now,
             ))  # fmt: skip
+        plan.alerts[:] = [written(a) for a in plan.alerts]
         self.core.apply(plan)
         latest = {a.id: a for a in plan.alerts}
         for action, alert in plan.events:

@@ -189,6 +189,11 @@ class Alert:
     trigger: str | None = None
     """The finding that opened it (``device|kind|time``, :func:`hub.store.base.finding_key`):
     the store keeps one alert per trigger, so a finding taken in twice opens one alert."""
+    version: int = 0
+    """The version of the stored alert this value was read at or derived from (0: never
+    stored). The store writes a change only over that version, so a step decided on an
+    alert that another process changed meanwhile is refused and decided again. The store
+    keeps it in a column of its own: it is not part of :meth:`to_dict`."""
 
     @property
     def is_open(self) -> bool:
@@ -203,6 +208,7 @@ class Alert:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["finding_ids"] = list(self.finding_ids)
+        del data["version"]
         return data
 
     @classmethod

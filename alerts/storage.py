@@ -1,5 +1,6 @@
 """Between the store and the alert core: loading a :class:`~alerts.plan.World`, and
-converting alerts and silences to and from their rows.
+converting alerts and silences to and from their rows (an alert's stored version travels
+on the :class:`~alerts.state.Alert` value, see :attr:`~alerts.state.Alert.version`).
 
 :class:`WorldLoader` answers the core's :class:`~alerts.plan.NeedData`: registry entries
 come through the cached :class:`~alerts.directory.Directory`, alerts the core no longer
@@ -10,6 +11,7 @@ is what the core asks next.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from alerts import state as st
@@ -24,11 +26,21 @@ def to_row(a: st.Alert) -> AlertRow:
     return AlertRow(
         a.id, a.key, a.kind, a.state, a.priority, a.category, a.opened_at, a.updated_at,
         a.resident_id, a.device_id, a.station_id, a.next_deadline, a.to_dict(), a.trigger,
+        a.version,
     )  # fmt: skip
 
 
 def from_row(row: AlertRow) -> st.Alert:
-    return st.Alert.from_dict(row.data)
+    return replace(st.Alert.from_dict(row.data), version=row.version)
+
+
+def written(a: st.Alert) -> st.Alert:
+    """``a`` as the store holds it once written: one version on (a new alert is version 1).
+
+    >>> written(st.Alert("al-1", "r-1", "sos", "clinical", "high", True, 0.0, 0.0)).version
+    1
+    """
+    return replace(a, version=a.version + 1)
 
 
 def silence_from_row(r: SilenceRow) -> Silence:

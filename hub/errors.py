@@ -13,7 +13,9 @@ they enter our code, so callers catch one family::
     │   ├── StoreRefused         the store rejects the data itself (a character the database
     │   │   │                    cannot keep, a number out of range): retrying cannot help
     │   │   └── Conflict         a registry entity already exists / violates a constraint
-    │   │       └── AlertExists  the finding that would open an alert already opened one
+    │   │       ├── AlertExists  the finding that would open an alert already opened one
+    │   │       └── AlertConflict an alert changed since it was read (another process
+    │   │                        wrote it): decide again on the alert as stored
     │   ├── Fenced               a cluster worker's commit carries a stale partition epoch:
     │   │                        another worker claimed the partition since (never retried)
     │   ├── MigrationError       schema migrations could not be applied
@@ -52,6 +54,8 @@ goes to the log only.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class CarehubError(Exception):
@@ -115,6 +119,17 @@ class AlertExists(Conflict):
         super().__init__(f"finding {trigger} already opened alert {alert_id}")
         self.trigger = trigger
         self.alert_id = alert_id
+
+
+class AlertConflict(Conflict):
+    """Alerts of a step changed in the store since they were read (``alert_ids``): another
+    process wrote them (a cluster worker, a dashboard node). Their rows are written
+    compare-and-set on the version read, so nothing of that step was written; the engine
+    reads them again and decides the step anew."""
+
+    def __init__(self, alert_ids: Sequence[str]) -> None:
+        super().__init__(f"alerts changed since they were read: {', '.join(alert_ids)}")
+        self.alert_ids = tuple(alert_ids)
 
 
 class RegistryError(CarehubError):

@@ -79,10 +79,11 @@ ALERT_COLUMNS = (
     "id, open_key, kind, state, priority, category, resident_id, device_id, station_id,"
     " opened_at, updated_at, next_deadline, data, trigger_key"
 )
-"""The columns an alert is written with (both back-ends' INSERT and UPDATE)."""
+"""The columns an alert is written with (both back-ends' INSERT and UPDATE); its ``version``
+is the store's (:mod:`hub.store.shared_alerts`)."""
 ALERT_SELECT = (
     "SELECT id, open_key, kind, state, priority, category, opened_at, updated_at,"
-    " resident_id, device_id, station_id, next_deadline, data, trigger_key FROM alerts"
+    " resident_id, device_id, station_id, next_deadline, data, trigger_key, version FROM alerts"
 )
 TIMELINE_SELECT = "SELECT alert_id, at, actor, action, detail, resident_id, id FROM alert_timeline"
 NOTIFICATION_SELECT = (
@@ -195,7 +196,7 @@ class Rows:
         key = r[1] or f"{data.get('subject', '')}|{r[2]}"
         return AlertRow(
             r[0], key, r[2], r[3], r[4], r[5], self.ts(r[6]), self.ts(r[7]), r[8], r[9],
-            r[10], self.opt_ts(r[11]), data, r[13],
+            r[10], self.opt_ts(r[11]), data, r[13], r[14],
         )  # fmt: skip
 
     def timeline(self, r: Row) -> TimelineRow:

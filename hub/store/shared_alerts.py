@@ -2,6 +2,15 @@
 (:meth:`AlertWrites.write_alert_changes`): its alerts, timeline entries, outbox rows and
 the findings it took in. The SQL differs only in the parameter mark; times and JSON go as
 each driver takes them (:class:`~hub.store.shared_writes.SharedWrites`).
+
+Several processes write alerts, each from its own copy in memory (cluster workers, dashboard
+nodes), so an alert row is written **compare-and-set on its version**: a new alert
+(``version`` 0) is inserted as version 1, and an update names the version it was decided on
+and applies only where the row still has it, moving it on by one. When any alert of the
+step no longer has its version, nothing of the step is written and
+:class:`~hub.errors.AlertConflict` names those alerts: under PostgreSQL's READ COMMITTED an
+update waits for a concurrent writer of the row and then checks the version it committed;
+SQLite has one writer at a time.
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ import time
 from contextlib import closing
 from typing import Any
 
-from hub.errors import AlertExists
+from hub.errors import AlertConflict, AlertExists
 from hub.store import rows as cols
 from hub.store.protocols.alerts import AlertChanges, AlertRow, NotificationRow
 from hub.store.shared_writes import SharedWrites
@@ -23,8 +32,9 @@ class AlertWrites(SharedWrites):
 
     def write_alert_changes(self, changes: AlertChanges) -> None:
         with self._transaction("write alert changes") as conn, closing(conn.cursor()) as cur:
-            for a in changes.alerts:
-                self._write_alert(cur, a)
+            stale = [a.id for a in changes.alerts if not self._write_alert(cur, a)]
+            if stale:
+                raise AlertConflict(stale)  # leaving the transaction rolls it back
             marks = self._marks
             if changes.timeline:
                 cur.executemany(
@@ -57,26 +67,34 @@ class AlertWrites(SharedWrites):
                 at = changes.handled_at if changes.handled_at is not None else time.time()
                 self._handled(cur, changes.handled_findings, at)
 
-    def _write_alert(self, cur: Any, a: AlertRow) -> None:
-        """Replace the alert by id, or insert it; a new alert is idempotent on its trigger
-        (the finding that opened it): :class:`AlertExists` when that opened another."""
+    def _write_alert(self, cur: Any, a: AlertRow) -> bool:
+        """Insert a new alert (``version`` 0), or update a stored one where it still has the
+        version read, moving that on by one; False when it no longer has it."""
+        if a.version == 0:
+            self._insert_alert(cur, a)
+            return True
         m = self._mark
         params = self._alert_params(a)
-        if cur.execute(
-            f"UPDATE alerts SET {', '.join(f'{c} = {m}' for c in _ALERT_FIELDS[1:])}"
-            f" WHERE id = {m}",
-            (*params[1:], params[0]),
-        ).rowcount:
-            return
+        sets = ", ".join(f"{c} = {m}" for c in _ALERT_FIELDS[1:])  # every column but the id
+        return bool(cur.execute(
+            f"UPDATE alerts SET {sets}, version = version + 1 WHERE id = {m} AND version = {m}",
+            (*params[1:], a.id, a.version),
+        ).rowcount)  # fmt: skip
+
+    def _insert_alert(self, cur: Any, a: AlertRow) -> None:
+        """A new alert, idempotent on its trigger (the finding that opened it):
+        :class:`AlertExists` when that opened another."""
+        params = self._alert_params(a)
         inserted = cur.execute(
             f"INSERT INTO alerts ({cols.ALERT_COLUMNS}) VALUES ({self._marks(len(params))})"
             " ON CONFLICT (trigger_key) DO NOTHING",
             params,
         ).rowcount
         if not inserted:
-            row = cur.execute(f"SELECT id FROM alerts WHERE trigger_key = {m}", (a.trigger,))
-            found = row.fetchone()
-            raise AlertExists(a.trigger or "", found[0] if found else "?")
+            row = cur.execute(
+                f"SELECT id FROM alerts WHERE trigger_key = {self._mark}", (a.trigger,)
+            ).fetchone()
+            raise AlertExists(a.trigger or "", row[0] if row else "?")
 
     def _alert_params(self, a: AlertRow) -> tuple[Any, ...]:
         """The values of :data:`~hub.store.rows.ALERT_COLUMNS`; a resolved alert keeps no

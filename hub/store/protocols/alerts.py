@@ -30,6 +30,10 @@ class AlertRow:
     trigger: str | None = None
     """The finding that opened it (:func:`finding_key`); unique among all alerts, resolved
     or not, so the same finding never opens two (see :meth:`Store.write_alert_changes`)."""
+    version: int = 0
+    """The stored row's version as it was read (1 for a new alert, one more at each update);
+    0 for an alert not stored yet. Written back, it says which version the change is
+    based on (see :meth:`Store.write_alert_changes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ class AlertChanges:
     """Everything one step of the alert engine writes, in one transaction."""
 
     alerts: Sequence[AlertRow] = ()
-    """Inserted or replaced by id."""
+    """Inserted (``version`` 0) or updated compare-and-set on ``version``."""
     timeline: Sequence[TimelineRow] = ()
     """Appended."""
     notifications: Sequence[NotificationRow] = ()
@@ -110,10 +114,13 @@ class AlertStore(Protocol):
     """One engine step in one transaction; alert queries."""
 
     def write_alert_changes(self, changes: AlertChanges) -> None:
-        """Write one engine step in one transaction. Raises Conflict when an alert would be
-        a second unresolved alert for its key, and :class:`~hub.errors.AlertExists` (writing
-        nothing) when a new alert's trigger already opened another one: the same finding
-        taken in twice."""
+        """Write one engine step in one transaction. An alert of ``version`` 0 is inserted;
+        any other is updated only if the stored row still has that version, which the
+        update moves on by one. Writing nothing, raises
+        :class:`~hub.errors.AlertConflict` naming the alerts whose row moved on since
+        (another process wrote them), Conflict when an alert would be a second unresolved
+        alert for its key, and :class:`~hub.errors.AlertExists` when a new alert's trigger
+        already opened another one: the same finding taken in twice."""
         ...
 
     def get_alert(self, alert_id: str) -> AlertRow:

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from hub.errors import AlertExists, Conflict, NotFound
+from hub.errors import AlertConflict, AlertExists, Conflict, NotFound
 from hub.store.base import (
     AlertChanges,
     AlertRow,
@@ -42,10 +42,10 @@ def test_alert_round_trip_and_update(store: Store) -> None:
     assert got.data["evidence"] == {"g": 3.5}
     assert got.next_deadline == pytest.approx(T0 + 60)
     store.write_alert_changes(
-        AlertChanges(alerts=[alert("al-1", state="acknowledged", next_deadline=None)])
+        AlertChanges(alerts=[alert("al-1", state="acknowledged", next_deadline=None, version=1)])
     )
     got = store.get_alert("al-1")
-    assert (got.state, got.next_deadline) == ("acknowledged", None)
+    assert (got.state, got.next_deadline, got.version) == ("acknowledged", None, 2)
     with pytest.raises(NotFound):
         store.get_alert("al-missing")
 
@@ -62,7 +62,7 @@ def test_one_unresolved_alert_per_key(store: Store) -> None:
     # the failed transaction left nothing behind
     assert store.alert_timeline(alert_id="al-2") == []
     # once resolved, the key is free again; both stay queryable
-    store.write_alert_changes(AlertChanges(alerts=[alert("al-1", state="resolved")]))
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1", state="resolved", version=1)]))
     store.write_alert_changes(AlertChanges(alerts=[alert("al-2", opened_at=T0 + 5)]))
     assert [a.id for a in store.list_alerts()] == ["al-2", "al-1"]
     assert [a.id for a in store.unresolved_alerts()] == ["al-2"]
@@ -78,8 +78,8 @@ def test_a_trigger_opens_one_alert_ever(store: Store) -> None:
     assert store.get_alert("al-1").trigger == trigger
     assert store.unhandled_findings(T0 - 60) == []
     # updates of the same alert keep its trigger
-    store.write_alert_changes(AlertChanges(alerts=[alert("al-1", trigger=trigger,
-                                                         state="resolved")]))  # fmt: skip
+    resolved = alert("al-1", trigger=trigger, state="resolved", version=1)
+    store.write_alert_changes(AlertChanges(alerts=[resolved]))
     # the same finding again, even once the first alert is resolved: refused, nothing written
     with pytest.raises(AlertExists) as refused:
         store.write_alert_changes(AlertChanges(
@@ -93,6 +93,54 @@ def test_a_trigger_opens_one_alert_ever(store: Store) -> None:
     store.write_alert_changes(AlertChanges(alerts=[alert("al-3", opened_at=T0 + 10),
                                                    alert("al-4", key="r-2|fall")]))  # fmt: skip
     assert {a.id for a in store.list_alerts()} == {"al-1", "al-3", "al-4"}
+
+
+def test_an_alert_is_updated_only_over_the_version_it_was_read_at(store: Store) -> None:
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1")]))
+    read = store.get_alert("al-1")
+    assert read.version == 1
+    store.write_alert_changes(
+        AlertChanges(alerts=[dataclasses.replace(read, state="acknowledged")])
+    )
+    assert store.get_alert("al-1").version == 2
+    # a second writer decided on the version it read before that change: refused
+    with pytest.raises(AlertConflict) as refused:
+        store.write_alert_changes(
+            AlertChanges(alerts=[dataclasses.replace(read, state="resolved")])
+        )
+    assert refused.value.alert_ids == ("al-1",)
+    now = store.get_alert("al-1")
+    assert (now.state, now.version) == ("acknowledged", 2)
+
+
+def test_a_stale_alert_rolls_its_whole_step_back(store: Store) -> None:
+    fid = store.write_findings([FindingRow("r-1", "w-1", "fall", "high", T0, T0)])[0]
+    n = NotificationRow("al-2:s0:abc", "al-2", "s0", "station", "json://x", T0, T0)
+    store.write_alert_changes(AlertChanges(
+        alerts=[alert("al-1"), alert("al-2", key="r-2|sos")], notifications=[n],
+    ))  # fmt: skip
+    one, two = store.get_alert("al-1"), store.get_alert("al-2")
+    store.write_alert_changes(AlertChanges(alerts=[dataclasses.replace(one, priority="low")]))
+    step = AlertChanges(
+        alerts=[
+            dataclasses.replace(two, state="acknowledged"),  # current: would be written
+            dataclasses.replace(one, state="resolved"),  # stale
+            alert("al-3", key="r-3|sos"),  # new
+        ],
+        timeline=[TimelineRow("al-2", T0 + 9, "nurse-li", "acknowledged")],
+        notifications=[note(n, key="al-2:s1:abc", round="s1")],
+        notification_updates=[note(n, state="cancelled", updated_at=T0 + 9)],
+        handled_findings=[fid], handled_at=T0 + 9,
+    )  # fmt: skip
+    with pytest.raises(AlertConflict) as refused:
+        store.write_alert_changes(step)
+    assert refused.value.alert_ids == ("al-1",)
+    assert [(a.id, a.state, a.version) for a in store.list_alerts()] == [
+        ("al-2", "open", 1), ("al-1", "open", 2),
+    ]  # fmt: skip
+    assert store.alert_timeline() == []
+    assert [(r.key, r.state) for r in store.alert_notifications()] == [(n.key, "pending")]
+    assert [f.id for f in store.unhandled_findings(T0 - 60)] == [fid]
 
 
 def test_list_alerts_filters(store: Store) -> None:

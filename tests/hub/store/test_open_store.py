@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from hub.errors import ConfigError, MigrationError, StoreError
 from hub.store import open_store, sqlite_path
-from hub.store.base import City, District, Resident, Station
+from hub.store.base import AlertChanges, AlertRow, City, District, Resident, Station
 from hub.store.postgres import PostgresStore
 from hub.store.sqlite import SqliteStore
 
@@ -114,18 +117,15 @@ def test_failed_migration_is_reported_and_rolled_back(
     assert sqlite_store.migrate() == []
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
-def test_upgrade_keeps_station_zones(
-    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
-) -> None:  # fmt: skip
-    """A store made before 0008/0009 with stations and residents upgrades: the zones and
-    the references to the station stay, and a new station may leave its zone unset."""
+@contextmanager
+def migrated_before(
+    version: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[SqliteStore | PostgresStore]:
+    """A new store of ``backend`` with the migrations before ``version`` applied; its
+    ``migrate()`` then applies the rest."""
     from hub.store import migrations
 
     real_load = migrations.load
-    before = lambda name: [m for m in real_load(name) if m.version < "0008"]  # noqa: E731
-    monkeypatch.setattr(migrations, "load", before)
     store: SqliteStore | PostgresStore
     if backend == "sqlite":
         store = SqliteStore(tmp_path / "old.db")
@@ -133,16 +133,45 @@ def test_upgrade_keeps_station_zones(
         store = PostgresStore(request.getfixturevalue("new_pg_database")(), max_size=2)
         store.open()
     try:
-        store.migrate()
+        with pytest.MonkeyPatch.context() as patch:
+            older = lambda name: [m for m in real_load(name) if m.version < version]  # noqa: E731
+            patch.setattr(migrations, "load", older)
+            store.migrate()
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upgrade_keeps_station_zones(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A store made before 0008/0009 with stations and residents upgrades: the zones and
+    the references to the station stay, and a new station may leave its zone unset."""
+    with migrated_before("0008", backend, tmp_path, request) as store:
         store.add_city(City("sh", "上海"))
         store.add_district(District("pd", "sh", "浦东新区"))
         store.add_station(Station("st-1", "pd", "潍坊", timezone="Asia/Shanghai"))
         store.add_resident(Resident("r-1", "st-1", "王阿姨"))
-        monkeypatch.setattr(migrations, "load", real_load)
         assert store.migrate()[:3] == ["0008", "0009", "0010"]
         assert store.get_station("st-1").timezone == "Asia/Shanghai"
         assert store.get_resident("r-1").station_id == "st-1"
         store.add_station(Station("st-2", "pd", "花木"))
         assert store.get_station("st-2").timezone is None
-    finally:
-        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upgrade_gives_stored_alerts_their_first_version(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Alerts stored before 0020 are version 1, as a new alert is, and update from there."""
+    with migrated_before("0020", backend, tmp_path, request) as store:
+        row = AlertRow("al-1", "r-1|sos", "sos", "open", "high", "clinical", 1.0, 1.0,
+                       data={"id": "al-1", "subject": "r-1"})  # fmt: skip
+        store.write_alert_changes(AlertChanges(alerts=[row]))
+        assert store.migrate() == ["0020"]
+        assert store.get_alert("al-1").version == 1
+        acknowledged = replace(row, state="acknowledged", version=1)
+        store.write_alert_changes(AlertChanges(alerts=[acknowledged]))
+        after = store.get_alert("al-1")
+        assert (after.state, after.version) == ("acknowledged", 2)
