@@ -14,6 +14,16 @@ listeners (:meth:`add_listener`: :class:`AlertEvent` values for the dashboard's 
 Deciding and committing happen under one lock, so steps never interleave. Time is always
 an argument (``now``): the engine reads no clock.
 
+**Other processes.** Cluster workers and dashboard nodes each run an engine over one store.
+Each alert the core holds carries the version of the stored row it was read at
+(:attr:`~alerts.state.Alert.version`), and the store updates an alert only where it still
+has that version. When another process changed one of a step's alerts meanwhile, the store
+writes nothing of the step and raises :class:`~hub.errors.AlertConflict`; the engine reads
+those alerts and their unsent messages again, in place of its copy, and decides the step
+anew (at most :data:`MAX_CONFLICTS` times): an escalation due on an alert acknowledged
+elsewhere does not happen, and an acknowledgement decided on a copy from before an
+escalation round is made on the alert as escalated, cancelling that round's messages too.
+
 **Restart safety.** :meth:`recover` reloads unresolved alerts, unsent outbox rows,
 silences and policies, then fires what fell due meanwhile; a round is written with the
 alert's round counters and outbox keys are unique, so none is forgotten or sent twice. A
@@ -28,6 +38,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from alerts import escalation as esc
 from alerts import state as st
@@ -56,7 +67,7 @@ from alerts.storage import (
     written,
 )
 from alerts.templates import message
-from hub.errors import AlertExists, NotFound
+from hub.errors import AlertConflict, AlertExists, NotFound
 from hub.store.base import AlertChanges, AlertRow, NotificationRow, SilenceRow, Store, TimelineRow
 from hub.timezones import DEFAULT_TIMEZONE
 
@@ -67,6 +78,11 @@ __all__ = ["AlertEngine", "AlertEvent", "Effect", "FindingLike", "NotificationDu
 MAX_ROUNDS = 8
 """Loads one step may ask for before it is given up (the registry is at most a few
 lookups deep: device, its resident, their station and contacts)."""
+
+MAX_CONFLICTS = 4
+"""Times one step is decided again because another process changed its alerts meanwhile
+(:class:`~hub.errors.AlertConflict`), each time on them as stored, before the conflict is
+raised: only an alert written elsewhere again and again within milliseconds exhausts it."""
 
 
 class AlertEngine:
@@ -118,10 +134,13 @@ class AlertEngine:
 
     def remember(self, rows: Sequence[AlertRow]) -> None:
         """Alerts another process committed (a cluster worker, another dashboard node), as
-        the store holds them now: the next step on them starts from there."""
+        the store holds them now: the next step on them starts from there. A row older than
+        the copy held (read before this engine's own later change) is left out."""
         with self._lock:
             for row in rows:
-                self.core.mem.remember(from_row(row))
+                held = self.core.mem.known(row.id)
+                if held is None or held.version <= row.version:
+                    self.core.mem.remember(from_row(row))
 
     def reload_rules(self) -> None:
         """Re-read silences and escalation policies from the store."""
@@ -293,21 +312,49 @@ class AlertEngine:
     def _plan(
         self, decide: Callable[[World], Plan], now: float, world: World | None = None
     ) -> Plan:
-        """Ask the core (loading what it lacks, outside the lock), then commit."""
+        """Ask the core (loading what it lacks, outside the lock), then commit. A commit
+        refused because another process changed one of the step's alerts since this engine
+        read it (:class:`AlertConflict`: nothing was written) is decided again on those
+        alerts as stored now, at most :data:`MAX_CONFLICTS` times."""
         world = world or World()
-        for _ in range(MAX_ROUNDS):
+        rounds = conflicts = 0
+        while True:
             with self._lock:
                 self._ids.mark()
                 try:
                     plan = decide(world)
-                except NeedData as need:
-                    self._ids.rewind()
-                    needs = need.needs
-                else:
                     self._commit(plan, now)
+                except (NeedData, AlertConflict) as exc:
+                    self._ids.rewind()  # nothing was written: the next decision reuses the ids
+                    again = exc
+                else:
                     return plan
-            world = self.loader.load(world, needs)
-        raise RuntimeError(f"an alert step still lacked {sorted(needs)} after {MAX_ROUNDS} loads")
+            if isinstance(again, NeedData):
+                rounds += 1
+                if rounds == MAX_ROUNDS:
+                    raise RuntimeError(
+                        f"an alert step still lacked {sorted(again.needs)} after {rounds} loads"
+                    )
+                world = self.loader.load(world, again.needs)
+            else:
+                conflicts += 1
+                if conflicts > MAX_CONFLICTS:
+                    raise again
+                log.info("%s; deciding the step again on them as stored", again)
+                world = self._reread(again.alert_ids, world)
+
+    def _reread(self, alert_ids: Sequence[str], world: World) -> World:
+        """The alerts ``alert_ids`` as stored now, with their unsent messages (a step that
+        cancels them must see those another process added), in place of the core's copy;
+        and ``world`` holding them, where the core looks up the resolved ones."""
+        fresh: dict[str, st.Alert | None] = {i: self.loader.read("alert", i) for i in alert_ids}
+        stored = [a for a in fresh.values() if a is not None]
+        pending = {a.id: self.store.alert_notifications(alert_id=a.id, states=["pending"])
+                   for a in stored}  # fmt: skip
+        with self._lock:
+            for alert in stored:
+                self.core.mem.refresh(alert, pending[alert.id])
+        return replace(world, alerts={**world.alerts, **fresh})
 
     def _commit(self, plan: Plan, now: float) -> None:
         """Write the plan in one transaction, then update the core and tell listeners."""

@@ -3,8 +3,9 @@
 The store is the truth; :class:`Memory` is the core's copy of the part it decides from:
 unresolved alerts (by ``subject|kind`` and by id), which alert sent which device command,
 unsent outbox rows, silences, escalation policies and consecutive failures per channel.
-It changes only through :meth:`Memory.load` (a start) and :meth:`Memory.apply` (a plan the
-engine committed), so a step that failed to commit leaves no trace.
+It changes only through :meth:`Memory.load` (a start), :meth:`Memory.apply` (a plan the
+engine committed) and :meth:`Memory.remember` / :meth:`Memory.refresh` (alerts as another
+process stored them), so a step that failed to commit leaves no trace.
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ class Memory:
             self.by_id.pop(alert.id, None)
         if alert.command_id:
             self.commands[alert.command_id] = alert.id
+
+    def refresh(self, alert: Alert, pending: Iterable[NotificationRow]) -> None:
+        """Take ``alert`` and its unsent outbox rows as stored now, in place of what this
+        memory held of them (another process changed the alert meanwhile)."""
+        self.remember(alert)
+        rows = {n.key: n for n in pending}
+        if rows:
+            self.pending[alert.id] = rows
+        else:
+            self.pending.pop(alert.id, None)
 
     # --- reading --------------------------------------------------------------------------
 

@@ -8,8 +8,11 @@ hold an acknowledged alert as open and escalate it. :class:`EngineSync` listens 
 store's change notifications (:mod:`hub.store.postgres.listen`) and hands every changed
 alert, as stored, to the engine (:meth:`alerts.engine.AlertEngine.remember`).
 
-A step of this engine that started before the notification arrived (milliseconds) still
-works from what it knew; the store does not version alert rows yet.
+A step of this engine that started before the notification arrived (milliseconds) works
+from what it knew, but cannot write it over the newer alert: the store writes an alert only
+over the version it was read at, and the engine decides such a step again on the alert as
+stored (:class:`hub.errors.AlertConflict`; :mod:`alerts.engine`, "Other processes"). A row
+re-read before this engine's own later change of it is left out by the versions too.
 """
 
 from __future__ import annotations
