@@ -91,3 +91,32 @@ def context_features(b: F64, k: int, context_s: float) -> F64:
          float(w[:, 4].max()), _rotation(w[:, :3]) / len(w) * HZ,
          (np.abs(mag - 1.0) < 0.05).mean(), _cos(w[:, :3].mean(0), g_post)]
     )  # fmt: skip
+
+
+SEQUENCE_CHANNELS = ("mean", "max", "cos_before", "cos_after")
+"""Per bin of :func:`sequence_features`: mean and largest ``|a|``, and the cosine of the
+bin's mean vector against the gravity direction before the candidate and after it."""
+
+
+def _unit(v: F64) -> F64:
+    norm: F64 = np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+    return v / norm
+
+
+def sequence_features(b: F64, k: int, pool: int = 2) -> F64:
+    """The detector's whole candidate window around the peak bin ``k`` (1.5 s before to
+    1.75 s after), as the sequence of :data:`SEQUENCE_CHANNELS` averaged over ``pool``
+    bins, channel after channel: the raw shape of the event for a learner to weigh,
+    instead of summaries of it. A window that starts before the recording repeats its
+    first bin."""
+    lo = k - PRE[0]
+    w = b[max(lo, 0) : k + DECIDE + 1]
+    if lo < 0:
+        w = np.vstack([np.repeat(w[:1], -lo, axis=0), w])
+    u = _unit(w[:, :3])
+    g_pre = _unit(w[: PRE[0] - PRE[1], :3].mean(0))
+    g_post = _unit(w[-15:, :3].mean(0))
+    x = np.stack([w[:, 3], w[:, 4], u @ g_pre, u @ g_post])
+    n = x.shape[1] // pool * pool
+    pooled: F64 = x[:, :n].reshape(len(x), -1, pool).mean(2)
+    return pooled.ravel()

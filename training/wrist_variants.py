@@ -16,6 +16,8 @@ machinery of :mod:`training.calibrate_falls` on the training subjects only):
 ``context``  the early model also sees how the device moved in the ``context_s`` seconds
              before the candidate window (``context_features``).
 ``both``     the two together.
+``sequence`` the early model also sees the candidate window itself, bin by bin
+             (``sequence_features``: 4 channels averaged over 0.1 s, 132 numbers).
 ``trunk``    the wrist model also learns from the trunk recordings (SisFall waist, UMAFall
              waist and chest), with the position as a feature; thresholds from the wrist
              recordings only.
@@ -46,7 +48,14 @@ from numpy.typing import NDArray
 from training import calibrate_falls as cal
 from training.datasets import Recording, default_data_dir, load
 from training.falls import subject_folds
-from training.wrist_features import DECIDE, HZ, binned, context_features, late_features
+from training.wrist_features import (
+    DECIDE,
+    HZ,
+    binned,
+    context_features,
+    late_features,
+    sequence_features,
+)
 
 F64 = NDArray[np.float64]
 LATE_RECIPE = cal.Recipe(depth=3, n_trees=150, negative_weight=3.0)
@@ -72,6 +81,8 @@ def prepare(
     late_s: float,
     context_s: float | None,
     trunk: Sequence[Recording] = (),
+    *,
+    sequence: bool = False,
 ) -> Prepared:
     """Stream the recordings through the candidate stage and add the variants' features.
 
@@ -94,6 +105,10 @@ def prepare(
         ctx = np.array([context_features(bins[r], k, context_s) for r, k in
                         zip(cands.rec, peak, strict=True)])  # fmt: skip
         cands = replace(cands, feats=np.column_stack([cands.feats, ctx]))
+    if sequence:
+        seq = np.array([sequence_features(bins[r], k) for r, k in
+                        zip(cands.rec, peak, strict=True)])  # fmt: skip
+        cands = replace(cands, feats=np.column_stack([cands.feats, seq]))
     impact = np.array([np.argmax(np.linalg.norm(r.xyz_g, axis=1)) / r.hz for r in
                        cands.recordings])  # fmt: skip
     return Prepared(recs, cands, late, has_late, peak, impact)
@@ -277,9 +292,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Command line: one variant, one fold split, the figures as JSON."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=default_data_dir() / "fallalld")
-    ap.add_argument(
-        "--variant", choices=("shipped", "late", "context", "both", "trunk"), default="late"
-    )
+    variants = ("shipped", "late", "context", "both", "trunk", "sequence")
+    ap.add_argument("--variant", choices=variants, default="late")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cv", type=int, default=5)
     ap.add_argument("--rate", type=float, default=50.0)
@@ -295,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         uma = load(root / "umafall", 20.0)
         trunk = load(root / "sisfall", args.rate, "WAIST")
         trunk += [r for r in uma if r.position in ("WAIST", "CHEST")]
-    p = prepare(recs, args.late_s, ctx, trunk)
+    p = prepare(recs, args.late_s, ctx, trunk, sequence=args.variant == "sequence")
     res = evaluate(p, args.variant, args.seed, args.cv, args.late_s, args.max_late)
     if ctx is not None:
         res["context_s"] = ctx

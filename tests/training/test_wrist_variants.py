@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hub.detect.fall_features import FEATURE_NAMES
 from training import calibrate_falls as cal
 from training import wrist_features as wf
 from training import wrist_variants as wv
@@ -90,3 +91,45 @@ def test_doubtful_candidates_alarm_late_and_count_as_late() -> None:
     assert fah[1] == pytest.approx(1 / (2 * 20.0 / 3600.0))
     # Ranking: the threshold where daily activities raise 3/h (here: above the best one).
     assert wv.ranking(c, s1) == 0.5
+
+
+def test_sequence_shows_the_window_and_ignores_the_mounting() -> None:
+    k = 60
+    fallen = _bins(np.tile([1.0, 0.0, 0.0], (60, 1)), n_before=k)
+    seq = wf.sequence_features(fallen, k, pool=1).reshape(len(wf.SEQUENCE_CHANNELS), -1)
+    mean, cos_before, cos_after = 0, 2, 3
+    assert seq.shape[1] == 30 + 35 + 1
+    assert seq[mean, 30] == pytest.approx(4.0)  # the impact bin sits 1.5 s in
+    assert seq[cos_before, :30] == pytest.approx(1.0)  # upright before: along gravity
+    assert seq[cos_before, -1] == pytest.approx(0.0)  # lying after: at right angles to it
+    assert seq[cos_after, -1] == pytest.approx(1.0)
+    # Turning the sensor (another mounting) changes none of it.
+    rot = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]) @ np.array(
+        [[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]
+    )
+    turned = fallen.copy()
+    turned[:, :3] = fallen[:, :3] @ rot.T
+    assert wf.sequence_features(turned, k) == pytest.approx(wf.sequence_features(fallen, k))
+    # A candidate near the start repeats the first bin instead of failing.
+    early = wf.sequence_features(fallen, 10)
+    assert np.isfinite(early).all()
+    assert early.shape == wf.sequence_features(fallen, k).shape
+
+
+def test_cnn_trains_on_the_candidates_the_calibration_keeps() -> None:
+    """The network's training rows are the calibration's: every daily-activity candidate
+    and the largest impact of each fall, with the same labels and relative weights."""
+    from training import wrist_cnn
+
+    base = _candidates()
+    rec = np.array([0, 0, 1, 2, 2, 3, 1])
+    feats = np.zeros((len(rec), len(FEATURE_NAMES)))
+    feats[:, FEATURE_NAMES.index("log_peak")] = [1.0, 2.0, 1.5, 0.3, 0.4, 0.2, 1.6]
+    c = cal.Candidates(base.recordings, rec, np.zeros(len(rec)), feats, base.augmented)
+    idx = np.arange(len(rec))
+    keep = wrist_cnn._kept(c, idx)
+    assert keep.tolist() == [False, True, False, True, True, True, True]
+    y, w = wrist_cnn.labels_and_weights(c, idx)
+    _, y_cal, w_cal = cal.training_set(c, cal.RECIPES["wrist"].negative_weight)
+    assert y.tolist() == y_cal.tolist() == [1.0, 0.0, 0.0, 0.0, 1.0]
+    assert w == pytest.approx(w_cal / w_cal.mean())
