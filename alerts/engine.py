@@ -365,6 +365,8 @@ class AlertEngine:
                 handled_findings=plan.handled, handled_at=now,
             ))  # fmt: skip
         plan.alerts[:] = [written(a) for a in plan.alerts]
+        plan.notifications[:] = [written(n) for n in plan.notifications]
+        plan.updates[:] = [written(n) for n in plan.updates]
         self.core.apply(plan)
         latest = {a.id: a for a in plan.alerts}
         for action, alert in plan.events:
