@@ -81,8 +81,9 @@ class WorldLoader:
         for resident in list(tables["resident"].values()):
             if resident is not None and resident.station_id not in tables["station"]:
                 tables["station"][resident.station_id] = self.read("station", resident.station_id)
-        return World(tables["device"], tables["resident"], tables["station"], tables["contacts"],
-                     tables["worn"], tables["alert"])  # fmt: skip
+        return replace(world, devices=tables["device"], residents=tables["resident"],
+                       stations=tables["station"], contacts=tables["contacts"],
+                       worn=tables["worn"], alerts=tables["alert"])  # fmt: skip
 
     def read(self, table: str, key: str) -> Any:
         """One entry: ``table`` is ``device``, ``resident``, ``station``, ``contacts``,
