@@ -269,8 +269,11 @@ class AlertCore:
     def attempt(
         self, row: NotificationRow, world: World, now: float, error: str | None = None
     ) -> tuple[Plan, ChannelFinding | None]:
-        """Record one delivery attempt (:mod:`alerts.delivery`). Also returns the finding
-        about the row's channel to take in next, when its health is news."""
+        """Record one delivery attempt (:mod:`alerts.delivery`) on ``row`` as it was claimed
+        for sending, or as the world holds it when read again since (it may have been
+        cancelled meanwhile). Also returns the finding about the row's channel to take in
+        next, when its health is news."""
+        row = world.notifications.get(row.key, row)
         origin = self.mem.known(row.alert_id) or Lookup(world).alert(row.alert_id)
         ch = channel_id(row.channel)
         out, event = attempt(

@@ -1,16 +1,21 @@
 """One attempt to deliver one outbox row: recorded, retried, and watched per channel (pure).
 
 A failed attempt is retried after each delay of :data:`RETRY_DELAYS_S` in turn; after the
-last, the row is ``failed``. Every attempt is on the alert's timeline (``notified`` or
-``notify_failed``, the channel redacted). A channel failing :data:`CHANNEL_DOWN_AFTER` times
-in a row raises a technical ``channel_down`` finding, and its next success a
-``channel_up`` one, which the core takes in like any other finding.
+last, the row is ``failed``; a row cancelled while it was being sent stays cancelled. Every
+attempt is on the alert's timeline (``notified`` or ``notify_failed``, the channel
+redacted). A channel failing :data:`CHANNEL_DOWN_AFTER` times in a row raises a technical
+``channel_down`` finding, and its next success a ``channel_up`` one, which the core takes
+in like any other finding.
 
 >>> from hub.store.base import NotificationRow
 >>> row = NotificationRow("al-1:s0:abc", "al-1", "s0", "station", "json://h/x", 0.0, 0.0)
 >>> plan, event = attempt(row, None, failures=0, now=10.0, error="HTTP 503")
 >>> [(n.state, n.attempts, n.due_at) for n in plan.updates], event
 ([('pending', 1, 12.0)], None)
+>>> cancelled = replace(row, state="cancelled")  # while it was being sent
+>>> plan, event = attempt(cancelled, None, failures=0, now=10.0, error="HTTP 503")
+>>> plan.updates, plan.effects, plan.timeline[0].detail["kept"]
+([], [], 'cancelled')
 """
 
 from __future__ import annotations
@@ -51,7 +56,12 @@ def attempt(
 ) -> tuple[Plan, str | None]:  # fmt: skip
     """Record one attempt on ``row`` (``error`` None: it was delivered). ``origin`` is the
     row's alert, ``failures`` the channel's consecutive failures so far. Returns the plan
-    and ``"channel_down"`` / ``"channel_up"`` when the channel's health is news."""
+    and ``"channel_down"`` / ``"channel_up"`` when the channel's health is news.
+
+    ``row`` is the outbox row as stored now. One that is no longer ``pending`` was
+    cancelled (staff acknowledged, perhaps on another node) or recorded while it was being
+    sent: the attempt is on the timeline (``kept``: that state) and counts for the
+    channel, but the row stays as it is and nothing is retried."""
     out = Plan()
     attempts = row.attempts + 1
     ch = channel_id(row.channel)
@@ -60,20 +70,25 @@ def attempt(
         "round": row.round, "attempt": attempts,
     }  # fmt: skip
     resident = origin.resident_id if origin else None
+    pending = row.state == "pending"
+    if not pending:
+        detail["kept"] = row.state
     if error is None:
-        out.updates.append(replace(row, state="sent", attempts=attempts, sent_at=now,
-                                   updated_at=now, last_error=None))  # fmt: skip
+        if pending:
+            out.updates.append(replace(row, state="sent", attempts=attempts, sent_at=now,
+                                       updated_at=now, last_error=None))  # fmt: skip
         out.timeline.append(TimelineRow(row.alert_id, now, st.SYSTEM, "notified", detail,
                                         resident))  # fmt: skip
         out.failures[ch] = 0
         return out, "channel_up"
-    retry = attempts <= len(retry_delays_s)
+    retry = pending and attempts <= len(retry_delays_s)
     due = now + retry_delays_s[attempts - 1] if retry else row.due_at
-    failed = replace(row, state="pending" if retry else "failed", attempts=attempts,
-                     last_error=error[:500], due_at=due, updated_at=now)  # fmt: skip
-    out.updates.append(failed)
-    if retry:
-        out.effects.append(NotificationDue(failed))
+    if pending:
+        failed = replace(row, state="pending" if retry else "failed", attempts=attempts,
+                         last_error=error[:500], due_at=due, updated_at=now)  # fmt: skip
+        out.updates.append(failed)
+        if retry:
+            out.effects.append(NotificationDue(failed))
     detail |= {"error": error[:500], "retry_at": due if retry else None}
     out.timeline.append(TimelineRow(row.alert_id, now, st.SYSTEM, "notify_failed", detail,
                                     resident))  # fmt: skip

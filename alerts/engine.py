@@ -16,13 +16,17 @@ an argument (``now``): the engine reads no clock.
 
 **Other processes.** Cluster workers and dashboard nodes each run an engine over one store.
 Each alert the core holds carries the version of the stored row it was read at
-(:attr:`~alerts.state.Alert.version`), and the store updates an alert only where it still
-has that version. When another process changed one of a step's alerts meanwhile, the store
-writes nothing of the step and raises :class:`~hub.errors.AlertConflict`; the engine reads
-those alerts and their unsent messages again, in place of its copy, and decides the step
-anew (at most :data:`MAX_CONFLICTS` times): an escalation due on an alert acknowledged
-elsewhere does not happen, and an acknowledgement decided on a copy from before an
-escalation round is made on the alert as escalated, cancelling that round's messages too.
+(:attr:`~alerts.state.Alert.version`), and so does each outbox row; the store updates
+either only where it still has that version. When another process changed one of a step's
+alerts or outbox rows meanwhile, the store writes nothing of the step and raises
+:class:`~hub.errors.AlertConflict`; the engine reads those alerts and their outbox again,
+in place of its copy, and decides the step anew (at most :data:`MAX_CONFLICTS` times): an
+escalation due on an alert acknowledged elsewhere does not happen, an acknowledgement
+decided on a copy from before an escalation round is made on the alert as escalated,
+cancelling that round's messages too, and a delivery result for a message cancelled
+meanwhile leaves it cancelled (:mod:`alerts.delivery`). The runner sends a message only
+once :meth:`AlertEngine.claim` finds it still unsent in the store. :meth:`remember` takes
+what another process committed: its alerts and their outbox.
 
 **Restart safety.** :meth:`recover` reloads unresolved alerts, unsent outbox rows,
 silences and policies, then fires what fell due meanwhile; a round is written with the
@@ -134,13 +138,16 @@ class AlertEngine:
 
     def remember(self, rows: Sequence[AlertRow]) -> None:
         """Alerts another process committed (a cluster worker, another dashboard node), as
-        the store holds them now: the next step on them starts from there. A row older than
+        the store holds them now, with their outbox as stored (read here): the next step on
+        them starts from there, an acknowledgement cancels the messages another process
+        added, and the timers do not wake for those it sent or cancelled. A row older than
         the copy held (read before this engine's own later change) is left out."""
         with self._lock:
             for row in rows:
                 held = self.core.mem.known(row.id)
                 if held is None or held.version <= row.version:
                     self.core.mem.remember(from_row(row))
+            self._take_outbox([r.id for r in rows])
 
     def reload_rules(self) -> None:
         """Re-read silences and escalation policies from the store."""
@@ -274,6 +281,18 @@ class AlertEngine:
     def due_notifications(self, now: float, limit: int = 1_000) -> list[NotificationRow]:
         return self.store.alert_notifications(states=["pending"], due_before=now, limit=limit)
 
+    def claim(self, row: NotificationRow) -> NotificationRow | None:
+        """``row`` as stored now if it is still to be sent (``pending``): the runner sends
+        only what this returns, just after, and reports the attempt on it. None when it was
+        cancelled (staff acknowledged, perhaps on another node) or recorded since it was
+        found due; the core then forgets it, so the timers do not wake for it."""
+        stored = self.store.get_notification(row.key)
+        if stored.state == "pending":
+            return stored
+        with self._lock:
+            self.core.mem.note_outbox([stored])  # a row never returns to pending: forget it
+        return None
+
     def message_for(self, row: NotificationRow) -> OutMessage:
         """The text and webhook payload for one outbox row, rendered at send time (times in
         the alert's station's zone)."""
@@ -287,9 +306,11 @@ class AlertEngine:
     def notification_result(
         self, row: NotificationRow, now: float, error: str | None = None
     ) -> list[Effect]:
-        """Record one attempt (:mod:`alerts.delivery`): a failure is retried with back-off
-        until the schedule runs out; a channel failing ``channel_down_after`` times in a
-        row raises a technical alert, cleared by its next success."""
+        """Record one attempt (:mod:`alerts.delivery`) on ``row`` as :meth:`claim` returned
+        it: a failure is retried with back-off until the schedule runs out; a channel
+        failing ``channel_down_after`` times in a row raises a technical alert, cleared by
+        its next success. When another process changed the row meanwhile (cancelled it) the
+        result is decided again on the row as stored, and a cancelled row stays so."""
         channel: ChannelFinding | None = None
 
         def decide(world: World) -> Plan:
@@ -344,17 +365,26 @@ class AlertEngine:
                 world = self._reread(again.alert_ids, world)
 
     def _reread(self, alert_ids: Sequence[str], world: World) -> World:
-        """The alerts ``alert_ids`` as stored now, with their unsent messages (a step that
-        cancels them must see those another process added), in place of the core's copy;
-        and ``world`` holding them, where the core looks up the resolved ones."""
+        """The alerts ``alert_ids`` as stored now, with their outbox (a step that cancels
+        unsent messages must see those another process added, a delivery result the row as
+        another process left it), in place of the core's copy; and ``world`` holding them,
+        where the core looks up the resolved alerts and the rows."""
         fresh: dict[str, st.Alert | None] = {i: self.loader.read("alert", i) for i in alert_ids}
-        stored = [a for a in fresh.values() if a is not None]
-        pending = {a.id: self.store.alert_notifications(alert_id=a.id, states=["pending"])
-                   for a in stored}  # fmt: skip
         with self._lock:
-            for alert in stored:
-                self.core.mem.refresh(alert, pending[alert.id])
-        return replace(world, alerts={**world.alerts, **fresh})
+            for alert in fresh.values():
+                if alert is not None:
+                    self.core.mem.remember(alert)
+            outbox = self._take_outbox(alert_ids)
+        return replace(world, alerts={**world.alerts, **fresh},
+                       notifications={**world.notifications, **outbox})  # fmt: skip
+
+    def _take_outbox(self, alert_ids: Sequence[str]) -> dict[str, NotificationRow]:
+        """Read the outbox rows of ``alert_ids`` as stored now (by key) and give the core
+        their unsent ones in place of its copy. Called under the lock: the read follows
+        every write of this engine's own, so none of those is undone by an older row."""
+        rows = [n for i in alert_ids for n in self.store.alert_notifications(alert_id=i)]
+        self.core.mem.take_outbox(alert_ids, rows)
+        return {n.key: n for n in rows}
 
     def _commit(self, plan: Plan, now: float) -> None:
         """Write the plan in one transaction, then update the core and tell listeners."""
@@ -365,6 +395,8 @@ class AlertEngine:
                 handled_findings=plan.handled, handled_at=now,
             ))  # fmt: skip
         plan.alerts[:] = [written(a) for a in plan.alerts]
+        plan.notifications[:] = [written(n) for n in plan.notifications]
+        plan.updates[:] = [written(n) for n in plan.updates]
         self.core.apply(plan)
         latest = {a.id: a for a in plan.alerts}
         for action, alert in plan.events:

@@ -4,8 +4,9 @@ The store is the truth; :class:`Memory` is the core's copy of the part it decide
 unresolved alerts (by ``subject|kind`` and by id), which alert sent which device command,
 unsent outbox rows, silences, escalation policies and consecutive failures per channel.
 It changes only through :meth:`Memory.load` (a start), :meth:`Memory.apply` (a plan the
-engine committed) and :meth:`Memory.remember` / :meth:`Memory.refresh` (alerts as another
-process stored them), so a step that failed to commit leaves no trace.
+engine committed) and :meth:`Memory.remember` / :meth:`Memory.take_outbox` /
+:meth:`Memory.note_outbox` (alerts and outbox rows as the store holds them, changed by
+another process), so a step that failed to commit leaves no trace.
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ class Memory:
         self.pending.clear()
         for a in alerts:
             self.remember(a)
-        for n in pending:
-            self.pending.setdefault(n.alert_id, {})[n.key] = n
+        self.note_outbox(pending)
 
     def set_rules(
         self, silences: Iterable[Silence], policies: dict[str, esc.EscalationPolicy]
@@ -60,14 +60,7 @@ class Memory:
         """The plan was committed: make it this memory's state."""
         for a in plan.alerts:
             self.remember(a)
-        for n in [*plan.notifications, *plan.updates]:
-            rows = self.pending.setdefault(n.alert_id, {})
-            if n.state == "pending":
-                rows[n.key] = n
-            else:
-                rows.pop(n.key, None)
-            if not rows:
-                del self.pending[n.alert_id]
+        self.note_outbox([*plan.notifications, *plan.updates])
         for ch, count in plan.failures.items():
             if count:
                 self.channel_failures[ch] = count
@@ -86,15 +79,23 @@ class Memory:
         if alert.command_id:
             self.commands[alert.command_id] = alert.id
 
-    def refresh(self, alert: Alert, pending: Iterable[NotificationRow]) -> None:
-        """Take ``alert`` and its unsent outbox rows as stored now, in place of what this
-        memory held of them (another process changed the alert meanwhile)."""
-        self.remember(alert)
-        rows = {n.key: n for n in pending}
-        if rows:
-            self.pending[alert.id] = rows
-        else:
-            self.pending.pop(alert.id, None)
+    def note_outbox(self, rows: Iterable[NotificationRow]) -> None:
+        """Outbox rows as they now stand: an unsent one is kept, any other forgotten."""
+        for n in rows:
+            held = self.pending.setdefault(n.alert_id, {})
+            if n.state == "pending":
+                held[n.key] = n
+            else:
+                held.pop(n.key, None)
+            if not held:
+                del self.pending[n.alert_id]
+
+    def take_outbox(self, alert_ids: Iterable[str], rows: Iterable[NotificationRow]) -> None:
+        """The whole outbox of ``alert_ids`` as stored now (``rows``, in any state), in place
+        of what this memory held of it: another process added, sent or cancelled messages."""
+        for alert_id in alert_ids:
+            self.pending.pop(alert_id, None)
+        self.note_outbox(rows)
 
     # --- reading --------------------------------------------------------------------------
 

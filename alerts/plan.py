@@ -95,6 +95,9 @@ class World:
     """A resident's devices (the "help is coming" command goes to one they wear)."""
     alerts: Mapping[str, Alert | None] = field(default_factory=dict)
     """Alerts the core no longer keeps (resolved), by id."""
+    notifications: Mapping[str, NotificationRow] = field(default_factory=dict)
+    """Outbox rows by key, read again as stored after another process changed them (a
+    delivery result is then recorded on the row as it is now)."""
 
 
 class Lookup:

@@ -7,9 +7,11 @@ notification outbox live in the store through :class:`~alerts.engine.AlertEngine
   it returns: publishes device commands through the ``publish(topic, payload, qos)``
   callable it was given, and wakes the sender loop for new notifications;
 - runs :meth:`run`: fire due escalation rounds, send due notifications concurrently
-  (bounded), record every attempt (the engine retries failures with back-off and raises a
-  ``channel_down`` alert for a channel that keeps failing), then sleep until the next
-  deadline or until woken.
+  (bounded), each claimed just before it is sent (one cancelled meanwhile, perhaps by
+  staff on another node, is not sent: :meth:`AlertEngine.claim
+  <alerts.engine.AlertEngine.claim>`), record every attempt (the engine retries failures
+  with back-off and raises a ``channel_down`` alert for a channel that keeps failing),
+  then sleep until the next deadline or until woken.
 
 Alert changes reach the dashboard through the engine's listeners
 (:meth:`AlertEngine.add_listener <alerts.engine.AlertEngine.add_listener>`).
@@ -116,15 +118,16 @@ class AlertRunner:
 
     async def run_once(self, now: float | None = None) -> int:
         """Fire due rounds and send every notification due by ``now`` (the clock when
-        None); wait for the sends. Returns the number of attempts made."""
+        None) that is still to be sent when claimed; wait for the sends. Returns the number
+        of attempts made."""
         at = self.clock() if now is None else now
         await self.call(self.engine.tick, at)
         rows = await asyncio.to_thread(self.engine.due_notifications, at)
         rows = [r for r in rows if r.key not in self._inflight]
         for r in rows:
             self._inflight.add(r.key)
-        results = await asyncio.gather(*(self._send(r, now) for r in rows))
-        return len(results)
+        attempted = await asyncio.gather(*(self._send(r, now) for r in rows))
+        return sum(attempted)
 
     async def run(self) -> None:
         """Until cancelled: run, then sleep until the next deadline or a wake-up."""
@@ -143,9 +146,15 @@ class AlertRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()
 
-    async def _send(self, row: NotificationRow, now: float | None) -> None:
+    async def _send(self, found: NotificationRow, now: float | None) -> bool:
+        """Claim one due row and send it; False when it was no longer to be sent."""
         try:
             async with self._slots:
+                row = await asyncio.to_thread(self.engine.claim, found)
+                if row is None:
+                    log.info("outbox row %s was cancelled or recorded since it was found due;"
+                             " not sent", found.key)  # fmt: skip
+                    return False
                 error: str | None = None
                 try:
                     message = await asyncio.to_thread(self.engine.message_for, row)
@@ -162,5 +171,6 @@ class AlertRunner:
                     self.failed += 1
                 at = self.clock() if now is None else now
                 await self.call(self.engine.notification_result, row, at, error)
+                return True
         finally:
-            self._inflight.discard(row.key)
+            self._inflight.discard(found.key)

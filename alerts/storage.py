@@ -1,6 +1,7 @@
 """Between the store and the alert core: loading a :class:`~alerts.plan.World`, and
 converting alerts and silences to and from their rows (an alert's stored version travels
-on the :class:`~alerts.state.Alert` value, see :attr:`~alerts.state.Alert.version`).
+on the :class:`~alerts.state.Alert` value, see :attr:`~alerts.state.Alert.version`; an
+outbox row's on the row).
 
 :class:`WorldLoader` answers the core's :class:`~alerts.plan.NeedData`: registry entries
 come through the cached :class:`~alerts.directory.Directory`, alerts the core no longer
@@ -12,14 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from alerts import state as st
 from alerts.directory import Directory
 from alerts.plan import Need, World
 from alerts.rules import Silence
 from hub.errors import NotFound
-from hub.store.base import AlertRow, SilenceRow, Store
+from hub.store.base import AlertRow, NotificationRow, SilenceRow, Store
+
+Versioned = TypeVar("Versioned", st.Alert, NotificationRow)
+"""What the store writes compare-and-set on its version."""
 
 
 def to_row(a: st.Alert) -> AlertRow:
@@ -34,13 +38,14 @@ def from_row(row: AlertRow) -> st.Alert:
     return replace(st.Alert.from_dict(row.data), version=row.version)
 
 
-def written(a: st.Alert) -> st.Alert:
-    """``a`` as the store holds it once written: one version on (a new alert is version 1).
+def written(v: Versioned) -> Versioned:
+    """An alert or outbox row as the store holds it once written: one version on (a new one
+    is version 1).
 
     >>> written(st.Alert("al-1", "r-1", "sos", "clinical", "high", True, 0.0, 0.0)).version
     1
     """
-    return replace(a, version=a.version + 1)
+    return replace(v, version=v.version + 1)
 
 
 def silence_from_row(r: SilenceRow) -> Silence:
@@ -76,8 +81,9 @@ class WorldLoader:
         for resident in list(tables["resident"].values()):
             if resident is not None and resident.station_id not in tables["station"]:
                 tables["station"][resident.station_id] = self.read("station", resident.station_id)
-        return World(tables["device"], tables["resident"], tables["station"], tables["contacts"],
-                     tables["worn"], tables["alert"])  # fmt: skip
+        return replace(world, devices=tables["device"], residents=tables["resident"],
+                       stations=tables["station"], contacts=tables["contacts"],
+                       worn=tables["worn"], alerts=tables["alert"])  # fmt: skip
 
     def read(self, table: str, key: str) -> Any:
         """One entry: ``table`` is ``device``, ``resident``, ``station``, ``contacts``,

@@ -6,12 +6,15 @@ assign and resolve through a dashboard node (``carehub serve --dashboard-only``)
 worker holding partition 0 runs every alert's timers: without this, its memory would still
 hold an acknowledged alert as open and escalate it. :class:`EngineSync` listens to the
 store's change notifications (:mod:`hub.store.postgres.listen`) and hands every changed
-alert, as stored, to the engine (:meth:`alerts.engine.AlertEngine.remember`).
+alert, as stored, to the engine (:meth:`alerts.engine.AlertEngine.remember`), which reads
+the alert's outbox with it: messages cancelled elsewhere are forgotten (the runner does not
+wake for them) and those added elsewhere are known (an acknowledgement here cancels them).
 
 A step of this engine that started before the notification arrived (milliseconds) works
 from what it knew, but cannot write it over the newer alert: the store writes an alert only
 over the version it was read at, and the engine decides such a step again on the alert as
-stored (:class:`hub.errors.AlertConflict`; :mod:`alerts.engine`, "Other processes"). A row
+stored (:class:`hub.errors.AlertConflict`; :mod:`alerts.engine`, "Other processes"); the
+same holds for its outbox rows, so a delivery result never overwrites a cancellation. A row
 re-read before this engine's own later change of it is left out by the versions too.
 """
 

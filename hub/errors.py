@@ -14,8 +14,9 @@ they enter our code, so callers catch one family::
     │   │   │                    cannot keep, a number out of range): retrying cannot help
     │   │   └── Conflict         a registry entity already exists / violates a constraint
     │   │       ├── AlertExists  the finding that would open an alert already opened one
-    │   │       └── AlertConflict an alert changed since it was read (another process
-    │   │                        wrote it): decide again on the alert as stored
+    │   │       └── AlertConflict an alert or one of its outbox rows changed since it
+    │   │                        was read (another process wrote it): decide again on
+    │   │                        them as stored
     │   ├── Fenced               a cluster worker's commit carries a stale partition epoch:
     │   │                        another worker claimed the partition since (never retried)
     │   ├── MigrationError       schema migrations could not be applied
@@ -122,14 +123,17 @@ class AlertExists(Conflict):
 
 
 class AlertConflict(Conflict):
-    """Alerts of a step changed in the store since they were read (``alert_ids``): another
-    process wrote them (a cluster worker, a dashboard node). Their rows are written
-    compare-and-set on the version read, so nothing of that step was written; the engine
-    reads them again and decides the step anew."""
+    """Alerts of a step, or outbox rows of theirs, changed in the store since they were read
+    (``alert_ids``: those alerts and the alerts of those rows; ``notification_keys``: the
+    rows): another process wrote them (a cluster worker, a dashboard node). Both are
+    written compare-and-set on the version read, so nothing of that step was written; the
+    engine reads the alerts and their outbox again and decides the step anew."""
 
-    def __init__(self, alert_ids: Sequence[str]) -> None:
-        super().__init__(f"alerts changed since they were read: {', '.join(alert_ids)}")
+    def __init__(self, alert_ids: Sequence[str], notification_keys: Sequence[str] = ()) -> None:
+        rows = f" (outbox rows {', '.join(notification_keys)})" if notification_keys else ""
+        super().__init__(f"alerts changed since they were read: {', '.join(alert_ids)}{rows}")
         self.alert_ids = tuple(alert_ids)
+        self.notification_keys = tuple(notification_keys)
 
 
 class RegistryError(CarehubError):

@@ -88,7 +88,8 @@ ALERT_SELECT = (
 TIMELINE_SELECT = "SELECT alert_id, at, actor, action, detail, resident_id, id FROM alert_timeline"
 NOTIFICATION_SELECT = (
     "SELECT key, alert_id, round, target, channel, due_at, created_at, contact_id,"
-    " language, state, attempts, last_error, updated_at, sent_at FROM alert_notifications"
+    " language, state, attempts, last_error, updated_at, sent_at, version"
+    " FROM alert_notifications"
 )
 SILENCE_SELECT = (
     "SELECT id, start_at, end_at, author, reason, created_at, resident_id, device_id,"
@@ -205,7 +206,7 @@ class Rows:
     def notification(self, r: Row) -> NotificationRow:
         return NotificationRow(
             r[0], r[1], r[2], r[3], r[4], self.ts(r[5]), self.ts(r[6]), r[7], r[8], r[9],
-            r[10], r[11], self.opt_ts(r[12]), self.opt_ts(r[13]),
+            r[10], r[11], self.opt_ts(r[12]), self.opt_ts(r[13]), r[14],
         )  # fmt: skip
 
     def silence(self, r: Row) -> SilenceRow:

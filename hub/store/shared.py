@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from hub.errors import NotFound
 from hub.store import rows as cols
-from hub.store.protocols.alerts import AlertRow
+from hub.store.protocols.alerts import AlertRow, NotificationRow
 from hub.store.protocols.findings import FindingRow
 from hub.store.protocols.ingest import DeviceState, EventRow, StatusChange, TelemetryRow
 from hub.store.protocols.registry import City, Contact, Device, Resident, Station, Unprovisioned
@@ -154,6 +154,10 @@ class SharedReads:
         return self._rows.alert(
             self._by_id(cols.ALERT_SELECT, "id", alert_id, f"alert {alert_id!r}")
         )
+
+    def get_notification(self, key: str) -> NotificationRow:
+        row = self._by_id(cols.NOTIFICATION_SELECT, "key", key, f"outbox row {key!r}")
+        return self._rows.notification(row)
 
     def unresolved_alerts(self) -> list[AlertRow]:
         rows = self._query(f"{cols.ALERT_SELECT} WHERE state <> 'resolved' ORDER BY opened_at, id")

@@ -6,9 +6,11 @@ each driver takes them (:class:`~hub.store.shared_writes.SharedWrites`).
 Several processes write alerts, each from its own copy in memory (cluster workers, dashboard
 nodes), so an alert row is written **compare-and-set on its version**: a new alert
 (``version`` 0) is inserted as version 1, and an update names the version it was decided on
-and applies only where the row still has it, moving it on by one. When any alert of the
-step no longer has its version, nothing of the step is written and
-:class:`~hub.errors.AlertConflict` names those alerts: under PostgreSQL's READ COMMITTED an
+and applies only where the row still has it, moving it on by one. Outbox rows are updated
+the same way (a new one is inserted as version 1): the worker recording a delivery result
+cannot overwrite a cancellation a dashboard node made meanwhile. When any alert or outbox
+row of the step no longer has its version, nothing of the step is written and
+:class:`~hub.errors.AlertConflict` names them: under PostgreSQL's READ COMMITTED an
 update waits for a concurrent writer of the row and then checks the version it committed;
 SQLite has one writer at a time.
 """
@@ -33,8 +35,10 @@ class AlertWrites(SharedWrites):
     def write_alert_changes(self, changes: AlertChanges) -> None:
         with self._transaction("write alert changes") as conn, closing(conn.cursor()) as cur:
             stale = [a.id for a in changes.alerts if not self._write_alert(cur, a)]
-            if stale:
-                raise AlertConflict(stale)  # leaving the transaction rolls it back
+            rows = [n for n in changes.notification_updates if not self._update_row(cur, n)]
+            if stale or rows:  # leaving the transaction rolls it back
+                alert_ids = dict.fromkeys([*stale, *(n.alert_id for n in rows)])
+                raise AlertConflict(list(alert_ids), [n.key for n in rows])
             marks = self._marks
             if changes.timeline:
                 cur.executemany(
@@ -53,16 +57,6 @@ class AlertWrites(SharedWrites):
                       self._at(n.created_at), self._at(_updated_at(n)), self._opt_at(n.sent_at))
                      for n in changes.notifications],
                 )  # fmt: skip
-            if changes.notification_updates:
-                m = self._mark
-                cur.executemany(
-                    f"UPDATE alert_notifications SET state = {m}, attempts = {m},"
-                    f" last_error = {m}, due_at = {m}, updated_at = {m}, sent_at = {m}"
-                    f" WHERE key = {m}",
-                    [(n.state, n.attempts, n.last_error, self._at(n.due_at),
-                      self._at(_updated_at(n)), self._opt_at(n.sent_at), n.key)
-                     for n in changes.notification_updates],
-                )  # fmt: skip
             if changes.handled_findings:
                 at = changes.handled_at if changes.handled_at is not None else time.time()
                 self._handled(cur, changes.handled_findings, at)
@@ -79,6 +73,18 @@ class AlertWrites(SharedWrites):
         return bool(cur.execute(
             f"UPDATE alerts SET {sets}, version = version + 1 WHERE id = {m} AND version = {m}",
             (*params[1:], a.id, a.version),
+        ).rowcount)  # fmt: skip
+
+    def _update_row(self, cur: Any, n: NotificationRow) -> bool:
+        """Update an outbox row where it still has the version read, moving that on by one;
+        False when it no longer has it."""
+        m = self._mark
+        return bool(cur.execute(
+            f"UPDATE alert_notifications SET state = {m}, attempts = {m}, last_error = {m},"
+            f" due_at = {m}, updated_at = {m}, sent_at = {m}, version = version + 1"
+            f" WHERE key = {m} AND version = {m}",
+            (n.state, n.attempts, n.last_error, self._at(n.due_at), self._at(_updated_at(n)),
+             self._opt_at(n.sent_at), n.key, n.version),
         ).rowcount)  # fmt: skip
 
     def _insert_alert(self, cur: Any, a: AlertRow) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from alerts.engine import MAX_CONFLICTS, AlertEngine, AlertEvent, NotificationDue
+from alerts.runner import AlertRunner
 from hub.errors import AlertConflict
-from hub.store.base import AlertChanges, Store
+from hub.store.base import AlertChanges, NotificationRow, Store
 
-from .conftest import ROLES, T0, finding, make_engine
+from .conftest import ROLES, T0, RecordingSender, finding, make_engine
 
 
 def actions(store: Store, alert_id: str) -> list[str]:
@@ -103,17 +104,26 @@ def test_a_step_refused_for_one_stale_alert_is_decided_again_whole(db: Store) ->
     assert db.get_alert(second).data["steps_fired"] == 2
 
 
-class ChangedElsewhere:
+class Meanwhile:
+    """The store as one engine sees it, on which another process acts at some moment (a
+    subclass says when)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+class ChangedElsewhere(Meanwhile):
     """A store on which another process changes an alert just before each write of the
     engine over it (an alert written again and again within milliseconds)."""
 
     def __init__(self, store: Store, other: AlertEngine, alert_id: str) -> None:
-        self.store, self.other, self.alert_id = store, other, alert_id
+        super().__init__(store)
+        self.other, self.alert_id = other, alert_id
         self.writes = 0
         self.busy = True
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
 
     def write_alert_changes(self, changes: AlertChanges) -> None:
         self.writes += 1
@@ -140,3 +150,122 @@ def test_a_step_is_decided_again_a_bounded_number_of_times(db: Store) -> None:
     assert busy.writes == MAX_CONFLICTS + 3
     stored = db.get_alert(alert_id).data
     assert (stored["steps_fired"], stored["assigned_to"]) == (2, last)
+
+
+# --- the outbox: messages sent by the worker, cancelled by staff on a dashboard node ------
+
+
+@pytest.mark.parametrize(("error", "action"), [("HTTP 503", "notify_failed"),
+                                               (None, "notified")])  # fmt: skip
+@pytest.mark.parametrize("where", ["node", "worker"])
+def test_a_delivery_result_does_not_undo_a_cancellation(
+    db: Store, where: str, error: str | None, action: str
+) -> None:
+    """The worker takes the station's message to send it; staff acknowledge meanwhile, on a
+    dashboard node or on the worker itself (a single process), which cancels it; the
+    worker's failed attempt then schedules no retry, and a delivered one marks nothing."""
+    worker, node, alert_id = opened_by_the_worker(db)
+    [taken] = worker.due_notifications(T0)
+    assert (taken.target, taken.state) == ("station", "pending")
+    (node if where == "node" else worker).acknowledge(alert_id, "nurse-li", T0 + 1)
+    effects = worker.notification_result(taken, T0 + 2, error)
+    assert effects == []
+    [row] = db.alert_notifications(alert_id=alert_id)
+    assert (row.state, row.attempts, row.sent_at) == ("cancelled", 0, None)
+    assert db.alert_notifications(states=["pending"]) == []
+    # the attempt itself is on the timeline, with the message left cancelled
+    attempt = db.alert_timeline(alert_id=alert_id)[-1]
+    assert (attempt.action, attempt.detail["kept"]) == (action, "cancelled")
+    assert attempt.detail.get("retry_at") is None
+    # no retry ever becomes due, and the worker's timers have nothing left to wake for
+    assert worker.due_notifications(T0 + 10_000) == []
+    assert worker.next_wakeup() is None
+    assert worker.tick(T0 + 10_000) == []
+
+
+def test_a_delivery_result_that_races_nothing_applies(db: Store) -> None:
+    worker, _, alert_id = opened_by_the_worker(db)
+    [taken] = worker.due_notifications(T0)
+    effects = worker.notification_result(taken, T0 + 1, "HTTP 503")
+    [retry] = [e.row for e in effects if isinstance(e, NotificationDue)]
+    assert (retry.state, retry.attempts, retry.due_at) == ("pending", 1, T0 + 3)
+    assert worker.due_notifications(T0 + 2) == []
+    [again] = worker.due_notifications(T0 + 3)
+    assert (again.attempts, again.last_error) == (1, "HTTP 503")
+    worker.notification_result(again, T0 + 3)
+    [row] = db.alert_notifications(alert_id=alert_id)
+    assert (row.state, row.attempts, row.sent_at) == ("sent", 2, T0 + 3)
+    assert actions(db, alert_id) == ["opened", "escalated", "notify_failed", "notified"]
+
+
+def test_an_acknowledgement_on_a_copy_from_before_a_send_leaves_it_sent(db: Store) -> None:
+    """The node's copy still holds the station's message as unsent when the worker has sent
+    it: the acknowledgement cancels nothing it did not see unsent in the store."""
+    worker, node, alert_id = opened_by_the_worker(db)
+    [taken] = worker.due_notifications(T0)
+    worker.notification_result(taken, T0 + 1)
+    node.acknowledge(alert_id, "nurse-li", T0 + 2)
+    [row] = db.alert_notifications(alert_id=alert_id)
+    assert (row.state, row.sent_at) == ("sent", T0 + 1)
+    assert db.get_alert(alert_id).state == "acknowledged"
+    assert actions(db, alert_id) == [
+        "opened", "escalated", "notified", "acknowledged", "command_sent",
+    ]  # fmt: skip
+
+
+class AcknowledgedMeanwhile(Meanwhile):
+    """A store on which staff acknowledge an alert on a dashboard node (``then``) just after
+    the worker's runner found the alert's messages due, before it sends them."""
+
+    then: Callable[[], object] | None = None
+
+    def alert_notifications(self, **kw: Any) -> list[NotificationRow]:
+        rows = self.store.alert_notifications(**kw)
+        if kw.get("due_before") is not None and self.then is not None:
+            self.then()
+            self.then = None
+        return rows
+
+
+async def test_a_message_cancelled_before_it_is_claimed_is_not_sent(db: Store) -> None:
+    meanwhile = AcknowledgedMeanwhile(db)
+    worker = make_engine(meanwhile)  # type: ignore[arg-type]
+    worker.on_finding(finding("sos"), T0)
+    [alert] = worker.open_alerts()
+    node = make_engine(db)
+    meanwhile.then = lambda: node.acknowledge(alert.id, "nurse-li", T0 + 1)
+    sender = RecordingSender()
+    runner = AlertRunner(worker, sender, clock=lambda: T0 + 1)
+    assert await runner.run_once(T0 + 1) == 0
+    assert sender.sent == []
+    [row] = db.alert_notifications(alert_id=alert.id)
+    assert (row.state, row.attempts) == ("cancelled", 0)
+    assert actions(db, alert.id) == ["opened", "escalated", "acknowledged", "command_sent"]
+    # the worker forgot the message; its next round then finds the alert acknowledged
+    assert worker.next_wakeup() == T0 + 60
+    assert worker.tick(T0 + 60) == []
+    assert worker.next_wakeup() is None
+
+
+def test_an_engine_told_of_an_alert_changed_elsewhere_takes_its_messages_too(
+    db: Store,
+) -> None:
+    """What the change notifications hand an engine (carehub/engine_sync.py): the alert as
+    stored, and with it its messages as stored."""
+    worker, node, alert_id = opened_by_the_worker(db)
+    assert worker.next_wakeup() == T0  # the station's message, unsent
+    node.acknowledge(alert_id, "nurse-li", T0 + 1)
+    worker.remember([db.get_alert(alert_id)])
+    assert worker.next_wakeup() is None  # cancelled elsewhere: nothing to wake for
+
+
+def test_a_node_acknowledging_an_alert_it_heard_of_cancels_its_messages(db: Store) -> None:
+    """A dashboard node started before the worker opened the alert learns of it from the
+    change notifications, with its unsent messages: acknowledging cancels them."""
+    node = make_engine(db)
+    worker = make_engine(db)
+    worker.on_finding(finding("sos"), T0)
+    [alert] = worker.open_alerts()
+    node.remember([db.get_alert(alert.id)])
+    node.acknowledge(alert.id, "nurse-li", T0 + 1)
+    assert [n.state for n in db.alert_notifications(alert_id=alert.id)] == ["cancelled"]

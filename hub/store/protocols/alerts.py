@@ -71,6 +71,10 @@ class NotificationRow:
     last_error: str | None = None
     updated_at: float | None = None
     sent_at: float | None = None
+    version: int = 0
+    """The stored row's version as it was read (1 once inserted, one more at each update); 0
+    for a row not stored yet. An update is written only over it, as an alert's is (see
+    :meth:`Store.write_alert_changes`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,8 @@ class AlertChanges:
     notifications: Sequence[NotificationRow] = ()
     """New outbox rows; a key already present is left as it is (never sent twice)."""
     notification_updates: Sequence[NotificationRow] = ()
-    """Existing outbox rows: state, attempts, last_error, due_at, updated_at, sent_at."""
+    """Existing outbox rows: state, attempts, last_error, due_at, updated_at, sent_at;
+    compare-and-set on ``version``."""
     handled_findings: Sequence[int] = ()
     """Findings this step took in: ``handled_at`` is set (once) in the same transaction."""
     handled_at: float | None = None
@@ -116,11 +121,12 @@ class AlertStore(Protocol):
     def write_alert_changes(self, changes: AlertChanges) -> None:
         """Write one engine step in one transaction. An alert of ``version`` 0 is inserted;
         any other is updated only if the stored row still has that version, which the
-        update moves on by one. Writing nothing, raises
-        :class:`~hub.errors.AlertConflict` naming the alerts whose row moved on since
-        (another process wrote them), Conflict when an alert would be a second unresolved
-        alert for its key, and :class:`~hub.errors.AlertExists` when a new alert's trigger
-        already opened another one: the same finding taken in twice."""
+        update moves on by one; so is an outbox row of ``notification_updates``. Writing
+        nothing, raises :class:`~hub.errors.AlertConflict` naming the alerts and outbox
+        rows whose row moved on since (another process wrote them), Conflict when an alert
+        would be a second unresolved alert for its key, and
+        :class:`~hub.errors.AlertExists` when a new alert's trigger already opened another
+        one: the same finding taken in twice."""
         ...
 
     def get_alert(self, alert_id: str) -> AlertRow:
@@ -151,6 +157,10 @@ class AlertStore(Protocol):
         due_before: float | None = None, limit: int = 1_000,
     ) -> list[NotificationRow]:  # fmt: skip
         """By due time, then key."""
+        ...
+
+    def get_notification(self, key: str) -> NotificationRow:
+        """One outbox row by its key, as stored now. Raises NotFound."""
         ...
 
     def add_silence(self, silence: SilenceRow) -> None:

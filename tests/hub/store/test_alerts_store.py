@@ -120,6 +120,7 @@ def test_a_stale_alert_rolls_its_whole_step_back(store: Store) -> None:
         alerts=[alert("al-1"), alert("al-2", key="r-2|sos")], notifications=[n],
     ))  # fmt: skip
     one, two = store.get_alert("al-1"), store.get_alert("al-2")
+    [n] = store.alert_notifications()
     store.write_alert_changes(AlertChanges(alerts=[dataclasses.replace(one, priority="low")]))
     step = AlertChanges(
         alerts=[
@@ -141,6 +142,32 @@ def test_a_stale_alert_rolls_its_whole_step_back(store: Store) -> None:
     assert store.alert_timeline() == []
     assert [(r.key, r.state) for r in store.alert_notifications()] == [(n.key, "pending")]
     assert [f.id for f in store.unhandled_findings(T0 - 60)] == [fid]
+
+
+def test_an_outbox_row_is_updated_only_over_the_version_it_was_read_at(store: Store) -> None:
+    """A delivery result decided on the row as it was before a cancellation is refused, with
+    everything else of its step."""
+    n = NotificationRow("al-1:s0:abc", "al-1", "s0", "station", "json://x", T0, T0)
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1")], notifications=[n]))
+    taken = store.get_notification(n.key)
+    assert (taken.state, taken.version) == ("pending", 1)
+    store.write_alert_changes(
+        AlertChanges(notification_updates=[note(taken, state="cancelled", updated_at=T0 + 1)])
+    )
+    result = AlertChanges(
+        alerts=[dataclasses.replace(store.get_alert("al-1"), priority="low")],  # current
+        timeline=[TimelineRow("al-1", T0 + 2, "system", "notify_failed")],
+        notification_updates=[note(taken, attempts=1, due_at=T0 + 4, updated_at=T0 + 2)],
+    )
+    with pytest.raises(AlertConflict) as refused:
+        store.write_alert_changes(result)
+    assert (refused.value.alert_ids, refused.value.notification_keys) == (("al-1",), (n.key,))
+    assert n.key in str(refused.value)
+    now = store.get_notification(n.key)
+    assert (now.state, now.attempts, now.version) == ("cancelled", 0, 2)
+    assert (store.get_alert("al-1").priority, store.alert_timeline()) == ("high", [])
+    with pytest.raises(NotFound):
+        store.get_notification("al-1:s0:missing")
 
 
 def test_list_alerts_filters(store: Store) -> None:
@@ -195,13 +222,13 @@ def test_outbox_never_duplicates_and_updates(store: Store) -> None:
     store.write_alert_changes(
         AlertChanges(
             notification_updates=[
-                note(n, state="failed", attempts=2, last_error="HTTP 500", due_at=T0 + 30,
+                note(rows[0], state="failed", attempts=2, last_error="HTTP 500", due_at=T0 + 30,
                      updated_at=T0 + 5)
             ]
         )
     )  # fmt: skip
     row = store.alert_notifications()[0]
-    assert (row.state, row.attempts, row.last_error) == ("failed", 2, "HTTP 500")
+    assert (row.state, row.attempts, row.last_error, row.version) == ("failed", 2, "HTTP 500", 2)
     assert row.due_at == pytest.approx(T0 + 30)
     assert row.updated_at == pytest.approx(T0 + 5)
     assert store.alert_notifications(states=["pending"]) == []

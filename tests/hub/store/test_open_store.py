@@ -11,7 +11,15 @@ import pytest
 
 from hub.errors import ConfigError, MigrationError, StoreError
 from hub.store import open_store, sqlite_path
-from hub.store.base import AlertChanges, AlertRow, City, District, Resident, Station
+from hub.store.base import (
+    AlertChanges,
+    AlertRow,
+    City,
+    District,
+    NotificationRow,
+    Resident,
+    Station,
+)
 from hub.store.postgres import PostgresStore
 from hub.store.sqlite import SqliteStore
 
@@ -169,9 +177,25 @@ def test_upgrade_gives_stored_alerts_their_first_version(
         row = AlertRow("al-1", "r-1|sos", "sos", "open", "high", "clinical", 1.0, 1.0,
                        data={"id": "al-1", "subject": "r-1"})  # fmt: skip
         store.write_alert_changes(AlertChanges(alerts=[row]))
-        assert store.migrate() == ["0020"]
+        assert store.migrate()[0] == "0020"
         assert store.get_alert("al-1").version == 1
         acknowledged = replace(row, state="acknowledged", version=1)
         store.write_alert_changes(AlertChanges(alerts=[acknowledged]))
         after = store.get_alert("al-1")
         assert (after.state, after.version) == ("acknowledged", 2)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upgrade_gives_stored_outbox_rows_their_first_version(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Outbox rows stored before 0021 are version 1, as a new row is, and update from there."""
+    with migrated_before("0021", backend, tmp_path, request) as store:
+        row = NotificationRow("al-1:s0:abc", "al-1", "s0", "station", "json://x", 1.0, 1.0)
+        store.write_alert_changes(AlertChanges(notifications=[row]))
+        assert store.migrate()[0] == "0021"
+        assert store.get_notification(row.key).version == 1
+        sent = replace(row, state="sent", attempts=1, sent_at=2.0, version=1)
+        store.write_alert_changes(AlertChanges(notification_updates=[sent]))
+        after = store.get_notification(row.key)
+        assert (after.state, after.version) == ("sent", 2)
