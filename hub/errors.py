@@ -14,9 +14,10 @@ they enter our code, so callers catch one family::
     │   │   │                    cannot keep, a number out of range): retrying cannot help
     │   │   └── Conflict         a registry entity already exists / violates a constraint
     │   │       ├── AlertExists  the finding that would open an alert already opened one
-    │   │       └── AlertConflict an alert or one of its outbox rows changed since it
-    │   │                        was read (another process wrote it): decide again on
-    │   │                        them as stored
+    │   │       └── AlertConflict
+    │   │                        an alert or one of its outbox rows changed since it was
+    │   │                        read (another process wrote it): decide again on them
+    │   │                        as stored
     │   ├── Fenced               a cluster worker's commit carries a stale partition epoch:
     │   │                        another worker claimed the partition since (never retried)
     │   ├── MigrationError       schema migrations could not be applied
