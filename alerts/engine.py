@@ -281,17 +281,17 @@ class AlertEngine:
     def due_notifications(self, now: float, limit: int = 1_000) -> list[NotificationRow]:
         return self.store.alert_notifications(states=["pending"], due_before=now, limit=limit)
 
-    def claim(self, row: NotificationRow) -> NotificationRow | None:
-        """``row`` as stored now if it is still to be sent (``pending``): the runner sends
-        only what this returns, just after, and reports the attempt on it. None when it was
+    def claim(self, rows: Sequence[NotificationRow]) -> list[NotificationRow]:
+        """Those of ``rows`` still to be sent (``pending``), as stored now, in one read: the
+        runner sends only what this returns, at once, and reports each attempt on it. A row
         cancelled (staff acknowledged, perhaps on another node) or recorded since it was
-        found due; the core then forgets it, so the timers do not wake for it."""
-        stored = self.store.get_notification(row.key)
-        if stored.state == "pending":
-            return stored
-        with self._lock:
-            self.core.mem.note_outbox([stored])  # a row never returns to pending: forget it
-        return None
+        found due is left out, and the core forgets it, so the timers do not wake for it."""
+        stored = {r.key: r for r in self.store.notifications_by_key([r.key for r in rows])}
+        gone = [s for s in stored.values() if s.state != "pending"]
+        if gone:
+            with self._lock:
+                self.core.mem.note_outbox(gone)  # a row never returns to pending: forget it
+        return [stored[r.key] for r in rows if r.key in stored and stored[r.key].state == "pending"]
 
     def message_for(self, row: NotificationRow) -> OutMessage:
         """The text and webhook payload for one outbox row, rendered at send time (times in

@@ -124,10 +124,17 @@ class AlertRunner:
         await self.call(self.engine.tick, at)
         rows = await asyncio.to_thread(self.engine.due_notifications, at)
         rows = [r for r in rows if r.key not in self._inflight]
-        for r in rows:
+        if not rows:
+            return 0
+        claimed = await asyncio.to_thread(self.engine.claim, rows)
+        if len(claimed) < len(rows):
+            kept = {r.key for r in claimed}
+            log.info("outbox rows %s were cancelled or recorded since they were found due;"
+                     " not sent", ", ".join(r.key for r in rows if r.key not in kept))  # fmt: skip
+        for r in claimed:
             self._inflight.add(r.key)
-        attempted = await asyncio.gather(*(self._send(r, now) for r in rows))
-        return sum(attempted)
+        await asyncio.gather(*(self._send(r, now) for r in claimed))
+        return len(claimed)
 
     async def run(self) -> None:
         """Until cancelled: run, then sleep until the next deadline or a wake-up."""
@@ -146,15 +153,10 @@ class AlertRunner:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             self._wake.clear()
 
-    async def _send(self, found: NotificationRow, now: float | None) -> bool:
-        """Claim one due row and send it; False when it was no longer to be sent."""
+    async def _send(self, row: NotificationRow, now: float | None) -> None:
+        """Send one claimed row and report the attempt."""
         try:
             async with self._slots:
-                row = await asyncio.to_thread(self.engine.claim, found)
-                if row is None:
-                    log.info("outbox row %s was cancelled or recorded since it was found due;"
-                             " not sent", found.key)  # fmt: skip
-                    return False
                 error: str | None = None
                 try:
                     message = await asyncio.to_thread(self.engine.message_for, row)
@@ -171,6 +173,5 @@ class AlertRunner:
                     self.failed += 1
                 at = self.clock() if now is None else now
                 await self.call(self.engine.notification_result, row, at, error)
-                return True
         finally:
-            self._inflight.discard(found.key)
+            self._inflight.discard(row.key)

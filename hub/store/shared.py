@@ -159,6 +159,11 @@ class SharedReads:
         row = self._by_id(cols.NOTIFICATION_SELECT, "key", key, f"outbox row {key!r}")
         return self._rows.notification(row)
 
+    def notifications_by_key(self, keys: Sequence[str]) -> list[NotificationRow]:
+        where, params = self._in("key", keys)
+        rows = self._query(f"{cols.NOTIFICATION_SELECT} WHERE {where}", params)
+        return [self._rows.notification(r) for r in rows]
+
     def unresolved_alerts(self) -> list[AlertRow]:
         rows = self._query(f"{cols.ALERT_SELECT} WHERE state <> 'resolved' ORDER BY opened_at, id")
         return [self._rows.alert(r) for r in rows]

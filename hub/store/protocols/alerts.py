@@ -163,6 +163,11 @@ class AlertStore(Protocol):
         """One outbox row by its key, as stored now. Raises NotFound."""
         ...
 
+    def notifications_by_key(self, keys: Sequence[str]) -> list[NotificationRow]:
+        """The outbox rows of ``keys`` as stored now, in one read (unknown keys are left
+        out; no order)."""
+        ...
+
     def add_silence(self, silence: SilenceRow) -> None:
         """Raises Conflict when the id exists."""
         ...

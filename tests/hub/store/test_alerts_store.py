@@ -170,6 +170,23 @@ def test_an_outbox_row_is_updated_only_over_the_version_it_was_read_at(store: St
         store.get_notification("al-1:s0:missing")
 
 
+def test_outbox_rows_are_read_again_in_one_query(store: Store) -> None:
+    """What the runner claims a round with: the rows of the keys as stored now; unknown keys
+    are left out, and no keys read nothing."""
+    rows = [NotificationRow(f"al-1:s0:{i}", "al-1", "s0", "station", "json://x", T0, T0)
+            for i in range(3)]  # fmt: skip
+    store.write_alert_changes(AlertChanges(alerts=[alert("al-1")], notifications=rows))
+    first = store.get_notification(rows[0].key)
+    store.write_alert_changes(
+        AlertChanges(notification_updates=[note(first, state="cancelled", updated_at=T0 + 1)])
+    )
+    got = store.notifications_by_key([rows[0].key, rows[2].key, "al-1:s0:missing"])
+    assert sorted((r.key, r.state, r.version) for r in got) == [
+        (rows[0].key, "cancelled", 2), (rows[2].key, "pending", 1),
+    ]  # fmt: skip
+    assert store.notifications_by_key([]) == []
+
+
 def test_list_alerts_filters(store: Store) -> None:
     store.write_alert_changes(
         AlertChanges(
