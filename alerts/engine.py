@@ -382,7 +382,7 @@ class AlertEngine:
         """Read the outbox rows of ``alert_ids`` as stored now (by key) and give the core
         their unsent ones in place of its copy. Called under the lock: the read follows
         every write of this engine's own, so none of those is undone by an older row."""
-        rows = [n for i in alert_ids for n in self.store.alert_notifications(alert_id=i)]
+        rows = self.store.notifications_of_alerts(alert_ids)
         self.core.mem.take_outbox(alert_ids, rows)
         return {n.key: n for n in rows}
 

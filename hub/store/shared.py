@@ -160,8 +160,14 @@ class SharedReads:
         return self._rows.notification(row)
 
     def notifications_by_key(self, keys: Sequence[str]) -> list[NotificationRow]:
-        where, params = self._in("key", keys)
-        rows = self._query(f"{cols.NOTIFICATION_SELECT} WHERE {where}", params)
+        return self._notifications_in("key", keys)
+
+    def notifications_of_alerts(self, alert_ids: Sequence[str]) -> list[NotificationRow]:
+        return self._notifications_in("alert_id", alert_ids)
+
+    def _notifications_in(self, column: str, values: Sequence[str]) -> list[NotificationRow]:
+        where, params = self._in(column, values)
+        rows = self._query(f"{cols.NOTIFICATION_SELECT} WHERE {where} ORDER BY key", params)
         return [self._rows.notification(r) for r in rows]
 
     def unresolved_alerts(self) -> list[AlertRow]:

@@ -165,7 +165,11 @@ class AlertStore(Protocol):
 
     def notifications_by_key(self, keys: Sequence[str]) -> list[NotificationRow]:
         """The outbox rows of ``keys`` as stored now, in one read (unknown keys are left
-        out; no order)."""
+        out), by key."""
+        ...
+
+    def notifications_of_alerts(self, alert_ids: Sequence[str]) -> list[NotificationRow]:
+        """Every outbox row of the alerts ``alert_ids`` as stored now, in one read, by key."""
         ...
 
     def add_silence(self, silence: SilenceRow) -> None:

@@ -185,6 +185,14 @@ def test_outbox_rows_are_read_again_in_one_query(store: Store) -> None:
         (rows[0].key, "cancelled", 2), (rows[2].key, "pending", 1),
     ]  # fmt: skip
     assert store.notifications_by_key([]) == []
+    store.write_alert_changes(AlertChanges(
+        alerts=[alert("al-2", key="r-2|fall")],
+        notifications=[NotificationRow("al-2:s0:x", "al-2", "s0", "station", "json://x", T0, T0)],
+    ))  # fmt: skip
+    of_both = store.notifications_of_alerts(["al-1", "al-2", "al-missing"])
+    assert [r.key for r in of_both] == sorted([*(r.key for r in rows), "al-2:s0:x"])
+    assert [r.key for r in store.notifications_of_alerts(["al-2"])] == ["al-2:s0:x"]
+    assert store.notifications_of_alerts([]) == []
 
 
 def test_list_alerts_filters(store: Store) -> None:
