@@ -72,6 +72,21 @@ Publish = Callable[[str, bytes, int, bool, bool], Any]
 """(topic, payload, qos, retain, droppable): see :meth:`Worker.publish`."""
 
 
+def resume_after(consumers: Sequence[Any]) -> int:
+    """The stream sequence up to which the previous owners of a partition are done with it,
+    from their consumers' info (``nats.js.api.ConsumerInfo``): the highest ack floor, where
+    a consumer that acknowledged nothing yet (JetStream then reports a floor of 0) counts
+    as done up to the sequence before its own start, which its owner took from the owner
+    before. Without that, a claim whose owner died before its first acknowledgement sent
+    the next claim back to the beginning of the stream."""
+    done = 0
+    for c in consumers:
+        floor = int(c.ack_floor.stream_seq) if c.ack_floor is not None else 0
+        begun = int(getattr(c.config, "opt_start_seq", None) or 1) - 1
+        done = max(done, floor, begun)
+    return done
+
+
 class FencedView:
     """The store as one partition's pipeline commits to it: every ``write_batch`` carries the
     partition's epoch and the batch's last stream sequence (``fencing`` off: plain writes,
@@ -449,7 +464,7 @@ class Worker:
         prefix = f"p{part}-e"
         old = [c for c in await self._js.consumers_info(STREAM) if c.name.startswith(prefix)]
         if old:
-            start = int(max(c.ack_floor.stream_seq for c in old)) + 1
+            start = resume_after(old) + 1
         else:  # the first claim: the store's record, else the beginning of the stream
             fencing: FencingStore = self.store  # type: ignore[assignment]
             fences = await asyncio.to_thread(fencing.partition_fences)
