@@ -44,6 +44,7 @@ from dashboard.routers import (
     workers,
 )
 from dashboard.settings import DashboardSettings
+from dashboard.vitals_feed import StoreVitals
 from dashboard.ws import Broadcaster, ws_router
 from dashboard.ws_direct import keep_raw_send
 
@@ -72,7 +73,8 @@ def create_app(
     ``clock`` defaults to the hub's; tests inject one to move time (sessions, rate limits).
     ``change_feed``: a PostgreSQL URL whose change notifications feed the WebSocket clients
     (:mod:`dashboard.fanout`: alerts raised by any process of a cluster) instead of this
-    process's own engine and pipeline.
+    process's own engine and pipeline; the tiles' vitals are then read from the store
+    (:mod:`dashboard.vitals_feed`).
     """
     settings = settings or DashboardSettings()
     clock = clock or hub.clock
@@ -91,6 +93,8 @@ def create_app(
     ctx.broadcaster = Broadcaster(ctx, local=change_feed is None)
     fanout = StoreFanout(ctx, ctx.broadcaster, change_feed) if change_feed else None
     ctx.extra["fanout"] = fanout
+    vitals = StoreVitals(ctx, ctx.broadcaster) if change_feed else None
+    ctx.extra["vitals"] = vitals
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,9 +102,13 @@ def create_app(
         await ctx.broadcaster.start()
         if fanout is not None:
             await fanout.start()
+        if vitals is not None:
+            await vitals.start()
         try:
             yield
         finally:
+            if vitals is not None:
+                await vitals.stop()
             if fanout is not None:
                 await fanout.stop()
             await ctx.broadcaster.stop()

@@ -65,6 +65,10 @@ class DashboardSettings(BaseSettings):
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     ws_queue_size: int = Field(256, ge=8, description="Frames queued per WebSocket client.")
     ws_heartbeat_s: float = Field(20.0, gt=0)
+    ws_vitals_s: float = Field(
+        10.0, gt=0, description="At most one live vitals event per device this often (a "
+        "dashboard-only node reads the store's newest telemetry this often)."
+    )  # fmt: skip
     ws_history: int = Field(10_000, ge=100, description="Events kept for resuming clients.")
     ws_send_timeout_s: float = Field(10.0, gt=0, description="A send slower than this drops.")
     ws_buffer_bytes: int = Field(

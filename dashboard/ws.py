@@ -16,7 +16,7 @@ Protocol (JSON text frames; ``docs/dashboard.md`` has examples):
    changed or removed, with the resident's tile: a resident or one of their devices was
    added, edited or moved, through any path, as :mod:`hub.registry.live` reports it),
    ``device`` (online/offline), ``vitals`` (latest readings, at most one per device every
-   ``VITALS_EVERY_S``). ``heartbeat`` frames come every ``ws_heartbeat_s``; a client may send
+   ``ws_vitals_s``). ``heartbeat`` frames come every ``ws_heartbeat_s``; a client may send
    ``{"type": "ping"}`` and gets ``{"type": "pong"}``.
 
 Fan-out follows the websockets broadcast guide: each event is serialised **once** and
@@ -47,7 +47,7 @@ import json
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -69,9 +69,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VITALS_EVERY_S = 10.0
-"""At most one ``vitals`` event per device this often: tiles need the latest value, not
-every sample, and a district's telemetry would otherwise swamp the consoles."""
+VITALS_KEYS: tuple[str, ...] = ("hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery")
+"""The readings a ``vitals`` event carries (what a resident's tile shows)."""
 SNAPSHOT_ALERTS = 500
 SNAPSHOT_RESIDENTS = 1_000
 CLOSE_UNAUTHENTICATED = 4401
@@ -148,6 +147,9 @@ class Broadcaster:
         self.history: deque[Event] = deque(maxlen=s.ws_history)
         self.clients: set[Client] = set()
         self.dropped_clients = 0
+        self.vitals_every_s = s.ws_vitals_s
+        """At most one ``vitals`` event per device this often: tiles need the latest value,
+        not every sample, and a district's telemetry would otherwise swamp the consoles."""
         self._vitals_at: dict[str, float] = {}
         self._registry_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -304,19 +306,28 @@ class Broadcaster:
                              station_id=station, resident_id=d.resident_id,
                              category="technical", vendor=d.vendor)  # fmt: skip
             elif acc.msg_type == "telemetry" and d.resident_id is not None:
-                if now - self._vitals_at.get(d.id, -1e18) < VITALS_EVERY_S:
+                if now - self._vitals_at.get(d.id, -1e18) < self.vitals_every_s:
                     continue
                 self._vitals_at[d.id] = now
                 m = acc.message
-                values = {
-                    k: getattr(m, k, None)
-                    for k in ("hr", "spo2", "rr", "temp", "sbp", "dbp", "glucose", "battery")
-                }
-                values = {k: v for k, v in values.items() if v is not None}
-                if values:
-                    self.publish("vitals", {"device_id": d.id, "resident_id": d.resident_id,
-                                            "values": values, "at": acc.received_at},
-                                 station_id=station, resident_id=d.resident_id)  # fmt: skip
+                values = {k: getattr(m, k, None) for k in VITALS_KEYS}
+                self.vitals(d.id, d.resident_id, values, acc.received_at)
+
+    def vitals(
+        self, device_id: str, resident_id: str, values: Mapping[str, float | None], at: float
+    ) -> bool:
+        """Publish a ``vitals`` event to the consoles that may see the resident: the
+        :data:`VITALS_KEYS` of ``values`` that are set, received at ``at``. Nothing when none
+        is set; say whether it published. Both the local pipeline and a dashboard-only
+        node's store reads (:mod:`dashboard.vitals_feed`) come this way."""
+        picked = {k: values[k] for k in VITALS_KEYS if values.get(k) is not None}
+        if not picked:
+            return False
+        station = self.ctx.hub.registry.snapshot.station_of(resident_id)
+        self.publish("vitals", {"device_id": device_id, "resident_id": resident_id,
+                                "values": picked, "at": at},
+                     station_id=station, resident_id=resident_id)  # fmt: skip
+        return True
 
     async def _heartbeats(self) -> None:
         while True:

@@ -1,6 +1,7 @@
 """``carehub serve --dashboard-only`` in a process of its own: alerts committed by another
-process reach its WebSocket clients (PostgreSQL NOTIFY), staff act on them through it, and
-after its listening connection is cut it resyncs what was committed meanwhile."""
+process reach its WebSocket clients (PostgreSQL NOTIFY), staff act on them through it,
+after its listening connection is cut it resyncs what was committed meanwhile, and the
+telemetry workers commit reaches the tiles as vitals (read from the store)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,21 @@ from carehub.engine_sync import EngineSync
 from dashboard.auth import Authenticator, LoginLimiter
 from hub.broker.embedded import free_port
 from hub.store import open_store
-from hub.store.base import Device, FindingRow, Store
+from hub.store.base import (
+    Device,
+    FindingRow,
+    IngestBatch,
+    Resident,
+    Station,
+    Store,
+    TelemetryRow,
+)
 from tests.browser.server import RESIDENT, STAFF, populate
 from tests.fixtures.waiting import eventually
 
 pytestmark = [pytest.mark.postgres]
 TIMEOUT = 15.0
+VITALS_S = 0.5
 
 
 class Node:
@@ -61,6 +71,9 @@ def node(_pg_databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     populate(store, now)
     for n in range(2, 5):
         store.add_device(Device(f"w-{n}", "wearable", resident_id=RESIDENT, created_at=now))
+    store.add_station(Station("st-2", "pd", "another station"))  # not the staff member's
+    store.add_resident(Resident("r-2", "st-2", "another resident"))
+    store.add_device(Device("o-1", "wearable", resident_id="r-2", created_at=now))
     auth = Authenticator(store, secret=b"", session_s=0,
                          limiter=LoginLimiter(1, 1, clock=time.time), clock=time.time)  # fmt: skip
     token = auth.new_token(STAFF, "test")[1]
@@ -69,7 +82,7 @@ def node(_pg_databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREHUB_")}
     env |= {"CAREHUB_DATABASE_URL": db, "CAREHUB_HTTP_PORT": str(port),
             "CAREHUB_DATA_DIR": str(data), "CAREHUB_RETRY_MIN_S": "1.5",
-            "CAREHUB_RETRY_MAX_S": "3"}  # fmt: skip
+            "CAREHUB_RETRY_MAX_S": "3", "CAREHUB_WS_VITALS_S": str(VITALS_S)}  # fmt: skip
     log = (data / "node.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "carehub", "serve", "--dashboard-only"],
@@ -167,3 +180,35 @@ async def test_a_dashboard_whose_listening_connection_dropped_resyncs(node: Node
     assert after["ok"] is True
     assert after["resyncs"] == before["resyncs"] + 1
     assert after["connects"] == before["connects"] + 1
+
+
+async def test_telemetry_a_worker_committed_reaches_the_station_console_once(node: Node) -> None:
+    async with connect(ws_url(node), additional_headers=node.headers()) as ws:
+        assert json.loads(await ws.recv())["type"] == "snapshot"
+        at = round(time.time(), 3)  # PostgreSQL keeps microseconds
+        batch = IngestBatch(telemetry=[  # as a worker writes it
+            TelemetryRow("w-4", 1, at - 1, at, {"hr": 71.0, "spo2": 96.0, "rssi": -60.0}),
+            TelemetryRow("o-1", 1, at - 1, at, {"hr": 88.0}),  # another station's resident
+        ])  # fmt: skip
+        await asyncio.to_thread(node.store.write_batch, batch)
+        first = await vitals_frame(ws, TIMEOUT)
+        assert first is not None
+        assert {k: v for k, v in first.items() if k != "id"} == {
+            "type": "vitals", "device_id": "w-4", "resident_id": RESIDENT,
+            "values": {"hr": 71.0, "spo2": 96.0}, "at": at,
+        }  # fmt: skip
+        # several reads later the row is still in their overlap: never published again,
+        # and the other station's device never reaches this console
+        assert await vitals_frame(ws, 6 * VITALS_S) is None
+
+
+async def vitals_frame(ws: Any, within_s: float) -> dict[str, Any] | None:
+    """The next ``vitals`` frame within ``within_s``, or None."""
+    try:
+        async with asyncio.timeout(within_s):
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg["type"] == "vitals":
+                    return dict(msg)
+    except TimeoutError:
+        return None

@@ -80,6 +80,15 @@ class PostgresTelemetry(PostgresBase):
         )
         return {r[0]: ROWS.telemetry(r) for r in rows}
 
+    def latest_received(self, since: float) -> list[TelemetryRow]:
+        # received_at has a BRIN index (migration 0005): a recent window reads few pages
+        rows = self._query(
+            f"SELECT DISTINCT ON (device_id) {', '.join(cols.TELEMETRY_COLS)} FROM telemetry"
+            " WHERE received_at > %s ORDER BY device_id, received_at DESC, seq DESC",
+            (to_dt(since),),
+        )
+        return [ROWS.telemetry(r) for r in rows]
+
     def vitals_series(
         self, device_ids: Sequence[str], since: float, until: float, bucket_s: int
     ) -> list[VitalsBucket]:

@@ -92,6 +92,11 @@ class TelemetryStore(Protocol):
         """The newest telemetry row (by device time) of each device that has one."""
         ...
 
+    def latest_received(self, since: float) -> list[TelemetryRow]:
+        """The newest telemetry row (by receive time) of each device that had one received
+        after ``since`` (epoch seconds): what a dashboard-only node publishes as vitals."""
+        ...
+
     def vitals_series(
         self, device_ids: Sequence[str], since: float, until: float, bucket_s: int
     ) -> list[VitalsBucket]:

@@ -76,6 +76,15 @@ class SqliteTelemetry(SqliteBase):
                 out[device_id] = ROWS.telemetry(rows[0])
         return out
 
+    def latest_received(self, since: float) -> list[TelemetryRow]:
+        rows = self._query(
+            f"SELECT {', '.join(cols.TELEMETRY_COLS)} FROM (SELECT *, row_number() OVER"
+            " (PARTITION BY device_id ORDER BY received_at DESC, seq DESC) AS n FROM telemetry"
+            " WHERE received_at > ?) WHERE n = 1 ORDER BY device_id",
+            (since,),
+        )
+        return [ROWS.telemetry(r) for r in rows]
+
     def vitals_series(
         self, device_ids: Sequence[str], since: float, until: float, bucket_s: int
     ) -> list[VitalsBucket]:

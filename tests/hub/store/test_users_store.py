@@ -1,5 +1,6 @@
 """The dashboard tables of the Store contract, on both back-ends: users with resident links,
-sessions, API tokens, the latest telemetry per device and downsampled vital signs."""
+sessions, API tokens, the latest telemetry per device (by device time, and by receive time
+since a mark) and downsampled vital signs."""
 
 from __future__ import annotations
 
@@ -114,6 +115,20 @@ def test_latest_telemetry(store: Store) -> None:
     assert list(latest) == ["w-1"]
     assert latest["w-1"].seq == 2 and latest["w-1"].values == {"hr": 75, "battery": 80}
     assert store.latest_telemetry([]) == {}
+
+
+def test_latest_received_is_the_newest_row_by_receive_time_since_a_mark(store: Store) -> None:
+    _registry(store)
+    late = TelemetryRow("w-1", 3, T0 + 90, T0 + 30, {"hr": 71})  # newest device time
+    store.write_batch(IngestBatch(telemetry=[
+        _tel("w-1", 1, T0, hr=70), _tel("w-1", 2, T0 + 60, hr=75), late,
+        _tel("w-2", 1, T0 + 10, spo2=97),
+    ]))  # fmt: skip
+    found = store.latest_received(T0 + 10)
+    assert [(r.device_id, r.seq, r.values) for r in found] == [("w-1", 2, {"hr": 75})]
+    both = store.latest_received(T0 - 1)
+    assert [(r.device_id, r.seq) for r in both] == [("w-1", 2), ("w-2", 1)]
+    assert store.latest_received(T0 + 60) == []
 
 
 def test_vitals_series_buckets_mean_min_max(store: Store) -> None:
