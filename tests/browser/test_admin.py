@@ -238,6 +238,7 @@ def test_add_and_edit_a_service_and_a_care_worker(refusing_page: Any, live: Live
     form.locator("#worker-form-submit").click()
     expect(page.locator("#message")).to_have_text("已保存：李娜")
     expect(page.locator("table")).to_contain_text("星期一 08:00-12:00, 13:00-17:00")
+    expect(page.locator("table")).to_contain_text("22:00-06:00")
     w = live.store.get_worker("cw-li")
     assert (w.station_id, w.user_id, w.phone, w.skills) == (
         "st-1", STAFF, "13900000000", ("bathing", "food"))  # fmt: skip
@@ -248,6 +249,8 @@ def test_add_and_edit_a_service_and_a_care_worker(refusing_page: Any, live: Live
     edit.locator('[name="hours_5"]').fill("")
     edit.locator('[name="user_id"]').select_option("")
     edit.locator("#worker-edit-form-submit").click()
+    # the message still reads as after the first save: wait for the table to change
+    expect(page.locator("table")).not_to_contain_text("22:00-06:00")
     expect(page.locator("#message")).to_have_text("已保存：李娜")
     w = live.store.get_worker("cw-li")
     assert (w.user_id, w.hours) == (None, {"0": [["08:00", "12:00"], ["13:00", "17:00"]]})
