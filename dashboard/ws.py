@@ -298,8 +298,8 @@ class Broadcaster:
         now = self.clock()
         for acc in batch:
             d = acc.device
-            station = self.ctx.hub.registry.snapshot.station_of(d.resident_id)
             if acc.msg_type == "status":
+                station = self.ctx.hub.registry.snapshot.station_of(d.resident_id)
                 online = acc.message.state == "online"
                 self.publish("device", {"device_id": d.id, "resident_id": d.resident_id,
                                         "online": online, "at": acc.received_at},

@@ -208,13 +208,10 @@ def extract(
     )
 
 
-def training_set(
-    c: Candidates, negative_weight: float = 1.0
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Features, labels and balanced weights (see the module docstring, steps 3-4; the
-    daily-activity candidates then weigh ``negative_weight`` times as much)."""
+def training_rows(c: Candidates) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Which candidates are trained on (every daily-activity candidate and the largest
+    impact of each fall recording) and their labels (1 for those largest impacts)."""
     is_fall = np.array([r.is_fall for r in c.recordings], dtype=bool)
-    group = np.array([f"{r.dataset}/{r.position}/{r.hz:g}" for r in c.recordings])
     keep = ~is_fall[c.rec]
     label = np.zeros(len(c.rec))
     peak = c.feats[:, FEATURE_NAMES.index("log_peak")]
@@ -224,6 +221,16 @@ def training_set(
             best = mine[np.argmax(peak[mine])]
             keep[best] = True
             label[best] = 1.0
+    return keep, label
+
+
+def training_set(
+    c: Candidates, negative_weight: float = 1.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Features, labels and balanced weights (see the module docstring, steps 3-4; the
+    daily-activity candidates then weigh ``negative_weight`` times as much)."""
+    group = np.array([f"{r.dataset}/{r.position}/{r.hz:g}" for r in c.recordings])
+    keep, label = training_rows(c)
     x, y, g = c.feats[keep], label[keep], group[c.rec[keep]]
     w = np.zeros(len(y))
     for name in np.unique(g):

@@ -26,19 +26,15 @@ Needs PyTorch, which ``make venv`` does not install (``pip install -e ".[researc
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from hub.detect.fall_features import FEATURE_NAMES
 from training import calibrate_falls as cal
 from training import wrist_variants as wv
-from training.datasets import default_data_dir, load
+from training.datasets import load
 from training.falls import subject_folds
 from training.wrist_features import SEQUENCE_CHANNELS, binned, sequence_features
 
@@ -61,8 +57,7 @@ def windows(p: wv.Prepared) -> F32:
 def labels_and_weights(c: cal.Candidates, idx: NDArray[np.int64]) -> tuple[F32, F32]:
     """The calibration's labels and weights for the candidates ``idx`` of ``c`` (the other
     candidates of a fall recording than its largest impact get weight 0)."""
-    mine = np.isin(np.arange(len(c.recordings)), c.rec[idx])
-    _, y, w = cal.training_set(c.subset(mine), cal.RECIPES["wrist"].negative_weight)
+    _, y, w = cal.training_set(_of(c, idx), cal.RECIPES["wrist"].negative_weight)
     return y.astype(np.float32), (w / w.mean()).astype(np.float32)
 
 
@@ -143,29 +138,24 @@ def evaluate(p: wv.Prepared, seed: int, k: int, ensemble: int, epochs: int) -> d
 def _kept(c: cal.Candidates, idx: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which of the candidates ``idx`` :func:`calibrate_falls.training_set` keeps (every
     daily-activity candidate, the largest impact of each fall), in its order."""
-    fall = np.array([r.is_fall for r in c.recordings])
-    sub = c.rec[idx]
-    keep = ~fall[sub]
-    peak = c.feats[idx, FEATURE_NAMES.index("log_peak")]
-    for r in np.unique(sub[fall[sub]]):
-        mine = np.flatnonzero(sub == r)
-        keep[mine[np.argmax(peak[mine])]] = True
-    return keep
+    return cal.training_rows(_of(c, idx))[0]
+
+
+def _of(c: cal.Candidates, idx: NDArray[np.int64]) -> cal.Candidates:
+    """The recordings of the candidates ``idx`` (every candidate of each: ``idx`` holds all
+    of a recording's or none), as their own set, in the same order."""
+    return c.subset(np.isin(np.arange(len(c.recordings)), c.rec[idx]))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: one fold split, the ranking as JSON."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=default_data_dir() / "fallalld")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cv", type=int, default=5)
-    ap.add_argument("--rate", type=float, default=50.0)
+    ap = wv.cv_parser(__doc__)
     ap.add_argument("--ensemble", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=15)
     args = ap.parse_args(argv)
     p = wv.prepare(load(args.data, args.rate, "WRIST"), 6.0, None)
     res = evaluate(p, args.seed, args.cv, args.ensemble, args.epochs)
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in res.items()}))
+    wv.print_json(res)
 
 
 if __name__ == "__main__":

@@ -288,15 +288,27 @@ def latency(p: Prepared, tested: NDArray[np.bool_], early: NDArray[np.bool_],
     }
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: one variant, one fold split, the figures as JSON."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def cv_parser(doc: str) -> argparse.ArgumentParser:
+    """The command line of a wrist comparison (described by the first line of ``doc``):
+    ``--data``, the fold split (``--seed``, ``--cv``) and the device ``--rate``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n", maxsplit=1)[0])
     ap.add_argument("--data", type=Path, default=default_data_dir() / "fallalld")
-    variants = ("shipped", "late", "context", "both", "trunk", "sequence")
-    ap.add_argument("--variant", choices=variants, default="late")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cv", type=int, default=5)
     ap.add_argument("--rate", type=float, default=50.0)
+    return ap
+
+
+def print_json(res: dict[str, Any]) -> None:
+    """One result as a line of JSON, its figures to 4 decimals."""
+    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in res.items()}))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command line: one variant, one fold split, the figures as JSON."""
+    ap = cv_parser(__doc__)
+    variants = ("shipped", "late", "context", "both", "trunk", "sequence")
+    ap.add_argument("--variant", choices=variants, default="late")
     ap.add_argument("--late-s", type=float, default=6.0)
     ap.add_argument("--context-s", type=float, default=8.5)
     ap.add_argument("--max-late", type=float, default=0.09)
@@ -313,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     res = evaluate(p, args.variant, args.seed, args.cv, args.late_s, args.max_late)
     if ctx is not None:
         res["context_s"] = ctx
-    print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in res.items()}))
+    print_json(res)
 
 
 if __name__ == "__main__":
